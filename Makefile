@@ -1,0 +1,56 @@
+# Quantdesk: `make run` serves the dashboard, `make test` runs the suite. Nothing else by hand.
+SHELL := /bin/bash
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+PORT ?= 8501
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+
+.PHONY: run test bench setup setup-dev models chromium clean help
+
+help:
+	@echo "make run    set up .venv, data dirs and default models, serve http://localhost:$(PORT)"
+	@echo "make test   set up .venv with dev extras and Chromium, run the whole suite"
+	@echo "make bench  run the benchmarks under benchmarks/"
+
+$(BIN)/python:
+	@command -v $(PY) >/dev/null || { echo "Python 3.11 is required ($(PY) not found)"; exit 1; }
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml requirements.lock
+	$(BIN)/pip install -q -c requirements.lock -e . --config-settings editable_mode=compat
+	@touch $@
+
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/pip install -q -c requirements.lock -e '.[dev]' --config-settings editable_mode=compat
+	@touch $@
+
+setup: $(STAMP)
+	@mkdir -p data/cache data/uploads && chmod 700 data/cache
+	$(BIN)/quantdesk init
+
+setup-dev: $(DEV_STAMP) chromium
+	@mkdir -p data/cache data/uploads && chmod 700 data/cache
+
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Debian chromium for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+run: setup
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+test: setup-dev
+	$(BIN)/python -m pytest -n 2 --dist loadfile
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) data/cache

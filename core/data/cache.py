@@ -1,0 +1,58 @@
+"""A private on-disk cache of downloaded bars that never pickles.
+
+diskcache pickles Python objects by default (CVE-2025-69872 class of risk: a writable cache
+directory becomes code execution). Here only ``bytes`` go in (parquet of the frame), the
+directory is created with mode 0700, and entries carry a time-to-live.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import time
+from pathlib import Path
+
+import diskcache
+import pandas as pd
+
+INTRADAY_TTL_S = 60
+DAILY_TTL_S = 24 * 3600
+
+
+def ttl_for(interval: str) -> int:
+    """Seconds a cached download stays fresh: 60 s intraday, one day for daily and longer."""
+    return INTRADAY_TTL_S if interval.endswith(("m", "h")) and interval != "1mo" else DAILY_TTL_S
+
+
+class FrameCache:
+    """Store DataFrames as parquet bytes with a fetch time, in a 0700 directory.
+
+    ``get`` returns ``(frame, fetched_at_epoch_s)`` even when expired (callers use stale
+    copies as a fallback); ``is_fresh`` tells whether the TTL still holds.
+    """
+
+    def __init__(self, directory: Path):
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        os.chmod(directory, 0o700)
+        self._cache = diskcache.Cache(str(directory), disk=diskcache.Disk)
+
+    def put(self, key: str, frame: pd.DataFrame) -> None:
+        buf = io.BytesIO()
+        frame.to_parquet(buf)
+        self._cache.set(key, buf.getvalue())
+        self._cache.set(key + ":at", str(time.time()).encode())
+
+    def get(self, key: str) -> tuple[pd.DataFrame, float] | None:
+        blob = self._cache.get(key)
+        at = self._cache.get(key + ":at")
+        if not isinstance(blob, bytes) or not isinstance(at, bytes):
+            return None
+        return pd.read_parquet(io.BytesIO(blob)), float(at.decode())
+
+    @staticmethod
+    def is_fresh(fetched_at: float, ttl_s: int) -> bool:
+        return time.time() - fetched_at < ttl_s
+
+    def close(self) -> None:
+        self._cache.close()

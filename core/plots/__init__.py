@@ -1,0 +1,1 @@
+"""Pure plotly figure builders (no streamlit): data in, ``go.Figure`` out."""

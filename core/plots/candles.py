@@ -1,0 +1,62 @@
+"""Candlestick + volume figure without weekend/holiday gaps."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+UP, DOWN = "#26a69a", "#ef5350"
+
+
+def gap_breaks(index: pd.DatetimeIndex) -> list[dict]:
+    """plotly ``rangebreaks`` that hide days with no bars (weekends, holidays).
+
+    Daily bars: every calendar day absent between first and last bar is hidden.
+    Intraday bars: weekends are hidden, plus days with no bars at all.
+    """
+    if len(index) < 2:
+        return []
+    days = pd.DatetimeIndex(index.normalize().unique())
+    all_days = pd.date_range(days[0], days[-1], freq="D", tz=index.tz)
+    missing = all_days.difference(days)
+    step = (index[1:] - index[:-1]).median()
+    breaks: list[dict] = []
+    if step < pd.Timedelta(days=1):
+        breaks.append({"bounds": ["sat", "mon"]})
+        missing = missing[missing.dayofweek < 5]
+        # overnight gaps
+        breaks.append({"pattern": "hour", "bounds": [float(index.hour.max() + 1), float(index.hour.min())]}
+                      if index.hour.max() + 1 < 24 and index.hour.min() > 0 else {})
+        breaks = [b for b in breaks if b]
+    if len(missing):
+        breaks.append({"values": [d.strftime("%Y-%m-%d") for d in missing]})
+    return breaks
+
+
+def candlestick_figure(frame: pd.DataFrame, title: str = "", height: int = 560) -> go.Figure:
+    """Candlestick (top, 75%) and volume bars (bottom) sharing a gap-free time axis.
+
+    Args:
+        frame: validated OHLCV frame. title: figure title.
+    Returns:
+        ``go.Figure`` with row 1 = price (y-axis "Price"), row 2 = volume.
+    """
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.75, 0.25],
+                        vertical_spacing=0.03)
+    fig.add_trace(
+        go.Candlestick(x=frame.index, open=frame["open"], high=frame["high"], low=frame["low"],
+                       close=frame["close"], name="OHLC", increasing_line_color=UP,
+                       decreasing_line_color=DOWN),
+        row=1, col=1,
+    )
+    colors = [UP if c >= o else DOWN for o, c in zip(frame["open"], frame["close"])]
+    fig.add_trace(go.Bar(x=frame.index, y=frame["volume"], marker_color=colors, name="Volume",
+                         opacity=0.6), row=2, col=1)
+    fig.update_xaxes(rangebreaks=gap_breaks(frame.index))
+    fig.update_layout(title=title, height=height, xaxis_rangeslider_visible=False,
+                      showlegend=False, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      hovermode="x unified")
+    fig.update_yaxes(title_text="Price", row=1, col=1)
+    fig.update_yaxes(title_text="Volume", row=2, col=1)
+    return fig

@@ -1,0 +1,46 @@
+"""Test-wide setup: offline, isolated settings, a temp data dir per test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ["QUANTDESK_OFFLINE"] = "1"
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    """Each test gets its own data dir (db, cache) and fresh settings."""
+    from core.config import get_settings
+
+    monkeypatch.setenv("QUANTDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("QUANTDESK_OFFLINE", "1")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def synthetic_ohlcv(n: int = 300, seed: int = 0, start: str = "2020-01-01") -> pd.DataFrame:
+    """A SYNTHETIC random-walk OHLCV frame for tests only (never shown to users)."""
+    rng = np.random.default_rng(seed)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    open_ = close * np.exp(rng.normal(0, 0.003, n))
+    high = np.maximum(open_, close) * np.exp(np.abs(rng.normal(0, 0.004, n)))
+    low = np.minimum(open_, close) * np.exp(-np.abs(rng.normal(0, 0.004, n)))
+    idx = pd.bdate_range(start, periods=n, tz="UTC", name="timestamp")
+    return pd.DataFrame({"open": open_, "high": high, "low": low, "close": close,
+                         "volume": rng.integers(1_000, 10_000, n).astype(float)}, index=idx)
+
+
+@pytest.fixture
+def synthetic_frame() -> pd.DataFrame:
+    return synthetic_ohlcv()

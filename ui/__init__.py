@@ -1,0 +1,1 @@
+"""Streamlit glue: cached wrappers around core, shared widgets. Pages import from here."""

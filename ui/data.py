@@ -1,0 +1,19 @@
+"""Cached data access for pages (st.cache_data at the page edge)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.data import MarketData, load_csv, load_ohlcv
+
+
+@st.cache_data(ttl=60, show_spinner="Loading market data…")
+def cached_market(symbol: str, interval: str, start, end) -> MarketData:
+    """``core.data.load_ohlcv`` cached for 60 s per (symbol, interval, range)."""
+    return load_ohlcv(symbol, interval, start, end)
+
+
+@st.cache_data(show_spinner="Reading CSV…")
+def cached_csv(data: bytes, name: str) -> MarketData:
+    """Uploaded CSV bytes -> validated bars (cached by content)."""
+    return load_csv(data, name)
