@@ -141,3 +141,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+# Domain command modules register themselves on the groups above (keep imports light:
+# heavy libraries are imported inside the commands).
