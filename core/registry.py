@@ -182,3 +182,9 @@ def load_artifact(
             )
         files[name] = data
     return Artifact(family, version, path, files, meta)
+
+
+def load_active(family: str, *, models_dir: Path | None = None) -> Artifact:
+    """The version that serves predictions: the store's active version when the store says
+    so, else the newest on disk. Raises NotTrainedError / ArtifactIntegrityError."""
+    return load_artifact(family, None, models_dir=models_dir)
