@@ -13,6 +13,8 @@ from typing import Callable
 Progress = Callable[[float, str], None]
 
 FAMILIES: dict[str, str] = {
+    "risk-dqn": "core.risk.dqn:train",
+    "signal-quality": "core.risk.signal_quality:train",
 }
 
 

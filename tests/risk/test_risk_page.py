@@ -1,0 +1,17 @@
+from streamlit.testing.v1 import AppTest
+
+
+def test_risk_page_renders_without_exception():
+    at = AppTest.from_file("pages/risk_sizing.py", default_timeout=120)
+    at.query_params["symbol"] = "IBM"
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    labels = [m.label for m in at.metric]
+    assert "Position [% equity]" in labels and "Stop loss" in labels
+    assert any("VaR" in lbl for lbl in labels)  # portfolio view with the example holdings
+    # bad input: an impossible forecast target gives a message, not a crash
+    at.radio[2].set_value("forecast").run()
+    at.number_input[8].set_value(1.0).run()
+    assert not at.exception
+    assert any("profit side" in e.value for e in at.error)
