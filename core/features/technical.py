@@ -221,7 +221,11 @@ def _compute(o, h, l, c, v, bars_per_year: float) -> dict[str, np.ndarray]:
     f["volume_ratio_5"] = div(v, vsma5, 1.0) - 1
     f["volume_ratio_20"] = div(v, vsma20, 1.0) - 1
     f["volume_sma_ratio_5_20"] = div(vsma5, vsma20, 1.0) - 1
-    f["volume_change"] = np.log1p(v) - lag(np.log1p(v), 1)
+    # log volume change; a zero-volume bar (missing print) on either side gives a neutral 0
+    logv = np.log(np.where(v > 0, v, np.nan))
+    change = logv - lag(logv, 1)
+    change[1:][np.isnan(change[1:])] = 0.0
+    f["volume_change"] = change
     f["volume_zscore_20"] = div(v - vsma20, talib.STDDEV(v, 20), 0.0)
     obv = talib.OBV(c, v)
     for n in (10, 20):

@@ -140,6 +140,15 @@ def test_zero_volume_on_moving_prices_keeps_volume_features_defined():
     assert (f[vol_cols].iloc[WARMUP_BARS:] == 0).all().all()
 
 
+def test_single_zero_volume_bar_is_neutral_not_extreme():
+    frame = synthetic_ohlcv(n=260, seed=4)  # SYNTHETIC
+    frame.iloc[230, frame.columns.get_loc("volume")] = 0.0
+    f = build_features(frame)
+    assert f["volume_change"].iloc[230] == 0 and f["volume_change"].iloc[231] == 0
+    assert f["volume_ratio_20"].iloc[230] == -1.0
+    assert f["volume_change"].iloc[1:].abs().max() < 5
+
+
 @pytest.mark.parametrize("n", [0, 1, 5, 50, 150])
 def test_short_frames(n):
     frame = synthetic_ohlcv(n=max(n, 1), seed=1).iloc[:n]  # SYNTHETIC
