@@ -7,7 +7,7 @@ later bars). Every column is expressed relative to price or volume (ratios, frac
 bounded oscillators), never as a raw price level, so models can pool symbols across price
 regimes. Definitions and units: ``docs/features.md``.
 
-Sources: TA-Lib 0.6 function reference (https://ta-lib.github.io/ta-lib-python/) for the
+Sources: TA-Lib function reference (https://ta-lib.github.io/ta-lib-python/) for the
 indicators; Parkinson (1980) and Garman & Klass (1980) for range-based volatility.
 """
 
