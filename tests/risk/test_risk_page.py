@@ -1,8 +1,12 @@
+from pathlib import Path
+
 from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "risk_sizing.py")
 
 
 def test_risk_page_renders_without_exception():
-    at = AppTest.from_file("pages/risk_sizing.py", default_timeout=120)
+    at = AppTest.from_file(PAGE, default_timeout=120)
     at.query_params["symbol"] = "IBM"
     at.run()
     assert not at.exception, at.exception
@@ -12,6 +16,7 @@ def test_risk_page_renders_without_exception():
     assert any("VaR" in lbl for lbl in labels)  # portfolio view with the example holdings
     # bad input: an impossible forecast target gives a message, not a crash
     at.radio[2].set_value("forecast").run()
-    at.number_input[8].set_value(1.0).run()
+    assert at.number_input[7].label == "Forecast target price"
+    at.number_input[7].set_value(1.0).run()
     assert not at.exception
     assert any("profit side" in e.value for e in at.error)
