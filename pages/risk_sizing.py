@@ -9,6 +9,9 @@ import streamlit as st
 from core.errors import QuantdeskError
 from ui.layout import page_start
 
+TABS = ["Sizing calculator", "Portfolio risk", "Policy backtest", "Methods"]
+_tab_q = st.query_params.get("tab")  # read before the sidebar rewrites the query string
+_default_tab = {"portfolio": TABS[1], "policy": TABS[2], "methods": TABS[3]}.get(_tab_q)
 sel, md = page_start("Risk Sizing", "How much, where is my stop, and what does it do to my "
                      "portfolio. Sizing uses bars up to the last one shown.")
 EXAMPLE_PORTFOLIO = pd.DataFrame({"symbol": ["IBM", "GOOG"], "shares": [300.0, 40.0],
@@ -29,8 +32,7 @@ if md is not None:
 
     frame = md.frame
     last_close = float(frame["close"].iloc[-1])
-    tab_size, tab_port, tab_pol, tab_notes = st.tabs(
-        ["Sizing calculator", "Portfolio risk", "Policy backtest", "Methods"])
+    tab_size, tab_port, tab_pol, tab_notes = st.tabs(TABS, default=_default_tab)
 
     # ---------------- inputs ----------------
     with tab_size:
@@ -151,24 +153,24 @@ if md is not None:
                     port_msgs.append(str(err))
             m1, m2, m3, m4, m5 = st.columns(5)
             m1.metric("Position [% equity]", f"{res.position_pct_equity:.2f}%",
-                      f"{res.shares:,} shares", delta_color="off")
+                      f"{res.shares:,} shares", delta_color="off", delta_arrow="off")
             m2.metric("Stop loss", f"{res.stop_price:,.4g}",
-                      f"{(res.stop_price / res.entry - 1) * 100:+.2f}%", delta_color="off")
+                      f"{(res.stop_price / res.entry - 1) * 100:+.2f}%", delta_color="off", delta_arrow="off")
             m3.metric("Take profit", f"{res.take_profit:,.4g}",
-                      f"{(res.take_profit / res.entry - 1) * 100:+.2f}%", delta_color="off")
+                      f"{(res.take_profit / res.entry - 1) * 100:+.2f}%", delta_color="off", delta_arrow="off")
             m4.metric("Risk at stop [% equity]", f"{res.risk_pct_actual:.2f}%",
-                      f"${res.risk_amount:,.0f}", delta_color="off")
+                      f"${res.risk_amount:,.0f}", delta_color="off", delta_arrow="off")
             m5.metric("Vol adjustment [x]", f"{res.vol_adjustment:.2f}",
-                      f"forecast {res.vol_forecast_ann * 100:.1f}% ann.", delta_color="off")
+                      f"forecast {res.vol_forecast_ann * 100:.1f}% ann.", delta_color="off", delta_arrow="off")
             if sq_note:
                 st.info(sq_note)
             for n in res.notes:
                 st.warning(n)
-            left, right = st.columns([1, 1])
-            with left:
-                st.markdown("**All outputs**")
-                st.dataframe(summary_frame(res, equity), hide_index=True, width="stretch")
-            with right:
+            st.markdown("**All outputs**")
+            summ = summary_frame(res, equity)
+            st.dataframe(summ, hide_index=True, width="stretch",
+                         height=35 * (len(summ) + 1) + 3)
+            if True:
                 st.markdown(f"**Position VaR / CVaR** (1 bar and {res.horizon} bars; losses "
                             "positive)")
                 vf = var_frame(res.var, res.position_value, equity)
@@ -199,10 +201,10 @@ if md is not None:
                 b.metric("Portfolio vol [% ann.]", _pct(pr.ann_vol, 1))
                 c.metric(f"VaR {level:.0%} 1-day [% equity]",
                          f"{pr.var_hist * 100:.2f}% hist", f"{pr.var_param * 100:.2f}% param",
-                         delta_color="off")
+                         delta_color="off", delta_arrow="off")
                 d.metric(f"CVaR {level:.0%} 1-day [% equity]",
                          f"{pr.cvar_hist * 100:.2f}% hist", f"{pr.cvar_param * 100:.2f}% param",
-                         delta_color="off")
+                         delta_color="off", delta_arrow="off")
                 from core.plots.risk import contribution_figure, correlation_heatmap
                 l, r = st.columns(2)
                 l.plotly_chart(correlation_heatmap(R.corr()), width="stretch",

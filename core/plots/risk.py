@@ -39,7 +39,7 @@ def policy_figure(results: dict, height: int = 640) -> go.Figure:
     fig.update_yaxes(title_text="Drawdown [%]", row=2, col=1)
     fig.update_yaxes(title_text="Exposure [%]", row=3, col=1)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), hovermode="x unified",
-                      legend=dict(orientation="h", y=1.06))
+                      legend=dict(orientation="h", y=-0.06, x=0))
     return fig
 
 

@@ -29,3 +29,17 @@ def test_size_json_and_bad_input():
     bad = runner.invoke(app, ["size", "--symbol", "MSFT", "--equity", "100000",
                               "--risk-pct", "0"])
     assert bad.exit_code == 2 and "Risk per trade" in bad.output
+
+
+def test_latest_predictions_records():
+    from core.data import load_ohlcv
+    from core.risk.predict import latest_predictions
+
+    f = load_ohlcv("IBM").frame
+    preds = latest_predictions(f, "IBM")
+    kinds = {p.model_name: p for p in preds}
+    assert set(kinds) == {"signal-quality", "risk-dqn"}
+    sq = kinds["signal-quality"]
+    assert sq.kind == "probability" and 0 <= sq.value <= 1 and sq.origin_ts == f.index[-1]
+    assert sq.output["decision"] == ("EXECUTE" if sq.value > 0.6 else "SKIP")
+    assert kinds["risk-dqn"].value in (0.0, 0.25, 0.5, 0.75, 1.0)
