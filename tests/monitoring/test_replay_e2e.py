@@ -13,15 +13,9 @@ from core.data.replay import (
 )
 from core.monitoring import Thresholds, monitoring_figures
 from core.predictions import Prediction
-from core.store import Outcome, PredictionRow, dispose_engines, record_metric, session_scope
+from core.store import Outcome, PredictionRow, record_metric, session_scope
 
 START, N = 40, 30
-
-
-@pytest.fixture(autouse=True)
-def _dispose():
-    yield
-    dispose_engines()
 
 
 def momentum(md):

@@ -1,15 +1,7 @@
-"""Store tests: each test already has its own temp data dir (tests/conftest.py), hence its own
-SQLite file; engines are disposed after each test so files are not kept open."""
+"""Store tests: each test has its own temp data dir (tests/conftest.py), hence its own SQLite
+file; the root fixture disposes the engine afterwards."""
 
 import pytest
-
-
-@pytest.fixture(autouse=True)
-def _dispose_engines():
-    yield
-    from core.store import dispose_engines
-
-    dispose_engines()
 
 
 @pytest.fixture
