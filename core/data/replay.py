@@ -150,6 +150,24 @@ def naive_predictor(md: MarketData, horizons: tuple[int, ...] = NAIVE_HORIZONS,
     return out
 
 
+def predict_all(md: MarketData) -> tuple[list[Prediction], dict[str, list[str]]]:
+    """Run every predictor (naive first) on the bars of ``md``.
+
+    Returns:
+        ``(predictions, errors)`` where ``errors`` maps a predictor's name to the messages of
+        the :class:`QuantdeskError` it raised (a failing predictor never stops the others).
+    """
+    preds: list[Prediction] = []
+    errors: dict[str, list[str]] = {}
+    for fn in predictors():
+        name = getattr(fn, "__name__", repr(fn))
+        try:
+            preds.extend(fn(md))
+        except QuantdeskError as err:
+            errors.setdefault(name, []).append(str(err))
+    return preds, errors
+
+
 # ---------------------------------------------------------------- replay loop
 
 @dataclass
@@ -228,19 +246,34 @@ def run_replay(symbol: str, *, steps: int, start_bars: int | None = None, interv
             return src.frame
         raise DataSourceError("not part of this replay")
 
+    from core.store.ops import record_metric
+
     logged = outcomes = done = 0
     errors: list[str] = []
+    calls: dict[str, int] = {}
+    failures: dict[str, int] = {}
     for _ in range(steps):
         md = src.market_data(symbol, interval)
+        preds, errs = predict_all(md)
         for fn in predictors():
-            try:
-                logged += log_predictions(fn(md), session=session)
-            except QuantdeskError as err:
-                errors.append(f"{getattr(fn, '__name__', fn)}: {err}")
+            name = getattr(fn, "__name__", repr(fn))
+            calls[name] = calls.get(name, 0) + 1
+        for name, msgs in errs.items():
+            failures[name] = failures.get(name, 0) + len(msgs)
+            errors.extend(f"{name}: {m}" for m in msgs)
+        try:
+            logged += log_predictions(preds, session=session)
+        except QuantdeskError as err:
+            errors.append(f"log: {err}")
         if not src.step():
             break
         done += 1
         outcomes += backfill_outcomes(session=session, load_bars=visible)
+    for name, n in calls.items():  # counters for the monitoring error rate
+        record_metric("requests", n, session=session, detail={"predictor": name, "source": "replay"})
+        if failures.get(name):
+            record_metric("errors", failures[name], session=session,
+                          detail={"predictor": name, "source": "replay"})
     row = saved or ReplayCursor(key=key, position=src.position)
     row.position, row.cursor_ts, row.updated_at = src.position, to_utc(src.cursor_ts), utcnow()
     session.add(row)

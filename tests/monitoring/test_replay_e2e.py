@@ -120,3 +120,21 @@ def test_naive_predictor_needs_history(synthetic_frame):
     md = MarketData(synthetic_frame.iloc[:30], "SYN", "1d", "test", synthetic_frame.index[29])
     out = naive_predictor(md)
     assert [p.horizon for p in out] == [1, 5] and out[1].upper == pytest.approx(out[0].upper * math.sqrt(5))
+
+
+def test_failing_predictor_counted_not_fatal(synthetic_frame):
+    from core.errors import ModelUnavailableError
+
+    def broken(md):
+        raise ModelUnavailableError("weights missing")
+
+    register_predictor(broken)
+    try:
+        r = run_replay("SYN", steps=4, start_bars=40, frame=synthetic_frame)
+    finally:
+        unregister_predictor(broken)
+    assert r.logged == 8 and r.errors == ["broken: weights missing"] * 4
+    with session_scope() as s:
+        rep = monitoring_figures(session=s)
+    assert rep.ops["requests"] == 8 and rep.ops["errors"] == 4
+    assert rep.ops["error_rate"] == 0.5 and "errors" in {a.rule for a in rep.alerts}
