@@ -197,7 +197,8 @@ def cursor_key(symbol: str, interval: str) -> str:
 
 
 def run_replay(symbol: str, *, steps: int, start_bars: int | None = None, interval: str = "1d",
-               frame: pd.DataFrame | None = None, session=None) -> ReplayResult:
+               frame: pd.DataFrame | None = None, session=None,
+               with_figures: bool = True) -> ReplayResult:
     """Advance the replay of ``symbol`` by ``steps`` bars.
 
     Each step: every predictor sees the visible bars and its predictions are logged; then the
@@ -209,6 +210,8 @@ def run_replay(symbol: str, *, steps: int, start_bars: int | None = None, interv
             stored in the database, or start at 250 bars, capped to the history).
         frame: history to replay (default ``core.data.load_ohlcv(symbol, interval)``).
         session: store session (default: a new ``session_scope()``).
+        with_figures: add the monitoring summary of ``symbol`` to the result (costs a query
+            over all its predictions; the live panel turns it off).
 
     Raises:
         DataSourceError / DataValidationError: the history cannot be loaded.
@@ -221,7 +224,7 @@ def run_replay(symbol: str, *, steps: int, start_bars: int | None = None, interv
     if session is None:
         with session_scope() as s:
             return run_replay(symbol, steps=steps, start_bars=start_bars, interval=interval,
-                              frame=frame, session=s)
+                              frame=frame, session=s, with_figures=with_figures)
     from core.monitoring.figures import summary_rows
     from core.store import backfill_outcomes, log_predictions
     from core.store.db import to_utc, utcnow
@@ -279,4 +282,5 @@ def run_replay(symbol: str, *, steps: int, start_bars: int | None = None, interv
     session.add(row)
     session.flush()
     return ReplayResult(symbol, interval, done, src.position, len(frame), src.cursor_ts, logged,
-                        outcomes, errors, src.done, summary_rows(session=session, symbol=symbol))
+                        outcomes, errors, src.done,
+                        summary_rows(session=session, symbol=symbol) if with_figures else [])

@@ -40,12 +40,13 @@ RETURN_KINDS = {"log_return"}
 @dataclass(frozen=True)
 class RealiseContext:
     """What a realiser sees: the symbol's bars (validated OHLCV, UTC index), the origin and
-    target positions in them (``target_pos = origin_pos + horizon``), and the prediction row."""
+    target positions in them (``target_pos = origin_pos + horizon``), and the prediction row
+    (attribute access as on :class:`PredictionRow`: ``kind, horizon, value, output``...)."""
 
     frame: pd.DataFrame
     origin_pos: int
     target_pos: int
-    prediction: PredictionRow
+    prediction: object
 
 
 Realiser = Callable[[RealiseContext], "float | None"]
@@ -158,15 +159,15 @@ def _default_loader(symbol: str, interval: str):
     return load_ohlcv(symbol, interval)
 
 
-def realise(pred: PredictionRow, frame: pd.DataFrame) -> tuple[float, pd.Timestamp] | None:
-    """The realised value and target bar time for ``pred`` in ``frame``, or None when the
-    target bar is not there yet, the origin bar is unknown, or no realiser fits the kind."""
-    if frame is None or frame.empty:
-        return None
+def _positions(frame: pd.DataFrame) -> dict:
+    return {ts: i for i, ts in enumerate(frame.index)}
+
+
+def _realise_at(pred, frame: pd.DataFrame, positions: dict):
     origin = pd.Timestamp(pred.origin_ts)
     origin = origin.tz_localize("UTC") if origin.tzinfo is None else origin.tz_convert("UTC")
-    pos = frame.index.get_indexer([origin])[0]
-    if pos < 0:
+    pos = positions.get(origin)
+    if pos is None:
         return None
     target_pos = pos + int(pred.horizon)
     if target_pos >= len(frame):
@@ -179,6 +180,14 @@ def realise(pred: PredictionRow, frame: pd.DataFrame) -> tuple[float, pd.Timesta
     if value is None or not math.isfinite(value):
         return None
     return float(value), frame.index[target_pos]
+
+
+def realise(pred, frame: pd.DataFrame) -> tuple[float, pd.Timestamp] | None:
+    """The realised value and target bar time for ``pred`` in ``frame``, or None when the
+    target bar is not there yet, the origin bar is unknown, or no realiser fits the kind."""
+    if frame is None or frame.empty:
+        return None
+    return _realise_at(pred, frame, _positions(frame))
 
 
 def score(pred: PredictionRow, realized: float) -> dict:
@@ -215,29 +224,43 @@ def backfill_outcomes(
 
     Returns:
         Number of outcomes written. Predictions whose bars cannot be loaded (unknown symbol,
-        source down) or whose target bar is not there yet stay pending. Idempotent.
+        source down) or whose target bar is not there yet stay pending. Idempotent: only
+        predictions without an outcome are considered and ``outcomes.prediction_id`` is unique.
     """
+    from core.store.db import utcnow
+
     load_bars = load_bars or _default_loader
-    pending = pending_predictions(session=session)
-    groups: dict[tuple[str, str], list[PredictionRow]] = {}
+    P, O = PredictionRow.__table__, Outcome.__table__
+    stmt = (sa.select(P).outerjoin(O, O.c.prediction_id == P.c.id).where(O.c.id.is_(None))
+            .order_by(P.c.origin_ts, P.c.id))
+    pending = session.execute(stmt).all()
+    groups: dict[tuple[str, str], list] = {}
     for p in pending:
         groups.setdefault((p.symbol, p.interval), []).append(p)
-    written = 0
+    outcomes, targets = [], []
+    now = utcnow()
     for (symbol, interval), preds in groups.items():
         try:
             frame = _bars_frame(load_bars(symbol, interval))
         except QuantdeskError:
             continue
+        if frame is None or frame.empty:
+            continue
+        positions = _positions(frame)
         for p in preds:
-            got = realise(p, frame)
+            got = _realise_at(p, frame, positions)
             if got is None:
                 continue
             realized, ts = got
+            ts = ts.to_pydatetime()
             if p.target_ts is None:
-                p.target_ts = ts.to_pydatetime()
-                session.add(p)
-            session.add(Outcome(prediction_id=p.id, realized=realized,
-                                realized_ts=ts.to_pydatetime(), **score(p, realized)))
-            written += 1
-    session.flush()
-    return written
+                targets.append({"pid": p.id, "tts": ts})
+            outcomes.append({"prediction_id": p.id, "realized": realized, "realized_ts": ts,
+                             "created_at": now, **score(p, realized)})
+    if outcomes:
+        session.execute(sa.insert(Outcome), outcomes)
+    if targets:
+        session.execute(sa.update(P).where(P.c.id == sa.bindparam("pid"))
+                        .values(target_ts=sa.bindparam("tts")), targets)
+        session.expire_all()  # ORM copies of those predictions now have a stale target_ts
+    return len(outcomes)
