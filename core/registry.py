@@ -205,14 +205,12 @@ def load_active(family: str, *, models_dir: Path | None = None) -> Artifact:
         from core.store.ops import disabled_message, serving_version
 
         version, disabled = serving_version(family)
-    except ImportError:
-        disabled = False
-    except Exception as err:  # store unreachable (locked/corrupt db): serve from disk
-        import sqlalchemy
+    except Exception as err:  # store unreachable (locked/corrupt db, bad URL): serve from disk
+        import logging
 
-        if not isinstance(err, sqlalchemy.exc.SQLAlchemyError):
-            raise
-        disabled = False
+        logging.getLogger(__name__).warning(
+            "Model store unavailable (%s); serving the newest %s version on disk.", err, family)
+        version, disabled = None, False
     if disabled:
         raise NotTrainedError(disabled_message(family))
     if version is not None and not (_root(models_dir) / family / version).is_dir():

@@ -102,3 +102,11 @@ def test_active_version_missing_on_disk(models):
     shutil.rmtree(registry._root(None) / "demo" / models[-1])
     with pytest.raises(ArtifactIntegrityError, match="missing"):
         registry.load_active("demo")
+
+
+def test_store_unreachable_serves_newest_on_disk(models, monkeypatch):
+    def broken(family):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr("core.store.ops.serving_version", broken)
+    assert registry.load_active("demo").version == models[-1]
