@@ -126,23 +126,31 @@ def size(
 def train_risk(
     only: Optional[str] = typer.Option(None, "--only", help="risk-dqn or signal-quality."),
 ) -> None:
-    """Train the DQN exposure agent (risk-dqn) and the signal-quality scorer."""
-    from core.training import trainer
+    """Train the DQN exposure agent (risk-dqn) and the signal-quality scorer.
+
+    Each run holds the training lock and registers a *candidate* version (promotion is a
+    separate step on the Admin page / ``quantdesk models``)."""
+    from core.registry import read_metadata
+    from core.training import FAMILIES, run_training
 
     fams = [only] if only else ["risk-dqn", "signal-quality"]
     for fam in fams:
+        if fam not in FAMILIES:
+            fail(QuantdeskError(f"Unknown family {fam!r}; use risk-dqn or signal-quality."))
         try:
-            art = trainer(fam)(progress=lambda p, m: typer.echo(f"  [{p:4.0%}] {m}", err=True))
-        except KeyError:
-            fail(ValueError(f"unknown family {fam}"))
+            run = run_training(fam, who="cli",
+                               progress=lambda p, m: typer.echo(f"  [{p:4.0%}] {m}", err=True))
         except QuantdeskError as err:
             fail(err)
-        typer.echo(f"{fam}: saved {art.path}")
+        if run.version is None:
+            fail(QuantdeskError(f"{fam} training failed: {run.error}"))
+        meta = read_metadata(fam, run.version)
+        typer.echo(f"{fam}: saved candidate {fam}/{run.version}")
         if fam == "risk-dqn":
             typer.echo("  beats vol targeting on held-out symbols: "
-                       f"{art.metadata['beats_vol_target']}")
+                       f"{meta['beats_vol_target']}")
         else:
-            wf = art.metadata["walk_forward"]
+            wf = meta["walk_forward"]
             typer.echo(f"  walk-forward AUC {wf['auc']:.3f}, Brier {wf['brier']:.4f} vs "
                        f"base-rate {wf['brier_base']:.4f}")
 
