@@ -41,7 +41,7 @@ if md is not None:
         cash = c1.number_input("Cash [$]", min_value=0.0, value=100_000.0, step=1_000.0)
         risk_pct = c1.number_input("Risk per trade [% equity]", min_value=0.01, max_value=100.0,
                                    value=1.0, step=0.25)
-        entry = c2.number_input("Entry price", min_value=0.0001, value=round(last_close, 4),
+        entry = c2.number_input("Entry price", min_value=0.0, value=round(last_close, 4),
                                 help="Default: last close.", format="%.4f")
         direction = c2.radio("Direction", ["long", "short"], horizontal=True)
         horizon = c2.number_input("Horizon [bars]", min_value=1, max_value=250, value=10)

@@ -43,3 +43,17 @@ def test_latest_predictions_records():
     assert sq.kind == "probability" and 0 <= sq.value <= 1 and sq.origin_ts == f.index[-1]
     assert sq.output["decision"] == ("EXECUTE" if sq.value > 0.6 else "SKIP")
     assert kinds["risk-dqn"].value in (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def test_evaluate_and_size_from_csv(tmp_path, synth):
+    f = synth(420, seed=31)
+    path = tmp_path / "syn.csv"
+    f.rename(columns=str.title).rename_axis("Date").to_csv(path)
+    res = runner.invoke(app, ["evaluate", "risk", "--csv", str(path), "--json"])
+    assert res.exit_code == 0, res.output
+    assert "dqn" in json.loads(res.stdout)["policies"]
+    short = tmp_path / "short.csv"
+    f.head(40).rename(columns=str.title).rename_axis("Date").to_csv(short)
+    bad = runner.invoke(app, ["size", "--symbol", "X", "--csv", str(short), "--equity", "1000",
+                              "--risk-pct", "1"])
+    assert bad.exit_code == 2 and "error:" in bad.output
