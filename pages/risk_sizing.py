@@ -140,6 +140,14 @@ if md is not None:
                                f"{s['probability']:.1%} → **{s['decision']}** (threshold 60%; "
                                f"training base rate {s['base_rate']:.1%}). Its trade: "
                                f"{ATR_MULT:g} ATR stop, {R_MULT:g} R target, {HORIZON}-bar exit.")
+                    wf = meta.get("walk_forward", {})
+                    if wf and wf.get("brier", 1) >= wf.get("brier_base", 0):
+                        sq_note += (f"  \n⚠️ In walk-forward testing ({wf['years'][0]}-"
+                                    f"{wf['years'][1]}, six symbols) this scorer did **not** "
+                                    f"beat the base rate: Brier {wf['brier']:.4f} vs "
+                                    f"{wf['brier_base']:.4f}, AUC {wf['auc']:.3f}; EXECUTE "
+                                    f"trades won {wf['execute_hit_rate']:.0%} vs a "
+                                    f"{wf['test_base_rate']:.0%} base rate.")
             res = size_position(frame, params, md.symbol, md.interval)
             if sq_note:
                 res.kelly_source = "signal-quality model p; history b"

@@ -20,3 +20,14 @@ def test_risk_page_renders_without_exception():
     at.number_input[7].set_value(1.0).run()
     assert not at.exception
     assert any("profit side" in e.value for e in at.error)
+
+
+def test_signal_quality_kelly_source_says_it_loses():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["symbol"] = "MSFT"
+    at.run()
+    box = next(b for b in at.selectbox if b.label == "Kelly inputs")
+    box.set_value("Signal-quality model").run()
+    assert not at.exception
+    text = " ".join(i.value for i in at.info)
+    assert "P(success)" in text and "did **not** beat the base rate" in text
