@@ -38,13 +38,13 @@ MEMBERS = ("xgboost", "lightgbm", "random_forest")
 DEFAULT_WEIGHTS = (0.4, 0.4, 0.2)
 LEVELS = (80, 95)
 
-XGB_PARAMS = dict(n_estimators=150, max_depth=2, learning_rate=0.03, subsample=0.7,
-                  colsample_bytree=0.7, min_child_weight=20.0, reg_lambda=5.0,
+XGB_PARAMS = dict(n_estimators=100, max_depth=2, learning_rate=0.03, subsample=0.7,
+                  colsample_bytree=0.5, min_child_weight=20.0, reg_lambda=5.0,
                   tree_method="hist", n_jobs=1, random_state=0, verbosity=0)
-LGB_PARAMS = dict(n_estimators=150, num_leaves=4, max_depth=2, learning_rate=0.03,
-                  subsample=0.7, subsample_freq=1, colsample_bytree=0.7, min_child_samples=50,
+LGB_PARAMS = dict(n_estimators=100, num_leaves=4, max_depth=2, learning_rate=0.03,
+                  subsample=0.7, subsample_freq=1, colsample_bytree=0.5, min_child_samples=50,
                   reg_lambda=5.0, n_jobs=1, random_state=0, verbose=-1)
-RF_PARAMS = dict(n_estimators=60, max_depth=4, min_samples_leaf=50, max_features=0.3,
+RF_PARAMS = dict(n_estimators=40, max_depth=4, min_samples_leaf=50, max_features=0.2,
                  max_samples=0.5, n_jobs=1, random_state=0)
 
 
@@ -130,15 +130,18 @@ def conformal_quantile(scores: np.ndarray, level: float) -> float:
     return float(s[k - 1]) if 0 < k <= n else float("inf")
 
 
-def validated_shrink(y: np.ndarray, e: np.ndarray, horizon: int, floor: float = 0.0) -> float:
+def validated_shrink(y: np.ndarray, e: np.ndarray, horizon: int, floor: float = 0.0,
+                     cap: float = 0.5, t_min: float = 2.0) -> float:
     """Shrink factor in [floor, 1] for the forecast ``s * e`` of targets ``y``.
 
     Least squares through the origin ``b = sum(y e) / sum(e e)`` with standard error
     ``se = sqrt(mean((y - b e)^2) * horizon / sum(e e))`` (``horizon`` inflates the variance
     for overlapping targets), then the positive-part James-Stein factor
-    ``s = b * max(0, 1 - (se / b)^2)`` (Stein 1956; Copas 1983, "Regression, prediction and
-    shrinkage", JRSS B): a validation slope within one standard error of zero gives the
-    floor. Clipped to ``[floor, 1]``.
+    ``s = b * max(0, 1 - (t_min * se / b)^2)`` (Stein 1956; Copas 1983, "Regression,
+    prediction and shrinkage", JRSS B) with ``t_min = 2``: a validation slope less than two
+    standard errors from zero gives the floor. Clipped to ``[floor, cap]``; ``cap = 0.5``
+    bounds the damage when the validated relation breaks down out of sample (the excess MSE
+    of ``s*e`` over the random walk is at most ``s^2 E[e^2]`` when the members have no skill).
     """
     y, e = np.asarray(y, float), np.asarray(e, float)
     den = float(e @ e)
@@ -148,8 +151,8 @@ def validated_shrink(y: np.ndarray, e: np.ndarray, horizon: int, floor: float = 
     if b <= 0:
         return float(floor)
     se2 = float(np.mean((y - b * e) ** 2)) * horizon / den
-    s = b * max(0.0, 1.0 - se2 / (b * b))
-    return float(np.clip(s, floor, 1.0))
+    s = b * max(0.0, 1.0 - t_min * t_min * se2 / (b * b))
+    return float(np.clip(s, floor, max(cap, floor)))
 
 
 @dataclass
@@ -175,7 +178,7 @@ class HorizonForecaster:
     horizon: int
     weights: tuple = DEFAULT_WEIGHTS
     weighting: str = "fixed"
-    inner_folds: int = 3
+    inner_folds: int = 2
     inner_frac: float = 0.4
     shrink: bool = True
     shrink_floor: float = 0.01
