@@ -145,4 +145,5 @@ if __name__ == "__main__":
 # Domain command modules register themselves on the groups above (keep imports light:
 # heavy libraries are imported inside the commands).
 
+import core.store.commands  # noqa: E402,F401  (replay, backfill, monitor, drift, models, admin)
 import core.forecasting.commands  # noqa: E402,F401
