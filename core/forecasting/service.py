@@ -47,6 +47,21 @@ def target_timestamp(origin: pd.Timestamp, horizon: int, interval: str) -> pd.Ti
     return None
 
 
+def bar_interval(md) -> str:
+    """``md.interval``, or for a CSV upload (interval ``csv``) ``1d`` when the median bar
+    spacing is between 20 hours and 4 days (daily bars), else ``unknown``."""
+    from core.data import INTERVALS
+
+    if md.interval in INTERVALS:
+        return md.interval
+    idx = md.frame.index
+    if len(idx) > 2:
+        step = (idx[1:] - idx[:-1]).median()
+        if pd.Timedelta(hours=20) <= step <= pd.Timedelta(days=4):
+            return "1d"
+    return "unknown"
+
+
 def slice_as_of(frame: pd.DataFrame, as_of) -> pd.DataFrame:
     """Bars with timestamp <= ``as_of`` (a date means the end of that day, UTC).
 
@@ -86,9 +101,10 @@ def predict_latest(md, artifact=None, *, as_of=None) -> list[Prediction]:
         artifact = load_active(FAMILY)
     bundle = get_bundle(artifact)
     sym = md.symbol.upper()
-    if md.interval != bundle.interval:
+    interval = bar_interval(md)
+    if interval != bundle.interval:
         raise NotTrainedError(f"The forecast model {bundle.version} was trained on "
-                              f"{bundle.interval} bars, not {md.interval}. Choose {bundle.interval}.")
+                              f"{bundle.interval} bars, not {interval}. Choose {bundle.interval}.")
     if sym not in bundle.symbols:
         raise NotTrainedError(
             f"No forecast model for {sym}; trained symbols: {', '.join(bundle.symbols)}. "
@@ -127,9 +143,9 @@ def predict_latest(md, artifact=None, *, as_of=None) -> list[Prediction]:
                  {**members, "ensemble": ens, "lo_80": lo80, "hi_80": hi80,
                   "lo_95": float(p["ensemble-lo-95"]), "hi_95": float(p["ensemble-hi-95"])}.items()}
         out.append(Prediction(
-            model_name=FAMILY, model_version=bundle.version, symbol=sym, interval=md.interval,
+            model_name=FAMILY, model_version=bundle.version, symbol=sym, interval=interval,
             kind="log_return", horizon=h, origin_ts=origin, value=ens,
-            target_ts=target_timestamp(origin, h, md.interval), lower=lo80, upper=hi80,
+            target_ts=target_timestamp(origin, h, interval), lower=lo80, upper=hi80,
             confidence=conf, latency_ms=latency, inputs_hash=inputs_hash,
             output={"members": members, "ensemble_raw": float(p["ensemble_raw"]),
                     "shrink": model.shrink_, "weights": dict(zip(MEMBERS, map(float, model.weights_))),
