@@ -28,6 +28,10 @@ def train_forecast(
     syms = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else None
     try:
         ev = json.loads(evaluation.read_text()) if evaluation else None
+        if isinstance(ev, dict) and isinstance(ev.get("results"), list):  # --save format
+            ev = {r["symbol"]: {} for r in ev["results"]} | {}
+            for r in json.loads(evaluation.read_text())["results"]:
+                ev[r["symbol"]][str(r["horizon"])] = r
     except (OSError, json.JSONDecodeError) as err:
         fail(ValueError(f"cannot read {evaluation}: {err}"))
     try:

@@ -8,7 +8,6 @@ import pandas as pd
 
 from core.features import build_features
 from core.targets import forward_log_return
-from core.volatility import ewma_variance
 
 
 def feature_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -20,8 +19,17 @@ def feature_frame(frame: pd.DataFrame) -> pd.DataFrame:
 def daily_sigma(frame: pd.DataFrame) -> pd.Series:
     """EWMA (lambda 0.94) volatility of one-bar log returns known at each bar [log-return
     units per bar, not annualised]; NaN during the 20-bar warm-up."""
-    lr = np.log(frame["close"].astype("float64")).diff()
-    return np.sqrt(ewma_variance(lr, lam=0.94, warmup=20)).rename("sigma")
+    from scipy.signal import lfilter
+
+    lam, warmup = 0.94, 20
+    r2 = np.log(frame["close"].to_numpy(dtype="float64"))
+    r2 = np.concatenate([[np.nan], np.diff(r2)]) ** 2
+    out = np.full(len(r2), np.nan)
+    if len(r2) > warmup:  # same recursion and seed as core.volatility.ewma_variance, vectorised
+        seed = float(np.mean(r2[1:warmup + 1]))
+        out[warmup] = seed
+        out[warmup + 1:] = lfilter([1 - lam], [1, -lam], r2[warmup + 1:], zi=[lam * seed])[0]
+    return pd.Series(np.sqrt(out), index=frame.index, name="sigma")
 
 
 def design(frame: pd.DataFrame, horizon: int, columns: list[str] | None = None):

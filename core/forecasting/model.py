@@ -115,7 +115,7 @@ def rf_predict(rf, X: np.ndarray) -> np.ndarray:
 def _predict_members(members: list, X: np.ndarray) -> np.ndarray:
     xb, lb, rf = members
     out = np.empty((X.shape[0], 3), dtype="float64")
-    out[:, 0] = xb.inplace_predict(X)
+    out[:, 0] = xb.inplace_predict(np.ascontiguousarray(X))
     out[:, 1] = lb.predict(X, num_threads=1)
     out[:, 2] = rf_predict(rf, X)
     return out
