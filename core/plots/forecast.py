@@ -32,7 +32,7 @@ def fan_figure(frame: pd.DataFrame, preds: list, title: str = "", bars: int = 12
     for lv, color in ((95, BAND95), (80, BAND80)):
         lo = [last] + [q[f"lo_{lv}"] for q in pr]
         hi = [last] + [q[f"hi_{lv}"] for q in pr]
-        fig.add_trace(go.Scatter(x=xs + xs[::-1], y=hi + lo[::-1], fill="toself",
+        fig.add_trace(go.Scatter(x=xs + xs[::-1], y=hi + lo[::-1], fill="toself", mode="lines",
                                  fillcolor=color, line=dict(width=0), hoverinfo="skip",
                                  name=f"{lv}% interval", showlegend=True), row=1, col=1)
     fig.add_trace(go.Scatter(
