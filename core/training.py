@@ -26,6 +26,7 @@ Progress = Callable[[float, str], None]
 FAMILIES: dict[str, str] = {
     "risk-dqn": "core.risk.dqn:train",
     "signal-quality": "core.risk.signal_quality:train",
+    "forecast": "core.forecasting.train:train",
 }
 
 TRAINING_LOCK = "training"
