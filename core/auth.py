@@ -137,3 +137,65 @@ def verify_admin(name: str, password: str) -> bool:
         return bcrypt.checkpw(candidate, hashed.encode())
     except ValueError:
         return False
+
+
+# ---------------------------------------------------------------- OIDC admins, throttling
+
+
+def admin_emails() -> set[str]:
+    """Lower-cased e-mails that are admins when signed in through OIDC (``st.login``).
+
+    Read from ``QUANTDESK_ADMIN_EMAILS`` (comma-separated) and from ``admin_emails = [...]``
+    in ``.streamlit/secrets.toml``. Empty unless configured: an OIDC login alone never
+    makes anyone an admin.
+    """
+    emails = {e.strip().lower() for e in os.environ.get("QUANTDESK_ADMIN_EMAILS", "").split(",")}
+    try:
+        listed = _read_toml(secrets_file()).get("admin_emails", [])
+    except DataValidationError:
+        listed = []
+    if isinstance(listed, str):
+        listed = listed.split(",")
+    emails |= {str(e).strip().lower() for e in listed}
+    return {e for e in emails if "@" in e}
+
+
+class LoginThrottle:
+    """Slows password guessing: after ``free`` failures for a name, each further attempt
+    must wait ``base_s * 2**(failures - free)`` seconds (capped at ``max_s``).
+
+    In-memory and per process (the app is one process); a success resets the name. Pure
+    Python, so it is unit-tested without Streamlit. ``clock`` is injectable for tests.
+
+    Args:
+        free: failures allowed without delay. base_s: first delay [s]. max_s: cap [s].
+    """
+
+    def __init__(self, free: int = 5, base_s: float = 2.0, max_s: float = 300.0, clock=None):
+        import threading
+        import time
+
+        self.free, self.base_s, self.max_s = free, base_s, max_s
+        self._clock = clock or time.monotonic
+        self._lock = threading.Lock()
+        self._state: dict[str, tuple[int, float]] = {}  # name -> (failures, last failure time)
+
+    def wait_seconds(self, name: str) -> float:
+        """Seconds until ``name`` may try again (0 when it may try now)."""
+        with self._lock:
+            failures, last = self._state.get(name.lower(), (0, 0.0))
+        if failures < self.free:
+            return 0.0
+        delay = min(self.max_s, self.base_s * 2 ** (failures - self.free))
+        return max(0.0, last + delay - self._clock())
+
+    def failure(self, name: str) -> None:
+        """Record a failed attempt for ``name``."""
+        with self._lock:
+            failures, _ = self._state.get(name.lower(), (0, 0.0))
+            self._state[name.lower()] = (failures + 1, self._clock())
+
+    def success(self, name: str) -> None:
+        """Forget the failures of ``name``."""
+        with self._lock:
+            self._state.pop(name.lower(), None)

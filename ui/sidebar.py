@@ -1,91 +1,148 @@
-"""The shared sidebar: symbol, interval and date range, mirrored in the URL query string."""
+"""The shared sidebar: symbol, interval, date range (and CSV upload), kept in the URL.
+
+The widgets are bound to URL query parameters (Streamlit's ``bind="query-params"``), so a
+view can be shared by copying the address bar, e.g.
+``/volatility?symbol=AAPL&start=2010-01-04&end=2012-12-31`` or
+``/forecasts?symbol=OTHER&ticker=NVDA&interval=1h``. A parameter equal to its default is left
+out of the URL (symbol MSFT, interval 1d, no dates). The symbol box also accepts a typed
+ticker, so ``?symbol=NVDA`` works as well as ``?symbol=OTHER&ticker=NVDA``.
+
+``app.py`` draws the sidebar once per run, in the entry point, so the choice also survives
+page switches; :func:`sidebar` then returns that run's selection. Run a page file on its own
+(an ``AppTest`` of ``pages/x.py``) and :func:`sidebar` draws the widgets itself.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import streamlit as st
 
 from core.data import BUNDLED_SYMBOLS, INTERVALS, MarketData
-from core.errors import QuantdeskError
+from core.errors import DataValidationError, QuantdeskError
 from ui.data import cached_csv, cached_market
 
-CUSTOM = "Other (Yahoo)…"
-UPLOAD = "Upload CSV…"
+OTHER = "OTHER"
+UPLOAD = "CSV"
+DEFAULT_SYMBOL = "MSFT"
+LABELS = {OTHER: "Other (Yahoo)…", UPLOAD: "Upload CSV…"}
+# Keys double as URL query-parameter names (bind="query-params").
+K_SYMBOL, K_TICKER, K_INTERVAL, K_START, K_END = "symbol", "ticker", "interval", "start", "end"
+_CURRENT = "_qd_selection_this_run"
+MIN_DATE = dt.date(1970, 1, 1)
 
 
 @dataclass
 class Selection:
+    """What the sidebar selected.
+
+    Attributes:
+        symbol: upper-case ticker; ``"CSV"`` for an uploaded file.
+        interval: yfinance-style bar interval (``1d``, ``1h``, ...).
+        start, end: inclusive date range, None for "from the first" / "to the last" bar.
+        csv_name, csv_bytes: the uploaded file (only when ``symbol == "CSV"``), else None.
+        problem: why no bars can be loaded for this choice (e.g. start after end), else None.
+    """
+
     symbol: str
     interval: str
     start: dt.date | None
     end: dt.date | None
+    csv_name: str | None = None
+    csv_bytes: bytes | None = field(default=None, repr=False)
+    problem: str | None = None
 
 
-def _qp(name: str, default: str) -> str:
-    val = st.query_params.get(name)
-    return val if val else default
+def draw_sidebar() -> Selection:
+    """Draw the selection widgets in the sidebar and return the selection (never raises)."""
+    sb = st.sidebar
+    options = list(BUNDLED_SYMBOLS) + [OTHER, UPLOAD]
+    choice = sb.selectbox("Symbol", options, index=options.index(DEFAULT_SYMBOL),
+                          format_func=lambda o: LABELS.get(o, o), key=K_SYMBOL,
+                          bind="query-params", accept_new_options=True,
+                          help="Bundled daily history works offline. Type any Yahoo Finance "
+                               "ticker here or pick 'Other' (online only); 'Upload CSV' reads "
+                               "your own bars.")
+    csv_name = csv_bytes = problem = None
+    if choice == OTHER:
+        ticker = sb.text_input("Ticker (Yahoo Finance)", key=K_TICKER, bind="query-params",
+                               placeholder="e.g. NVDA, BTC-USD, ^FTSE", max_chars=24)
+        symbol = ticker.strip().upper()
+        if not symbol:
+            problem = "Type a ticker in the sidebar (e.g. NVDA), or pick a bundled symbol."
+    elif choice == UPLOAD:
+        symbol = "CSV"
+        up = sb.file_uploader("OHLCV CSV", type=["csv"], key="sb_upload",
+                              help="Columns: Date, Open, High, Low, Close, [Adj Close], Volume")
+        if up is None:
+            problem = ("Upload a CSV with Date, Open, High, Low, Close and Volume columns in "
+                       "the sidebar.")
+        else:
+            csv_name, csv_bytes = up.name, up.getvalue()
+    else:
+        symbol = str(choice).strip().upper()  # a bundled symbol or a typed ticker
+    interval = sb.selectbox("Interval", list(INTERVALS), index=list(INTERVALS).index("1d"),
+                            key=K_INTERVAL, bind="query-params",
+                            help="Only daily (1d) history is bundled; other intervals need "
+                                 "Yahoo Finance (online).")
+    today = dt.date.today()
+    start = sb.date_input("Start", value=None, min_value=MIN_DATE, max_value=today,
+                          key=K_START, bind="query-params", help="Empty: the first bar.")
+    end = sb.date_input("End", value=None, min_value=MIN_DATE, max_value=today, key=K_END,
+                        bind="query-params", help="Empty: the last bar.")
+    if start and end and start > end and problem is None:
+        problem = f"The start date {start} is after the end date {end}: swap or clear them."
+    return Selection(symbol, interval, start or None, end or None, csv_name, csv_bytes, problem)
 
 
-def _date(text: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
+def begin_run(sel: Selection) -> None:
+    """Remember the entry point's selection for this script run (see :func:`sidebar`)."""
+    st.session_state[_CURRENT] = sel
+
+
+def end_run() -> None:
+    """Forget this run's selection (app.py calls it in a ``finally``)."""
+    st.session_state.pop(_CURRENT, None)
 
 
 def sidebar() -> Selection:
-    """Draw the sidebar once per run and return the current selection (kept in the URL)."""
-    sb = st.sidebar
-    sym_q = _qp("symbol", "MSFT").upper()
-    options = list(BUNDLED_SYMBOLS) + [CUSTOM, UPLOAD]
-    choice = sb.selectbox("Symbol", options,
-                          index=options.index(sym_q) if sym_q in BUNDLED_SYMBOLS else
-                          options.index(UPLOAD) if sym_q == "CSV" else options.index(CUSTOM),
-                          key="sb_symbol")
-    if choice == CUSTOM:
-        symbol = sb.text_input("Ticker", value=sym_q if sym_q not in BUNDLED_SYMBOLS else "",
-                               placeholder="e.g. NVDA, BTC-USD", key="sb_ticker").strip().upper()
-        symbol = symbol or "MSFT"
-    elif choice == UPLOAD:
-        symbol = "CSV"
-    else:
-        symbol = choice
-    intervals = list(INTERVALS)
-    interval = sb.selectbox("Interval", intervals,
-                            index=intervals.index(_qp("interval", "1d")) if _qp("interval", "1d")
-                            in intervals else intervals.index("1d"), key="sb_interval")
-    start = sb.date_input("Start", value=_date(st.query_params.get("start")), key="sb_start",
-                          min_value=dt.date(1990, 1, 1), max_value=dt.date.today())
-    end = sb.date_input("End", value=_date(st.query_params.get("end")), key="sb_end",
-                        min_value=dt.date(1990, 1, 1), max_value=dt.date.today())
-    params = {"symbol": symbol, "interval": interval}
-    if start:
-        params["start"] = start.isoformat()
-    if end:
-        params["end"] = end.isoformat()
-    if dict(st.query_params) != params:
-        st.query_params.from_dict(params)
-    return Selection(symbol, interval, start or None, end or None)
+    """The current selection: the one ``app.py`` drew this run, else draw the widgets now."""
+    sel = st.session_state.get(_CURRENT)
+    return sel if isinstance(sel, Selection) else draw_sidebar()
+
+
+def _bundled_range_hint(sel: Selection) -> str:
+    """' MSFT has bars from 2000-03-01 to 2013-03-01.' when that is cheap to know."""
+    if sel.symbol not in BUNDLED_SYMBOLS or sel.interval != "1d":
+        return ""
+    try:
+        frame = cached_market(sel.symbol, sel.interval, None, None).frame
+    except QuantdeskError:
+        return ""
+    return (f" {sel.symbol} has daily bars from {frame.index[0].date()} to "
+            f"{frame.index[-1].date()}; pick dates inside that range or clear them.")
 
 
 def market_data(sel: Selection) -> MarketData | None:
     """Load the selection's bars; on failure show the reason and return None (never raise)."""
+    if sel.problem:
+        (st.info if sel.symbol in ("", "CSV") else st.error)(sel.problem)
+        return None
     try:
         if sel.symbol == "CSV":
-            up = st.sidebar.file_uploader("OHLCV CSV", type=["csv"], key="sb_upload",
-                                          help="Columns: Date, Open, High, Low, Close, "
-                                               "[Adj Close], Volume")
-            if up is None:
-                st.info("Upload a CSV with Date, Open, High, Low, Close and Volume columns "
-                        "in the sidebar.")
-                return None
-            return cached_csv(up.getvalue(), up.name.rsplit(".", 1)[0][:12] or "CSV")
+            stem = (sel.csv_name or "CSV").rsplit(".", 1)[0]
+            name = "".join(ch for ch in stem.upper() if ch.isalnum() or ch in "-_.^")[:12]
+            return cached_csv(sel.csv_bytes or b"", name or "CSV")
         return cached_market(sel.symbol, sel.interval, sel.start, sel.end)
+    except DataValidationError as err:
+        hint = _bundled_range_hint(sel) if (sel.start or sel.end) else ""
+        st.error(f"{err}{hint}")
     except QuantdeskError as err:
         st.error(str(err))
-        return None
+    except Exception as err:  # a page must never raise: say what failed, keep the app up
+        st.error(f"Could not load {sel.symbol} {sel.interval}: {type(err).__name__}: {err}")
+    return None
 
 
 def status_line(md: MarketData) -> None:

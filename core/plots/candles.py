@@ -8,6 +8,33 @@ from plotly.subplots import make_subplots
 
 UP, DOWN = "#26a69a", "#ef5350"
 
+#: Chart windows offered above price charts: label -> calendar days (None = every bar).
+WINDOWS: dict[str, int | None] = {"3M": 92, "6M": 183, "1Y": 366, "2Y": 731, "5Y": 1827,
+                                  "All": None}
+
+
+def last_window(frame: pd.DataFrame, window: str) -> pd.DataFrame:
+    """The bars of the last ``window`` (a key of :data:`WINDOWS`) ending at the last bar.
+
+    Args:
+        frame: OHLCV frame with a sorted ``DatetimeIndex``.
+        window: ``"3M" | "6M" | "1Y" | "2Y" | "5Y" | "All"`` (calendar spans, so the same
+            window shows ~252 daily bars or ~1,700 hourly bars for "1Y").
+    Returns:
+        A slice of ``frame`` (never empty when ``frame`` is not; at least 2 bars when
+        available so a chart still has an axis).
+    Raises:
+        ValueError: unknown window label.
+    """
+    if window not in WINDOWS:
+        raise ValueError(f"Unknown chart window {window!r}; use one of {', '.join(WINDOWS)}.")
+    days = WINDOWS[window]
+    if days is None or frame.empty:
+        return frame
+    cut = frame.index[-1] - pd.Timedelta(days=days)
+    out = frame[frame.index > cut]
+    return out if len(out) >= 2 else frame.tail(2)
+
 
 def gap_breaks(index: pd.DatetimeIndex) -> list[dict]:
     """plotly ``rangebreaks`` that hide days with no bars (weekends, holidays).
