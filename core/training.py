@@ -13,6 +13,8 @@ from typing import Callable
 Progress = Callable[[float, str], None]
 
 FAMILIES: dict[str, str] = {
+    "patterns-cnn": "core.patterns.train:train_patterns",
+    "breakout": "core.patterns.train:train_breakout",
 }
 
 

@@ -1,0 +1,1 @@
+"""Candlestick patterns (rules + CNN), their edge, and support/resistance breakouts."""
