@@ -61,8 +61,14 @@ def evaluate_patterns(as_json: bool = typer.Option(False, "--json", help="Print 
         model, version = C.load_cnn()
         Xt, Yt = C.dataset(C.TEST_SYMBOLS)
         ev = C.per_pattern_scores(Yt, model.predict(Xt))
+        from core.patterns.rules import pooled_agreement
+
+        agree = pooled_agreement()
     except QuantdeskError as err:
         fail(err)
+    ev["talib_agreement"] = {
+        p: {k: (None if v != v else (int(v) if k in ("ours", "talib", "both") else round(v, 4)))
+            for k, v in row.items()} for p, row in agree.to_dict(orient="index").items()}
     ev.update({"model_version": version, "test_symbols": list(C.TEST_SYMBOLS),
                "baseline": "the rule detectors themselves are the reference labels "
                            "(rules score F1 = 1 by definition)",

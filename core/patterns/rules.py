@@ -313,3 +313,18 @@ def agreement_with_talib(frame: pd.DataFrame) -> pd.DataFrame:
             rows.append({"pattern": p, "ours": int(a.sum()), "talib": np.nan, "both": np.nan,
                          "talib_kept": np.nan, "ours_in_talib": np.nan, "jaccard": np.nan})
     return pd.DataFrame(rows).set_index("pattern")
+
+
+def pooled_agreement(symbols=None) -> pd.DataFrame:
+    """:func:`agreement_with_talib` summed over bundled ``symbols`` (default all six)."""
+    from core.data import BUNDLED_SYMBOLS, load_ohlcv
+
+    tot = None
+    for s in symbols if symbols is not None else BUNDLED_SYMBOLS:
+        a = agreement_with_talib(load_ohlcv(s).frame)[["ours", "talib", "both"]]
+        tot = a if tot is None else tot + a
+    ours_only = tot["ours"] - tot["both"]
+    tot["talib_kept"] = tot["both"] / tot["talib"]
+    tot["ours_in_talib"] = tot["both"] / tot["ours"].where(tot["ours"] > 0)
+    tot["jaccard"] = tot["both"] / (tot["talib"] + ours_only)
+    return tot
