@@ -9,12 +9,13 @@ sel, md = page_start("Patterns", "Candlestick patterns (rules with trend context
                      "whether they have mattered, and support/resistance breakouts.")
 
 
-def _chart(md, bars):
+def _chart(md, bars, shown):
     from core.plots.patterns import pattern_chart
     from ui.patterns import levels_and_breakouts, pattern_detections
 
     frame = md.frame
     det = pattern_detections(frame, bars)
+    det = det[det["pattern"].isin(shown)]
     res, sup, ev = levels_and_breakouts(frame)
     last = float(frame["close"].iloc[-1])
     res_near = [r for r in res if r > last][:3]
@@ -38,7 +39,15 @@ def _latest(md):
         st.warning(f"Pattern CNN unavailable: {version}")
         return
     scores = latest_scores(md.frame)
-    st.plotly_chart(confidence_bars(scores), width="stretch", key="patterns_conf")
+    left, right = st.columns([3, 2])
+    left.plotly_chart(confidence_bars(scores), width="stretch", key="patterns_conf")
+    with right:
+        view = scores.head(5).copy()
+        view["pattern"] = view["pattern"].str.replace("_", " ")
+        view["CNN confidence [%]"] = (view.pop("cnn_probability") * 100).round(1)
+        view["threshold [%]"] = (view.pop("threshold") * 100).round(0)
+        view["rule fires"] = view.pop("rule_hit").map({True: "yes", False: "no"})
+        st.dataframe(view, hide_index=True, width="stretch")
     hits = scores[scores["rule_hit"]]["pattern"].tolist()
     st.caption(f"Latest bar {md.frame.index[-1]:%Y-%m-%d} · rule hits: "
                f"{', '.join(h.replace('_', ' ') for h in hits) if hits else 'none'} · "
@@ -127,6 +136,8 @@ def _breakout(md, ev):
         tr = track_record(md.symbol)
         if len(tr):
             view = tr.tail(200).iloc[::-1].copy()
+            view["timestamp"] = view["timestamp"].dt.strftime("%Y-%m-%d")
+            view["level"] = view["level"].round(2)
             view["direction"] = view["direction"].map({1: "UP", -1: "DOWN"})
             view["probability [%]"] = (view.pop("probability") * 100).round(1)
             view["base rate [%]"] = (view.pop("base_rate") * 100).round(1)
@@ -147,13 +158,17 @@ if md is not None:
         else:
             bars = st.slider("Bars on the chart", 60, min(1500, len(md.frame)),
                              min(250, len(md.frame)), step=10, key="patterns_bars")
-            ev = _chart(md, bars)
-            a, b = st.columns([2, 3])
-            with a:
-                _latest(md)
-            with b:
-                st.subheader("Has each pattern mattered here?")
-                _edge(md)
+            from core.patterns.rules import PATTERNS
+
+            shown = st.multiselect("Patterns on the chart", list(PATTERNS),
+                                   default=[p for p in PATTERNS if p != "doji"],
+                                   key="patterns_shown",
+                                   help="Doji are frequent (~14% of bars) and hidden by default.")
+            ev = _chart(md, bars, shown)
+            st.subheader("Latest bar")
+            _latest(md)
+            st.subheader("Has each pattern mattered here?")
+            _edge(md)
             st.subheader("Breakouts")
             _breakout(md, ev)
     except QuantdeskError as err:

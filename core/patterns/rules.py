@@ -215,7 +215,6 @@ def detect(frame: pd.DataFrame, *, trend_context: bool = True) -> Detections:
     rng = h - l
     trend = trend_strength(frame).to_numpy()
     avg_rng5 = _prior_mean(rng, 5)
-    candle = np.sign(c - o)
 
     def ctx(span: int, sign: int) -> np.ndarray:
         if not trend_context:
@@ -268,7 +267,6 @@ def detect(frame: pd.DataFrame, *, trend_context: bool = True) -> Detections:
     put("tweezer_top", top & ctx(2, -1), -1, 1.0)
     put("tweezer_bottom", bottom & ctx(2, 1), 1, 1.0)
     put("marubozu", raw["marubozu"] != 0, np.sign(raw["marubozu"]), np.abs(raw["marubozu"]) / 100)
-    del candle
     idx = frame.index
     return Detections(
         hits=pd.DataFrame({p: hits[p] for p in PATTERNS}, index=idx),

@@ -43,8 +43,11 @@ def detections(frame: pd.DataFrame, cnn=None, *, tail: int | None = None) -> pd.
     candle = np.sign(frame["close"] - frame["open"])
     for ts, pat in either.stack().loc[lambda s: s].index:
         d = int(det.direction.at[ts, pat]) if hits.at[ts, pat] else DIRECTION[pat]
-        if d == 0 and pat != "doji":
-            d = int(candle.at[ts]) if pat == "marubozu" else d
+        if not hits.at[ts, pat] and pat == "marubozu":
+            d = int(candle.at[ts])  # CNN-only hit: the candle's colour
+        elif not hits.at[ts, pat] and pat == "harami":
+            i = frame.index.get_loc(ts)
+            d = -int(candle.iloc[i - 1]) if i > 0 else 0  # after a black candle: bullish
         rows.append({"timestamp": ts, "pattern": pat, "direction": _DIR_NAME[d],
                      "rule_hit": bool(hits.at[ts, pat]),
                      "cnn_probability": float(prob.at[ts, pat]),

@@ -51,10 +51,12 @@ def pattern_chart(frame: pd.DataFrame, detections: pd.DataFrame, *, resistance=(
                           row=1, col=1)
     for lvl in resistance:
         fig.add_hline(y=lvl, line=dict(color=BEAR, dash="dash", width=1), row=1, col=1,
-                      annotation_text=f"R {lvl:,.2f}", annotation_position="right")
+                      annotation_text=f"R {lvl:,.2f}", annotation_position="top left",
+                      annotation_font_color=BEAR)
     for lvl in support:
         fig.add_hline(y=lvl, line=dict(color=BULL, dash="dash", width=1), row=1, col=1,
-                      annotation_text=f"S {lvl:,.2f}", annotation_position="right")
+                      annotation_text=f"S {lvl:,.2f}", annotation_position="bottom left",
+                      annotation_font_color=BULL)
     if breakouts is not None and len(breakouts):
         b = breakouts[breakouts.index.isin(frame.index)]
         for d, color, sym, name in ((1, BULL, "star-triangle-up", "breakout UP"),

@@ -1,10 +1,14 @@
 """The Patterns page renders without exceptions on a bundled symbol (committed models)."""
 
+from pathlib import Path
+
 from streamlit.testing.v1 import AppTest
+
+PAGE = Path(__file__).resolve().parents[2] / "pages" / "patterns.py"
 
 
 def test_patterns_page_renders():
-    at = AppTest.from_file("pages/patterns.py", default_timeout=120)
+    at = AppTest.from_file(str(PAGE), default_timeout=120)
     at.query_params["symbol"] = "IBM"
     at.run()
     assert not at.exception, at.exception
