@@ -9,23 +9,31 @@ from core.errors import QuantdeskError
 
 
 @st.cache_resource(show_spinner="Loading the pattern CNN…")
-def cnn_model():
-    """(model, version) of the active patterns-cnn, or (None, reason) when unavailable."""
+def _cnn():
     from core.patterns.cnn import load_cnn
 
+    return load_cnn()  # failures raise and are not cached: a later training is picked up
+
+
+@st.cache_resource(show_spinner="Loading the breakout model…")
+def _breakout():
+    from core.patterns.service import load_breakout_model
+
+    return load_breakout_model()
+
+
+def cnn_model():
+    """(model, version) of the active patterns-cnn, or (None, reason) when unavailable."""
     try:
-        return load_cnn()
+        return _cnn()
     except QuantdeskError as err:
         return None, str(err)
 
 
-@st.cache_resource(show_spinner="Loading the breakout model…")
 def breakout_model():
     """The active breakout model (service.BreakoutModel), or the error message (str)."""
-    from core.patterns.service import load_breakout_model
-
     try:
-        return load_breakout_model()
+        return _breakout()
     except QuantdeskError as err:
         return str(err)
 
