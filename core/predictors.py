@@ -46,13 +46,14 @@ class DomainPredictor:
 
     Attributes:
         name: domain name shown in the panel (``forecast``, ``volatility``...).
-        target: ``"module:function"`` with ``function(md) -> list[Prediction]``.
+        target: ``"module:function"`` with ``function(md) -> list[Prediction]`` (or, in
+            tests, the callable itself).
         families: registry families it serves from (for the model status and fallbacks).
         missing: reason shown while the module is not installed.
     """
 
     name: str
-    target: str
+    target: str | Callable[[MarketData], list[Prediction]]
     families: tuple[str, ...]
     missing: str
 
@@ -74,6 +75,8 @@ PANEL_START_BARS = max(DEFAULT_START_BARS, 300)
 
 def resolve(dp: DomainPredictor) -> Callable[[MarketData], list[Prediction]] | None:
     """The predictor function, or None when its module/function is not installed."""
+    if callable(dp.target):
+        return dp.target
     module, func = dp.target.split(":")
     try:
         mod = importlib.import_module(module)
@@ -502,3 +505,70 @@ def refresh_panel(markets: list[MarketData], *, session,
     bars = {(md.symbol.upper(), md.interval): md.frame for md in markets}
     outcomes = backfill_watchlist(bars, session=session)
     return PanelRefresh(utcnow(), panels, logged, outcomes, errors, time.perf_counter() - t0)
+
+
+# ---------------------------------------------------------------- naive-baseline family
+
+NAIVE_FAMILY = "naive-baseline"
+
+
+def evaluate_naive(frame: pd.DataFrame, horizons=(1, 5), window: int | None = None) -> dict:
+    """Out-of-sample scores of the naive baseline on one history (it fits nothing, so every
+    bar with a realised target is unseen): per horizon ``n``, ``mae`` [log return],
+    ``coverage_80`` (share of realised returns inside ``+-z * s_t * sqrt(h)``, ``s_t`` the
+    std of the last ``window`` 1-bar log returns up to bar t) and ``always_up`` (share of
+    positive realised returns, the directional baseline)."""
+    import numpy as np
+
+    from core.data.replay import NAIVE_STD_WINDOW, Z80
+    from core.targets import forward_log_return
+
+    window = window or NAIVE_STD_WINDOW
+    r1 = np.log(frame["close"]).diff()
+    s = r1.rolling(window, min_periods=window).std(ddof=1)
+    out = {}
+    for h in horizons:
+        y = forward_log_return(frame["close"], h)
+        ok = y.notna() & s.notna()
+        yy, half = y[ok], Z80 * s[ok] * math.sqrt(h)
+        out[str(h)] = {"n": int(ok.sum()), "mae": float(yy.abs().mean()),
+                       "coverage_80": float((yy.abs() <= half).mean()),
+                       "always_up": float((yy > 0).mean())}
+    return out
+
+
+def train_naive_baseline(progress=None):
+    """Trainer of the ``naive-baseline`` family (seconds): records the naive predictor's
+    parameters (zero-return forecast, 80% interval from the last 20 one-bar log returns,
+    Hyndman & Athanasopoulos, FPP3 section 5.5) and its out-of-sample MAE / coverage on every
+    bundled symbol as a plain-JSON artifact. It is the reference every model is compared
+    with, and the quickest family to retrain from the Admin page.
+
+    Returns:
+        :class:`core.registry.Artifact` (``params.json``).
+    """
+    import json
+
+    from core.data import BUNDLED_SYMBOLS, load_ohlcv
+    from core.data.replay import NAIVE_HORIZONS, NAIVE_STD_WINDOW, Z80
+    from core.predictions import hash_inputs
+    from core.registry import save_artifact
+
+    params = {"horizons": list(NAIVE_HORIZONS), "std_window": NAIVE_STD_WINDOW, "z80": Z80,
+              "forecast": "zero log return"}
+    evaluation, data = {}, {}
+    for i, sym in enumerate(BUNDLED_SYMBOLS):
+        md = load_ohlcv(sym, "1d")
+        evaluation[sym] = evaluate_naive(md.frame, NAIVE_HORIZONS, NAIVE_STD_WINDOW)
+        f = md.frame
+        data[sym] = {"bars": len(f), "first": f.index[0].isoformat(),
+                     "last": f.index[-1].isoformat(), "sha256": hash_inputs(f)}
+        if progress:
+            progress((i + 1) / len(BUNDLED_SYMBOLS), f"{sym} scored")
+    cov = [v["coverage_80"] for e in evaluation.values() for v in e.values()]
+    meta = {"kind": "log_return", "interval": "1d", "params": params,
+            "method": "random walk (zero-return) forecast with a normal 80% interval",
+            "evaluation": evaluation, "data": data,
+            "metrics": {"mean_coverage_80": float(sum(cov) / len(cov)),
+                        "note": "baseline: skill is measured against it, not for it"}}
+    return save_artifact(NAIVE_FAMILY, {"params.json": json.dumps(params).encode()}, meta)

@@ -24,6 +24,7 @@ from core.errors import QuantdeskError, TrainingInProgressError
 Progress = Callable[[float, str], None]
 
 FAMILIES: dict[str, str] = {
+    "naive-baseline": "core.predictors:train_naive_baseline",
 }
 
 TRAINING_LOCK = "training"

@@ -1,10 +1,18 @@
-"""Admin page: Retrain, promote and roll back models."""
+"""Admin page: retrain, promote, roll back, disable models; A/B tests; audit log.
+
+Registered in ``st.navigation`` only for admins (app.py); the gate below re-checks anyway.
+"""
 
 import streamlit as st
 
-from ui.layout import page_start, price_chart
+from ui.auth import is_admin
 
-sel, md = page_start("Admin", "Retrain, promote and roll back models.")
-if md is not None:
-    price_chart(md, bars=500)
-    st.info("Admin actions arrive with the monitoring work.")
+st.title("Admin")
+if not is_admin():
+    st.error("This page is for admins. Log in as an admin first.")
+    st.stop()
+
+# ---- body (ui/admin.py) ----
+from ui.admin import admin_body  # noqa: E402
+
+admin_body()
