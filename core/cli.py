@@ -150,3 +150,4 @@ if __name__ == "__main__":
     from core.cli import main as _main
 
     _main()
+import core.predictors  # noqa: E402,F401  (registers the domain predictors with the replay)

@@ -106,10 +106,12 @@ def live_panel() -> None:
             for c in ("directional_accuracy", "baseline_accuracy", "coverage"):
                 if c in t:
                     t[c] = (t[c] * 100).round(1)
-            t = t.rename(columns={"directional_accuracy": "Dir. accuracy [%]",
+            t = t.rename(columns={"model_name": "Model", "model_version": "Version",
+                                  "kind": "Kind", "horizon": "h [bars]", "n": "Predictions",
+                                  "directional_accuracy": "Dir. accuracy [%]",
                                   "baseline_accuracy": "Always-up [%]", "coverage": "Coverage 80 [%]",
                                   "mae": "MAE [log ret]", "baseline_mae": "Naive MAE [log ret]",
-                                  "n_realised": "outcomes"})
+                                  "n_realised": "Outcomes"})
             st.dataframe(t, hide_index=True, width="stretch")
     cols = st.columns(2)
     for i, sp in enumerate(res.panels):

@@ -105,7 +105,7 @@ def retrain_section() -> None:
         bar.progress(1.0, text="done")
         status.update(label=("Retrain finished with errors" if failed else
                              f"Retrain of {choice} complete"),
-                      state="error" if failed else "complete")
+                      state="error" if failed else "complete", expanded=True)
 
 
 # ---------------------------------------------------------------- tables
@@ -153,10 +153,10 @@ def versions_section(session) -> None:
     versions = [r for r in rows if r.family == fam]
     active = store.active_version(fam, session=session)
     disabled = store.is_disabled(fam, session=session)
-    ver = c2.selectbox("Version", [r.version for r in versions], key="adm_ops_version",
-                       format_func=lambda v: f"{v} ({next(r.status for r in versions if r.version == v)})")
+    ver = c2.selectbox("Version", [r.version for r in versions], key="adm_ops_version")
     state = "disabled" if disabled else (f"active {active}" if active else "no active version")
-    st.caption(f"{fam}: {state}")
+    chosen = next(r.status for r in versions if r.version == ver)
+    st.caption(f"{fam}: {state} · chosen version {ver} is {chosen}")
     b1, b2, b3, b4 = st.columns(4)
     ops = {
         "promote": b1.button("Promote", key="adm_promote", disabled=ver == active,

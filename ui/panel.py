@@ -91,10 +91,13 @@ def symbol_card(sp: SymbolPanel, statuses: dict[str, str]) -> None:
         for fam, why in sp.fallbacks.items():
             st.warning(f"Model {fam} {why}.", icon="⚠️")
         st.dataframe(forecast_frame(sp), hide_index=True, width="stretch")
-        regime = sp.regime or "unknown"
+        def why(domain: str) -> str:
+            return f"n/a ({sp.skipped[domain]})" if domain in sp.skipped else "n/a"
+
+        regime = sp.regime or why("volatility")
         vol = f" · {sp.vol_ann:.1f}% ann." if sp.vol_ann is not None else ""
-        sent = "n/a" if sp.sentiment is None else f"{sp.sentiment:+.2f}"
-        st.markdown(f"**Pattern:** {sp.pattern or 'n/a'}  \n"
+        sent = why("sentiment") if sp.sentiment is None else f"{sp.sentiment:+.2f}"
+        st.markdown(f"**Pattern:** {sp.pattern or why('patterns')}  \n"
                     f"**Volatility regime:** {regime}{vol}  \n"
                     f"**Sentiment:** {sent}")
         with st.expander("Signal reasons and model status"):
