@@ -110,9 +110,12 @@ def live_panel() -> None:
                                   "kind": "Kind", "horizon": "h [bars]", "n": "Predictions",
                                   "directional_accuracy": "Dir. accuracy [%]",
                                   "baseline_accuracy": "Always-up [%]", "coverage": "Coverage 80 [%]",
-                                  "mae": "MAE [log ret]", "baseline_mae": "Naive MAE [log ret]",
+                                  "mae": "MAE", "baseline_mae": "Naive MAE",
                                   "n_realised": "Outcomes"})
             st.dataframe(t, hide_index=True, width="stretch")
+            st.caption("MAE in the prediction's unit (log return, or variance for "
+                       "volatility); naive = zero-return forecast, always-up = the naive "
+                       "directional call.")
     cols = st.columns(2)
     for i, sp in enumerate(res.panels):
         with cols[i % 2]:

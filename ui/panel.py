@@ -69,9 +69,9 @@ def forecast_frame(sp: SymbolPanel) -> pd.DataFrame:
     """Display table of the forecasts: simple return [%] with its 80% interval."""
     rows = []
     for r in sp.forecasts:
-        skill = {True: "yes", False: "no: ignored", None: "not evaluated"}[r["skill"]]
+        skill = {True: "yes", False: "no", None: "untested"}[r["skill"]]
         naive = r["model"] == "naive"
-        rows.append({"Model": "naive" if naive else f"{r['model']} {r['version'][:15]}",
+        rows.append({"Model": r["model"],
                      "h [bars]": r["horizon"],
                      "Return [%] (80% interval)": _interval_text(r),
                      "Skill": "baseline" if naive else skill})
@@ -87,7 +87,8 @@ def symbol_card(sp: SymbolPanel, statuses: dict[str, str]) -> None:
                   fmt_pct(sp.change_pct, 2), help="Last close and its change vs the previous "
                   "bar [%]. Source: " + sp.source)
         c2.markdown(f"### {icon} :{color}[{sp.signal.action.replace('_', ' ')}]")
-        c2.caption(f"confidence {sp.signal.confidence:.0%} · score {sp.signal.score:+.2f}")
+        score = round(sp.signal.score, 2) + 0.0  # no "-0.00"
+        c2.caption(f"confidence {sp.signal.confidence:.0%} · score {score:+.2f}")
         for fam, why in sp.fallbacks.items():
             st.warning(f"Model {fam} {why}.", icon="⚠️")
         st.dataframe(forecast_frame(sp), hide_index=True, width="stretch")
@@ -105,6 +106,12 @@ def symbol_card(sp: SymbolPanel, statuses: dict[str, str]) -> None:
                 st.write("• " + r)
             for name, why in sp.skipped.items():
                 st.caption(f"{name}: {why}")
+            versions = sorted({f"{p.model_name} {p.model_version}" for p in sp.predictions
+                               if p.model_name != "naive"})
+            if versions:
+                st.caption("Versions shown: " + ", ".join(versions))
+            st.caption("Skill: 'no' = did not beat the naive baseline walk-forward (ignored "
+                       "by the signal); 'untested' = no evaluation in the artifact.")
             for fam, text in statuses.items():
                 st.caption(f"{fam}: {text}")
             for e in sp.errors:
