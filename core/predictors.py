@@ -183,17 +183,87 @@ class DomainRun:
         skipped: domain -> reason it produced nothing (not installed, not trained...).
         fallbacks: family -> banner text when the family is disabled (naive serves).
         errors: ``domain: message`` for predictors that failed.
+        shadow: predictions of the arm of a running A/B test that is *not* served on this
+            bar (logged for the comparison, not shown or fused).
     """
 
     predictions: list[Prediction] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     fallbacks: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    shadow: list[Prediction] = field(default_factory=list)
 
 
-def run_domain(md: MarketData, predictors: list[DomainPredictor] | None = None) -> DomainRun:
+@dataclass(frozen=True)
+class Experiment:
+    """A running champion/challenger test (see :mod:`core.abtest`)."""
+
+    name: str
+    family: str
+    champion: str
+    challenger: str
+    share: float
+    salt: str
+
+
+def running_experiments(*, session) -> dict[str, Experiment]:
+    """Running A/B tests by family (empty when the store has none)."""
+    from sqlmodel import select
+
+    from core.store import ABTest
+
+    rows = session.exec(select(ABTest).where(ABTest.status == "running")).all()
+    return {r.family: Experiment(r.name, r.family, r.champion_version, r.challenger_version,
+                                 float(r.share), r.salt or r.name) for r in rows}
+
+
+def _accepts_artifact(fn) -> bool:
+    import inspect
+
+    try:
+        return "artifact" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _ab_split(md: MarketData, fn, preds: list[Prediction], exp: Experiment
+              ) -> tuple[list[Prediction], list[Prediction], str | None]:
+    """Champion/challenger on one bar: both arms are predicted; ``route`` picks the served
+    one. Returns ``(served, shadow, error)``. Needs a predictor with an ``artifact``
+    keyword (e.g. ``core.forecasting.service.predict_latest``)."""
+    from core.abtest import CHALLENGER, route
+    from core.registry import load_artifact
+
+    mine = [p for p in preds if p.model_name == exp.family]
+    if not mine or mine[0].model_version != exp.champion or not _accepts_artifact(fn):
+        return preds, [], None
+    try:
+        other = [p for p in fn(md, artifact=load_artifact(exp.family, exp.challenger))
+                 if p.model_name == exp.family]
+    except QuantdeskError as err:
+        return preds, [], f"A/B {exp.name}: challenger {exp.challenger} failed: {err}"
+
+    def tag(ps, arm):
+        return [dataclasses.replace(p, output={**(p.output or {}),
+                                               "ab": {"test": exp.name, "arm": arm}})
+                for p in ps]
+
+    arm = route(md.symbol, md.frame.index[-1], exp.share, exp.salt)
+    champ, chall = tag(mine, "champion"), tag(other, "challenger")
+    rest = [p for p in preds if p.model_name != exp.family]
+    if arm == CHALLENGER:
+        return rest + chall, champ, None
+    return rest + champ, chall, None
+
+
+def run_domain(md: MarketData, predictors: list[DomainPredictor] | None = None,
+               experiments: dict[str, Experiment] | None = None) -> DomainRun:
     """Run every domain predictor on ``md`` (bars <= its last bar). Never raises for a
-    missing, untrained, disabled or failing model: the result records why."""
+    missing, untrained, disabled or failing model: the result records why.
+
+    ``experiments`` (family -> running A/B test): both versions predict; the deterministic
+    route (:func:`core.abtest.route`) decides which one is served, the other goes to
+    ``shadow`` so both are logged on the same bars."""
     res = DomainRun()
     for dp in predictors if predictors is not None else DOMAIN_PREDICTORS:
         fn = resolve(dp)
@@ -220,7 +290,14 @@ def run_domain(md: MarketData, predictors: list[DomainPredictor] | None = None) 
             continue
         if not preds:
             res.skipped.setdefault(dp.name, "no prediction on this bar")
-        res.predictions.extend(with_skill(p) for p in preds or [])
+        preds = list(preds or [])
+        for fam in dp.families:
+            if experiments and fam in experiments:
+                preds, shadow, err = _ab_split(md, fn, preds, experiments[fam])
+                res.shadow.extend(with_skill(p) for p in shadow)
+                if err:
+                    res.errors.append(err)
+        res.predictions.extend(with_skill(p) for p in preds)
     return res
 
 
@@ -239,8 +316,18 @@ def loggable(preds: list[Prediction]) -> list[Prediction]:
 
 
 def domain_predictor(md: MarketData) -> list[Prediction]:
-    """Replay predictor: the loggable domain predictions of ``md``'s last bar."""
-    return loggable(run_domain(md).predictions)
+    """Replay predictor: the loggable domain predictions of ``md``'s last bar (both arms
+    of running A/B tests)."""
+    experiments = {}
+    try:
+        from core.store import session_scope
+
+        with session_scope() as s:
+            experiments = running_experiments(session=s)
+    except Exception:  # no store: no experiments
+        pass
+    run = run_domain(md, experiments=experiments)
+    return loggable(run.predictions + run.shadow)
 
 
 register_predictor(domain_predictor)
@@ -322,14 +409,17 @@ class SymbolPanel:
     skipped: dict[str, str]
     fallbacks: dict[str, str]
     errors: list[str]
+    shadow: list[Prediction] = field(default_factory=list)
 
 
 def _pct(x):
     return None if x is None else 100.0 * math.expm1(x)
 
 
-def symbol_panel(md: MarketData, predictors: list[DomainPredictor] | None = None) -> SymbolPanel:
-    """Predict, summarise and fuse the latest bar of ``md`` (no store access).
+def symbol_panel(md: MarketData, predictors: list[DomainPredictor] | None = None,
+                 experiments: dict[str, Experiment] | None = None) -> SymbolPanel:
+    """Predict, summarise and fuse the latest bar of ``md`` (no store access; running A/B
+    tests are passed in as ``experiments``, see :func:`run_domain`).
 
     Raises:
         InsufficientDataError: ``md`` has no bars.
@@ -339,7 +429,7 @@ def symbol_panel(md: MarketData, predictors: list[DomainPredictor] | None = None
     f = md.frame
     if f is None or f.empty:
         raise InsufficientDataError(f"{md.symbol}: no bars to predict from.")
-    run = run_domain(md, predictors)
+    run = run_domain(md, predictors, experiments)
     naive = naive_predictor(md)
     preds = naive + run.predictions
     close = f["close"]
@@ -375,7 +465,7 @@ def symbol_panel(md: MarketData, predictors: list[DomainPredictor] | None = None
     signal = fuse(run.predictions, regime=regime, fallbacks=fallbacks)
     return SymbolPanel(md.symbol, md.interval, md.source, f.index[-1], float(close.iloc[-1]),
                        change, preds, fc_rows, pattern, regime, vol, sentiment, signal,
-                       run.skipped, run.fallbacks, run.errors)
+                       run.skipped, run.fallbacks, run.errors, run.shadow)
 
 
 # ---------------------------------------------------------------- store side of a refresh
@@ -393,7 +483,7 @@ def log_panel(panels: list[SymbolPanel], *, session) -> tuple[int, list[str]]:
     inserted, errors = 0, []
     for sp in panels:
         groups: dict[str, list[Prediction]] = {}
-        for p in loggable(sp.predictions):
+        for p in loggable(sp.predictions + sp.shadow):
             groups.setdefault(p.model_name, []).append(p)
         for name, preds in groups.items():
             try:  # log_predictions validates the whole batch before inserting any row
@@ -495,9 +585,10 @@ def refresh_panel(markets: list[MarketData], *, session,
     errors: list[str] = []
     if panels is None:
         panels = []
+        experiments = running_experiments(session=session)
         for md in markets:
             try:
-                panels.append(symbol_panel(md, predictors))
+                panels.append(symbol_panel(md, predictors, experiments))
             except QuantdeskError as err:
                 errors.append(f"{md.symbol}: {err}")
     logged, errs = log_panel(panels, session=session)

@@ -82,17 +82,20 @@ else:
     k2.metric("Latency p50 / p95 [ms]", "–" if g.latency_p50 is None else
               f"{g.latency_p50:.1f} / {g.latency_p95:.1f}")
     k3.metric("Coverage 80 [%]", "–" if g.coverage is None else f"{100 * g.coverage:.1f}")
+    def small(fig):
+        """Half-width charts: smaller titles so the model label fits."""
+        return fig.update_layout(title_font_size=12)
+
     a, b = st.columns(2)
-    a.plotly_chart(mplots.accuracy_figure(g, floor), width="stretch", key="mon_acc")
-    b.plotly_chart(mplots.mae_figure(g), width="stretch", key="mon_mae")
+    a.plotly_chart(small(mplots.accuracy_figure(g, floor)), width="stretch", key="mon_acc")
+    b.plotly_chart(small(mplots.mae_figure(g)), width="stretch", key="mon_mae")
     a, b = st.columns(2)
-    a.plotly_chart(mplots.coverage_figure(g), width="stretch", key="mon_cov")
+    a.plotly_chart(small(mplots.coverage_figure(g)), width="stretch", key="mon_cov")
     if g.kind == "probability":
-        b.plotly_chart(mplots.reliability_figure(g), width="stretch", key="mon_rel")
-    else:
-        b.plotly_chart(mplots.volume_figure(report), width="stretch", key="mon_vol")
-    if g.kind == "probability":
+        b.plotly_chart(small(mplots.reliability_figure(g)), width="stretch", key="mon_rel")
         st.plotly_chart(mplots.volume_figure(report), width="stretch", key="mon_vol2")
+    else:
+        b.plotly_chart(small(mplots.volume_figure(report)), width="stretch", key="mon_vol")
 
 st.subheader("Feature drift")
 if drift_table is None:

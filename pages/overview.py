@@ -37,7 +37,8 @@ else:
 @st.fragment(run_every=None if paused else period)
 def live_panel() -> None:
     """The auto-refreshing part: load bars, predict (cached per bar), log, backfill, draw."""
-    from core.predictors import PANEL_START_BARS, model_status, refresh_panel, replay_tick
+    from core.predictors import (PANEL_START_BARS, model_status, refresh_panel, replay_tick,
+                                 running_experiments)
     from core.store import record_metric, session_scope
     from core.store.db import utcnow
     from ui.data import cached_market
@@ -67,7 +68,7 @@ def live_panel() -> None:
                     markets.append(m)
                 except QuantdeskError as err:
                     problems.append(f"{sym}: {err}")
-            panels, errs, hits, misses = panels_for(markets)
+            panels, errs, hits, misses = panels_for(markets, running_experiments(session=s))
             res = refresh_panel(markets, session=s, panels=panels)
             if hits:
                 record_metric("cache_hits", hits, session=s, detail={"source": "panel"})

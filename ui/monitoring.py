@@ -53,11 +53,27 @@ def summary_frame(groups) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def alert_badges(alerts) -> None:
-    """One coloured badge per firing alert, or a green 'no alerts' badge."""
+def alert_badges(alerts, max_badges: int = 8) -> None:
+    """Coloured badges for the firing alerts (drift alerts summarised in one badge, all of
+    them listed in an expander), or a green 'no alerts' badge."""
     if not alerts:
         st.badge("No alerts", icon=":material/check_circle:", color="green")
         return
-    for a in alerts:
+    drift = [a for a in alerts if a.rule == "drift"]
+    other = [a for a in alerts if a.rule != "drift"]
+    for a in other[:max_badges]:
         st.badge(f"{a.rule}: {a.message}", icon=":material/warning:",
                  color=ALERT_COLOR.get(a.level, "orange"))
+    if len(other) > max_badges:
+        st.caption(f"… and {len(other) - max_badges} more (see below).")
+    if drift:
+        worst = max(drift, key=lambda a: a.value)
+        st.badge(f"drift: {len(drift)} feature(s) with PSI > {worst.threshold:g} "
+                 f"(worst {worst.target}: {worst.value:.2f})", icon=":material/warning:",
+                 color="orange")
+    if len(other) > max_badges or drift:
+        with st.expander(f"All {len(alerts)} alerts"):
+            st.dataframe(pd.DataFrame([{"Rule": a.rule, "Level": a.level, "Target": a.target,
+                                        "Value": round(a.value, 4), "Threshold": a.threshold,
+                                        "Message": a.message} for a in alerts]),
+                         hide_index=True, width="stretch")

@@ -25,25 +25,30 @@ _MISSES = {"n": 0}
 
 
 @st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
-def _cached_panel(symbol: str, interval: str, bar_key: str, source: str,
-                  _md: MarketData) -> SymbolPanel:
-    """Predictions + signal of one symbol's latest bar, cached per (symbol, bar, source)."""
+def _cached_panel(symbol: str, interval: str, bar_key: str, source: str, ab_key: str,
+                  _md: MarketData, _experiments: dict) -> SymbolPanel:
+    """Predictions + signal of one symbol's latest bar, cached per (symbol, bar, source,
+    running A/B tests)."""
     _MISSES["n"] += 1
-    return symbol_panel(_md)
+    return symbol_panel(_md, experiments=_experiments)
 
 
-def panels_for(markets: list[MarketData]) -> tuple[list[SymbolPanel], list[str], int, int]:
-    """Cached :func:`core.predictors.symbol_panel` per market.
+def panels_for(markets: list[MarketData], experiments: dict | None = None
+               ) -> tuple[list[SymbolPanel], list[str], int, int]:
+    """Cached :func:`core.predictors.symbol_panel` per market (``experiments``: running
+    A/B tests by family, from :func:`core.predictors.running_experiments`).
 
     Returns:
         ``(panels, errors, cache_hits, cache_misses)``.
     """
     panels, errors, hits, misses = [], [], 0, 0
+    experiments = experiments or {}
+    ab_key = repr(sorted(experiments.items()))
     for md in markets:
         before = _MISSES["n"]
         try:
             panels.append(_cached_panel(md.symbol, md.interval, md.frame.index[-1].isoformat(),
-                                        md.source, md))
+                                        md.source, ab_key, md, experiments))
         except QuantdeskError as err:
             errors.append(f"{md.symbol}: {err}")
             continue
@@ -110,6 +115,9 @@ def symbol_card(sp: SymbolPanel, statuses: dict[str, str]) -> None:
                                if p.model_name != "naive"})
             if versions:
                 st.caption("Versions shown: " + ", ".join(versions))
+            shadow = sorted({f"{p.model_name} {p.model_version}" for p in sp.shadow})
+            if shadow:
+                st.caption("A/B test: also logged (not shown) " + ", ".join(shadow))
             st.caption("Skill: 'no' = did not beat the naive baseline walk-forward (ignored "
                        "by the signal); 'untested' = no evaluation in the artifact.")
             for fam, text in statuses.items():

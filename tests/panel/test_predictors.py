@@ -129,3 +129,47 @@ def test_symbol_panel_figures(synthetic_frame, fakes):
     first = sp.forecasts[0]  # model rows before the naive rows
     assert first["model"] == "forecast" and first["lower_pct"] < first["value_pct"] < first["upper_pct"]
     assert json.dumps(sp.signal.reasons)
+
+
+def test_ab_test_logs_both_versions_and_serves_the_routed_one(synthetic_frame, fakes):
+    """Champion/challenger: both versions logged on every bar, the served one follows the
+    deterministic route, and the comparison runs on the paired outcomes."""
+    from core.abtest import CHALLENGER, compare, route, start_ab_test
+    from core.predictors import refresh_panel, replay_tick, running_experiments
+    from core.registry import load_active, save_artifact
+    from core.store import PredictionRow, session_scope, sync_models_dir
+
+    def versioned(md, artifact=None):
+        art = artifact if artifact is not None else load_active("forecast")
+        return fakes.momentum_forecast(md, version=art.version)
+
+    champ = save_artifact("forecast", {"params.json": b"{}"}, {}, version="20200101T000000Z-aaaa")
+    with session_scope() as s:
+        sync_models_dir(session=s)
+    chall = save_artifact("forecast", {"params.json": b"{}"}, {}, version="20200102T000000Z-bbbb")
+    with session_scope() as s:
+        sync_models_dir(session=s)
+        start_ab_test("fc-ab", "forecast", champ.version, chall.version, share=0.5,
+                      who="alice", session=s)
+    dps = [DomainPredictor("forecast", versioned, ("forecast",), "-")]
+    served = []
+    with session_scope() as s:
+        exps = running_experiments(session=s)
+        assert set(exps) == {"forecast"}
+        for i in range(12):
+            md = replay_tick("SYN", synthetic_frame, session=s, steps=0 if i == 0 else 1,
+                             start_bars=280 if i == 0 else None)
+            res = refresh_panel([md], session=s, predictors=dps)
+            sp = res.panels[0]
+            shown = {p.model_version for p in sp.predictions if p.model_name == "forecast"}
+            want = chall.version if route("SYN", md.frame.index[-1], 0.5, "fc-ab") == \
+                CHALLENGER else champ.version
+            assert shown == {want}
+            assert {p.model_version for p in sp.shadow} == {champ.version, chall.version} - {want}
+            served.append(want)
+        rows = s.query(PredictionRow).filter(PredictionRow.model_name == "forecast").all()
+        cmp_res = compare(session=s, family="forecast", champion_version=champ.version,
+                          challenger_version=chall.version, horizon=1)
+    assert len(rows) == 12 * 2 * 2  # 12 bars x 2 horizons x 2 versions
+    assert len(set(served)) == 2  # both arms served at share 0.5 over 12 bars
+    assert cmp_res.n_pairs == 11 and cmp_res.champion_mse == pytest.approx(cmp_res.challenger_mse)
