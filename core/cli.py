@@ -142,7 +142,9 @@ def main() -> None:
 # Domain command modules register themselves on the groups above (keep imports light:
 # heavy libraries are imported inside the commands).
 
+import core.risk.commands  # noqa: E402,F401  (risk: evaluate risk, size, train risk)
 import core.store.commands  # noqa: E402,F401  (replay, backfill, monitor, drift, models, admin)
+import core.forecasting.commands  # noqa: E402,F401
 
 
 if __name__ == "__main__":

@@ -25,6 +25,9 @@ Progress = Callable[[float, str], None]
 
 FAMILIES: dict[str, str] = {
     "naive-baseline": "core.predictors:train_naive_baseline",
+    "risk-dqn": "core.risk.dqn:train",
+    "signal-quality": "core.risk.signal_quality:train",
+    "forecast": "core.forecasting.train:train",
 }
 
 TRAINING_LOCK = "training"

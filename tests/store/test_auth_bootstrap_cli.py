@@ -70,7 +70,8 @@ def test_bootstrap_trains_missing_family_and_activates(tmp_path, monkeypatch):
         progress(1.0, "done")
         return registry.save_artifact("tiny", {"w.json": b"{}"})
 
-    monkeypatch.setitem(training.FAMILIES, "tiny", train)
+    # only the fake family: real families would train for minutes in an empty models dir
+    monkeypatch.setattr(training, "FAMILIES", {"tiny": train})
     lines = []
     out = bootstrap(echo=lines.append)
     assert len(out["trained"]) == 1 and out["activated"] == out["trained"]
