@@ -1,6 +1,7 @@
 """Model Monitoring: stored predictions against realised outcomes, operations, drift."""
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.data import BUNDLED_SYMBOLS
 from core.errors import QuantdeskError
@@ -49,6 +50,10 @@ try:
             thresholds=Thresholds(accuracy_floor=floor), drift=drift_table)
 except QuantdeskError as err:
     st.error(f"The prediction store could not be read: {err}")
+    st.stop()
+except SQLAlchemyError as err:
+    st.error(f"The prediction store is unavailable ({type(err).__name__}). Check "
+             "DATABASE_URL / the data directory and reload.")
     st.stop()
 except ValueError as err:
     st.error(f"Bad monitoring settings: {err}")

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.config import get_settings
 from core.data import BUNDLED_SYMBOLS
@@ -82,6 +83,10 @@ def live_panel() -> None:
                 replay_rows = summary_rows(session=s, symbol=replay_symbol)
     except QuantdeskError as err:
         st.error(f"The panel could not refresh: {err}")
+        return
+    except SQLAlchemyError as err:  # store locked/unreachable: say so, retry next refresh
+        st.error(f"The prediction store is unavailable ({type(err).__name__}); the panel "
+                 "retries on the next refresh. Check DATABASE_URL / the data directory.")
         return
     for p in problems + errs + res.errors:
         st.warning(p)

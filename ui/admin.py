@@ -13,6 +13,7 @@ import json
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import QuantdeskError, TrainingInProgressError
 
@@ -303,3 +304,6 @@ def admin_body() -> None:
             audit_section(s)
     except QuantdeskError as err:
         st.error(f"The model store could not be read: {err}")
+    except SQLAlchemyError as err:
+        st.error(f"The model store is unavailable ({type(err).__name__}). Check "
+                 "DATABASE_URL / the data directory and reload.")
