@@ -104,3 +104,24 @@ def test_replay_stops_at_the_end(synthetic_frame):
         md = replay_tick("SYN", synthetic_frame, session=s, steps=5, start_bars=298)
     assert len(md.frame) == len(synthetic_frame)
     assert any("end of the history" in n for n in md.notes)
+
+
+def test_cli_replay_logs_domain_predictions(synthetic_frame, fakes, monkeypatch):
+    """`quantdesk replay` (run_replay) logs what the panel shows once core.predictors is
+    registered (core/cli.py imports it)."""
+    from core import predictors
+    from core.data.replay import predictors as replay_predictors
+    from core.data.replay import register_predictor, run_replay
+    from core.store import PredictionRow, session_scope
+
+    monkeypatch.setattr(predictors, "DOMAIN_PREDICTORS", [
+        DomainPredictor("forecast", fakes.momentum_forecast, ("forecast",), "-"),
+        DomainPredictor("patterns", fakes.pattern_detection, ("patterns-cnn",), "-")])
+    register_predictor(predictors.domain_predictor)
+    assert predictors.domain_predictor in replay_predictors()
+    r = run_replay("SYN", steps=3, start_bars=280, frame=synthetic_frame, with_figures=False)
+    assert r.errors == []
+    with session_scope() as s:
+        names = sorted({p.model_name for p in s.query(PredictionRow).all()})
+    assert names == ["forecast", "naive"]  # the horizon-0 detection is not logged
+    assert r.logged == 3 * 4
