@@ -82,7 +82,7 @@ def test_overview_disabled_model_banner(monkeypatch, fakes):
 
 
 def test_monitoring_empty_state_then_figures(no_domains):
-    at = AppTest.from_file(str(ROOT / "pages" / "monitoring.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "views" / "monitoring.py"), default_timeout=60)
     at.run()
     assert not at.exception
     assert any("no predictions logged yet" in i.value.lower() for i in at.info)
@@ -113,7 +113,7 @@ def quick_family(monkeypatch):
 
 
 def admin_page(user: str | None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "admin.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "views" / "admin.py"), default_timeout=60)
     if user:
         at.session_state["admin_user"] = user
     at.run()
@@ -124,7 +124,7 @@ def test_non_admin_gets_no_page_and_no_actions():
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     with pytest.raises(Exception):
-        at.switch_page("pages/admin.py").run()  # not registered in st.navigation
+        at.switch_page("views/admin.py").run()  # not registered in st.navigation
     at = admin_page(None)
     assert not at.exception
     assert at.error and "for admins" in at.error[0].value
