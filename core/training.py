@@ -13,6 +13,7 @@ from typing import Callable
 Progress = Callable[[float, str], None]
 
 FAMILIES: dict[str, str] = {
+    "volatility": "core.volatility.train:train",
 }
 
 

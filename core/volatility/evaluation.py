@@ -1,6 +1,6 @@
 """Rolling out-of-sample evaluation of the volatility forecasters.
 
-Protocol (``docs/volatility.md``): expanding window; GARCH/GJR refit every ``refit_every``
+Protocol (``docs/volatility.md``): expanding window capped at ``max_train`` bars; GARCH/GJR refit every ``refit_every``
 bars (21, "monthly", warm-started from the previous parameters); HAR re-estimated at the
 same points on rows whose target ends at or before the refit bar (an embargo of ``horizon``
 bars); the ML model is trained on the *out-of-sample* base forecasts of earlier bars
@@ -110,9 +110,12 @@ class RollingResult:
     """Out-of-sample forecasts per horizon: ``frames[h]`` has columns ``y`` (primary target),
     ``y_range`` (secondary), one per model in :data:`MODELS`, and ``ml-lo-80``/``ml-hi-80``,
     indexed by origin timestamp (test bars only). ``params`` are the last refit's GARCH/GJR
-    parameters; ``n_refits`` counts GARCH refits."""
+    parameters; ``bases[h]`` the out-of-sample base forecasts (gjr garch ewma har) and the
+    target ``y`` on every bar from ``min_train`` (the ML training rows); ``n_refits`` counts
+    GARCH refits."""
 
     frames: dict[int, pd.DataFrame]
+    bases: dict[int, pd.DataFrame]
     params: dict[str, dict]
     n_refits: int
     test_start: pd.Timestamp
@@ -120,7 +123,7 @@ class RollingResult:
 
 def rolling_forecasts(frame: pd.DataFrame, horizons=HORIZONS, refit_every: int = 21,
                       min_train: int = 500, ml_start: int | None = None, ml_refit: int = 126,
-                      ml_rounds: int | None = None) -> RollingResult:
+                      ml_rounds: int | None = None, max_train: int = 2520) -> RollingResult:
     """Walk-forward forecasts of every model for several horizons at once (GARCH fits are
     shared across horizons). See the module docstring for the protocol.
 
@@ -128,6 +131,7 @@ def rolling_forecasts(frame: pd.DataFrame, horizons=HORIZONS, refit_every: int =
         frame: OHLCV bars (>= ``ml_start + 250`` bars). horizons: bars ahead.
         refit_every: GARCH/HAR refit period [bars]. min_train: first origin [bars].
         ml_start: first test origin (default ``min_train + 500``). ml_refit: ML refit period.
+        max_train: GARCH/HAR estimation window cap [bars] (10 years, as in serving).
     Raises:
         InsufficientDataError: not enough bars for a training window plus a test period.
     """
@@ -146,18 +150,21 @@ def rolling_forecasts(frame: pd.DataFrame, horizons=HORIZONS, refit_every: int =
     for t0 in range(min_train, n, refit_every):
         t1 = min(t0 + refit_every, n) - 1
         for k, mdl in models.items():
-            mdl.fit(r.iloc[1:t0 + 1], starting_values=prev[k])
+            mdl.fit(r.iloc[max(1, t0 + 1 - max_train):t0 + 1], starting_values=prev[k])
             prev[k] = mdl.params_
-            r_blk = r.iloc[1:t1 + 1]
+            # filter from a 500-bar burn-in before the block (the GARCH recursion forgets
+            # its start: phi**500 ~ 0), not from the first bar: same numbers, less time
+            s0 = max(1, t0 - 500)
+            paths = mdl.forecast_paths(r.iloc[s0:t1 + 1], horizons)
             for h in horizons:
-                path = mdl.forecast_path(r_blk, h).to_numpy()
-                base[h][k][t0:t1 + 1] = path[t0 - 1:t1]  # r starts at position 1
+                base[h][k][t0:t1 + 1] = paths[h].to_numpy()[t0 - s0:]
         sub = frame.iloc[:t1 + 1]
         for h in horizons:
-            har = HARForecaster(h).fit(frame.iloc[:t0 + 1], last_row=t0)
+            lo = max(0, t0 + 1 - max_train)
+            har = HARForecaster(h).fit(frame.iloc[lo:t0 + 1], last_row=t0 - lo)
             base[h]["har"][t0:t1 + 1] = har.predict_path(sub).to_numpy()[t0:t1 + 1]
         n_refits += 1
-    frames = {}
+    frames, bases = {}, {}
     for h in horizons:
         b = pd.DataFrame({k: v for k, v in base[h].items()}, index=frame.index)
         b["ewma"] = ewma_path(frame, h)
@@ -167,14 +174,16 @@ def rolling_forecasts(frame: pd.DataFrame, horizons=HORIZONS, refit_every: int =
         ml = pd.DataFrame(np.nan, index=frame.index, columns=["ml", "ml-lo-80", "ml-hi-80"])
         for s0 in range(ml_start, n, ml_refit):
             s1 = min(s0 + ml_refit, n)
-            train = slice(min_train, max(s0 - h + 1, min_train))  # targets end <= s0
+            train = slice(max(min_train, s0 - max_train), max(s0 - h + 1, min_train))
             mdl = MLForecaster(h, **({"rounds": ml_rounds} if ml_rounds else {}))
             mdl.fit(x.iloc[train], y.iloc[train], b["gjr"].iloc[train])
             ml.iloc[s0:s1] = mdl.predict(x.iloc[s0:s1], b["gjr"].iloc[s0:s1]).to_numpy()
         out = pd.concat([y.rename("y"), forward_range_var(frame, h).rename("y_range"),
                          b[["garch", "gjr", "ewma", "har"]], ml], axis=1)
         frames[h] = out.iloc[ml_start:].dropna(subset=["y"])
-    return RollingResult(frames, {k: dict(v) for k, v in prev.items()}, n_refits,
+        bases[h] = pd.concat([b[["gjr", "garch", "ewma", "har"]], y.rename("y")],
+                             axis=1).iloc[min_train:]
+    return RollingResult(frames, bases, {k: dict(v) for k, v in prev.items()}, n_refits,
                          frame.index[ml_start])
 
 
@@ -218,13 +227,20 @@ def score(fc: pd.DataFrame, horizon: int, target: str = "y", mcs_reps: int = 500
     }
 
 
-def evaluate(frame: pd.DataFrame, symbol: str, horizons=HORIZONS, **kw) -> dict:
-    """Rolling evaluation of every model on ``frame`` for ``horizons``; primary and range
-    tables per horizon: ``{"symbol", "n_refits", "results": {h: {"primary", "range"}}}``."""
+def evaluate_rolling(frame: pd.DataFrame, symbol: str, horizons=HORIZONS, mcs_reps: int = 500,
+                     **kw) -> tuple[dict, RollingResult]:
+    """:func:`evaluate` plus the :class:`RollingResult` (the trainer reuses its forecasts)."""
     rr = rolling_forecasts(frame, horizons, **kw)
     out = {"symbol": symbol, "n_refits": rr.n_refits, "refit_every": kw.get("refit_every", 21),
-           "results": {}}
+           "ml_refit": kw.get("ml_refit", 126), "results": {}}
     for h in horizons:
-        out["results"][h] = {"primary": score(rr.frames[h], h, "y"),
-                             "range": score(rr.frames[h], h, "y_range")}
-    return out
+        out["results"][h] = {"primary": score(rr.frames[h], h, "y", mcs_reps),
+                             "range": score(rr.frames[h], h, "y_range", mcs_reps)}
+    return out, rr
+
+
+def evaluate(frame: pd.DataFrame, symbol: str, horizons=HORIZONS, **kw) -> dict:
+    """Rolling evaluation of every model on ``frame`` for ``horizons``; primary and range
+    tables per horizon: ``{"symbol", "n_refits", "results": {h: {"primary", "range"}}}``.
+    Raises InsufficientDataError for short histories (see :func:`rolling_forecasts`)."""
+    return evaluate_rolling(frame, symbol, horizons, **kw)[0]

@@ -147,6 +147,14 @@ class GarchForecaster:
         tot = horizon_sum(one.to_numpy() * SCALE**2, p["omega"], self.persistence, horizon)
         return pd.Series(tot / SCALE**2, index=one.index, name=f"{self.kind}_var_{horizon}")
 
+    def forecast_paths(self, log_return: pd.Series, horizons) -> dict[int, pd.Series]:
+        """:meth:`forecast_path` for several horizons from one filtering pass."""
+        p = self._require()
+        one = self.one_step(log_return)
+        raw = one.to_numpy() * SCALE**2
+        return {h: pd.Series(horizon_sum(raw, p["omega"], self.persistence, h) / SCALE**2,
+                             index=one.index, name=f"{self.kind}_var_{h}") for h in horizons}
+
     def forecast(self, log_return: pd.Series, horizon: int) -> float:
         """Variance over the next ``horizon`` bars from the last bar (fraction²)."""
         return float(self.forecast_path(log_return, horizon).iloc[-1])

@@ -1,0 +1,115 @@
+"""Serving: forecasts for the latest bar of a symbol from the active ``volatility`` artifact.
+
+A bundled symbol uses the artifact's JSON parameters (GARCH/GJR rebuilt with ``arch``'s
+``fix``, HAR coefficients) and its LightGBM ML models; any other symbol (Yahoo, CSV) is fitted
+on the fly on its own history (last <= 2520 bars), which is slower and marked as such.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pandas as pd
+
+from core.errors import NotTrainedError
+from core.predictions import Prediction, hash_inputs
+from core.volatility.api import FIT_BARS, base_paths, forecast_all, regime
+from core.volatility.estimators import PERIODS_PER_YEAR
+from core.volatility.evaluation import HORIZONS, MODELS
+from core.volatility.garch import GarchForecaster
+from core.volatility.har import HARForecaster
+from core.volatility.ml import MLForecaster, ml_features
+from core.volatility.train import FAMILY, slug
+
+DEFAULT_BEST = "gjr"
+
+
+def load_model(models_dir=None):
+    """The active ``volatility`` artifact (verified) or None when none is trained."""
+    from core.registry import load_active
+
+    try:
+        return load_active(FAMILY, models_dir=models_dir)
+    except NotTrainedError:
+        return None
+
+
+def forecasts_from_artifact(frame: pd.DataFrame, symbol: str, art, horizons=HORIZONS
+                            ) -> dict[int, dict[str, float]] | None:
+    """Each model's horizon variance at the last bar from the artifact's parameters, or None
+    when the artifact has no entry for ``symbol``."""
+    params = art.json("params.json").get(symbol)
+    if params is None:
+        return None
+    tail = frame.iloc[-FIT_BARS:]
+    garch = {k: GarchForecaster.from_dict(params[k]) for k in ("garch", "gjr")}
+    out = {}
+    for h in horizons:
+        har = HARForecaster.from_dict(params["har"][str(h)])
+        base = base_paths(tail, h, garch=garch, har=har)
+        row = {k: float(base[k].iloc[-1]) for k in ("gjr", "garch", "ewma", "har")}
+        prefix = f"ml-{slug(symbol)}-h{h}"
+        if f"{prefix}-point.txt" in art.files:
+            ml = MLForecaster.from_files(art.files, prefix, h)
+            x = ml_features(tail, base, h).iloc[[-1]]
+            pred = ml.predict(x, base["gjr"].iloc[[-1]]).iloc[-1]
+            row.update({k: float(pred[k]) for k in ("ml", "ml-lo-80", "ml-hi-80")})
+        out[h] = row
+    return out
+
+
+def best_model(art, symbol: str, horizon: int) -> str:
+    """Lowest out-of-sample QLIKE for this symbol/horizon in the artifact's evaluation; for
+    other symbols the lowest mean QLIKE ratio across bundled symbols; GJR without artifact."""
+    if art is None:
+        return DEFAULT_BEST
+    ev = art.metadata.get("evaluation", {}).get(symbol)
+    if ev:
+        return ev["results"][str(horizon)]["primary"]["best"]
+    return art.metadata.get("best_overall", {}).get(str(horizon), DEFAULT_BEST)
+
+
+def predict_latest(md, horizons=HORIZONS, models_dir=None) -> list[Prediction]:
+    """One :class:`Prediction` per horizon for the latest bar of ``md`` (a MarketData).
+
+    ``kind="variance"``; ``value`` = the best model's variance of the log return summed over
+    the horizon (fraction², not annualised); ``lower``/``upper`` = the ML model's 80 % interval
+    of that realised variance when available; ``output`` = every model's variance and
+    annualised vol (fraction), the best model, the regime and how the forecast was made.
+    Raises InsufficientDataError for fewer than 300 bars.
+    """
+    t0 = time.perf_counter()
+    frame = md.frame
+    art = load_model(models_dir)
+    ppy = PERIODS_PER_YEAR.get(md.interval, 252)
+    fc = forecasts_from_artifact(frame, md.symbol, art, horizons) if art is not None else None
+    how = "artifact"
+    if fc is None:
+        fc = {h: forecast_all(frame, h) for h in horizons}
+        how = "fitted on the fly on this history"
+    try:
+        reg = regime(frame)
+    except Exception:  # short history: forecasts still valid, regime unknown
+        reg = None
+    version = art.version if art is not None and how == "artifact" else "onthefly"
+    latency = (time.perf_counter() - t0) * 1000
+    ihash = hash_inputs(frame)
+    preds = []
+    for h in horizons:
+        row = fc[h]
+        best = best_model(art, md.symbol, h)
+        if best not in row:
+            best = DEFAULT_BEST
+        models = {m: {"variance": row[m], "vol_ann": math.sqrt(row[m] * ppy / h)}
+                  for m in MODELS if m in row and row[m] == row[m]}
+        preds.append(Prediction(
+            model_name=FAMILY, model_version=version, symbol=md.symbol, interval=md.interval,
+            kind="variance", horizon=h, origin_ts=frame.index[-1], value=row[best],
+            lower=row.get("ml-lo-80"), upper=row.get("ml-hi-80"), latency_ms=latency,
+            inputs_hash=ihash,
+            output={"best_model": best, "models": models, "regime": reg, "how": how,
+                    "vol_ann": math.sqrt(row[best] * ppy / h), "periods_per_year": ppy,
+                    "interval_model": "ml" if "ml-lo-80" in row else None}))
+    return preds
+
