@@ -113,3 +113,24 @@ def predict_latest(md, horizons=HORIZONS, models_dir=None) -> list[Prediction]:
                     "interval_model": "ml" if "ml-lo-80" in row else None}))
     return preds
 
+
+
+def history(frame: pd.DataFrame, symbol: str, art=None, periods_per_year: float = 252.0
+            ) -> pd.DataFrame:
+    """Per bar: ``cond_vol`` (GJR-GARCH-t conditional vol, annualised fraction, from the
+    artifact's parameters for bundled symbols, else fitted on this history), ``realized_vol``
+    (21 bars, annualised), ``pct`` and ``regime`` (see ``core.volatility.api.regime_series``)."""
+    from core.volatility.api import _fit_garch, regime_series
+    from core.volatility.estimators import log_returns
+
+    params = art.json("params.json").get(symbol) if art is not None else None
+    r = log_returns(frame["close"]).iloc[1:]
+    if params is not None:
+        gjr = GarchForecaster.from_dict(params["gjr"])
+    else:
+        tail = frame.iloc[-FIT_BARS:]
+        gjr = _fit_garch(tail, "gjr", hash_inputs(tail))
+    cond = (gjr.conditional_variance(r) * periods_per_year).pow(0.5).reindex(frame.index)
+    out = regime_series(frame)
+    out.insert(0, "cond_vol", cond)
+    return out

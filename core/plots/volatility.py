@@ -1,0 +1,117 @@
+"""Pure plotly figures of the Volatility page (no streamlit). Inputs in fractions; every
+axis shows percent ("Volatility [% ann.]")."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+VOL_LABEL = "Volatility [% ann.]"
+REGIME_COLORS = {"low": "rgba(46, 160, 67, 0.12)", "high": "rgba(215, 58, 73, 0.15)"}
+MODEL_COLORS = {"gjr": "#1f77b4", "garch": "#7f7f7f", "ewma": "#ff7f0e", "har": "#2ca02c",
+                "ml": "#9467bd"}
+
+
+def _layout(fig: go.Figure, title: str, xlab: str, ylab: str = VOL_LABEL) -> go.Figure:
+    fig.update_layout(title=title, xaxis_title=xlab, yaxis_title=ylab, height=380,
+                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.2),
+                      template="plotly_white")
+    return fig
+
+
+def cone_figure(cone: pd.DataFrame, symbol: str = "") -> go.Figure:
+    """Volatility cone: quantile lines of realised vol by window and today's value.
+
+    Args: cone from :func:`core.volatility.estimators.volatility_cone` (fractions)."""
+    fig = go.Figure()
+    x = [int(w) for w in cone.index]
+    qcols = [c for c in cone.columns if c.startswith("q")]
+    dashes = {0: "dot", len(qcols) - 1: "dot"}
+    for i, c in enumerate(qcols):
+        fig.add_trace(go.Scatter(x=x, y=cone[c] * 100, mode="lines+markers",
+                                 name=f"{int(c[1:])}th pct", line=dict(dash=dashes.get(i, "solid"),
+                                                                        width=1.5)))
+    fig.add_trace(go.Scatter(x=x, y=cone["today"] * 100, mode="lines+markers", name="today",
+                             line=dict(color="black", width=3), marker=dict(size=9)))
+    fig.update_xaxes(type="category")
+    return _layout(fig, f"{symbol} volatility cone (close-to-close)", "Window [bars]")
+
+
+def forecast_figure(preds, periods_per_year: float = 252.0) -> go.Figure:
+    """Annualised vol forecast per horizon: every model as a marker, the best model with the
+    ML 80 % interval as an error bar. ``preds``: list of ``core.predictions.Prediction``."""
+    fig = go.Figure()
+    xs = [f"h={p.horizon}" for p in preds]
+    models = sorted({m for p in preds for m in p.output.get("models", {})})
+    for m in models:
+        fig.add_trace(go.Scatter(
+            x=xs, y=[p.output["models"].get(m, {}).get("vol_ann", math.nan) * 100 for p in preds],
+            mode="markers", name=m, marker=dict(size=9, color=MODEL_COLORS.get(m))))
+    best_y, lo, hi = [], [], []
+    for p in preds:
+        v = p.output["vol_ann"] * 100
+        best_y.append(v)
+        if p.lower is not None and p.upper is not None:
+            lo.append(v - math.sqrt(max(p.lower, 0) * periods_per_year / p.horizon) * 100)
+            hi.append(math.sqrt(p.upper * periods_per_year / p.horizon) * 100 - v)
+        else:
+            lo.append(0.0)
+            hi.append(0.0)
+    fig.add_trace(go.Scatter(
+        x=xs, y=best_y, mode="markers", name="best model ± ML 80% interval",
+        marker=dict(symbol="diamond", size=14, color="black"),
+        error_y=dict(type="data", symmetric=False, array=hi, arrayminus=lo, thickness=2)))
+    return _layout(fig, "Forecast volatility over the horizon (80% interval of realised)",
+                   "Horizon [bars]")
+
+
+def _segments(regimes: pd.Series):
+    lab = regimes.fillna("none")
+    start = None
+    prev = None
+    for ts, v in lab.items():
+        if v != prev:
+            if prev in REGIME_COLORS and start is not None:
+                yield prev, start, ts
+            start, prev = ts, v
+    if prev in REGIME_COLORS and start is not None:
+        yield prev, start, lab.index[-1]
+
+
+def conditional_vol_figure(cond_vol: pd.Series, realized: pd.Series, regimes: pd.Series,
+                           title: str = "GJR-GARCH conditional volatility") -> go.Figure:
+    """GARCH conditional vol and 21-bar realised vol over history (annualised fractions),
+    with shaded regime bands (green = low, red = high)."""
+    fig = go.Figure()
+    for reg, x0, x1 in _segments(regimes):
+        fig.add_vrect(x0=x0, x1=x1, fillcolor=REGIME_COLORS[reg], line_width=0, layer="below")
+    fig.add_trace(go.Scatter(x=realized.index, y=realized * 100, name="realised 21 bars",
+                             line=dict(color="#aaaaaa", width=1)))
+    fig.add_trace(go.Scatter(x=cond_vol.index, y=cond_vol * 100, name="GJR-GARCH conditional",
+                             line=dict(color="#1f77b4", width=1.5)))
+    for reg, color in (("low", "rgba(46,160,67,0.5)"), ("high", "rgba(215,58,73,0.5)")):
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"{reg} regime",
+                                 marker=dict(size=12, symbol="square", color=color)))
+    return _layout(fig, title, "Date")
+
+
+def estimators_figure(est: pd.DataFrame, labels: dict | None = None, window: int = 21
+                      ) -> go.Figure:
+    """Realised vol of each estimator over time (columns of annualised fractions)."""
+    fig = go.Figure()
+    for c in est.columns:
+        fig.add_trace(go.Scatter(x=est.index, y=est[c] * 100, name=(labels or {}).get(c, c),
+                                 line=dict(width=1.3)))
+    return _layout(fig, f"Realised volatility estimators ({window}-bar window)", "Date")
+
+
+def vix_figure(vix: pd.Series, realized: pd.Series, symbol: str) -> go.Figure:
+    """^VIX (index points = implied vol in % ann.) beside the index's 21-bar realised vol."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=vix.index, y=vix, name="^VIX (30-day implied)",
+                             line=dict(color="#d62728", width=1.3)))
+    fig.add_trace(go.Scatter(x=realized.index, y=realized * 100, name=f"{symbol} realised 21 bars",
+                             line=dict(color="#1f77b4", width=1.3)))
+    return _layout(fig, f"^VIX beside {symbol} realised volatility", "Date")

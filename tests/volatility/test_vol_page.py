@@ -1,0 +1,19 @@
+"""The Volatility page renders without exceptions (Streamlit AppTest)."""
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+def test_volatility_page_runs():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["symbol"] = "^GSPC"
+    at.run()
+    at.switch_page("pages/volatility.py")
+    at.run()
+    assert not at.exception
+    assert any("Volatility" in t.value for t in at.title)
+    assert len(at.metric) >= 4  # regime + three horizons
+    assert not at.error
