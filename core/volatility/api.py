@@ -60,19 +60,30 @@ def _fit_ml_insample(frame: pd.DataFrame, horizon: int, fhash: str):
 
 
 def base_paths(frame: pd.DataFrame, horizon: int, fhash: str | None = None,
-               garch: dict | None = None, har: HARForecaster | None = None) -> pd.DataFrame:
+               garch: dict | None = None, har: HARForecaster | None = None,
+               garch_paths: dict | None = None) -> pd.DataFrame:
     """Horizon-variance paths (every origin) of ``gjr garch ewma har`` (fraction²).
 
     ``garch`` maps ``"garch"``/``"gjr"`` to fitted :class:`GarchForecaster` (fitted on the
-    frame when absent); ``har`` a fitted HAR model for this horizon."""
-    fhash = fhash or hash_inputs(frame)
+    frame when absent); ``garch_paths`` to precomputed paths for this horizon; ``har`` a
+    fitted HAR model for this horizon."""
     r = log_returns(frame["close"]).iloc[1:]
     out = pd.DataFrame(index=frame.index)
     for kind in ("gjr", "garch"):
-        mdl = (garch or {}).get(kind) or _fit_garch(frame, kind, fhash)
+        if garch_paths is not None:
+            out[kind] = garch_paths[kind].reindex(frame.index)
+            continue
+        if (garch or {}).get(kind) is not None:
+            mdl = garch[kind]
+        else:
+            fhash = fhash or hash_inputs(frame)
+            mdl = _fit_garch(frame, kind, fhash)
         out[kind] = mdl.forecast_path(r, horizon).reindex(frame.index)
     out["ewma"] = ewma_path(frame, horizon)
-    h = har or _cached((fhash, "har", horizon), lambda: HARForecaster(horizon).fit(frame))
+    if har is None:
+        fhash = fhash or hash_inputs(frame)
+        har = _cached((fhash, "har", horizon), lambda: HARForecaster(horizon).fit(frame))
+    h = har
     out["har"] = h.predict_path(frame)
     return out
 

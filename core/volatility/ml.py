@@ -8,7 +8,9 @@ with an 80 % interval from quantile regression (LightGBM, Ke et al. 2017, NeurIP
 * Interval: LightGBM ``objective="quantile"`` at alpha 0.10 and 0.90 on ``y / g`` (the target
   relative to GJR), so ``[g * q10, g * q90]`` is an 80 % interval for the realised variance
   over the horizon (sum of squared log returns) — wide at h = 1, where ``y`` is one squared
-  return.
+  return. The quantile models are fitted on the first 80 % of the training rows and the
+  interval is widened (or narrowed) by conformalized quantile regression on the last 20 %
+  (Romano, Patterson & Candès 2019, NeurIPS), in log-ratio units (``adjust_``).
 
 Features (all known at the close of t, scale-free): log of GJR per-bar level, log ratios of
 GARCH(1,1)/EWMA/HAR forecasts to GJR, of Parkinson and squared-return daily/weekly/monthly
@@ -18,6 +20,7 @@ Persistence: LightGBM text models (``model_to_string``) + JSON, never pickle.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +40,7 @@ BOOST = {"num_leaves": 7, "learning_rate": 0.03, "min_data_in_leaf": 100,
 ROUNDS = 120
 QUANTILES = (0.1, 0.9)
 MIN_ROWS = 300
+CAL_FRAC = 0.2
 
 
 def ml_features(frame: pd.DataFrame, base: pd.DataFrame, horizon: int) -> pd.DataFrame:
@@ -84,6 +88,7 @@ class MLForecaster:
     point_: object = field(default=None, repr=False)
     lower_: object = field(default=None, repr=False)
     upper_: object = field(default=None, repr=False)
+    adjust_: float = 0.0
 
     def fit(self, x: pd.DataFrame, y: pd.Series, g: pd.Series) -> "MLForecaster":
         """Train on rows where features, target ``y`` (realised horizon variance) and GJR
@@ -100,12 +105,20 @@ class MLForecaster:
         self.point_ = lgb.train({**BOOST, "objective": _qlike_objective}, ds,
                                 num_boost_round=self.rounds)
         ratio = yv / gv
+        n_fit = int(len(ratio) * (1 - CAL_FRAC))  # time-ordered split: last 20 % calibrates
         boosters = []
         for a in QUANTILES:
-            dq = lgb.Dataset(xv, label=ratio, feature_name=FEATURES)
+            dq = lgb.Dataset(xv[:n_fit], label=ratio[:n_fit], feature_name=FEATURES)
             boosters.append(lgb.train({**BOOST, "objective": "quantile", "alpha": a}, dq,
                                       num_boost_round=self.rounds))
         self.lower_, self.upper_ = boosters
+        # conformalized quantile regression (Romano, Patterson & Candes 2019) on log ratios
+        lo = np.maximum(self.lower_.predict(xv[n_fit:]), EPS)
+        hi = np.maximum(self.upper_.predict(xv[n_fit:]), lo)
+        yr = np.maximum(ratio[n_fit:], EPS)
+        e = np.maximum(np.log(lo / yr), np.log(yr / hi))
+        level = min(1.0, (QUANTILES[1] - QUANTILES[0]) * (1 + 1 / len(e)))
+        self.adjust_ = float(np.quantile(e, level))
         return self
 
     def predict(self, x: pd.DataFrame, g: pd.Series) -> pd.DataFrame:
@@ -119,17 +132,19 @@ class MLForecaster:
         if ok.any():
             xv, gv = x.to_numpy()[ok], g.to_numpy()[ok]
             out.loc[ok, "ml"] = gv * np.exp(self.point_.predict(xv))
-            lo = np.maximum(self.lower_.predict(xv), 0.0)
+            lo = np.maximum(self.lower_.predict(xv), EPS)
             hi = np.maximum(self.upper_.predict(xv), lo)
-            out.loc[ok, "ml-lo-80"] = gv * lo
-            out.loc[ok, "ml-hi-80"] = gv * hi
+            out.loc[ok, "ml-lo-80"] = gv * lo * np.exp(-self.adjust_)
+            out.loc[ok, "ml-hi-80"] = gv * hi * np.exp(self.adjust_)
         return out
 
     def to_files(self, prefix: str) -> dict[str, bytes]:
-        """LightGBM text files ``<prefix>-point.txt`` / ``-lo.txt`` / ``-hi.txt``."""
+        """LightGBM text files ``<prefix>-point.txt`` / ``-lo.txt`` / ``-hi.txt`` and the
+        conformal adjustment ``<prefix>-cal.json``."""
         if self.point_ is None:
             raise NotTrainedError("ML volatility model is not trained.")
-        return {f"{prefix}-point.txt": self.point_.model_to_string().encode(),
+        return {f"{prefix}-cal.json": json.dumps({"log_adjust": self.adjust_}).encode(),
+                f"{prefix}-point.txt": self.point_.model_to_string().encode(),
                 f"{prefix}-lo.txt": self.lower_.model_to_string().encode(),
                 f"{prefix}-hi.txt": self.upper_.model_to_string().encode()}
 
@@ -140,4 +155,6 @@ class MLForecaster:
         def load(name):
             return lgb.Booster(model_str=files[f"{prefix}-{name}.txt"].decode())
 
-        return cls(horizon=horizon, point_=load("point"), lower_=load("lo"), upper_=load("hi"))
+        cal = json.loads(files[f"{prefix}-cal.json"]) if f"{prefix}-cal.json" in files else {}
+        return cls(horizon=horizon, point_=load("point"), lower_=load("lo"), upper_=load("hi"),
+                   adjust_=float(cal.get("log_adjust", 0.0)))

@@ -15,7 +15,7 @@ import pandas as pd
 from core.errors import NotTrainedError
 from core.predictions import Prediction, hash_inputs
 from core.volatility.api import FIT_BARS, base_paths, forecast_all, regime
-from core.volatility.estimators import PERIODS_PER_YEAR
+from core.volatility.estimators import PERIODS_PER_YEAR, log_returns
 from core.volatility.evaluation import HORIZONS, MODELS
 from core.volatility.garch import GarchForecaster
 from core.volatility.har import HARForecaster
@@ -43,20 +43,36 @@ def forecasts_from_artifact(frame: pd.DataFrame, symbol: str, art, horizons=HORI
     if params is None:
         return None
     tail = frame.iloc[-FIT_BARS:]
-    garch = {k: GarchForecaster.from_dict(params[k]) for k in ("garch", "gjr")}
+    r = log_returns(tail["close"]).iloc[1:]
+    paths = {k: GarchForecaster.from_dict(params[k]).forecast_paths(r, horizons)
+             for k in ("garch", "gjr")}
     out = {}
     for h in horizons:
         har = HARForecaster.from_dict(params["har"][str(h)])
-        base = base_paths(tail, h, garch=garch, har=har)
+        base = base_paths(tail, h, har=har,
+                          garch_paths={k: paths[k][h] for k in ("garch", "gjr")})
         row = {k: float(base[k].iloc[-1]) for k in ("gjr", "garch", "ewma", "har")}
         prefix = f"ml-{slug(symbol)}-h{h}"
         if f"{prefix}-point.txt" in art.files:
-            ml = MLForecaster.from_files(art.files, prefix, h)
+            ml = _ml_cached(art, prefix, h)
             x = ml_features(tail, base, h).iloc[[-1]]
             pred = ml.predict(x, base["gjr"].iloc[[-1]]).iloc[-1]
             row.update({k: float(pred[k]) for k in ("ml", "ml-lo-80", "ml-hi-80")})
         out[h] = row
     return out
+
+
+_ML_CACHE: dict = {}
+
+
+def _ml_cached(art, prefix: str, horizon: int) -> MLForecaster:
+    """LightGBM boosters parsed once per artifact version (warm serving)."""
+    key = (str(art.path), art.version, prefix)
+    if key not in _ML_CACHE:
+        if len(_ML_CACHE) > 64:
+            _ML_CACHE.clear()
+        _ML_CACHE[key] = MLForecaster.from_files(art.files, prefix, horizon)
+    return _ML_CACHE[key]
 
 
 def best_model(art, symbol: str, horizon: int) -> str:
