@@ -64,3 +64,31 @@ def summary_rows(ev_by_symbol: dict, horizons=(1, 5, 21)) -> pd.DataFrame:
             row["ml_cov80"] = sc["interval"]["coverage"]
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def main() -> None:
+    """Print the stored evaluation of the active artifact as markdown
+    (``python -m core.volatility.report``)."""
+    from core.volatility.serve import load_model
+
+    art = load_model()
+    if art is None:
+        print("No volatility artifact: run `quantdesk train volatility` first.")
+        return
+    ev = art.metadata["evaluation"]
+    print(f"Artifact volatility/{art.version}\n")
+    print("### Summary: QLIKE relative to GARCH(1,1) (primary target)\n")
+    s = summary_rows(ev)
+    print("| " + " | ".join(s.columns) + " |")
+    print("|" + "---|" * len(s.columns))
+    for _, r in s.iterrows():
+        print("| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v)
+                                for v in r.tolist()) + " |")
+    print("\n### Primary target: sum of squared close-to-close log returns\n")
+    print(markdown(ev))
+    print("\n### Secondary target: sum of Parkinson range variances\n")
+    print(markdown(ev, target="range"))
+
+
+if __name__ == "__main__":
+    main()
