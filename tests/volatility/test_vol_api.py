@@ -71,8 +71,7 @@ def test_predict_latest_from_committed_artifact():
         assert p.output["regime"] in {"low", "normal", "high"}
 
 
-def test_predict_latest_unknown_symbol_fits_on_the_fly(tmp_path):
-    from conftest import synthetic_ohlcv
+def test_predict_latest_unknown_symbol_fits_on_the_fly(tmp_path, synthetic_ohlcv):
     from core.data import load_csv
     from core.volatility import predict_latest
 
@@ -86,11 +85,10 @@ def test_predict_latest_unknown_symbol_fits_on_the_fly(tmp_path):
     assert 0.08 < preds[0].output["vol_ann"] < 0.3
 
 
-def test_cli_evaluate_json_keys(tmp_path, capsys):
+def test_cli_evaluate_json_keys(tmp_path, capsys, synthetic_ohlcv):
     """CLI on a short SYNTHETIC CSV (1,300 bars) with horizon 5."""
     from typer.testing import CliRunner
 
-    from conftest import synthetic_ohlcv
     from core.cli import app
 
     f = synthetic_ohlcv(1300, seed=9)
@@ -109,10 +107,9 @@ def test_cli_evaluate_json_keys(tmp_path, capsys):
     assert 0 <= j["interval_coverage"]["coverage"] <= 1
 
 
-def test_cli_bad_input_exit_2(tmp_path):
+def test_cli_bad_input_exit_2(tmp_path, synthetic_ohlcv):
     from typer.testing import CliRunner
 
-    from conftest import synthetic_ohlcv
     from core.cli import app
 
     csv = tmp_path / "short.csv"

@@ -92,8 +92,7 @@ def test_forward_targets(tiny):
     assert forward_range_var(tiny, 1).iloc[0] == pytest.approx(pk[1])
 
 
-def test_cone_quantiles_are_ordered():
-    from conftest import synthetic_ohlcv
+def test_cone_quantiles_are_ordered(synthetic_ohlcv):
 
     cone = volatility_cone(synthetic_ohlcv(400), windows=(5, 21, 63))  # synthetic series
     assert list(cone.index) == [5, 21, 63]

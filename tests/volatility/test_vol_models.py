@@ -79,8 +79,7 @@ def test_horizon_sum_stationary_limit():
     assert horizon_sum(np.array([2.0]), 0.1, 0.9, 2)[0] == pytest.approx(2.0 + 0.1 + 0.9 * 2.0)
 
 
-def test_har_round_trip_and_no_lookahead():
-    from conftest import synthetic_ohlcv
+def test_har_round_trip_and_no_lookahead(synthetic_ohlcv):
     from core.volatility.har import HARForecaster
 
     f = synthetic_ohlcv(600, seed=4)  # synthetic series
@@ -96,8 +95,7 @@ def test_har_round_trip_and_no_lookahead():
         HARForecaster(1).predict_path(f)
 
 
-def test_ml_files_round_trip():
-    from conftest import synthetic_ohlcv
+def test_ml_files_round_trip(synthetic_ohlcv):
     from core.targets import forward_realized_var
     from core.volatility.api import base_paths
     from core.volatility.ml import MLForecaster, ml_features
