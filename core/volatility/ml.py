@@ -38,6 +38,13 @@ BOOST = {"num_leaves": 7, "learning_rate": 0.03, "min_data_in_leaf": 100,
          "lambda_l2": 10.0, "verbose": -1, "num_threads": 1, "seed": 7,
          "deterministic": True, "force_row_wise": True}
 ROUNDS = 120
+
+
+def default_rounds(horizon: int) -> int:
+    """Boosting rounds: 120 up to h = 5, 40 beyond — overlapping h-bar targets hold about
+    n / h independent observations, so long horizons get fewer trees (chosen after a ^GSPC
+    h = 21 run where 120 rounds overfit: QLIKE ratio 1.041 vs 0.983 with 40)."""
+    return ROUNDS if horizon <= 5 else 40
 QUANTILES = (0.1, 0.9)
 MIN_ROWS = 300
 CAL_FRAC = 0.2
@@ -84,7 +91,7 @@ class MLForecaster:
     """
 
     horizon: int = 1
-    rounds: int = ROUNDS
+    rounds: int | None = None
     point_: object = field(default=None, repr=False)
     lower_: object = field(default=None, repr=False)
     upper_: object = field(default=None, repr=False)
@@ -102,15 +109,16 @@ class MLForecaster:
         xv, yv, gv = x[ok].to_numpy(), y[ok].to_numpy(), g[ok].to_numpy()
         ds = lgb.Dataset(xv, label=yv, init_score=np.log(gv), feature_name=FEATURES,
                          free_raw_data=False)
+        rounds = self.rounds or default_rounds(self.horizon)
         self.point_ = lgb.train({**BOOST, "objective": _qlike_objective}, ds,
-                                num_boost_round=self.rounds)
+                                num_boost_round=rounds)
         ratio = yv / gv
         n_fit = int(len(ratio) * (1 - CAL_FRAC))  # time-ordered split: last 20 % calibrates
         boosters = []
         for a in QUANTILES:
             dq = lgb.Dataset(xv[:n_fit], label=ratio[:n_fit], feature_name=FEATURES)
             boosters.append(lgb.train({**BOOST, "objective": "quantile", "alpha": a}, dq,
-                                      num_boost_round=self.rounds))
+                                      num_boost_round=rounds))
         self.lower_, self.upper_ = boosters
         # conformalized quantile regression (Romano, Patterson & Candes 2019) on log ratios
         lo = np.maximum(self.lower_.predict(xv[n_fit:]), EPS)
