@@ -1,11 +1,13 @@
 """HAR-RV forecaster: Corsi, F. (2009) "A simple approximate long-memory model of realized
 volatility", *Journal of Financial Econometrics* 7(2), 174-196.
 
-``y[t] = b0 + bd * v_d[t] + bw * v_w[t] + bm * v_m[t]`` by OLS, where ``y[t]`` is the mean
+``y[t] = b0 + bd * v_d[t] + bw * v_w[t] + bm * v_m[t]`` by least squares with non-negative
+coefficients (NNLS, Lawson & Hanson 1974, ``scipy.optimize.nnls``: plain OLS gave negative
+monthly slopes in the 2000-2003 window of AAPL and hence near-zero forecasts), where ``y[t]`` is the mean
 per-bar squared log return over ``t+1..t+h`` (from :mod:`core.targets`), and the regressors
 are the daily, weekly (5-bar) and monthly (22-bar) averages of a per-bar variance proxy known
 at the close of t: squared close-to-close returns (``inputs="rv"``) or the Parkinson range
-variance (``inputs="parkinson"``, less noisy; the OLS slope absorbs its lower level).
+variance (``inputs="parkinson"``, less noisy; the slopes absorb its lower level).
 Forecast of the horizon variance: ``h * y_hat`` (fraction², not annualised), floored at a
 small positive value so QLIKE stays defined.
 """
@@ -40,14 +42,15 @@ def har_features(frame: pd.DataFrame, inputs: str = "parkinson") -> pd.DataFrame
 
 @dataclass
 class HARForecaster:
-    """HAR-RV by OLS for one horizon (bars). Learned: ``coef_`` = [b0, bd, bw, bm]."""
+    """HAR-RV by non-negative least squares for one horizon (bars).
+    Learned: ``coef_`` = [b0, bd, bw, bm] (all >= 0)."""
 
     horizon: int = 1
     inputs: str = "parkinson"
     coef_: list | None = field(default=None, repr=False)
 
     def fit(self, frame: pd.DataFrame, last_row: int | None = None) -> "HARForecaster":
-        """OLS on rows whose target is complete. ``last_row`` (position) limits training to
+        """NNLS fit on rows whose target is complete. ``last_row`` (position) limits training to
         origins ``<= last_row - horizon`` so the target never passes ``last_row``.
         Raises InsufficientDataError with fewer than 100 usable rows."""
         x = har_features(frame, self.inputs)
@@ -59,8 +62,13 @@ class HARForecaster:
         if ok.sum() < 100:
             raise InsufficientDataError(
                 f"HAR needs at least 100 complete rows; got {int(ok.sum())}. Use more history.")
-        a = np.column_stack([np.ones(int(ok.sum())), x[ok].to_numpy()])
-        coef, *_ = np.linalg.lstsq(a, y[ok].to_numpy(), rcond=None)
+        from scipy.optimize import nnls
+
+        xv = x[ok].to_numpy()
+        scale = float(np.mean(xv[:, 2]))  # monthly mean: puts the intercept on the slopes' scale
+        a = np.column_stack([np.full(len(xv), scale), xv])
+        coef, _ = nnls(a, y[ok].to_numpy())
+        coef[0] *= scale
         self.coef_ = [float(c) for c in coef]
         return self
 
@@ -80,7 +88,7 @@ class HARForecaster:
         if self.coef_ is None:
             raise NotTrainedError("HAR forecaster is not fitted; call fit() first.")
         return {"horizon": self.horizon, "inputs": self.inputs, "coef": self.coef_,
-                "coef_names": ["const", "d", "w", "m"], "source": "Corsi (2009) HAR-RV, OLS"}
+                "coef_names": ["const", "d", "w", "m"], "source": "Corsi (2009) HAR-RV, non-negative least squares"}
 
     @classmethod
     def from_dict(cls, d: dict) -> "HARForecaster":
