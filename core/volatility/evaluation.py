@@ -31,7 +31,7 @@ from core.errors import InsufficientDataError
 from core.targets import forward_range_var, forward_realized_var
 from core.volatility.estimators import log_returns
 from core.volatility.garch import GarchForecaster
-from core.volatility.har import HARForecaster, ewma_path
+from core.volatility.har import HARForecaster, ewma_path, har_features
 from core.volatility.ml import MLForecaster, ml_features
 
 MODELS = ("garch", "gjr", "ewma", "har", "ml")
@@ -147,6 +147,8 @@ def rolling_forecasts(frame: pd.DataFrame, horizons=HORIZONS, refit_every: int =
     models = {k: GarchForecaster(k) for k in ("garch", "gjr")}
     prev: dict[str, dict | None] = {"garch": None, "gjr": None}
     n_refits = 0
+    har_x = har_features(frame, "parkinson").to_numpy()  # causal: row t uses bars <= t
+    har_y = {h: (forward_realized_var(frame["close"], h) / h).to_numpy() for h in horizons}
     for t0 in range(min_train, n, refit_every):
         t1 = min(t0 + refit_every, n) - 1
         for k, mdl in models.items():
@@ -158,11 +160,10 @@ def rolling_forecasts(frame: pd.DataFrame, horizons=HORIZONS, refit_every: int =
             paths = mdl.forecast_paths(r.iloc[s0:t1 + 1], horizons)
             for h in horizons:
                 base[h][k][t0:t1 + 1] = paths[h].to_numpy()[t0 - s0:]
-        sub = frame.iloc[:t1 + 1]
-        for h in horizons:
-            lo = max(0, t0 + 1 - max_train)
-            har = HARForecaster(h).fit(frame.iloc[lo:t0 + 1], last_row=t0 - lo)
-            base[h]["har"][t0:t1 + 1] = har.predict_path(sub).to_numpy()[t0:t1 + 1]
+        lo = max(0, t0 + 1 - max_train)
+        for h in horizons:  # HAR rows whose target ends at or before t0 (embargo of h bars)
+            har = HARForecaster(h).fit_arrays(har_x[lo:t0 - h + 1], har_y[h][lo:t0 - h + 1])
+            base[h]["har"][t0:t1 + 1] = har.predict_arrays(har_x[t0:t1 + 1])
         n_refits += 1
     frames, bases = {}, {}
     for h in horizons:

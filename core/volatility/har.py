@@ -53,33 +53,44 @@ class HARForecaster:
         """NNLS fit on rows whose target is complete. ``last_row`` (position) limits training to
         origins ``<= last_row - horizon`` so the target never passes ``last_row``.
         Raises InsufficientDataError with fewer than 100 usable rows."""
-        x = har_features(frame, self.inputs)
-        y = forward_realized_var(frame["close"], self.horizon) / self.horizon
+        x = har_features(frame, self.inputs).to_numpy()
+        y = (forward_realized_var(frame["close"], self.horizon) / self.horizon).to_numpy()
         if last_row is not None:
-            cut = last_row - self.horizon + 1
-            x, y = x.iloc[:max(cut, 0)], y.iloc[:max(cut, 0)]
-        ok = x.notna().all(axis=1) & y.notna()
+            cut = max(last_row - self.horizon + 1, 0)
+            x, y = x[:cut], y[:cut]
+        return self.fit_arrays(x, y)
+
+    def fit_arrays(self, x: np.ndarray, y: np.ndarray) -> "HARForecaster":
+        """Fit on precomputed :func:`har_features` rows ``x`` (n, 3) and per-bar targets ``y``
+        (n,) — rows with NaN are skipped. Raises InsufficientDataError below 100 rows."""
+        from scipy.optimize import nnls
+
+        ok = np.isfinite(x).all(axis=1) & np.isfinite(y)
         if ok.sum() < 100:
             raise InsufficientDataError(
                 f"HAR needs at least 100 complete rows; got {int(ok.sum())}. Use more history.")
-        from scipy.optimize import nnls
-
-        xv = x[ok].to_numpy()
+        xv = x[ok]
         scale = float(np.mean(xv[:, 2]))  # monthly mean: puts the intercept on the slopes' scale
         a = np.column_stack([np.full(len(xv), scale), xv])
-        coef, _ = nnls(a, y[ok].to_numpy())
+        coef, _ = nnls(a, y[ok])
         coef[0] *= scale
         self.coef_ = [float(c) for c in coef]
         return self
+
+    def predict_arrays(self, x: np.ndarray) -> np.ndarray:
+        """Horizon variance for precomputed feature rows ``x`` (n, 3)."""
+        if self.coef_ is None:
+            raise NotTrainedError("HAR forecaster is not fitted; call fit() first.")
+        per_bar = self.coef_[0] + x @ np.asarray(self.coef_[1:])
+        return np.where(np.isnan(per_bar), np.nan, np.maximum(per_bar, FLOOR)) * self.horizon
 
     def predict_path(self, frame: pd.DataFrame) -> pd.Series:
         """Horizon variance forecast at every origin (NaN before 22 bars), fraction²."""
         if self.coef_ is None:
             raise NotTrainedError("HAR forecaster is not fitted; call fit() first.")
         x = har_features(frame, self.inputs).to_numpy()
-        per_bar = self.coef_[0] + x @ np.asarray(self.coef_[1:])
-        per_bar = np.where(np.isnan(per_bar), np.nan, np.maximum(per_bar, FLOOR))
-        return pd.Series(per_bar * self.horizon, index=frame.index, name=f"har_var_{self.horizon}")
+        return pd.Series(self.predict_arrays(x), index=frame.index,
+                         name=f"har_var_{self.horizon}")
 
     def forecast(self, frame: pd.DataFrame) -> float:
         return float(self.predict_path(frame).iloc[-1])

@@ -23,6 +23,7 @@ from core.volatility.ml import MLForecaster, ml_features
 from core.volatility.train import FAMILY, slug
 
 DEFAULT_BEST = "gjr"
+SERVE_BARS = 750
 
 
 def load_model(models_dir=None):
@@ -42,7 +43,9 @@ def forecasts_from_artifact(frame: pd.DataFrame, symbol: str, art, horizons=HORI
     params = art.json("params.json").get(symbol)
     if params is None:
         return None
-    tail = frame.iloc[-FIT_BARS:]
+    # the fixed-parameter recursions forget their start (phi**750 ~ 0.001-0.05 of the initial
+    # gap for phi 0.96-0.99), so serving filters the last 750 bars only
+    tail = frame.iloc[-SERVE_BARS:]
     r = log_returns(tail["close"]).iloc[1:]
     paths = {k: GarchForecaster.from_dict(params[k]).forecast_paths(r, horizons)
              for k in ("garch", "gjr")}
