@@ -39,9 +39,12 @@ def load_model(models_dir=None):
 def forecasts_from_artifact(frame: pd.DataFrame, symbol: str, art, horizons=HORIZONS
                             ) -> dict[int, dict[str, float]] | None:
     """Each model's horizon variance at the last bar from the artifact's parameters, or None
-    when the artifact has no entry for ``symbol``."""
+    when the artifact has no entry for ``symbol`` or ``frame`` ends before the artifact's fit
+    window (its parameters would use later bars)."""
     params = art.json("params.json").get(symbol)
-    if params is None:
+    if params is None or frame.index[-1] < pd.Timestamp(params["fit_end"]):
+        # no parameters, or a history ending before the fit: parameters estimated on later
+        # bars would look ahead, so the caller fits on this history instead
         return None
     # the fixed-parameter recursions forget their start (phi**750 ~ 0.001-0.05 of the initial
     # gap for phi 0.96-0.99), so serving filters the last 750 bars only

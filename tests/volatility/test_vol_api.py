@@ -116,3 +116,15 @@ def test_cli_bad_input_exit_2(tmp_path, synthetic_ohlcv):
     synthetic_ohlcv(200).reset_index().rename(columns={"timestamp": "Date"}).to_csv(csv, index=False)
     out = CliRunner().invoke(app, ["evaluate", "volatility", "--csv", str(csv)])
     assert out.exit_code == 2 and "needs at least" in out.output
+
+
+def test_history_ending_before_the_fit_is_not_served_from_the_artifact():
+    """Parameters fitted on 2008-2018 must not forecast from a 2007 origin (lookahead)."""
+    from core.data import load_ohlcv
+    from core.volatility.serve import forecasts_from_artifact, load_model
+
+    art = load_model()
+    if art is None:
+        pytest.skip("no committed volatility artifact")
+    md = load_ohlcv("^GSPC", end="2007-06-29")
+    assert forecasts_from_artifact(md.frame, "^GSPC", art) is None
