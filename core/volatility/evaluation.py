@@ -166,12 +166,13 @@ def rolling_forecasts(frame: pd.DataFrame, horizons=HORIZONS, refit_every: int =
             base[h]["har"][t0:t1 + 1] = har.predict_arrays(har_x[t0:t1 + 1])
         n_refits += 1
     frames, bases = {}, {}
+    har_both = (har_features(frame, "parkinson"), har_features(frame, "rv"))
     for h in horizons:
         b = pd.DataFrame({k: v for k, v in base[h].items()}, index=frame.index)
         b["ewma"] = ewma_path(frame, h)
         b.iloc[:min_train] = np.nan
         y = forward_realized_var(frame["close"], h)
-        x = ml_features(frame, b, h)
+        x = ml_features(frame, b, h, har_both)
         ml = pd.DataFrame(np.nan, index=frame.index, columns=["ml", "ml-lo-80", "ml-hi-80"])
         for s0 in range(ml_start, n, ml_refit):
             s1 = min(s0 + ml_refit, n)

@@ -36,7 +36,10 @@ MIN_BARS = 250
 
 
 def _clean(log_return: pd.Series) -> pd.Series:
-    r = log_return.astype("float64").replace([np.inf, -np.inf], np.nan).dropna()
+    r = log_return.astype("float64")
+    ok = np.isfinite(r.to_numpy())
+    if not ok.all():
+        r = r[ok]
     if len(r) < MIN_BARS:
         raise InsufficientDataError(
             f"A GARCH fit needs at least {MIN_BARS} returns; got {len(r)}. "

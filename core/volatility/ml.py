@@ -50,31 +50,46 @@ MIN_ROWS = 300
 CAL_FRAC = 0.2
 
 
-def ml_features(frame: pd.DataFrame, base: pd.DataFrame, horizon: int) -> pd.DataFrame:
+def ml_features(frame: pd.DataFrame, base: pd.DataFrame, horizon: int,
+                har: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Feature frame aligned with ``frame``.
 
     Args:
         frame: OHLCV bars. base: columns ``gjr garch ewma har`` = each model's horizon
-            variance forecast made at t (fraction², NaN where unavailable).
-        horizon: bars.
+            variance forecast made at t (fraction², NaN where unavailable), index of frame.
+        horizon: bars. har: precomputed ``(har_features(frame, "parkinson"),
+            har_features(frame, "rv"))`` to share across horizons.
     Returns: float64 DataFrame with columns :data:`FEATURES` (NaN rows where inputs are).
     """
-    g = base["gjr"].reindex(frame.index)
+    pk, rv = har if har is not None else (har_features(frame, "parkinson"),
+                                           har_features(frame, "rv"))
+    b = base.reindex(frame.index)
+    g = b["gjr"].to_numpy(dtype="float64")
     gbar = g / horizon
-    pk = har_features(frame, "parkinson")
-    rv = har_features(frame, "rv")
-    r = log_returns(frame["close"])
-    out = pd.DataFrame(index=frame.index)
-    out["log_g"] = np.log(gbar)
-    for name in ("garch", "ewma", "har"):
-        out[f"{name}_g"] = np.log(base[name].reindex(frame.index).clip(lower=EPS) / g)
-    for col in ("d", "w", "m"):
-        out[f"pk_{col}"] = np.log(pk[col].clip(lower=EPS) / gbar)
-    for col in ("w", "m"):
-        out[f"rv_{col}"] = np.log(rv[col].clip(lower=EPS) / gbar)
-    out["z1"] = r / np.sqrt(gbar)
-    out["z5"] = r.rolling(5, min_periods=5).sum() / np.sqrt(5 * gbar)
-    return out[FEATURES].astype("float64")
+    close = frame["close"].to_numpy(dtype="float64")
+    r = np.full(len(close), np.nan)
+    r[1:] = np.diff(np.log(close))
+    r5 = pd.Series(r).rolling(5, min_periods=5).sum().to_numpy()
+    pkv, rvv = pk.to_numpy(dtype="float64"), rv.to_numpy(dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cols = {
+            "log_g": np.log(gbar),
+            **{f"{m}_g": np.log(np.maximum(b[m].to_numpy(dtype="float64"), EPS) / g)
+               for m in ("garch", "ewma", "har")},
+            "pk_d": np.log(np.maximum(pkv[:, 0], EPS) / gbar),
+            "pk_w": np.log(np.maximum(pkv[:, 1], EPS) / gbar),
+            "pk_m": np.log(np.maximum(pkv[:, 2], EPS) / gbar),
+            "rv_w": np.log(np.maximum(rvv[:, 1], EPS) / gbar),
+            "rv_m": np.log(np.maximum(rvv[:, 2], EPS) / gbar),
+            "z1": r / np.sqrt(gbar),
+            "z5": r5 / np.sqrt(5 * gbar),
+        }
+    out = pd.DataFrame(cols, index=frame.index)[FEATURES]
+    # NaN inputs must stay NaN (np.maximum would turn them into EPS)
+    nan_rows = (np.isnan(pkv).any(axis=1) | np.isnan(rvv[:, 1:]).any(axis=1)
+                | b[["garch", "ewma", "har"]].isna().any(axis=1).to_numpy())
+    out.iloc[nan_rows] = np.nan
+    return out.astype("float64")
 
 
 def _qlike_objective(preds: np.ndarray, data) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ from core.volatility.api import FIT_BARS, base_paths, forecast_all, regime
 from core.volatility.estimators import PERIODS_PER_YEAR, log_returns
 from core.volatility.evaluation import HORIZONS, MODELS
 from core.volatility.garch import GarchForecaster
-from core.volatility.har import HARForecaster
+from core.volatility.har import HARForecaster, har_features
 from core.volatility.ml import MLForecaster, ml_features
 from core.volatility.train import FAMILY, slug
 
@@ -52,6 +52,7 @@ def forecasts_from_artifact(frame: pd.DataFrame, symbol: str, art, horizons=HORI
     r = log_returns(tail["close"]).iloc[1:]
     paths = {k: GarchForecaster.from_dict(params[k]).forecast_paths(r, horizons)
              for k in ("garch", "gjr")}
+    feats = (har_features(tail, "parkinson"), har_features(tail, "rv"))
     out = {}
     for h in horizons:
         har = HARForecaster.from_dict(params["har"][str(h)])
@@ -61,7 +62,8 @@ def forecasts_from_artifact(frame: pd.DataFrame, symbol: str, art, horizons=HORI
         prefix = f"ml-{slug(symbol)}-h{h}"
         if f"{prefix}-point.txt" in art.files:
             ml = _ml_cached(art, prefix, h)
-            x = ml_features(tail, base, h).iloc[[-1]]
+            x = ml_features(tail.iloc[-30:], base.iloc[-30:], h,
+                            (feats[0].iloc[-30:], feats[1].iloc[-30:])).iloc[[-1]]
             pred = ml.predict(x, base["gjr"].iloc[[-1]]).iloc[-1]
             row.update({k: float(pred[k]) for k in ("ml", "ml-lo-80", "ml-hi-80")})
         out[h] = row
