@@ -40,7 +40,7 @@ if md is not None:
                      help="Variance of the summed log return over the horizon, annualised. "
                           "Interval: 80 % range of the *realised* vol from the ML quantiles.")
             if lo is not None:
-                c.caption(f"80% interval of realised: {lo:.1%} – {hi:.1%}")
+                c.caption(f"ML 80% interval of realised: {lo:.1%} – {hi:.1%}")
         if preds[0].output.get("how") != "artifact":
             st.caption("Models fitted on the fly on this history (no trained parameters for "
                        "this symbol); the evaluation below refers to the bundled symbols.")

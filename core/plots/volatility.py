@@ -40,30 +40,34 @@ def cone_figure(cone: pd.DataFrame, symbol: str = "") -> go.Figure:
 
 
 def forecast_figure(preds, periods_per_year: float = 252.0) -> go.Figure:
-    """Annualised vol forecast per horizon: every model as a marker, the best model with the
-    ML 80 % interval as an error bar. ``preds``: list of ``core.predictions.Prediction``."""
+    """Annualised vol forecast per horizon: every model as a marker, the ML model with its
+    80 % interval of the realised vol as an error bar, and the served (best) model as a
+    diamond. ``preds``: list of ``core.predictions.Prediction``."""
     fig = go.Figure()
     xs = [f"h={p.horizon}" for p in preds]
     models = sorted({m for p in preds for m in p.output.get("models", {})})
     for m in models:
-        fig.add_trace(go.Scatter(
-            x=xs, y=[p.output["models"].get(m, {}).get("vol_ann", math.nan) * 100 for p in preds],
-            mode="markers", name=m, marker=dict(size=9, color=MODEL_COLORS.get(m))))
-    best_y, lo, hi = [], [], []
-    for p in preds:
-        v = p.output["vol_ann"] * 100
-        best_y.append(v)
-        if p.lower is not None and p.upper is not None:
-            lo.append(v - math.sqrt(max(p.lower, 0) * periods_per_year / p.horizon) * 100)
-            hi.append(math.sqrt(p.upper * periods_per_year / p.horizon) * 100 - v)
-        else:
-            lo.append(0.0)
-            hi.append(0.0)
+        ys = [p.output["models"].get(m, {}).get("vol_ann", math.nan) * 100 for p in preds]
+        err = None
+        if m == "ml":
+            lo, hi = [], []
+            for p, y in zip(preds, ys):
+                if p.lower is not None and p.upper is not None and y == y:
+                    lo.append(y - math.sqrt(max(p.lower, 0) * periods_per_year / p.horizon) * 100)
+                    hi.append(math.sqrt(p.upper * periods_per_year / p.horizon) * 100 - y)
+                else:
+                    lo.append(0.0)
+                    hi.append(0.0)
+            err = dict(type="data", symmetric=False, array=hi, arrayminus=lo, thickness=2,
+                       color=MODEL_COLORS["ml"])
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", error_y=err,
+                                 name="ml ± 80% interval" if m == "ml" else m,
+                                 marker=dict(size=9, color=MODEL_COLORS.get(m))))
     fig.add_trace(go.Scatter(
-        x=xs, y=best_y, mode="markers", name="best model ± ML 80% interval",
-        marker=dict(symbol="diamond", size=14, color="#d62728"),
-        error_y=dict(type="data", symmetric=False, array=hi, arrayminus=lo, thickness=2)))
-    return _layout(fig, "Forecast volatility over the horizon (80% interval of realised)",
+        x=xs, y=[p.output["vol_ann"] * 100 for p in preds], mode="markers",
+        name="served (lowest out-of-sample QLIKE)",
+        marker=dict(symbol="diamond-open", size=16, color="#d62728", line=dict(width=2))))
+    return _layout(fig, "Forecast volatility over the horizon (ML: 80% interval of realised)",
                    "Horizon [bars]")
 
 

@@ -27,7 +27,6 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InsufficientDataError, NotTrainedError
-from core.volatility.estimators import log_returns
 from core.volatility.har import har_features
 
 EPS = 1e-12
