@@ -145,6 +145,7 @@ def main() -> None:
 import core.risk.commands  # noqa: E402,F401  (risk: evaluate risk, size, train risk)
 import core.store.commands  # noqa: E402,F401  (replay, backfill, monitor, drift, models, admin)
 import core.forecasting.commands  # noqa: E402,F401
+import core.volatility.commands  # noqa: E402,F401
 
 
 if __name__ == "__main__":

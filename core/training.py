@@ -28,6 +28,7 @@ FAMILIES: dict[str, str] = {
     "risk-dqn": "core.risk.dqn:train",
     "signal-quality": "core.risk.signal_quality:train",
     "forecast": "core.forecasting.train:train",
+    "volatility": "core.volatility.train:train",
 }
 
 TRAINING_LOCK = "training"
