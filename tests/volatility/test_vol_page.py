@@ -11,7 +11,7 @@ def test_volatility_page_runs():
     at = AppTest.from_file(APP, default_timeout=120)
     at.query_params["symbol"] = "^GSPC"
     at.run()
-    at.switch_page("pages/volatility.py")
+    at.switch_page("views/volatility.py")
     at.run()
     assert not at.exception
     assert any("Volatility" in t.value for t in at.title)
@@ -25,7 +25,7 @@ def test_volatility_page_short_history_explains_instead_of_raising():
     at.query_params["start"] = "2018-06-01"
     at.query_params["end"] = "2018-12-31"
     at.run()
-    at.switch_page("pages/volatility.py")
+    at.switch_page("views/volatility.py")
     at.run()
     assert not at.exception
     assert any("at least" in w.value for w in at.warning)
