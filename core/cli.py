@@ -139,9 +139,19 @@ def main() -> None:
         sys.exit(2)
 
 
-if __name__ == "__main__":
-    main()
-
 # Domain command modules register themselves on the groups above (keep imports light:
 # heavy libraries are imported inside the commands).
-from core.patterns import commands as _patterns_commands  # noqa: E402,F401
+
+import core.risk.commands  # noqa: E402,F401  (risk: evaluate risk, size, train risk)
+import core.store.commands  # noqa: E402,F401  (replay, backfill, monitor, drift, models, admin)
+import core.forecasting.commands  # noqa: E402,F401
+import core.volatility.commands  # noqa: E402,F401
+import core.patterns.commands  # noqa: E402,F401
+
+
+if __name__ == "__main__":
+    # run the imported module's app, on which the domain modules registered their commands
+    from core.cli import main as _main
+
+    _main()
+import core.predictors  # noqa: E402,F401  (registers the domain predictors with the replay)

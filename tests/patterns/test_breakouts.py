@@ -8,7 +8,7 @@ from core.errors import InsufficientDataError, NotTrainedError
 from core.patterns.breakout_model import BreakoutClassifier, score
 from core.patterns.breakouts import FEATURES, find_levels
 from core.targets import barrier_outcome
-from pattern_candles import frame
+from tests.patterns.pattern_candles import frame
 
 
 def _path(closes, spread=0.1):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conftest import synthetic_ohlcv
+from tests.conftest import synthetic_ohlcv
 from core.errors import InsufficientDataError, NotTrainedError
 from core.patterns.cnn import WINDOW, PatternCNN, labels, per_pattern_scores, windows
 from core.patterns.rules import PATTERNS

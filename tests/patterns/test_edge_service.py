@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from conftest import synthetic_ohlcv
+from tests.conftest import synthetic_ohlcv
 from core.patterns.edge import edge_display, edge_table
 from core.patterns.rules import PATTERNS, Detections
 

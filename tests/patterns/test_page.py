@@ -4,7 +4,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-PAGE = Path(__file__).resolve().parents[2] / "pages" / "patterns.py"
+PAGE = Path(__file__).resolve().parents[2] / "views" / "patterns.py"
 
 
 def test_patterns_page_renders():

@@ -5,7 +5,7 @@ import pytest
 
 from core.errors import InsufficientDataError
 from core.patterns.rules import PATTERNS, detect, detections_table
-from pattern_candles import X, context, frame
+from tests.patterns.pattern_candles import X, context, frame
 
 # name -> (trend before, pattern candles, near-miss candles); X = close of the last context bar
 CASES = {

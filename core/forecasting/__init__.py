@@ -1,0 +1,2 @@
+"""Price forecasts: multi-horizon tree ensemble with validated shrinkage and conformal
+intervals. Serving entry point: :func:`predict_latest`."""

@@ -1,0 +1,50 @@
+"""Design matrix for the forecaster: ``core.features.build_features`` columns (bars <= t),
+the per-horizon volatility scale, and the target from ``core.targets`` (never a feature)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.features import build_features
+from core.targets import forward_log_return
+
+
+def feature_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """All feature columns for ``frame`` (validated OHLCV), float64, inf -> NaN."""
+    f = build_features(frame).astype("float64")
+    return f.replace([np.inf, -np.inf], np.nan)
+
+
+def daily_sigma(frame: pd.DataFrame) -> pd.Series:
+    """EWMA (lambda 0.94) volatility of one-bar log returns known at each bar [log-return
+    units per bar, not annualised]; NaN during the 20-bar warm-up."""
+    from scipy.signal import lfilter
+
+    lam, warmup = 0.94, 20
+    r2 = np.log(frame["close"].to_numpy(dtype="float64"))
+    r2 = np.concatenate([[np.nan], np.diff(r2)]) ** 2
+    out = np.full(len(r2), np.nan)
+    if len(r2) > warmup:  # same recursion and seed as core.volatility.ewma_variance, vectorised
+        seed = float(np.mean(r2[1:warmup + 1]))
+        out[warmup] = seed
+        out[warmup + 1:] = lfilter([1 - lam], [1, -lam], r2[warmup + 1:], zi=[lam * seed])[0]
+    return pd.Series(np.sqrt(out), index=frame.index, name="sigma")
+
+
+def design(frame: pd.DataFrame, horizon: int, columns: list[str] | None = None):
+    """(X, y, sigma_h) aligned to ``frame.index``: X has ``columns`` (default all features),
+    y the forward log return over ``horizon`` bars (NaN for the last ``horizon`` bars), and
+    sigma_h = daily_sigma * sqrt(horizon)."""
+    feats = feature_frame(frame)
+    if columns is not None:
+        missing = [c for c in columns if c not in feats.columns]
+        if missing:
+            from core.errors import ArtifactIntegrityError
+            raise ArtifactIntegrityError(
+                f"The forecast model needs feature columns that build_features no longer "
+                f"produces ({', '.join(missing[:5])}...). Retrain: `quantdesk train forecast`.")
+        feats = feats[columns]
+    y = forward_log_return(frame["close"], horizon)
+    sig = daily_sigma(frame) * np.sqrt(horizon)
+    return feats, y, sig

@@ -1,0 +1,65 @@
+"""Pure plotly figures for the Risk Sizing page (no streamlit)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.plots.candles import gap_breaks
+
+COLORS = {"fixed": "#636efa", "vol_target_cap1": "#00cc96", "vol_target_cap2": "#ab63fa",
+          "dqn": "#ef553b"}
+
+
+def policy_figure(results: dict, height: int = 640) -> go.Figure:
+    """Equity (growth of 1, log scale), drawdown [%] and exposure [% equity] per policy.
+
+    Args:
+        results: name -> :class:`core.risk.backtest.BacktestResult`.
+    """
+    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, row_heights=[0.5, 0.25, 0.25],
+                        vertical_spacing=0.04,
+                        subplot_titles=("Equity (growth of 1, after costs)", "Drawdown [%]",
+                                        "Exposure [% equity]"))
+    for name, res in results.items():
+        c = COLORS.get(name)
+        fig.add_trace(go.Scatter(x=res.equity.index, y=res.equity, name=name,
+                                 line=dict(color=c, width=1.4), legendgroup=name), 1, 1)
+        fig.add_trace(go.Scatter(x=res.drawdown.index, y=res.drawdown * 100, name=name,
+                                 line=dict(color=c, width=1), legendgroup=name,
+                                 showlegend=False), 2, 1)
+        fig.add_trace(go.Scatter(x=res.position.index, y=res.position * 100, name=name,
+                                 line=dict(color=c, width=0.8, shape="hv"), legendgroup=name,
+                                 showlegend=False), 3, 1)
+    if results:
+        idx = next(iter(results.values())).equity.index
+        fig.update_xaxes(rangebreaks=gap_breaks(idx))
+    fig.update_yaxes(type="log", title_text="Equity [x]", row=1, col=1)
+    fig.update_yaxes(title_text="Drawdown [%]", row=2, col=1)
+    fig.update_yaxes(title_text="Exposure [%]", row=3, col=1)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), hovermode="x unified",
+                      legend=dict(orientation="h", y=-0.06, x=0))
+    return fig
+
+
+def correlation_heatmap(corr: pd.DataFrame, title: str = "Correlation of daily returns"
+                        ) -> go.Figure:
+    """Heatmap of a correlation matrix (values in [-1, 1], annotated)."""
+    fig = go.Figure(go.Heatmap(z=corr.to_numpy(), x=list(corr.columns), y=list(corr.index),
+                               zmin=-1, zmax=1, colorscale="RdBu_r",
+                               text=corr.round(2).to_numpy(), texttemplate="%{text}",
+                               colorbar=dict(title="Corr")))
+    fig.update_layout(title=title, height=380, margin=dict(l=10, r=10, t=40, b=10))
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def contribution_figure(contrib: pd.Series, title: str = "Euler contribution to 1-day VaR 95%"
+                        ) -> go.Figure:
+    """Bar chart of risk contributions [% equity] per position."""
+    fig = go.Figure(go.Bar(x=list(contrib.index), y=contrib.to_numpy() * 100,
+                           marker_color=["#ef553b" if v > 0 else "#00cc96" for v in contrib]))
+    fig.update_layout(title=title, height=340, margin=dict(l=10, r=10, t=40, b=10),
+                      yaxis_title="VaR contribution [% equity]")
+    return fig

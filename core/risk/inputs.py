@@ -1,0 +1,97 @@
+"""Market inputs the risk code needs, computed from bars <= t only.
+
+Volatility comes from :mod:`core.volatility` (never re-estimated here): its
+``forecast_variance`` when that function exists, else the RiskMetrics EWMA
+``ewma_variance`` (lambda 0.94). ATR is Wilder's average true range from TA-Lib.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.errors import InsufficientDataError, QuantdeskError
+
+PERIODS_PER_YEAR = {"1d": 252, "1wk": 52, "1mo": 12, "1h": 252 * 7, "60m": 252 * 7,
+                    "30m": 252 * 13, "15m": 252 * 26, "5m": 252 * 78, "1m": 252 * 390}
+
+
+def periods_per_year(interval: str = "1d") -> int:
+    """Bars per year for annualising (252 trading days for ``1d``)."""
+    return PERIODS_PER_YEAR.get(interval, 252)
+
+
+def simple_returns(close: pd.Series) -> pd.Series:
+    """``close[t] / close[t-1] - 1`` [fraction]; first value NaN."""
+    return close.astype("float64").pct_change()
+
+
+def log_returns(close: pd.Series) -> pd.Series:
+    """``log(close[t] / close[t-1])``; first value NaN."""
+    return np.log(close.astype("float64")).diff()
+
+
+def ewma_sigma2(frame: pd.DataFrame, lam: float = 0.94) -> pd.Series:
+    """RiskMetrics EWMA one-bar-ahead variance of log returns at every bar (bars <= t)."""
+    from core.volatility import ewma_variance
+
+    return ewma_variance(log_returns(frame["close"]), lam=lam)
+
+
+def forecast_sigma2(frame: pd.DataFrame, horizon: int = 1) -> tuple[float, str]:
+    """Per-bar variance forecast for the next ``horizon`` bars at the last bar.
+
+    Uses ``core.volatility.forecast_variance(frame, horizon, model)`` when the volatility
+    package provides it (its default model), else EWMA(0.94) on daily log returns.
+
+    Returns:
+        (sigma2 per bar [fraction^2, not annualised], source label for display).
+    Raises:
+        InsufficientDataError: too few bars for any forecast.
+    """
+    try:
+        from core.volatility import forecast_variance  # type: ignore[attr-defined]
+    except ImportError:
+        forecast_variance = None
+    if forecast_variance is not None:
+        try:
+            fc = forecast_variance(frame, horizon)
+            val = _last_value(fc)
+            if np.isfinite(val) and val > 0:
+                # forecast_variance gives the variance summed over the horizon
+                return float(val) / max(horizon, 1), "core.volatility.forecast_variance"
+        except QuantdeskError:
+            pass
+        except (TypeError, ValueError, KeyError, AttributeError):
+            pass
+    s2 = ewma_sigma2(frame).dropna()
+    if s2.empty:
+        raise InsufficientDataError("Need at least 21 bars to forecast volatility (EWMA).")
+    return float(s2.iloc[-1]), "EWMA(0.94) RiskMetrics"
+
+
+def _last_value(fc) -> float:
+    if isinstance(fc, (int, float, np.floating)):
+        return float(fc)
+    if isinstance(fc, pd.DataFrame):
+        for col in ("sigma2", "variance", "value"):
+            if col in fc.columns:
+                return float(fc[col].iloc[-1])
+        return float(fc.iloc[-1, 0])
+    if isinstance(fc, pd.Series):
+        return float(fc.iloc[-1])
+    for attr in ("sigma2", "variance", "value"):
+        if hasattr(fc, attr):
+            return float(getattr(fc, attr))
+    raise TypeError("unrecognised forecast_variance result")
+
+
+def atr(frame: pd.DataFrame, window: int = 14) -> pd.Series:
+    """Wilder's average true range (TA-Lib ``ATR``) [price units]; NaN during warm-up."""
+    import talib
+
+    if len(frame) <= window:
+        raise InsufficientDataError(f"ATR({window}) needs more than {window} bars, got {len(frame)}.")
+    out = talib.ATR(frame["high"].to_numpy("float64"), frame["low"].to_numpy("float64"),
+                    frame["close"].to_numpy("float64"), timeperiod=window)
+    return pd.Series(out, index=frame.index, name=f"atr_{window}")

@@ -1,0 +1,57 @@
+"""Serving and CLI on the committed artifact and real bundled history (no retraining)."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from core.cli import app
+from core.data import load_ohlcv
+from core.errors import NotTrainedError
+from core.forecasting.service import forecast_table, predict_latest
+
+
+def _strip(preds):
+    return [{k: v for k, v in p.to_dict().items() if k != "latency_ms"} for p in preds]
+
+
+def test_as_of_ignores_later_bars():
+    md = load_ohlcv("MSFT")
+    full = predict_latest(md, as_of="2009-06-30")
+    md.frame = md.frame[md.frame.index <= "2009-06-30 23:59:59+00:00"]
+    cut = predict_latest(md)
+    assert _strip(full) == _strip(cut)
+    assert [p.horizon for p in full] == [1, 5, 20]
+    assert str(full[0].origin_ts.date()) == "2009-06-30"
+    for p in full:
+        assert p.lower < p.value < p.upper and 0 <= p.confidence <= 1
+        assert p.output["lo_95"] < p.lower and p.output["hi_95"] > p.upper
+        assert set(p.output["members"]) == {"xgboost", "lightgbm", "random_forest"}
+    t = forecast_table(full)
+    assert len(t) == 12 and {"Price", "Return [%]", "ensemble-lo-80"} <= set(t.columns)
+
+
+def test_cli_predict_as_of_identical_with_or_without_later_bars(tmp_path):
+    md = load_ohlcv("IBM")
+    cut = md.frame[md.frame.index <= "2008-03-31 23:59:59+00:00"]
+    path = tmp_path / "IBM.csv"
+    cut.reset_index().rename(columns={"timestamp": "Date"}).to_csv(path, index=False)
+    r = CliRunner()
+    a = r.invoke(app, ["predict", "forecast", "--symbol", "IBM", "--as-of", "2008-03-31",
+                       "--json"])
+    b = r.invoke(app, ["predict", "forecast", "--csv", str(path), "--as-of", "2008-03-31",
+                       "--json"])
+    assert a.exit_code == 0, a.output
+    assert b.exit_code == 0, b.output
+    assert json.loads(a.output) == json.loads(b.output)
+
+
+def test_unknown_symbol_and_bad_input_are_clear(tmp_path):
+    md = load_ohlcv("MSFT")
+    md.symbol = "ZZZZ"
+    with pytest.raises(NotTrainedError, match="quantdesk train forecast"):
+        predict_latest(md)
+    r = CliRunner().invoke(app, ["predict", "forecast", "--symbol", "MSFT", "--as-of", "1990-01-01"])
+    assert r.exit_code == 2 and "No bars on or before" in r.output
+    r = CliRunner().invoke(app, ["evaluate", "forecast"])
+    assert r.exit_code == 2

@@ -1,0 +1,35 @@
+"""Cached wrappers of the Forecasts page around :mod:`core.forecasting`."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+
+@st.cache_resource(show_spinner="Loading the forecast model…")
+def active_forecast_artifact():
+    """The active ``forecast`` artifact (sha256-verified), cached per process."""
+    from core.registry import load_active
+
+    return load_active("forecast")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_predictions(_md, symbol: str, interval: str, last_ts, n_bars: int, version: str):
+    """``predict_latest`` for the market data's last bar, cached per (symbol, bar, version)."""
+    from core.forecasting.service import predict_latest
+
+    return predict_latest(_md, active_forecast_artifact())
+
+
+def walk_forward_results(metadata: dict) -> tuple[dict | None, str | None]:
+    """Precomputed walk-forward results stored with a forecast version (this one, else the
+    newest version that has them) -> (results by symbol/horizon, version) or (None, None)."""
+    if metadata.get("walk_forward"):
+        return metadata["walk_forward"], metadata.get("version")
+    from core.registry import list_versions, read_metadata
+
+    for v in reversed(list_versions("forecast")):
+        m = read_metadata("forecast", v)
+        if m.get("walk_forward"):
+            return m["walk_forward"], v
+    return None, None

@@ -1,0 +1,48 @@
+"""Cached wrappers around core.risk for the Risk Sizing page."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.errors import QuantdeskError
+
+
+@st.cache_resource(show_spinner="Loading the DQN policy…")
+def cached_dqn():
+    """(agent, metadata) of the active risk-dqn artifact, or (None, error message)."""
+    from core.risk.dqn import load_agent
+
+    try:
+        return load_agent()
+    except QuantdeskError as err:
+        return None, str(err)
+
+
+@st.cache_resource(show_spinner="Loading the signal-quality scorer…")
+def cached_scorer():
+    """(scorer, metadata) of the active signal-quality artifact, or (None, error message)."""
+    from core.risk.signal_quality import load_scorer
+
+    try:
+        return load_scorer()
+    except QuantdeskError as err:
+        return None, str(err)
+
+
+@st.cache_data(show_spinner="Backtesting sizing policies…", max_entries=32)
+def cached_policy_backtest(frame: pd.DataFrame, target_vol: float, cost_bp: float):
+    """(metrics table, results by policy) for all policies on ``frame``."""
+    from core.risk.backtest import compare
+    from core.risk.dqn import policy_exposures
+
+    agent, _ = cached_dqn()
+    return compare(frame["close"], policy_exposures(frame, agent, target_vol), cost_bp)
+
+
+@st.cache_data(show_spinner="Loading portfolio prices…", ttl=300, max_entries=64)
+def cached_close(symbol: str, interval: str) -> pd.Series:
+    """Close prices of a portfolio holding (``core.data.load_ohlcv``)."""
+    from core.data import load_ohlcv
+
+    return load_ohlcv(symbol, interval).frame["close"]
