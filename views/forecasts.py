@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.errors import QuantdeskError
 from ui.layout import page_start
+from ui.predlog import log_shown
 
 sel, md = page_start("Forecasts", "Where the price may be in 1, 5 and 20 bars — and how good "
                      "that forecast has really been.")
@@ -25,6 +26,7 @@ if md is not None:
                 "them in the sidebar, or train: `quantdesk train forecast --symbols SYMBOL`.")
         preds = None
     if preds:
+        log_shown(preds)
         st.plotly_chart(fan_figure(md.frame, preds, f"{md.symbol} · forecast fan "
                                    f"(model {art.version})"), width="stretch", key="fc_fan")
         table = forecast_table(preds)

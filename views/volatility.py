@@ -8,6 +8,7 @@ from core.errors import QuantdeskError
 from core.plots import volatility as vp
 from core.volatility.estimators import ESTIMATOR_LABELS, PERIODS_PER_YEAR
 from ui.layout import page_start
+from ui.predlog import log_shown
 from ui.volatility import (cached_artifact, cached_cone, cached_estimators, cached_history,
                            cached_predictions, cached_vix, frame_key)
 
@@ -26,6 +27,7 @@ if md is not None:
         st.warning(f"No forecast: {err}")
 
     if preds:
+        log_shown(preds)
         reg = preds[0].output.get("regime")
         cols = st.columns(len(preds) + 1)
         cols[0].metric("Regime", (reg or "unknown").upper(),
