@@ -1,6 +1,10 @@
 """Quantdesk entry point: page config, navigation (Admin only for admins), shared sidebar.
 
-The sidebar's selection widgets live here, in the entry point, so a choice survives page
+Page scripts live in ``views/``, not ``pages/``: Streamlit treats a ``pages/`` folder as a v1
+multi-page app and serves its files by URL on a fresh server before ``st.navigation`` has run
+once, which would expose pages (Admin) that navigation registers only for admins.
+
+The sidebar's selection widgets are drawn here, in the entry point, so a choice survives page
 switches; they are bound to the URL query string so a view can be shared (ui/sidebar.py).
 """
 
@@ -13,24 +17,23 @@ st.set_page_config(page_title="Quantdesk", page_icon=":material/candlestick_char
                    layout="wide")
 
 pages = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/patterns.py", title="Patterns", icon=":material/candlestick_chart:",
+    st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("views/patterns.py", title="Patterns", icon=":material/candlestick_chart:",
             url_path="patterns"),
-    st.Page("pages/forecasts.py", title="Forecasts", icon=":material/timeline:",
+    st.Page("views/forecasts.py", title="Forecasts", icon=":material/trending_up:",
             url_path="forecasts"),
-    st.Page("pages/sentiment.py", title="Sentiment", icon=":material/newspaper:",
+    st.Page("views/sentiment.py", title="Sentiment", icon=":material/newspaper:",
             url_path="sentiment"),
-    st.Page("pages/volatility.py", title="Volatility", icon=":material/waves:",
+    st.Page("views/volatility.py", title="Volatility", icon=":material/waves:",
             url_path="volatility"),
-    st.Page("pages/risk_sizing.py", title="Risk Sizing", icon=":material/balance:",
+    st.Page("views/risk_sizing.py", title="Risk Sizing", icon=":material/balance:",
             url_path="risk-sizing"),
-    st.Page("pages/monitoring.py", title="Model Monitoring", icon=":material/monitoring:",
+    st.Page("views/monitoring.py", title="Model Monitoring", icon=":material/monitoring:",
             url_path="monitoring"),
 ]
-admin = is_admin()
-if admin:  # unregistered pages cannot be opened by URL ("Page not found" -> Overview)
-    pages.append(st.Page("pages/admin.py", title="Admin", icon=":material/shield_person:",
-                         url_path="admin"))
+if is_admin():  # unregistered pages cannot be opened by URL ("Page not found" -> Overview)
+    pages.append(st.Page("views/admin.py", title="Admin",
+                         icon=":material/admin_panel_settings:", url_path="admin"))
 
 page = st.navigation(pages)
 if page.url_path != "admin":

@@ -6,7 +6,6 @@ import streamlit as st
 
 from core.data import MarketData
 from core.plots.candles import WINDOWS, candlestick_figure, last_window
-from ui import leave_legacy_multipage_mode
 from ui.sidebar import Selection, market_data, sidebar, status_line
 
 DEFAULT_WINDOW = "1Y"
@@ -19,7 +18,6 @@ def page_start(title: str, caption: str = "") -> tuple[Selection, MarketData | N
     Never raises for bad input: an unknown symbol, an intraday request offline, a malformed
     CSV or an empty date range is shown with ``st.error``/``st.info`` and gives ``None``.
     """
-    leave_legacy_multipage_mode()
     st.title(title)
     if caption:
         st.caption(caption)

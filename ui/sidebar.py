@@ -9,7 +9,7 @@ ticker, so ``?symbol=NVDA`` works as well as ``?symbol=OTHER&ticker=NVDA``.
 
 ``app.py`` draws the sidebar once per run, in the entry point, so the choice also survives
 page switches; :func:`sidebar` then returns that run's selection. Run a page file on its own
-(an ``AppTest`` of ``pages/x.py``) and :func:`sidebar` draws the widgets itself.
+(an ``AppTest`` of ``views/x.py``) and :func:`sidebar` draws the widgets itself.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
-PAGES = ["pages/overview.py", "pages/patterns.py", "pages/forecasts.py", "pages/sentiment.py",
-         "pages/volatility.py", "pages/risk_sizing.py", "pages/monitoring.py"]
+PAGES = ["views/overview.py", "views/patterns.py", "views/forecasts.py", "views/sentiment.py",
+         "views/volatility.py", "views/risk_sizing.py", "views/monitoring.py"]
 ADMIN, PASSWORD = "test-admin", "a test password, not a real one"
 
 
@@ -42,7 +42,7 @@ def test_every_page_runs_on_bundled_data():
         # the sidebar selection survives the page switch (bound to the URL)
         assert at.selectbox(key="symbol").value == "AAPL", page
     # the data-status line: symbol, bars, range, source, as-of
-    at.switch_page("pages/volatility.py").run()
+    at.switch_page("views/volatility.py").run()
     line = status_captions(at)[0]
     assert line.startswith("AAPL 1d") and "2011-01-03" in line and "source: bundled" in line
 
@@ -60,7 +60,7 @@ def test_bad_sidebar_input_is_explained_not_raised(params, expect):
     assert expect in texts(at, "error"), texts(at, "error")
     assert not status_captions(at)
     if params.get("symbol") != "ZZZZ":  # AppTest cannot rerun a typed (new) option
-        at.switch_page("pages/volatility.py").run()  # and on another page too
+        at.switch_page("views/volatility.py").run()  # and on another page too
         assert not at.exception and expect in texts(at, "error")
 
 
@@ -97,25 +97,24 @@ def test_admin_page_is_registered_only_for_admins():
     nav = [p for p in PAGES]
     assert len(nav) == 7
     with pytest.raises(Exception):  # not in st.navigation: cannot be switched to
-        at.switch_page("pages/admin.py").run()
+        at.switch_page("views/admin.py").run()
     at = AppTest.from_file(APP, default_timeout=120)
     at.session_state["admin_user"] = "someone"
     at.session_state["admin_source"] = "local"
     at.run()
-    at.switch_page("pages/admin.py").run()
+    at.switch_page("views/admin.py").run()
     assert not at.exception
     assert at.title[0].value == "Admin" and not at.error
 
 
 def test_admin_page_gate_rechecks_when_run_directly():
-    at = AppTest.from_file(str(ROOT / "pages" / "admin.py"), default_timeout=60).run()
+    at = AppTest.from_file(str(ROOT / "views" / "admin.py"), default_timeout=60).run()
     assert not at.exception
     assert "for admins" in texts(at, "error")
 
 
 def _auth_script():
-    """The sidebar sign-in box alone (AppTest reruns of app.py run the page file directly
-    in Streamlit's legacy pages/ mode, skipping the entry point's sidebar)."""
+    """The sidebar sign-in box alone, with is_admin() printed (fast: no page, no data)."""
     import streamlit as st
 
     from ui.auth import auth_sidebar, is_admin
