@@ -35,8 +35,10 @@ if is_admin():  # unregistered pages cannot be opened by URL ("Page not found" -
     pages.append(st.Page("views/admin.py", title="Admin",
                          icon=":material/admin_panel_settings:", url_path="admin"))
 
+NO_MARKET_SIDEBAR = {"admin", "monitoring"}  # pages with their own controls, no chart
+
 page = st.navigation(pages)
-if page.url_path != "admin":
+if page.url_path not in NO_MARKET_SIDEBAR:
     begin_run(draw_sidebar())
 auth_sidebar()
 try:

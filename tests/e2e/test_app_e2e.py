@@ -1,0 +1,120 @@
+"""The app in a real browser: every page opens by URL and draws its chart with no exception
+(screenshots under test-artifacts/screenshots/), bad input is explained, and the Admin page
+exists only for a signed-in admin.
+
+Order matters for the first test: it must be the server's first visitor (``--dist loadfile``
+keeps this module on one worker, in file order)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.e2e.conftest import E2E_ADMIN, E2E_PASSWORD, SCREENSHOTS
+
+pytestmark = pytest.mark.e2e
+
+PAGES = {  # URL path -> page title; every market page shows AAPL's status line and a chart
+    "": "Overview", "patterns": "Patterns", "forecasts": "Forecasts",
+    "sentiment": "Sentiment", "volatility": "Volatility", "risk-sizing": "Risk Sizing",
+    "monitoring": "Model Monitoring",
+}
+NO_MARKET = {"monitoring"}  # charts from the prediction store (empty until Overview logs)
+EXCEPTION = '[data-testid="stException"]'
+NAV = '[data-testid="stSidebarNav"]'
+
+
+def settle(pg, selector: str | None = None, timeout_ms: int = 60_000) -> None:
+    """Wait for the app frame, an optional element, and the end of the script run."""
+    pg.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
+    if selector:
+        pg.locator(selector).first.wait_for(state="attached", timeout=timeout_ms)
+    pg.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        timeout=timeout_ms)
+    time.sleep(0.3)
+
+
+def nav_text(pg) -> str:
+    pg.locator(NAV).wait_for()
+    return pg.locator(NAV).inner_text()
+
+
+def heading(pg) -> str:
+    return pg.locator("h1").first.inner_text().strip()
+
+
+def test_fresh_server_does_not_open_admin_by_url(page, server):
+    """A fresh server's first visitor asks for /admin: it gets the Overview, not Admin."""
+    page.goto(f"{server.url}/admin")
+    settle(page, ".js-plotly-plot")
+    assert heading(page) == "Overview"
+    assert "Admin" not in nav_text(page).replace("Admin sign-in", "")
+    assert page.get_by_role("heading", name="Admin").count() == 0
+    assert page.locator(EXCEPTION).count() == 0
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_page_opens_by_url_with_chart_and_no_exception(page, server, path):
+    page.goto(f"{server.url}/{path}?symbol=AAPL")
+    settle(page, None if path in NO_MARKET else ".js-plotly-plot", timeout_ms=90_000)
+    assert heading(page) == PAGES[path]
+    errors = page.locator(EXCEPTION).all_inner_texts()
+    assert not errors, errors[0][:500]
+    if path in NO_MARKET:  # a chart, or the empty-store hint when nothing was logged yet
+        page.locator(".js-plotly-plot").or_(
+            page.get_by_text("No predictions logged yet")).first.wait_for()
+    else:
+        assert page.get_by_text(re.compile(r"AAPL 1d · [\d,]+ bars")).count() >= 1
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{path or 'overview'}.png"), full_page=True)
+
+
+def test_unknown_symbol_offline_is_explained(page, server):
+    page.goto(f"{server.url}/volatility?symbol=ZZZZ")
+    settle(page)
+    page.get_by_text(re.compile(r"No cached copy of ZZZZ")).first.wait_for()
+    assert page.locator(EXCEPTION).count() == 0
+
+
+def test_non_admin_gets_no_admin_link_or_page(page, server):
+    page.goto(server.url)
+    settle(page, ".js-plotly-plot")
+    assert "Admin" not in nav_text(page)
+    page.goto(f"{server.url}/admin")
+    settle(page, ".js-plotly-plot")
+    assert heading(page) == "Overview"
+    page.get_by_text("Page not found").first.wait_for()
+    assert "Admin" not in nav_text(page)
+
+
+def sign_in(pg, name: str, password: str) -> None:
+    """Open the sidebar's "Admin sign-in" popover (unless open) and submit the form."""
+    if not pg.get_by_label("Admin name").is_visible():
+        pg.get_by_role("button", name=re.compile("Admin sign-in")).click()
+    pg.get_by_label("Admin name").fill(name)
+    pg.get_by_label("Password", exact=True).fill(password)
+    pg.get_by_role("button", name="Sign in", exact=True).click()
+
+
+def test_admin_signs_in_sees_admin_and_signs_out(page, server):
+    page.goto(server.url)
+    settle(page, ".js-plotly-plot")
+    sign_in(page, E2E_ADMIN, "not the password")
+    page.get_by_text("Wrong admin name or password.").wait_for()
+    assert "Admin" not in nav_text(page)
+
+    sign_in(page, E2E_ADMIN, E2E_PASSWORD)
+    page.locator(NAV).get_by_text("Admin", exact=True).wait_for()
+    page.locator(NAV).get_by_text("Admin", exact=True).click()
+    page.get_by_role("heading", name="Admin").wait_for()
+    settle(page)
+    assert page.locator(EXCEPTION).count() == 0
+    assert page.get_by_text(f"Signed in as {E2E_ADMIN}").count() >= 1
+
+    settle(page)
+    page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name=re.compile("Admin sign-in")).wait_for()
+    assert "Admin" not in nav_text(page)
