@@ -1,0 +1,59 @@
+"""Pure helpers behind the app shell: chart windows, login throttle, OIDC admin list."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from core.auth import LoginThrottle, admin_emails
+from core.plots.candles import WINDOWS, candlestick_figure, last_window
+
+
+def test_last_window_spans_calendar_time(synthetic_frame):
+    f = synthetic_frame  # SYNTHETIC business-day bars, 300 of them
+    one_year = last_window(f, "1Y")
+    assert one_year.index[-1] == f.index[-1]
+    assert (f.index[-1] - one_year.index[0]) <= pd.Timedelta(days=366)
+    assert 250 <= len(one_year) <= 262
+    assert len(last_window(f, "3M")) < len(last_window(f, "6M")) < len(one_year)
+    assert last_window(f, "All") is f and len(last_window(f, "5Y")) == len(f)
+    assert len(last_window(f.tail(1), "3M")) == 1
+    with pytest.raises(ValueError, match="Unknown chart window"):
+        last_window(f, "10Y")
+    assert list(WINDOWS)[-1] == "All"
+
+
+def test_candles_hide_weekends(synthetic_frame):
+    fig = candlestick_figure(last_window(synthetic_frame, "3M"), "SYNTH")
+    breaks = fig.layout.xaxis.rangebreaks
+    hidden = {v for b in breaks for v in (b.values or [])}
+    sat = [d for d in hidden if pd.Timestamp(d).dayofweek == 5]
+    assert sat, "weekends must be hidden"
+    assert not any(pd.Timestamp(d).dayofweek < 5 for d in hidden)  # no trading day hidden
+
+
+def test_login_throttle_backs_off_and_resets():
+    now = [1000.0]
+    t = LoginThrottle(free=3, base_s=2.0, max_s=10.0, clock=lambda: now[0])
+    for _ in range(3):
+        assert t.wait_seconds("Alice") == 0
+        t.failure("alice")
+    assert t.wait_seconds("ALICE") == pytest.approx(2.0)  # names are case-insensitive
+    t.failure("alice")
+    assert t.wait_seconds("alice") == pytest.approx(4.0)
+    for _ in range(5):
+        t.failure("alice")
+    assert t.wait_seconds("alice") == pytest.approx(10.0)  # capped
+    now[0] += 10.0
+    assert t.wait_seconds("alice") == 0
+    assert t.wait_seconds("bob") == 0
+    t.success("alice")
+    assert t.wait_seconds("alice") == 0
+
+
+def test_admin_emails_need_configuration(monkeypatch):
+    monkeypatch.delenv("QUANTDESK_ADMIN_EMAILS", raising=False)
+    monkeypatch.setattr("core.auth.secrets_file", lambda: __import__("pathlib").Path("/nonexistent"))
+    assert admin_emails() == set()
+    monkeypatch.setenv("QUANTDESK_ADMIN_EMAILS", " Ops@Example.org, not-an-email ,")
+    assert admin_emails() == {"ops@example.org"}
