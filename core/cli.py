@@ -145,6 +145,8 @@ def main() -> None:
 import core.risk.commands  # noqa: E402,F401  (risk: evaluate risk, size, train risk)
 import core.store.commands  # noqa: E402,F401  (replay, backfill, monitor, drift, models, admin)
 import core.forecasting.commands  # noqa: E402,F401
+import core.volatility.commands  # noqa: E402,F401
+import core.patterns.commands  # noqa: E402,F401
 
 
 if __name__ == "__main__":
@@ -152,3 +154,4 @@ if __name__ == "__main__":
     from core.cli import main as _main
 
     _main()
+import core.predictors  # noqa: E402,F401  (registers the domain predictors with the replay)

@@ -24,9 +24,13 @@ from core.errors import QuantdeskError, TrainingInProgressError
 Progress = Callable[[float, str], None]
 
 FAMILIES: dict[str, str] = {
+    "naive-baseline": "core.predictors:train_naive_baseline",
     "risk-dqn": "core.risk.dqn:train",
     "signal-quality": "core.risk.signal_quality:train",
     "forecast": "core.forecasting.train:train",
+    "volatility": "core.volatility.train:train",
+    "patterns-cnn": "core.patterns.train:train_patterns",
+    "breakout": "core.patterns.train:train_breakout",
 }
 
 TRAINING_LOCK = "training"

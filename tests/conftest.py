@@ -33,6 +33,18 @@ def isolated_settings(tmp_path, monkeypatch):
         store_db.dispose_engines()
 
 
+@pytest.fixture(autouse=True)
+def replay_registry():
+    """Each test starts with only the naive replay predictor (importing ``core.cli`` or
+    ``core.predictors`` registers the domain predictors process-wide); restored after."""
+    from core.data import replay
+
+    saved = list(replay._PREDICTORS)
+    replay._PREDICTORS.clear()
+    yield
+    replay._PREDICTORS[:] = saved
+
+
 def synthetic_ohlcv(n: int = 300, seed: int = 0, start: str = "2020-01-01") -> pd.DataFrame:
     """A SYNTHETIC random-walk OHLCV frame for tests only (never shown to users)."""
     rng = np.random.default_rng(seed)

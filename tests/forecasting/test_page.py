@@ -6,7 +6,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_forecasts_page_renders_for_a_bundled_symbol():
-    at = AppTest.from_file(str(ROOT / "pages" / "forecasts.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "views" / "forecasts.py"), default_timeout=60)
     at.query_params["symbol"] = "MSFT"
     at.run()
     assert not at.exception

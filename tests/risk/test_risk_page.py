@@ -2,7 +2,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "risk_sizing.py")
+PAGE = str(Path(__file__).resolve().parents[2] / "views" / "risk_sizing.py")
 
 
 def test_risk_page_renders_without_exception():

@@ -1,0 +1,160 @@
+"""Serving: forecasts for the latest bar of a symbol from the active ``volatility`` artifact.
+
+A bundled symbol uses the artifact's JSON parameters (GARCH/GJR rebuilt with ``arch``'s
+``fix``, HAR coefficients) and its LightGBM ML models; any other symbol (Yahoo, CSV) is fitted
+on the fly on its own history (last <= 2520 bars), which is slower and marked as such.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pandas as pd
+
+from core.errors import NotTrainedError
+from core.predictions import Prediction, hash_inputs
+from core.volatility.api import FIT_BARS, base_paths, forecast_all, regime
+from core.volatility.estimators import PERIODS_PER_YEAR, log_returns
+from core.volatility.evaluation import HORIZONS, MODELS
+from core.volatility.garch import GarchForecaster
+from core.volatility.har import HARForecaster, har_features
+from core.volatility.ml import MLForecaster, ml_features
+from core.volatility.train import FAMILY, slug
+
+DEFAULT_BEST = "gjr"
+SERVE_BARS = 750
+
+
+def load_model(models_dir=None):
+    """The active ``volatility`` artifact (verified) or None when none is trained."""
+    from core.registry import load_active
+
+    try:
+        return load_active(FAMILY, models_dir=models_dir)
+    except NotTrainedError:
+        return None
+
+
+def forecasts_from_artifact(frame: pd.DataFrame, symbol: str, art, horizons=HORIZONS
+                            ) -> dict[int, dict[str, float]] | None:
+    """Each model's horizon variance at the last bar from the artifact's parameters, or None
+    when the artifact has no entry for ``symbol`` or ``frame`` ends before the artifact's fit
+    window (its parameters would use later bars)."""
+    params = art.json("params.json").get(symbol)
+    if params is None or frame.index[-1] < pd.Timestamp(params["fit_end"]):
+        # no parameters, or a history ending before the fit: parameters estimated on later
+        # bars would look ahead, so the caller fits on this history instead
+        return None
+    # the fixed-parameter recursions forget their start (phi**750 ~ 0.001-0.05 of the initial
+    # gap for phi 0.96-0.99), so serving filters the last 750 bars only
+    tail = frame.iloc[-SERVE_BARS:]
+    r = log_returns(tail["close"]).iloc[1:]
+    paths = {k: GarchForecaster.from_dict(params[k]).forecast_paths(r, horizons)
+             for k in ("garch", "gjr")}
+    feats = (har_features(tail, "parkinson"), har_features(tail, "rv"))
+    out = {}
+    for h in horizons:
+        har = HARForecaster.from_dict(params["har"][str(h)])
+        base = base_paths(tail, h, har=har,
+                          garch_paths={k: paths[k][h] for k in ("garch", "gjr")})
+        row = {k: float(base[k].iloc[-1]) for k in ("gjr", "garch", "ewma", "har")}
+        prefix = f"ml-{slug(symbol)}-h{h}"
+        if f"{prefix}-point.txt" in art.files:
+            ml = _ml_cached(art, prefix, h)
+            x = ml_features(tail.iloc[-30:], base.iloc[-30:], h,
+                            (feats[0].iloc[-30:], feats[1].iloc[-30:])).iloc[[-1]]
+            pred = ml.predict(x, base["gjr"].iloc[[-1]]).iloc[-1]
+            row.update({k: float(pred[k]) for k in ("ml", "ml-lo-80", "ml-hi-80")})
+        out[h] = row
+    return out
+
+
+_ML_CACHE: dict = {}
+
+
+def _ml_cached(art, prefix: str, horizon: int) -> MLForecaster:
+    """LightGBM boosters parsed once per artifact version (warm serving)."""
+    key = (str(art.path), art.version, prefix)
+    if key not in _ML_CACHE:
+        if len(_ML_CACHE) > 64:
+            _ML_CACHE.clear()
+        _ML_CACHE[key] = MLForecaster.from_files(art.files, prefix, horizon)
+    return _ML_CACHE[key]
+
+
+def best_model(art, symbol: str, horizon: int) -> str:
+    """Lowest out-of-sample QLIKE for this symbol/horizon in the artifact's evaluation; for
+    other symbols the lowest mean QLIKE ratio across bundled symbols; GJR without artifact."""
+    if art is None:
+        return DEFAULT_BEST
+    ev = art.metadata.get("evaluation", {}).get(symbol)
+    if ev:
+        return ev["results"][str(horizon)]["primary"]["best"]
+    return art.metadata.get("best_overall", {}).get(str(horizon), DEFAULT_BEST)
+
+
+def predict_latest(md, horizons=HORIZONS, models_dir=None) -> list[Prediction]:
+    """One :class:`Prediction` per horizon for the latest bar of ``md`` (a MarketData).
+
+    ``kind="variance"``; ``value`` = the best model's variance of the log return summed over
+    the horizon (fraction², not annualised); ``lower``/``upper`` = the ML model's 80 % interval
+    of that realised variance when available; ``output`` = every model's variance and
+    annualised vol (fraction), the best model, the regime and how the forecast was made.
+    Raises InsufficientDataError for fewer than 300 bars.
+    """
+    t0 = time.perf_counter()
+    frame = md.frame
+    art = load_model(models_dir)
+    ppy = PERIODS_PER_YEAR.get(md.interval, 252)
+    fc = forecasts_from_artifact(frame, md.symbol, art, horizons) if art is not None else None
+    how = "artifact"
+    if fc is None:
+        fc = {h: forecast_all(frame, h) for h in horizons}
+        how = "fitted on the fly on this history"
+    try:
+        reg = regime(frame)
+    except Exception:  # short history: forecasts still valid, regime unknown
+        reg = None
+    version = art.version if art is not None and how == "artifact" else "onthefly"
+    latency = (time.perf_counter() - t0) * 1000
+    ihash = hash_inputs(frame)
+    preds = []
+    for h in horizons:
+        row = fc[h]
+        best = best_model(art, md.symbol, h)
+        if best not in row:
+            best = DEFAULT_BEST
+        models = {m: {"variance": row[m], "vol_ann": math.sqrt(row[m] * ppy / h)}
+                  for m in MODELS if m in row and row[m] == row[m]}
+        preds.append(Prediction(
+            model_name=FAMILY, model_version=version, symbol=md.symbol, interval=md.interval,
+            kind="variance", horizon=h, origin_ts=frame.index[-1], value=row[best],
+            lower=row.get("ml-lo-80"), upper=row.get("ml-hi-80"), latency_ms=latency,
+            inputs_hash=ihash,
+            output={"best_model": best, "models": models, "regime": reg, "how": how,
+                    "vol_ann": math.sqrt(row[best] * ppy / h), "periods_per_year": ppy,
+                    "interval_model": "ml" if "ml-lo-80" in row else None}))
+    return preds
+
+
+
+def history(frame: pd.DataFrame, symbol: str, art=None, periods_per_year: float = 252.0
+            ) -> pd.DataFrame:
+    """Per bar: ``cond_vol`` (GJR-GARCH-t conditional vol, annualised fraction, from the
+    artifact's parameters for bundled symbols, else fitted on this history), ``realized_vol``
+    (21 bars, annualised), ``pct`` and ``regime`` (see ``core.volatility.api.regime_series``)."""
+    from core.volatility.api import _fit_garch, regime_series
+    from core.volatility.estimators import log_returns
+
+    params = art.json("params.json").get(symbol) if art is not None else None
+    r = log_returns(frame["close"]).iloc[1:]
+    if params is not None:
+        gjr = GarchForecaster.from_dict(params["gjr"])
+    else:
+        tail = frame.iloc[-FIT_BARS:]
+        gjr = _fit_garch(tail, "gjr", hash_inputs(tail))
+    cond = (gjr.conditional_variance(r) * periods_per_year).pow(0.5).reindex(frame.index)
+    out = regime_series(frame)
+    out.insert(0, "cond_vol", cond)
+    return out

@@ -1,0 +1,105 @@
+"""Trainer of the ``volatility`` family (``quantdesk train volatility``).
+
+For every bundled symbol: the rolling out-of-sample evaluation (``core.volatility.evaluation``,
+h = 1, 5, 21), then the serving fit on the last 2520 bars — GARCH(1,1) and GJR-GARCH-t
+parameters and HAR coefficients as JSON (``params.json``), and the ML model per horizon as
+LightGBM text files trained on the out-of-sample base forecasts of the evaluation. Metrics,
+MCS members and the best model per symbol/horizon go into the artifact metadata, so pages show
+the evaluation table without recomputing it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from core.predictions import hash_inputs
+from core.volatility.api import FIT_BARS
+from core.volatility.estimators import log_returns
+from core.volatility.evaluation import HORIZONS, MODELS, evaluate_rolling
+from core.volatility.garch import GarchForecaster
+from core.volatility.har import HARForecaster
+from core.volatility.ml import MLForecaster, ml_features
+
+FAMILY = "volatility"
+
+
+def slug(symbol: str) -> str:
+    """File-name-safe symbol: ``^GSPC`` -> ``idx-gspc``, ``BRK.B`` -> ``brk.b``."""
+    s = symbol.lower().replace("^", "idx-")
+    return re.sub(r"[^a-z0-9_.-]", "-", s)
+
+
+def fit_symbol(frame: pd.DataFrame, symbol: str, horizons=HORIZONS, progress=None) -> dict:
+    """Evaluate and fit one symbol. Returns ``{"params": ..., "files": ..., "evaluation":
+    ...}`` ready for the artifact (params JSON-ready, files LightGBM text bytes)."""
+    res, rr = evaluate_rolling(frame, symbol, horizons)
+    tail = frame.iloc[-FIT_BARS:]
+    r = log_returns(tail["close"]).iloc[1:]
+    garch = {k: GarchForecaster(k).fit(r, starting_values=rr.params[k]) for k in ("garch", "gjr")}
+    params = {"garch": garch["garch"].to_dict(), "gjr": garch["gjr"].to_dict(), "har": {},
+              "fit_start": str(tail.index[0]), "fit_end": str(tail.index[-1]),
+              "n_bars": int(len(tail)), "data_hash": hash_inputs(frame)}
+    files: dict[str, bytes] = {}
+    for h in horizons:
+        params["har"][str(h)] = HARForecaster(h).fit(tail).to_dict()
+        b = rr.bases[h].iloc[-FIT_BARS:]
+        x = ml_features(frame, b, h).loc[b.index]
+        ml = MLForecaster(h).fit(x, b["y"], b["gjr"])
+        files.update(ml.to_files(f"ml-{slug(symbol)}-h{h}"))
+    return {"params": params, "files": files, "evaluation": res}
+
+
+def train(progress: Callable[[float, str], None] | None = None, symbols=None, models_dir=None):
+    """Train the volatility family on the bundled symbols and save a new version.
+
+    Returns the :class:`core.registry.Artifact`. Progress reports per symbol."""
+    from core.data import BUNDLED_SYMBOLS, load_ohlcv
+    from core.registry import save_artifact
+
+    symbols = list(symbols or BUNDLED_SYMBOLS)
+    params, files, evaluation, data = {}, {}, {}, {}
+    for i, sym in enumerate(symbols):
+        if progress:
+            progress(i / len(symbols), f"volatility: evaluating and fitting {sym}")
+        md = load_ohlcv(sym)
+        out = fit_symbol(md.frame, sym)
+        params[sym] = out["params"]
+        files.update(out["files"])
+        evaluation[sym] = out["evaluation"]
+        data[sym] = {"source": md.source, "first": str(md.frame.index[0].date()),
+                     "last": str(md.frame.index[-1].date()), "rows": len(md.frame)}
+    best = {}
+    for h in HORIZONS:
+        ratios = {m: float(np.mean([evaluation[s]["results"][h]["primary"]["models"][m]
+                                    ["qlike_ratio"] for s in symbols])) for m in MODELS}
+        best[str(h)] = min(ratios, key=ratios.get)
+    files["params.json"] = json.dumps(params, indent=1, sort_keys=True).encode()
+    meta = {
+        "kind": "variance", "horizons": list(HORIZONS), "models": list(MODELS),
+        "symbols": symbols, "data": data, "evaluation": _json_keys(evaluation),
+        "best_overall": best,
+        "protocol": "rolling out-of-sample, GARCH/HAR refit every 21 bars (window <= 2520), "
+                    "ML refit every 126 bars on out-of-sample base forecasts; target: sum of "
+                    "squared close-to-close log returns over the horizon",
+        "units": "variance of the log return summed over the horizon (fraction^2), not "
+                 "annualised",
+    }
+    if progress:
+        progress(0.99, "volatility: saving artifact")
+    art = save_artifact(FAMILY, files, meta, models_dir=models_dir)
+    if progress:
+        progress(1.0, f"volatility: saved {art.version}")
+    return art
+
+
+def _json_keys(obj):
+    if isinstance(obj, dict):
+        return {str(k): _json_keys(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_json_keys(v) for v in obj]
+    return obj

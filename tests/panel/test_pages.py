@@ -1,0 +1,191 @@
+"""AppTest of the Overview, Model Monitoring and Admin pages."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+
+
+def texts(at) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [e.value for e in at.warning] + [e.value for e in at.info]
+    parts += [e.value for e in at.error] + [e.value for e in at.success]
+    return "\n".join(map(str, parts))
+
+
+@pytest.fixture
+def no_domains(monkeypatch):
+    """Only the naive baseline (the panel must work before any model lands)."""
+    from core import predictors
+
+    monkeypatch.setattr(predictors, "DOMAIN_PREDICTORS", [])
+
+
+def overview(**state) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.query_params["symbol"] = "IBM"
+    at.run()
+    return at
+
+
+def test_overview_panel_logs_and_shows_as_of(no_domains):
+    from core.store import PredictionRow, session_scope
+
+    at = overview(ov_watchlist=["MSFT", "IBM"])
+    assert not at.exception
+    assert "As of " in texts(at) and "auto-refresh every 30 s" in texts(at)
+    assert "2 new prediction(s) logged" not in texts(at)  # 2 symbols x 2 horizons = 4
+    assert "4 new prediction(s) logged" in texts(at)
+    assert len([m for m in at.metric if "MSFT" in m.label or "IBM" in m.label]) == 2
+    with session_scope() as s:
+        assert s.query(PredictionRow).count() == 4
+    at.run()  # a refresh on the same bars logs nothing new, hits the cache
+    assert "0 new prediction(s) logged" in texts(at) and "2 cached / 0 computed" in texts(at)
+
+
+def test_overview_pause_and_replay_mode(no_domains):
+    from core.store import Outcome, session_scope
+
+    at = overview(ov_watchlist=["MSFT"], ov_paused=True, ov_replay=True)
+    assert not at.exception
+    assert "paused" in texts(at)
+    assert "Replay: MSFT bar 300" in texts(at)
+    for _ in range(3):
+        at.button(key="ov_step").click().run()
+    assert not at.exception
+    assert "Replay: MSFT bar 303" in texts(at)
+    with session_scope() as s:
+        assert s.query(Outcome).count() >= 2  # h=1 outcomes of the revealed bars
+
+
+def test_overview_disabled_model_banner(monkeypatch, fakes):
+    from core import predictors
+    from core.registry import save_artifact
+    from core.store import disable, session_scope, sync_models_dir
+
+    monkeypatch.setattr(predictors, "DOMAIN_PREDICTORS", [predictors.DomainPredictor(
+        "forecast", fakes.active_forecast, ("forecast",), "forecast model not installed")])
+    save_artifact("forecast", {"params.json": b"{}"}, {"metrics": {"skill": True}})
+    with session_scope() as s:
+        sync_models_dir(session=s)
+        disable("forecast", who="alice", session=s)
+    at = overview(ov_watchlist=["MSFT"])
+    assert not at.exception
+    warn = "\n".join(w.value for w in at.warning)
+    assert "Model forecast disabled by an admin: naive baseline shown." in warn
+    assert "Disabled by an admin: forecast" in warn
+
+
+def test_monitoring_empty_state_then_figures(no_domains):
+    at = AppTest.from_file(str(ROOT / "views" / "monitoring.py"), default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert any("no predictions logged yet" in i.value.lower() for i in at.info)
+    from core.data.replay import run_replay
+
+    run_replay("MSFT", steps=30, start_bars=300)
+    at.run()
+    assert not at.exception
+    assert not any("no predictions logged yet" in i.value.lower() for i in at.info)
+    df = at.dataframe[0].value
+    assert set(df["Model"]) == {"naive"} and set(df["Outcomes"]) == {30, 26}
+    assert len(at.get("plotly_chart")) >= 3
+
+
+# ---------------------------------------------------------------- admin
+
+def quick_family(monkeypatch):
+    """A tiny family for retrain tests (writes a JSON artifact to the private models dir)."""
+    from core import training
+    from core.registry import save_artifact
+
+    def tiny(progress=None):
+        if progress:
+            progress(0.5, "halfway")
+        return save_artifact("tiny", {"params.json": b"{}"}, {"metrics": {"mae": 0.01}})
+
+    monkeypatch.setattr(training, "FAMILIES", {"tiny": tiny})
+
+
+def admin_page(user: str | None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "views" / "admin.py"), default_timeout=60)
+    if user:
+        at.session_state["admin_user"] = user
+    at.run()
+    return at
+
+
+def test_non_admin_gets_no_page_and_no_actions():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    with pytest.raises(Exception):
+        at.switch_page("views/admin.py").run()  # not registered in st.navigation
+    at = admin_page(None)
+    assert not at.exception
+    assert at.error and "for admins" in at.error[0].value
+    assert len(at.button) == 0
+
+
+def test_admin_retrain_promote_rollback_disable(monkeypatch):
+    from core.store import audit_log, list_model_versions, session_scope
+
+    quick_family(monkeypatch)
+    at = admin_page("alice")
+    assert not at.exception
+    for _ in range(2):  # two versions, both candidates
+        at.button(key="adm_retrain").click().run()
+        assert not at.exception
+        assert any("new candidate version" in s.value for s in at.success)
+    with session_scope() as s:
+        vs = list_model_versions(session=s)
+    assert [v.status for v in vs] == ["candidate", "candidate"]
+    old, new = sorted(v.version for v in vs)
+    at.selectbox(key="adm_ops_version").set_value(old).run()
+    at.button(key="adm_promote").click().run()
+    at.selectbox(key="adm_ops_version").set_value(new).run()
+    at.button(key="adm_promote").click().run()
+    assert not at.exception
+    at.button(key="adm_rollback").click().run()
+    with session_scope() as s:
+        st = {v.version: v.status for v in list_model_versions(session=s)}
+    assert st == {old: "active", new: "deprecated"}
+    at.button(key="adm_disable").click().run()
+    with session_scope() as s:
+        st = {v.version: v.status for v in list_model_versions(session=s)}
+        actions = [(a.who, a.action) for a in audit_log(session=s)]
+    assert st[old] == "disabled"
+    assert ("alice", "disable") in actions and ("alice", "rollback") in actions
+    assert ("alice", "train_complete") in actions
+    assert not at.exception
+    assert "disable: tiny/" in texts(at)
+
+
+def test_admin_action_rechecks_login(monkeypatch):
+    from core.store import TrainingRun, session_scope
+
+    quick_family(monkeypatch)
+    at = admin_page("alice")
+    del at.session_state["admin_user"]  # the login lapsed while the page was open
+    at.button(key="adm_retrain").click().run()
+    assert not at.exception
+    with session_scope() as s:
+        assert s.query(TrainingRun).count() == 0
+    assert any("for admins" in e.value or "refused" in e.value for e in at.error)
+
+
+def test_second_retrain_while_one_runs_is_refused(monkeypatch):
+    from core.store import session_scope
+    from core.store.ops import acquire_lock
+
+    quick_family(monkeypatch)
+    with session_scope() as s:
+        assert acquire_lock("training", "bob#1234", "tiny", session=s) is not None
+    at = admin_page("alice")
+    at.button(key="adm_retrain").click().run()
+    assert not at.exception
+    assert any("A retrain of tiny started by bob" in w.value for w in at.warning)

@@ -1,0 +1,309 @@
+"""Admin page body: retrain with progress, training runs, versions with promote / rollback
+/ disable / enable, A/B tests, audit log.
+
+Every action re-checks :func:`ui.auth.is_admin` right before it runs (a session whose admin
+login expired or was revoked cannot act from a stale page), and records the admin's name
+as ``who`` in the store's audit log. :mod:`core.training` and :mod:`core.store` know nothing
+about authentication.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.errors import QuantdeskError, TrainingInProgressError
+
+ALL = "all families"
+
+
+def current_admin() -> str | None:
+    """The logged-in admin's name, or None (re-checked before every action)."""
+    from ui.auth import is_admin
+
+    if not is_admin():
+        return None
+    return str(st.session_state.get("admin_user") or "") or None
+
+
+def _guard() -> str | None:
+    who = current_admin()
+    if who is None:
+        st.error("Admin login required: this action was refused. Log in again as an admin.")
+    return who
+
+
+def _flash(kind: str, text: str) -> None:
+    st.session_state["admin_flash"] = (kind, text)
+
+
+def _show_flash() -> None:
+    msg = st.session_state.pop("admin_flash", None)
+    if msg:
+        getattr(st, msg[0])(msg[1])
+
+
+def _ts(x) -> str:
+    return "" if x is None else f"{x:%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _metrics_text(m: dict, limit: int = 160) -> str:
+    if not m:
+        return ""
+    flat = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items()
+            if not isinstance(v, (dict, list))}
+    text = json.dumps(flat or m, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------- retrain
+
+def retrain_section() -> None:
+    """Retrain one family or all, with a progress bar inside ``st.status``."""
+    from core import training
+
+    st.subheader("Retrain")
+    fams = sorted(training.FAMILIES)
+    if not fams:
+        st.info("No model family is registered in core.training.FAMILIES yet.")
+        return
+    c1, c2 = st.columns([3, 1])
+    choice = c1.selectbox("Model family", fams + [ALL], key="adm_family")
+    c2.write("")
+    if not c2.button("Retrain", type="primary", key="adm_retrain"):
+        return
+    who = _guard()
+    if who is None:
+        return
+    with st.status(f"Retraining {choice}…", expanded=True) as status:
+        bar = st.progress(0.0, text="starting")
+
+        def progress(frac: float, msg: str) -> None:
+            frac = max(0.0, min(1.0, float(frac)))
+            bar.progress(frac, text=f"{frac:.0%} · {msg}")
+
+        try:
+            runs = (training.train_all(who=who, progress=progress) if choice == ALL
+                    else [training.run_training(choice, who=who, progress=progress)])
+        except TrainingInProgressError as err:
+            status.update(label="Another retrain is running", state="error")
+            st.warning(str(err))
+            return
+        except QuantdeskError as err:
+            status.update(label="Retrain refused", state="error")
+            st.error(str(err))
+            return
+        failed = [r for r in runs if r.status != "COMPLETED"]
+        for r in runs:
+            if r.status == "COMPLETED":
+                st.success(f"{r.family}: new candidate version {r.version}. Promote it below "
+                           "to serve it.")
+            else:
+                st.error(f"{r.family}: training failed: {r.error}")
+        bar.progress(1.0, text="done")
+        status.update(label=("Retrain finished with errors" if failed else
+                             f"Retrain of {choice} complete"),
+                      state="error" if failed else "complete", expanded=True)
+
+
+# ---------------------------------------------------------------- tables
+
+def runs_section(session) -> None:
+    from core.training import training_runs
+
+    st.subheader("Training runs")
+    runs = training_runs(session=session, limit=50)
+    if not runs:
+        st.caption("No training run yet.")
+        return
+    st.dataframe(pd.DataFrame([{
+        "Run": r.id, "Family": r.family, "Status": r.status, "Version": r.version or "",
+        "By": r.who, "Started": _ts(r.started_at), "Finished": _ts(r.finished_at),
+        "Error": r.error or ""} for r in runs]), hide_index=True, width="stretch")
+
+
+def versions_section(session) -> None:
+    """Versions per family with metrics, and promote / rollback / disable / enable."""
+    from core import store
+
+    st.subheader("Model versions")
+    c1, c2 = st.columns([3, 1])
+    if c2.button("Sync from models/", key="adm_sync",
+                 help="Register versions found on disk (new ones as candidates)."):
+        who = _guard()
+        if who is not None:
+            out = store.sync_models_dir(session=session, who=who)
+            session.commit()
+            _flash("success", f"Registered {len(out['registered'])} version(s); activated "
+                              f"{', '.join(out['activated']) or 'none'}.")
+            st.rerun()
+    rows = store.list_model_versions(session=session)
+    if not rows:
+        c1.info("No model version registered yet. Retrain a family, or sync from models/.")
+        return
+    st.dataframe(pd.DataFrame([{
+        "Family": r.family, "Version": r.version, "Status": r.status, "Kind": r.kind or "",
+        "Created": _ts(r.created_at), "Deployed": _ts(r.deployed_at),
+        "Metrics": _metrics_text(r.metrics)} for r in rows]), hide_index=True, width="stretch")
+    families = sorted({r.family for r in rows})
+    c1, c2 = st.columns(2)
+    fam = c1.selectbox("Family", families, key="adm_ops_family")
+    versions = [r for r in rows if r.family == fam]
+    active = store.active_version(fam, session=session)
+    disabled = store.is_disabled(fam, session=session)
+    ver = c2.selectbox("Version", [r.version for r in versions], key="adm_ops_version")
+    state = "disabled" if disabled else (f"active {active}" if active else "no active version")
+    chosen = next(r.status for r in versions if r.version == ver)
+    st.caption(f"{fam}: {state} · chosen version {ver} is {chosen}")
+    b1, b2, b3, b4 = st.columns(4)
+    ops = {
+        "promote": b1.button("Promote", key="adm_promote", disabled=ver == active,
+                             help="Make the chosen version serve; the current one returns "
+                                  "to candidate."),
+        "rollback": b2.button("Roll back", key="adm_rollback", disabled=active is None,
+                              help="Return to the previously deployed version."),
+        "disable": b3.button("Disable", key="adm_disable", disabled=active is None,
+                             help="Switch the family off: predictions fall back to the naive "
+                                  "baseline with a banner."),
+        "enable": b4.button("Enable", key="adm_enable", disabled=not disabled),
+    }
+    action = next((k for k, v in ops.items() if v), None)
+    if action is None:
+        return
+    who = _guard()
+    if who is None:
+        return
+    try:
+        if action == "promote":
+            row = store.promote(fam, ver, who=who, session=session)
+        elif action == "rollback":
+            row = store.rollback(fam, who=who, session=session)
+        elif action == "disable":
+            row = store.disable(fam, who=who, session=session)
+        else:
+            row = store.enable(fam, who=who, session=session)
+        session.commit()
+    except QuantdeskError as err:
+        session.rollback()
+        st.error(str(err))
+        return
+    _flash("success", f"{action}: {fam}/{row.version} is now {row.status}.")
+    st.rerun()
+
+
+def ab_section(session) -> None:
+    """Start / compare / stop a champion-challenger test of one family."""
+    from sqlmodel import select
+
+    from core import abtest, store
+    from core.store import ABTest
+
+    st.subheader("A/B tests (champion / challenger)")
+    rows = store.list_model_versions(session=session)
+    families = sorted({r.family for r in rows})
+    running = session.exec(select(ABTest).where(ABTest.status == "running")).all()
+    for t in running:
+        with st.container(border=True):
+            st.markdown(f"**{t.name}** · {t.family}: champion `{t.champion_version}` vs "
+                        f"challenger `{t.challenger_version}` · share {t.share:.0%} · since "
+                        f"{_ts(t.started_at)}")
+            cmp_res = None
+            try:
+                cmp_res = abtest.compare(session=session, family=t.family,
+                                         champion_version=t.champion_version,
+                                         challenger_version=t.challenger_version)
+                st.write(cmp_res.verdict)
+                st.dataframe(pd.DataFrame([{
+                    "Pairs": cmp_res.n_pairs, "Champion MSE": cmp_res.champion_mse,
+                    "Challenger MSE": cmp_res.challenger_mse,
+                    "DM stat": cmp_res.dm.statistic if cmp_res.dm else None,
+                    "DM p": cmp_res.dm.p_value if cmp_res.dm else None,
+                    "Champion hit [%]": None if cmp_res.champion_hit_rate is None else
+                    100 * cmp_res.champion_hit_rate,
+                    "Challenger hit [%]": None if cmp_res.challenger_hit_rate is None else
+                    100 * cmp_res.challenger_hit_rate}]), hide_index=True)
+            except QuantdeskError as err:
+                st.info(f"No comparison yet: {err}")
+            if st.button("Stop test", key=f"adm_ab_stop_{t.id}"):
+                who = _guard()
+                if who is not None:
+                    try:
+                        abtest.stop_ab_test(t.name, who=who, session=session,
+                                            result=cmp_res.to_dict() if cmp_res else None)
+                        session.commit()
+                    except QuantdeskError as err:
+                        st.error(str(err))
+                        return
+                    _flash("success", f"A/B test {t.name} stopped.")
+                    st.rerun()
+    if not families:
+        st.caption("Register at least two versions of a family to run an A/B test.")
+        return
+    with st.form("adm_ab_form"):
+        c1, c2, c3 = st.columns(3)
+        fam = c1.selectbox("Family", families, key="adm_ab_family")
+        vers = [r.version for r in rows if r.family == fam]
+        champ = store.active_version(fam, session=session)
+        chall = c2.selectbox("Challenger", [v for v in vers if v != champ] or ["—"],
+                             key="adm_ab_chall")
+        share = c3.slider("Challenger share [%]", 5, 50, 10, step=5, key="adm_ab_share")
+        name = st.text_input("Test name", value=f"{fam}-ab", key="adm_ab_name")
+        go = st.form_submit_button("Start A/B test")
+    if go:
+        who = _guard()
+        if who is None:
+            return
+        if champ is None or chall == "—":
+            st.error(f"{fam} needs an active champion and another version as challenger.")
+            return
+        try:
+            abtest.start_ab_test(name.strip() or f"{fam}-ab", fam, champ, chall,
+                                 share=share / 100, who=who, session=session)
+            session.commit()
+        except (QuantdeskError, ValueError) as err:
+            session.rollback()
+            st.error(str(err))
+            return
+        _flash("success", f"A/B test started: {champ} vs {chall} ({share}% challenger).")
+        st.rerun()
+
+
+def audit_section(session) -> None:
+    from core.store import audit_log
+
+    st.subheader("Audit log")
+    rows = audit_log(session=session, limit=200)
+    if not rows:
+        st.caption("Nothing audited yet.")
+        return
+    st.dataframe(pd.DataFrame([{
+        "When": _ts(r.ts), "Who": r.who, "Action": r.action, "Target": r.target,
+        "Detail": json.dumps(r.detail, default=str)[:200]} for r in rows]),
+        hide_index=True, width="stretch")
+
+
+def admin_body() -> None:
+    """The Admin page below the login gate. Shows nothing to a non-admin."""
+    who = current_admin()
+    if who is None:
+        st.error("This page is for admins. Log in as an admin first.")
+        return
+    from core.store import session_scope
+
+    st.caption(f"Signed in as **{who}**. Every action is re-checked and audited.")
+    _show_flash()
+    retrain_section()
+    try:
+        with session_scope() as s:
+            versions_section(s)
+            runs_section(s)
+            ab_section(s)
+            audit_section(s)
+    except QuantdeskError as err:
+        st.error(f"The model store could not be read: {err}")
+    except SQLAlchemyError as err:
+        st.error(f"The model store is unavailable ({type(err).__name__}). Check "
+                 "DATABASE_URL / the data directory and reload.")

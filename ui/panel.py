@@ -1,0 +1,144 @@
+"""Streamlit side of the live panel (Overview): cached data/prediction calls and the
+per-symbol card. All computation is in :mod:`core.predictors` and :mod:`core.signals`.
+
+The cached calls are plain functions, separate from the auto-refreshing fragment of the
+page (caching and fragments on one function is unsupported).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from core.data import MarketData
+from core.errors import QuantdeskError
+from core.predictors import SymbolPanel, symbol_panel
+
+ACTION_STYLE = {
+    "STRONG_BUY": ("🟢🟢", "green"), "BUY": ("🟢", "green"), "HOLD": ("⚪", "gray"),
+    "SELL": ("🔴", "red"), "STRONG_SELL": ("🔴🔴", "red"),
+}
+
+_MISSES = {"n": 0}
+
+
+@st.cache_data(ttl=3600, max_entries=256, show_spinner=False)
+def _cached_panel(symbol: str, interval: str, bar_key: str, source: str, ab_key: str,
+                  _md: MarketData, _experiments: dict) -> SymbolPanel:
+    """Predictions + signal of one symbol's latest bar, cached per (symbol, bar, source,
+    running A/B tests)."""
+    _MISSES["n"] += 1
+    return symbol_panel(_md, experiments=_experiments)
+
+
+def panels_for(markets: list[MarketData], experiments: dict | None = None
+               ) -> tuple[list[SymbolPanel], list[str], int, int]:
+    """Cached :func:`core.predictors.symbol_panel` per market (``experiments``: running
+    A/B tests by family, from :func:`core.predictors.running_experiments`).
+
+    Returns:
+        ``(panels, errors, cache_hits, cache_misses)``.
+    """
+    panels, errors, hits, misses = [], [], 0, 0
+    experiments = experiments or {}
+    ab_key = repr(sorted(experiments.items()))
+    for md in markets:
+        before = _MISSES["n"]
+        try:
+            panels.append(_cached_panel(md.symbol, md.interval, md.frame.index[-1].isoformat(),
+                                        md.source, ab_key, md, experiments))
+        except QuantdeskError as err:
+            errors.append(f"{md.symbol}: {err}")
+            continue
+        if _MISSES["n"] > before:
+            misses += 1
+        else:
+            hits += 1
+    return panels, errors, hits, misses
+
+
+def fmt_pct(x, digits: int = 1) -> str:
+    return "–" if x is None else f"{x:+.{digits}f}%"
+
+
+def _interval_text(r: dict) -> str:
+    v = f"{r['value_pct']:+.2f}"
+    if r["lower_pct"] is None or r["upper_pct"] is None:
+        return v
+    return f"{v} [{r['lower_pct']:+.2f}, {r['upper_pct']:+.2f}]"
+
+
+def forecast_frame(sp: SymbolPanel) -> pd.DataFrame:
+    """Display table of the forecasts: simple return [%] with its 80% interval."""
+    rows = []
+    for r in sp.forecasts:
+        skill = {True: "yes", False: "no", None: "untested"}[r["skill"]]
+        naive = r["model"] == "naive"
+        rows.append({"Model": r["model"],
+                     "h [bars]": r["horizon"],
+                     "Return [%] (80% interval)": _interval_text(r),
+                     "Skill": "baseline" if naive else skill})
+    return pd.DataFrame(rows)
+
+
+def symbol_card(sp: SymbolPanel, statuses: dict[str, str]) -> None:
+    """One bordered card: price, signal, forecasts, pattern, regime, sentiment, status."""
+    with st.container(border=True):
+        icon, color = ACTION_STYLE.get(sp.signal.action, ("⚪", "gray"))
+        c1, c2 = st.columns([1, 1])
+        c1.metric(f"{sp.symbol} · {sp.bar_ts:%Y-%m-%d}", f"{sp.last_price:,.2f}",
+                  fmt_pct(sp.change_pct, 2), help="Last close and its change vs the previous "
+                  "bar [%]. Source: " + sp.source)
+        c2.markdown(f"### {icon} :{color}[{sp.signal.action.replace('_', ' ')}]")
+        score = round(sp.signal.score, 2) + 0.0  # no "-0.00"
+        c2.caption(f"confidence {sp.signal.confidence:.0%} · score {score:+.2f}")
+        for fam, why in sp.fallbacks.items():
+            st.warning(f"Model {fam} {why}.", icon="⚠️")
+        st.dataframe(forecast_frame(sp), hide_index=True, width="stretch")
+        def why(domain: str) -> str:
+            return f"n/a ({sp.skipped[domain]})" if domain in sp.skipped else "n/a"
+
+        regime = sp.regime or why("volatility")
+        vol = f" · {sp.vol_ann:.1f}% ann." if sp.vol_ann is not None else ""
+        sent = why("sentiment") if sp.sentiment is None else f"{sp.sentiment:+.2f}"
+        st.markdown(f"**Pattern:** {sp.pattern or why('patterns')}  \n"
+                    f"**Volatility regime:** {regime}{vol}  \n"
+                    f"**Sentiment:** {sent}")
+        with st.expander("Signal reasons and model status"):
+            for r in sp.signal.reasons:
+                st.write("• " + r)
+            for name, why in sp.skipped.items():
+                st.caption(f"{name}: {why}")
+            versions = sorted({f"{p.model_name} {p.model_version}" for p in sp.predictions
+                               if p.model_name != "naive"})
+            if versions:
+                st.caption("Versions shown: " + ", ".join(versions))
+            shadow = sorted({f"{p.model_name} {p.model_version}" for p in sp.shadow})
+            if shadow:
+                st.caption("A/B test: also logged (not shown) " + ", ".join(shadow))
+            st.caption("Skill: 'no' = did not beat the naive baseline walk-forward (ignored "
+                       "by the signal); 'untested' = no evaluation in the artifact.")
+            for fam, text in statuses.items():
+                st.caption(f"{fam}: {text}")
+            for e in sp.errors:
+                st.caption(f"error: {e}")
+
+
+def replay_frame(symbol: str, interval: str) -> pd.DataFrame:
+    """Full history of a replayed symbol (cached by :func:`ui.data.cached_market`)."""
+    from ui.data import cached_market
+
+    return cached_market(symbol, interval, None, None).frame
+
+
+def step_due(key: str, period: float) -> bool:
+    """True once per ``period`` seconds for ``key`` in this session (replay steps happen on
+    refresh ticks, not on every widget interaction)."""
+    now = time.monotonic()
+    last = st.session_state.get(key)
+    if last is None or now - last >= 0.8 * period:
+        st.session_state[key] = now
+        return last is not None
+    return False

@@ -1,0 +1,82 @@
+"""Cached wrappers around core.patterns for the Patterns page."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.errors import QuantdeskError
+
+
+@st.cache_resource(show_spinner="Loading the pattern CNN…")
+def _cnn():
+    from core.patterns.cnn import load_cnn
+
+    return load_cnn()  # failures raise and are not cached: a later training is picked up
+
+
+@st.cache_resource(show_spinner="Loading the breakout model…")
+def _breakout():
+    from core.patterns.service import load_breakout_model
+
+    return load_breakout_model()
+
+
+def cnn_model():
+    """(model, version) of the active patterns-cnn, or (None, reason) when unavailable."""
+    try:
+        return _cnn()
+    except QuantdeskError as err:
+        return None, str(err)
+
+
+def breakout_model():
+    """The active breakout model (service.BreakoutModel), or the error message (str)."""
+    try:
+        return _breakout()
+    except QuantdeskError as err:
+        return str(err)
+
+
+@st.cache_data(show_spinner="Detecting patterns…", max_entries=32)
+def pattern_detections(frame: pd.DataFrame, tail: int) -> pd.DataFrame:
+    """Rule + CNN detections for the last ``tail`` bars."""
+    from core.patterns.service import detections
+
+    cnn, _ = cnn_model()
+    return detections(frame, cnn, tail=tail)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def latest_scores(frame: pd.DataFrame) -> pd.DataFrame | None:
+    from core.patterns.service import latest_pattern_scores
+
+    cnn, _ = cnn_model()
+    return None if cnn is None else latest_pattern_scores(frame, cnn)
+
+
+@st.cache_data(show_spinner="Measuring each pattern's edge (bootstrap)…", max_entries=32)
+def edge(frame: pd.DataFrame) -> pd.DataFrame:
+    from core.patterns.edge import edge_table
+
+    return edge_table(frame)
+
+
+@st.cache_data(show_spinner="Finding support/resistance and breakouts…", max_entries=32)
+def levels_and_breakouts(frame: pd.DataFrame):
+    """(resistance levels, support levels, breakout events with model probabilities)."""
+    from core.patterns.breakouts import find_levels
+    from core.patterns.service import breakout_events
+
+    lv = find_levels(frame)
+    bm = breakout_model()
+    ev = breakout_events(frame, bm if not isinstance(bm, str) else None)
+    return lv.active_resistance, lv.active_support, ev
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def track_record(symbol: str) -> pd.DataFrame:
+    from core.patterns.service import track_record as tr
+
+    bm = breakout_model()
+    return pd.DataFrame() if isinstance(bm, str) else tr(symbol, bm)
