@@ -52,7 +52,8 @@ if md is not None:
             st.caption(f"Expanding window, refit every 250 bars, embargo = horizon, scored only "
                        f"on unseen bars (evaluation stored with model {wf_version}).")
             for h, r in sorted(rows.items(), key=lambda t: int(t[0])):
-                st.write(("✅ " if "Significant skill" in verdict(r) else "➖ ") + verdict(r))
+                st.markdown((":material/check_circle: " if "Significant skill" in verdict(r)
+                             else ":material/remove: ") + verdict(r))
             recs = []
             for h, r in sorted(rows.items(), key=lambda t: int(t[0])):
                 base = r["baselines"]
