@@ -130,7 +130,7 @@ def artifact_skill(metadata: dict, symbol: str, horizon: int) -> bool | None:
     Looked up in order: ``metrics.skill`` (bool), ``skill`` (bool, or ``{symbol: {h:
     bool}}``), then a walk-forward record (``walk_forward`` / ``evaluation``) for this
     symbol and horizon: skill when it holds ``skill`` (bool), or when ``dm_pvalue < 0.05``
-    and ``rmse_ratio < 1`` (Diebold-Mariano against the zero-return forecast).
+    and ``rmse_ratio`` below 1 by a practical margin (:func:`core.evaluation.beats_baseline`).
 
     Returns:
         True / False, or None when the metadata records no evaluation.
@@ -154,9 +154,10 @@ def artifact_skill(metadata: dict, symbol: str, horizon: int) -> bool | None:
         if isinstance(r.get("skill"), bool):
             return r["skill"]
         p, ratio = r.get("dm_pvalue"), r.get("rmse_ratio")
-        if isinstance(p, (int, float)) and isinstance(ratio, (int, float)) \
-                and math.isfinite(p) and math.isfinite(ratio):
-            return bool(p < 0.05 and ratio < 1)
+        if isinstance(p, (int, float)) and isinstance(ratio, (int, float)):
+            from core.evaluation import beats_baseline
+
+            return beats_baseline(p, ratio)
     return None
 
 

@@ -52,7 +52,8 @@ if md is not None:
             st.caption(f"Expanding window, refit every 250 bars, embargo = horizon, scored only "
                        f"on unseen bars (evaluation stored with model {wf_version}).")
             for h, r in sorted(rows.items(), key=lambda t: int(t[0])):
-                st.write(("✅ " if "Significant skill" in verdict(r) else "➖ ") + verdict(r))
+                st.markdown((":material/check_circle: " if "Significant skill" in verdict(r)
+                             else ":material/remove: ") + verdict(r))
             recs = []
             for h, r in sorted(rows.items(), key=lambda t: int(t[0])):
                 base = r["baselines"]
@@ -67,7 +68,8 @@ if md is not None:
                 recs.append({"Horizon [bars]": int(h), "Model": "naive (zero return)",
                              "RMSE ratio vs naive": 1.0, "MAE ratio vs naive": 1.0,
                              "Always-up [%]": 100 * base["always_up"]["directional_accuracy"]})
-            st.dataframe(pd.DataFrame(recs).style.format(precision=3, na_rep=""),
+            ratio4 = {"RMSE ratio vs naive": "{:.4f}", "MAE ratio vs naive": "{:.4f}"}
+            st.dataframe(pd.DataFrame(recs).style.format(ratio4, precision=3, na_rep=""),
                          hide_index=True, width="stretch")
             cov = [{"Horizon [bars]": int(h), "Coverage 80% [%]": 100 * r["coverage_80"],
                     "Coverage 95% [%]": 100 * r["coverage_95"], "Test bars": r["n_test"]}

@@ -14,7 +14,9 @@ from core.evaluation.metrics import (
 )
 from core.evaluation.splits import Split, walk_forward_splits
 from core.evaluation.stats import (
+    NEGLIGIBLE_RATIO,
     DMResult,
+    beats_baseline,
     block_bootstrap_ci,
     diebold_mariano,
     effective_n,
@@ -23,7 +25,7 @@ from core.evaluation.stats import (
 )
 
 __all__ = [
-    "DMResult", "Split", "always_up", "block_bootstrap_ci", "coverage", "diebold_mariano",
+    "DMResult", "NEGLIGIBLE_RATIO", "Split", "always_up", "beats_baseline", "block_bootstrap_ci", "coverage", "diebold_mariano",
     "directional_accuracy", "effective_n", "mae", "mae_ratio", "majority_direction",
     "naive_zero", "newey_west_variance", "rmse", "rmse_ratio", "spearman_ic",
     "walk_forward_splits", "wilson_ci",

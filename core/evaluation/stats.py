@@ -167,3 +167,19 @@ def block_bootstrap_ci(
     stats = np.array([statistic(x[row]) for row in idx])
     a = (1 - confidence) / 2
     return float(np.quantile(stats, a)), float(np.quantile(stats, 1 - a))
+
+
+NEGLIGIBLE_RATIO = 5e-4  # |1 - loss ratio| below this (0.05%) is no practical difference
+
+
+def beats_baseline(pvalue: float | None, loss_ratio: float | None, alpha: float = 0.05) -> bool:
+    """The one skill rule: a model beats its naive baseline when a two-sided test rejects
+    equal loss (``pvalue < alpha``, e.g. Diebold-Mariano) AND its loss ratio to the
+    baseline (e.g. RMSE ratio) is below 1 by at least :data:`NEGLIGIBLE_RATIO` — a forecast
+    shrunk to the baseline can differ "significantly" by millionths, which no trader can use.
+    Missing or non-finite inputs mean no evidence of skill (False)."""
+    if pvalue is None or loss_ratio is None:
+        return False
+    if not (math.isfinite(pvalue) and math.isfinite(loss_ratio)):
+        return False
+    return pvalue < alpha and loss_ratio < 1 - NEGLIGIBLE_RATIO

@@ -14,6 +14,8 @@ import pandas as pd
 
 from core.errors import InsufficientDataError
 from core.evaluation import (
+    NEGLIGIBLE_RATIO,
+    beats_baseline,
     always_up,
     coverage,
     diebold_mariano,
@@ -146,15 +148,26 @@ def evaluate_symbol(frame: pd.DataFrame, symbol: str, horizon: int, **kwargs) ->
     return out
 
 
+
+
 def verdict(res: dict) -> str:
-    """One plain sentence about the ensemble's skill versus the random walk."""
+    """One plain sentence about the ensemble's skill versus the random walk.
+
+    "Significant" needs a two-sided DM p < 0.05 AND an RMSE ratio at least ``NEGLIGIBLE_RATIO``
+    (0.05%) away from 1: a forecast shrunk to ~1e-4 of its raw size can differ from the
+    random walk "significantly" by a few millionths, which is no skill a trader can use.
+    """
     h = res["horizon"]
     p = res.get("dm_pvalue")
     r = res.get("rmse_ratio")
     ptxt = "n/a" if p is None or not math.isfinite(p) else f"{p:.2f}"
-    if p is not None and math.isfinite(p) and p < 0.05 and r < 1:
+    sig = p is not None and math.isfinite(p) and p < 0.05
+    if sig and r is not None and abs(1 - r) < NEGLIGIBLE_RATIO:
+        return (f"No practical difference from a random walk at {h} bars (RMSE ratio "
+                f"{r:.4f}; DM p = {ptxt} only detects a difference below 0.05%).")
+    if beats_baseline(p, r):
         return (f"Significant skill over a random walk at {h} bars "
-                f"(RMSE ratio {r:.3f}, DM p = {ptxt}).")
-    if p is not None and math.isfinite(p) and p < 0.05 and r > 1:
+                f"(RMSE ratio {r:.4f}, DM p = {ptxt}).")
+    if sig and r > 1:
         return f"Significantly worse than a random walk at {h} bars (DM p = {ptxt})."
     return f"No significant skill over a random walk at {h} bars (DM p = {ptxt})."

@@ -26,5 +26,25 @@ def markdown_table(results: list[dict]) -> str:
             f"{100 * r['baselines']['always_up']['directional_accuracy']:.1f}% | "
             f"{_f(e['ic'], '{:.3f}')} ({_f(raw['ic'], '{:.3f}')}) | {_f(e['dm_pvalue'], '{:.2f}')} | "
             f"{100 * r['coverage_80']:.1f}% | {100 * r['coverage_95']:.1f}% | "
-            f"{_f(r['mean_shrink'], '{:.3f}')} |")
+            f"{_f(r['mean_shrink'], '{:.4f}')} |")
+    return "\n".join(rows)
+
+
+def members_table(results: list[dict]) -> str:
+    """One row per symbol x horizon x model (three raw members, raw ensemble, shipped
+    ensemble): RMSE and MAE ratio vs the zero-return forecast, directional accuracy with its
+    95% Wilson CI (effective n = n / horizon), Spearman IC, DM p-value vs naive."""
+    rows = ["| symbol | h | model | RMSE ratio | MAE ratio | dir. acc (95% CI) | IC | DM p |",
+            "|---|---|---|---|---|---|---|---|"]
+    names = (("xgboost", "XGBoost"), ("lightgbm", "LightGBM"), ("random_forest", "RandomForest"),
+             ("ensemble_raw", "raw ensemble"), ("ensemble", "**shipped ensemble**"))
+    for r in results:
+        for key, label in names:
+            m = r["members"][key] if key in r["members"] else r[key]
+            lo, hi = m["directional_accuracy_ci95"]
+            rows.append(
+                f"| {r['symbol']} | {r['horizon']} | {label} | {_f(m['rmse_ratio'])} | "
+                f"{_f(m['mae_ratio'])} | {100 * m['directional_accuracy']:.1f}% "
+                f"({100 * lo:.1f}-{100 * hi:.1f}) | {_f(m['ic'], '{:.3f}')} | "
+                f"{_f(m['dm_pvalue'], '{:.2f}')} |")
     return "\n".join(rows)

@@ -110,14 +110,17 @@ def train(progress: Progress | None = None, symbols: Sequence[str] | None = None
         data_info[sym] = {"source": md.source, "bars": len(f), "first": f.index[0].isoformat(),
                           "last": f.index[-1].isoformat(), "sha256": hash_inputs(f)}
     files["heads.json"] = json.dumps(heads, indent=1).encode()
-    from core.forecasting.model import LGB_PARAMS, RF_PARAMS, XGB_PARAMS
+    from core.forecasting.model import LGB_PARAMS, RF_PARAMS, SHRINK_FLOOR, XGB_PARAMS
     meta = {
         "kind": "log_return", "interval": interval, "horizons": horizons,
         "symbols": symbols, "pooled": False, "members": list(MEMBERS),
         "features": columns, "feature_version": FEATURE_VERSION,
         "params": {"xgboost": XGB_PARAMS, "lightgbm": LGB_PARAMS, "random_forest": RF_PARAMS},
+        "shrink_rule": {"floor": SHRINK_FLOOR, "cap": 0.5, "t_min": 2.0, "max_horizon": 1,
+                        "gate": "nested forward check on the inner validation blocks"},
         "method": ("per-symbol XGBoost/LightGBM/RandomForest, weights 0.4/0.4/0.2, "
-                   "validated James-Stein shrinkage toward the zero-return random walk, "
+                   "James-Stein shrinkage toward the zero-return random walk gated by a "
+                   "nested forward check (horizon 1 only; floor 1e-4 otherwise), "
                    "normalised split-conformal 80/95% intervals (EWMA sigma)"),
         "validation": {s: {h: v["val"] | {"shrink": v["shrink"]} for h, v in hh.items()}
                        for s, hh in heads.items()},
