@@ -46,8 +46,11 @@ chromium:
 run: setup
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
+# unit/app tests on 2 workers, then the browser tests on their own (each starts a server
+# and Chromium; two at once on a 2-core machine time out)
 test: setup-dev
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not e2e"
+	$(BIN)/python -m pytest -m e2e
 
 bench: setup
 	$(BIN)/python -m benchmarks

@@ -114,33 +114,25 @@ def test_non_admin_has_no_admin_page(page, app_url):
     assert page.get_by_text("Audit log").count() == 0
 
 
-def _login(pg) -> bool:
-    """Fill the admin login form when the app has one (ui/auth.py). False when absent."""
-    pw = pg.locator('input[type="password"]')
-    if pw.count() == 0:
-        opener = pg.get_by_role("button", name=re.compile(r"admin|log ?in|sign ?in", re.I))
-        if opener.count() == 0:
-            return False
-        opener.first.click()
-        try:
-            pw.first.wait_for(timeout=10_000)
-        except Exception:
-            return False
-    user = pg.get_by_label(re.compile(r"user|name|admin", re.I))
-    (user.first if user.count() else pg.locator('input[type="text"]').last).fill(ADMIN)
-    pw.first.fill(PASSWORD)
-    pg.get_by_role("button", name=re.compile(r"log ?in|sign ?in", re.I)).first.click()
-    return True
+def _login(pg) -> None:
+    """Sign in through the sidebar's "Admin sign-in" popover (ui/auth.py)."""
+    if not pg.get_by_label("Admin name").is_visible():
+        pg.get_by_role("button", name=re.compile("Admin sign-in")).click()
+    pg.get_by_label("Admin name").fill(ADMIN)
+    pg.get_by_label("Password", exact=True).fill(PASSWORD)
+    pg.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def test_admin_logs_in_retrains_and_sees_candidate(page, app_url):
     page.goto(app_url)
     page.get_by_text(AS_OF).first.wait_for()
-    if not _login(page):
-        pytest.skip("No admin login form in the app yet (ui/auth.py login lands separately).")
-    page.locator('[data-testid="stSidebarNav"]').get_by_text("Admin").wait_for(timeout=60_000)
-    page.locator('[data-testid="stSidebarNav"]').get_by_text("Admin").click()
+    _login(page)
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Admin").wait_for(timeout=60_000)
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Admin").click()
     page.get_by_role("button", name="Retrain").wait_for()
+    # pick the quick family (the default, first in sort order, trains for minutes)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Model family").click()
+    page.get_by_role("option", name="naive-baseline").click()
     page.get_by_role("button", name="Retrain").click()
     page.get_by_text(re.compile(r"naive-baseline: new candidate version")).wait_for(
         timeout=120_000)
