@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 import pytest
 
-
-def _synthetic_ohlcv(n: int = 300, seed: int = 0, start: str = "2020-01-01") -> pd.DataFrame:
-    """A SYNTHETIC random-walk OHLCV frame for tests only (never shown to users)."""
-    rng = np.random.default_rng(seed)
-    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
-    open_ = close * np.exp(rng.normal(0, 0.003, n))
-    high = np.maximum(open_, close) * np.exp(np.abs(rng.normal(0, 0.004, n)))
-    low = np.minimum(open_, close) * np.exp(-np.abs(rng.normal(0, 0.004, n)))
-    idx = pd.bdate_range(start, periods=n, tz="UTC", name="timestamp")
-    return pd.DataFrame({"open": open_, "high": high, "low": low, "close": close,
-                         "volume": rng.integers(1_000, 10_000, n).astype(float)}, index=idx)
+from tests.conftest import synthetic_ohlcv
 
 
 @pytest.fixture(scope="session")
 def synth():
     """Factory ``synth(n, seed)`` of SYNTHETIC OHLCV frames (tests only)."""
-    return _synthetic_ohlcv
+    return synthetic_ohlcv
