@@ -144,3 +144,4 @@ if __name__ == "__main__":
 
 # Domain command modules register themselves on the groups above (keep imports light:
 # heavy libraries are imported inside the commands).
+from core.sentiment import commands as _sentiment_commands  # noqa: E402,F401

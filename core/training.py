@@ -13,6 +13,7 @@ from typing import Callable
 Progress = Callable[[float, str], None]
 
 FAMILIES: dict[str, str] = {
+    "sentiment-head": "core.sentiment.train:train",
 }
 
 
