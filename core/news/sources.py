@@ -70,12 +70,13 @@ def parse_news_csv(src: str | Path | bytes, symbol: str = "") -> pd.DataFrame:
 
 def parse_pasted(text: str, symbol: str = "", now: pd.Timestamp | None = None) -> pd.DataFrame:
     """One headline per line. A line may start with a date/time and ``|`` (e.g.
-    ``2024-05-02 14:30 | Apple beats estimates``); otherwise its time is ``now`` (UTC).
+    ``2024-05-02 14:30 | Apple beats estimates``); otherwise its time is ``now`` (UTC), or
+    NaT when ``now`` is None (undated: aggregation treats it as current, age 0).
 
     Raises:
         DataValidationError: no non-empty line.
     """
-    now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    now = pd.NaT if now is None else pd.Timestamp(now)
     rows = []
     for line in str(text).splitlines():
         line = line.strip()

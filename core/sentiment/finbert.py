@@ -54,8 +54,10 @@ def _hub_reachable(timeout: float = 1.0) -> bool:
 
 
 def resolve_finbert(model: str = DEFAULT_FINBERT,
-                    progress: Callable[[str], None] | None = None) -> Path:
-    """Local folder holding ``model`` (see module doc for the order of places tried).
+                    progress: Callable[[str], None] | None = None,
+                    allow_download: bool = True) -> Path:
+    """Local folder holding ``model`` (see module doc for the order of places tried;
+    ``allow_download=False`` stops after the cache).
 
     Raises:
         ModelUnavailableError: not local, not cached and no download possible (says why).
@@ -73,6 +75,10 @@ def resolve_finbert(model: str = DEFAULT_FINBERT,
     cached = try_to_load_from_cache(model, "config.json")
     if isinstance(cached, str):
         return Path(cached).parent
+    if not allow_download:
+        raise ModelUnavailableError(
+            f"FinBERT ({model}) is not on this machine (no local folder, not in the Hugging "
+            "Face cache); downloading it (~440 MB, once) was not requested.")
     if _offline():
         raise ModelUnavailableError(
             f"FinBERT ({model}) is not in the Hugging Face cache and downloads are off "
@@ -105,8 +111,9 @@ class FinBertScorer:
     title = "FinBERT"
 
     def __init__(self, model: str = DEFAULT_FINBERT, *, batch_size: int = 16,
-                 max_length: int = 128, progress: Callable[[str], None] | None = None) -> None:
-        path = resolve_finbert(model, progress)
+                 max_length: int = 128, progress: Callable[[str], None] | None = None,
+                 allow_download: bool = True) -> None:
+        path = resolve_finbert(model, progress, allow_download)
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         try:
@@ -145,8 +152,8 @@ class FinBertScorer:
         return p[:, LABEL_INDEX["positive"]] - p[:, LABEL_INDEX["negative"]]
 
 
-def finbert(model: str | None = None, progress: Callable[[str], None] | None = None
-            ) -> FinBertScorer:
+def finbert(model: str | None = None, progress: Callable[[str], None] | None = None,
+            allow_download: bool = True) -> FinBertScorer:
     """Process-wide FinBERT for ``model`` (default ``QUANTDESK_FINBERT_MODEL`` env var or
     ``ProsusAI/finbert``). A failure is remembered for the process, so a page rerun does not
     retry the network; :func:`reset_finbert` forgets it.
@@ -155,14 +162,15 @@ def finbert(model: str | None = None, progress: Callable[[str], None] | None = N
         ModelUnavailableError: see :func:`resolve_finbert`.
     """
     model = model or os.environ.get("QUANTDESK_FINBERT_MODEL") or DEFAULT_FINBERT
-    key = (model, _offline())
+    key = (model, _offline(), allow_download)
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]
         if key in _FAILED:
             raise ModelUnavailableError(_FAILED[key])
         try:
-            _CACHE[key] = FinBertScorer(model, progress=progress)
+            _CACHE[key] = FinBertScorer(model, progress=progress,
+                                        allow_download=allow_download)
         except ModelUnavailableError as err:
             _FAILED[key] = str(err)
             raise

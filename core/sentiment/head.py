@@ -169,7 +169,7 @@ class SentimentHead:
                 torch.nn.utils.clip_grad_norm_(module.parameters(), 1.0)
                 opt.step()
                 sched.step()
-                loss_sum += float(loss) * len(yb)
+                loss_sum += float(loss.detach()) * len(yb)
                 step += 1
                 if step % 20 == 0:
                     progress(0.25 + 0.75 * step / total, f"epoch {epoch + 1}/{cfg.epochs}")

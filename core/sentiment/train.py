@@ -10,6 +10,7 @@ stratified, seeded). Financial PhraseBank is never used for fitting; when presen
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -118,6 +119,32 @@ def _cv_ensemble_accuracy(scores, labels, folds: int = 5, seed: int = 0) -> dict
     return classification_report(y, pred)
 
 
+class _Memo:
+    """Scorer proxy that remembers results per text (PhraseBank AllAgree is a subset of
+    50Agree, so each sentence is scored once)."""
+
+    def __init__(self, scorer):
+        self._s, self._p, self._v = scorer, {}, {}
+        self.name = getattr(scorer, "name", "")
+        if hasattr(scorer, "predict_proba"):
+            self.predict_proba = self._proba
+
+    def _proba(self, texts):
+        todo = list(dict.fromkeys(t for t in texts if t not in self._p))
+        if todo:
+            self._p.update(zip(todo, self._s.predict_proba(todo)))
+        return np.array([self._p[t] for t in texts])
+
+    def score(self, texts):
+        if hasattr(self, "predict_proba"):
+            p = self._proba(texts)
+            return p[:, 2] - p[:, 0]  # P(positive) - P(negative), LABELS order
+        todo = list(dict.fromkeys(t for t in texts if t not in self._v))
+        if todo:
+            self._v.update(zip(todo, self._s.score(todo)))
+        return np.array([self._v[t] for t in texts], dtype="float64")
+
+
 def train(progress: Progress | None = None, *, csv: str | Path | None = None,
           valid_csv: str | Path | None = None, config: HeadConfig | None = None,
           finbert: bool = False, evaluate_phrasebank: bool = True, models_dir=None):
@@ -133,18 +160,30 @@ def train(progress: Progress | None = None, *, csv: str | Path | None = None,
     Raises:
         DataValidationError: missing/bad data. ModelUnavailableError: no MiniLM package.
     """
-    from core.registry import save_artifact
-    from core.sentiment.evaluate import evaluate
-
     progress = progress or (lambda f, m: None)
     t0 = time.perf_counter()
     train_ds, valid_ds, prov = training_data(csv, valid_csv)
     cfg = config or HeadConfig()
     head = SentimentHead(cfg).fit(
         train_ds.texts, train_ds.labels,
-        progress=lambda f, m: progress(0.8 * f, f"head: {m}"))
-    progress(0.8, "fitting ensemble weights on the validation split")
+        progress=lambda f, m: progress(0.7 * f, f"head: {m}"))
+    return finalize(head, valid_ds, prov, progress=progress, finbert=finbert,
+                    evaluate_phrasebank=evaluate_phrasebank, models_dir=models_dir,
+                    started=t0)
+
+
+def finalize(head: SentimentHead, valid_ds: LabelledText, prov: dict, *,
+             progress: Progress | None = None, finbert: bool = False,
+             evaluate_phrasebank: bool = True, models_dir=None, started: float | None = None):
+    """Fit the ensemble on ``valid_ds`` for a fitted ``head``, evaluate, save the artifact."""
+    from core.registry import save_artifact
+    from core.sentiment.evaluate import evaluate
+
+    progress = progress or (lambda f, m: None)
+    started = started or time.perf_counter()
+    progress(0.7, "fitting ensemble weights on the validation split")
     scorers = _scorer_set(head, finbert)
+    scorers.scorers = {n: _Memo(s) for n, s in scorers.scorers.items()}
     scores = raw_scores(valid_ds.texts, scorers)
     ens = Ensemble().fit(scores, valid_ds.labels)
     scorers.ensemble = ens
@@ -155,6 +194,7 @@ def train(progress: Progress | None = None, *, csv: str | Path | None = None,
             row.update({k: cv[k] for k in ("accuracy", "accuracy_ci95", "macro_f1", "f1",
                                            "confusion")})
             row["title"] += " [5-fold out-of-fold]"
+    cfg = head.config
     metadata = {
         "kind": "sentiment classifier (3 classes) + stacked ensemble",
         "labels": ["negative", "neutral", "positive"],
@@ -162,24 +202,23 @@ def train(progress: Progress | None = None, *, csv: str | Path | None = None,
                        "package": f"{MINILM_PACKAGE}==0.1.0",
                        "model_safetensors_sha256": MINILM_SHA256},
         "head": {**asdict(cfg), "trainable_parameters": n_parameters(head),
-                 "history": head.history_},
+                 "history": getattr(head, "history_", [])},
         "training_data": prov,
         "ensemble": {"fitted_on": "validation split (never seen by the head)",
                      "weights": {k: s.weights() for k, s in ens.stackers.items()}},
         "metrics": {"valid": _compact(valid_eval)},
-        "train_seconds": None,
     }
     if evaluate_phrasebank and PHRASEBANK_DIR.is_dir():
         fpb = {}
-        for i, name in enumerate(("AllAgree", "50Agree")):
+        for i, name in enumerate(("50Agree", "AllAgree")):
             path = PHRASEBANK_DIR / f"Sentences_{name}.txt"
             if path.is_file():
-                progress(0.85 + 0.07 * i, f"evaluating on PhraseBank {name} (evaluation only)")
+                progress(0.8 + 0.1 * i, f"evaluating on PhraseBank {name} (evaluation only)")
                 fpb[name] = _compact(evaluate(parse_phrasebank(path), scorers))
         metadata["metrics"]["phrasebank_evaluation_only"] = fpb
-    metadata["train_seconds"] = round(time.perf_counter() - t0, 1)
+    metadata["train_seconds"] = round(time.perf_counter() - started, 1)
     files = head.to_files()
-    files["ensemble.json"] = __import__("json").dumps(ens.to_dict()).encode()
+    files["ensemble.json"] = json.dumps(ens.to_dict()).encode()
     art = save_artifact(FAMILY, files, metadata, models_dir=models_dir)
     from core.sentiment.service import clear_cache
 
