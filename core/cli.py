@@ -139,9 +139,15 @@ def main() -> None:
         sys.exit(2)
 
 
-if __name__ == "__main__":
-    main()
-
 # Domain command modules register themselves on the groups above (keep imports light:
 # heavy libraries are imported inside the commands).
+
+import core.store.commands  # noqa: E402,F401  (replay, backfill, monitor, drift, models, admin)
 from core.sentiment import commands as _sentiment_commands  # noqa: E402,F401
+
+
+if __name__ == "__main__":
+    # run the imported module's app, on which the domain modules registered their commands
+    from core.cli import main as _main
+
+    _main()

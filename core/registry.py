@@ -12,8 +12,8 @@ those bytes (``xgb.Booster().load_model(bytearray(b))``, ``lgb.Booster(model_str
 ``safetensors.torch.load(b)``, ``skops.io.loads(b, trusted=[...])``, ``json.loads(b)``), so a
 tampered file never reaches a parser.
 
-Which version is *active* is decided by the store (promote/rollback); without a store entry
-the newest version on disk serves.
+Which version is *active* is decided by the store (``core.store.ops``: promote, rollback,
+disable); without a store entry the newest version on disk serves (see :func:`load_active`).
 """
 
 from __future__ import annotations
@@ -185,6 +185,37 @@ def load_artifact(
 
 
 def load_active(family: str, *, models_dir: Path | None = None) -> Artifact:
-    """The version that serves predictions: the store's active version when the store says
-    so, else the newest on disk. Raises NotTrainedError / ArtifactIntegrityError."""
-    return load_artifact(family, None, models_dir=models_dir)
+    """The verified artifact that serves predictions for ``family``.
+
+    Contract (serving code relies on it):
+
+    * the store (:mod:`core.store`) records an ``active`` version -> that version is loaded;
+    * an admin *disabled* the family -> :class:`NotTrainedError` whose message starts with
+      ``"Model family '<family>' is disabled"``: catch it, serve the naive baseline and show
+      a banner ("model disabled, naive baseline shown");
+    * the store has no row for the family (or cannot be opened) -> the newest version on
+      disk (fresh clone before ``quantdesk init``).
+
+    Raises:
+        NotTrainedError: no version exists, or the family is disabled.
+        ArtifactIntegrityError: a file of the chosen version is missing or was modified.
+    """
+    version = None
+    try:
+        from core.store.ops import disabled_message, serving_version
+
+        version, disabled = serving_version(family)
+    except Exception as err:  # store unreachable (locked/corrupt db, bad URL): serve from disk
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "Model store unavailable (%s); serving the newest %s version on disk.", err, family)
+        version, disabled = None, False
+    if disabled:
+        raise NotTrainedError(disabled_message(family))
+    if version is not None and not (_root(models_dir) / family / version).is_dir():
+        raise ArtifactIntegrityError(
+            f"The active version {family}/{version} is missing from {_root(models_dir)}. "
+            "Restore it, or promote/roll back to another version on the Admin page."
+        )
+    return load_artifact(family, version, models_dir=models_dir)

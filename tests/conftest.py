@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,9 @@ def isolated_settings(tmp_path, monkeypatch):
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+    store_db = sys.modules.get("core.store.db")  # close this test's SQLite engine, if any
+    if store_db is not None:
+        store_db.dispose_engines()
 
 
 def synthetic_ohlcv(n: int = 300, seed: int = 0, start: str = "2020-01-01") -> pd.DataFrame:

@@ -1,0 +1,34 @@
+"""Quantdesk store: SQLModel tables, one engine per process, CRUD functions that take the
+session keyword-only. Typical use::
+
+    from core.store import session_scope, log_predictions, backfill_outcomes
+    with session_scope() as session:
+        log_predictions(records, session=session)
+        backfill_outcomes(session=session)
+
+See :mod:`core.store.db` (engine, migrations, UTC), :mod:`core.store.tables`,
+:mod:`core.store.predictions` (logging, realisers, backfill) and :mod:`core.store.ops`
+(registry status, audit log, locks, metric counters).
+"""
+
+from core.store.db import dispose_engines, get_engine, init_db, session_scope, to_utc, utcnow
+from core.store.ops import (
+    RegistryOpError, active_version, audit, audit_log, disable, enable, is_disabled,
+    list_model_versions, promote, record_metric, register_version, rollback, sync_models_dir,
+)
+from core.store.predictions import (
+    RealiseContext, backfill_outcomes, log_predictions, pending_predictions, register_realiser,
+)
+from core.store.tables import (
+    ABTest, AuditLog, Lock, MetricSnapshot, ModelVersion, Outcome, PredictionRow, ReplayCursor,
+    TrainingRun,
+)
+
+__all__ = [
+    "ABTest", "AuditLog", "Lock", "MetricSnapshot", "ModelVersion", "Outcome", "PredictionRow",
+    "RealiseContext", "RegistryOpError", "ReplayCursor", "TrainingRun", "active_version",
+    "audit", "audit_log", "backfill_outcomes", "disable", "dispose_engines", "enable",
+    "get_engine", "init_db", "is_disabled", "list_model_versions", "log_predictions",
+    "pending_predictions", "promote", "record_metric", "register_realiser", "register_version",
+    "rollback", "session_scope", "sync_models_dir", "to_utc", "utcnow",
+]

@@ -1,0 +1,178 @@
+"""Engine, sessions and schema for the Quantdesk store (SQLModel on SQLAlchemy 2).
+
+* One engine per process per database URL (:func:`get_engine`); the default URL is the SQLite
+  file ``<settings.data_dir>/quantdesk.db``; set ``DATABASE_URL`` for PostgreSQL.
+* SQLite connections get ``journal_mode=WAL``, ``busy_timeout=10000`` ms and
+  ``foreign_keys=ON`` from a ``connect`` event listener (SQLAlchemy docs, "SQLite dialect:
+  foreign key support / pysqlite events"), so readers do not block the single writer.
+* The schema is owned by Alembic (``core/store/migrations``). :func:`init_db` runs
+  ``alembic upgrade head`` programmatically and is idempotent; :func:`get_engine` calls it the
+  first time it builds an engine for a URL, so callers only need :func:`session_scope`.
+* Timestamps are stored as ``DateTime(timezone=True)`` in UTC; :class:`UTCDateTime` converts
+  aware values to UTC on write and marks the naive values SQLite hands back as UTC on read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core.config import get_settings
+from core.errors import DataValidationError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+_ENGINES: dict[str, Engine] = {}
+_LOCK = threading.RLock()
+
+
+def utcnow() -> dt.datetime:
+    """Current time, timezone-aware UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+def to_utc(value) -> dt.datetime | None:
+    """Normalise a datetime / pandas Timestamp / ISO string to an aware UTC ``datetime``.
+
+    Naive values are taken to be UTC already (the project stores nothing else).
+
+    Raises:
+        DataValidationError: the value cannot be read as a timestamp.
+    """
+    if value is None:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as err:
+        raise DataValidationError(f"Cannot read {value!r} as a timestamp ({err}).") from None
+    if ts is pd.NaT:
+        return None
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return ts.to_pydatetime()
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """``DateTime(timezone=True)`` that always returns aware UTC datetimes.
+
+    SQLite has no timezone type and returns naive values; PostgreSQL returns aware ones in the
+    session time zone. Both come back as UTC here.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        out = to_utc(value)
+        if dialect.name == "sqlite":  # store naive UTC: sortable, comparable text
+            out = out.replace(tzinfo=None)
+        return out
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def database_url() -> str:
+    """The configured URL (``DATABASE_URL`` or the SQLite file under ``data_dir``)."""
+    return get_settings().db_url
+
+
+def get_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
+    """The process-wide engine for ``url`` (default :func:`database_url`).
+
+    Builds it on first use (SQLite: creates the parent directory, WAL + busy timeout) and,
+    when ``migrate`` is true, brings the schema to Alembic head once.
+    """
+    url = url or database_url()
+    with _LOCK:
+        engine = _ENGINES.get(url)
+        if engine is not None:
+            return engine
+        kwargs: dict = {"future": True}
+        if url.startswith("sqlite"):
+            db_path = sa.engine.make_url(url).database
+            if db_path and db_path != ":memory:":
+                Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        else:
+            kwargs["pool_pre_ping"] = True
+        engine = sa.create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(engine, "connect", _sqlite_pragmas)
+        if migrate:
+            init_db(engine)
+        _ENGINES[url] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every cached engine (tests; after a fork)."""
+    with _LOCK:
+        for engine in _ENGINES.values():
+            engine.dispose()
+        _ENGINES.clear()
+
+
+def alembic_config(engine: Engine | None = None):
+    """An Alembic ``Config`` pointing at ``core/store/migrations`` (no alembic.ini needed)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if engine is not None:
+        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False)
+                            .replace("%", "%%"))
+    return cfg
+
+
+def init_db(engine: Engine | None = None) -> None:
+    """Create or upgrade the schema to Alembic head (idempotent; safe to call repeatedly)."""
+    from alembic import command
+
+    engine = engine or get_engine(migrate=False)
+    with engine.begin() as conn:
+        cfg = alembic_config(engine)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+@contextmanager
+def session_scope(url: str | None = None) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error::
+
+        with session_scope() as session:
+            log_predictions(records, session=session)
+    """
+    session = Session(get_engine(url), expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,321 @@
+"""Registry operations (the database is the source of truth for which version serves),
+the audit log, named locks and metric counters.
+
+Contract for serving code (:func:`core.registry.load_active`):
+
+* a family with an ``active`` row serves that version;
+* a family an admin disabled (a ``disabled`` row, no ``active`` row) raises
+  :class:`core.errors.NotTrainedError` whose message starts with ``"Model family 'X' is
+  disabled"`` - serving code catches it, falls back to its naive baseline and shows a banner;
+* a family with no rows in the store serves the newest version on disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from core.errors import NotTrainedError, QuantdeskError
+from core.store.db import to_utc, utcnow
+from core.store.tables import (
+    ACTIVE, CANDIDATE, DEPRECATED, DISABLED, AuditLog, Lock, MetricSnapshot, ModelVersion,
+)
+
+
+class RegistryOpError(QuantdeskError):
+    """A promote/rollback/disable request that cannot be carried out (message says why)."""
+
+
+# ---------------------------------------------------------------- audit
+
+def audit(who: str, action: str, target: str = "", detail: dict | None = None, *,
+          session: Session) -> AuditLog:
+    """Append an audit row (who did ``action`` on ``target``, with JSON ``detail``)."""
+    row = AuditLog(who=who or "unknown", action=action, target=target, detail=detail or {})
+    session.add(row)
+    session.flush()
+    return row
+
+
+def audit_log(*, session: Session, limit: int = 200, action: str | None = None) -> list[AuditLog]:
+    """Newest audit rows first."""
+    stmt = select(AuditLog).order_by(AuditLog.ts.desc(), AuditLog.id.desc()).limit(limit)
+    if action:
+        stmt = stmt.where(AuditLog.action == action)
+    return list(session.exec(stmt).all())
+
+
+# ---------------------------------------------------------------- metrics
+
+def record_metric(name: str, value: float, *, session: Session, model_name: str | None = None,
+                  model_version: str | None = None, horizon: int | None = None,
+                  detail: dict | None = None, ts=None) -> MetricSnapshot:
+    """Store one measurement/counter (e.g. ``cache_hits`` 1, ``cache_misses`` 1, ``errors`` 1,
+    ``requests`` 1, ``latency_ms`` 12.3, ``psi`` 0.05) for the monitoring page."""
+    row = MetricSnapshot(name=name, value=float(value), model_name=model_name,
+                         model_version=model_version, horizon=horizon, detail=detail or {},
+                         ts=to_utc(ts) if ts is not None else utcnow())
+    session.add(row)
+    session.flush()
+    return row
+
+
+# ---------------------------------------------------------------- model versions
+
+def list_model_versions(family: str | None = None, *, session: Session) -> list[ModelVersion]:
+    """Registered versions (family, then newest version first)."""
+    stmt = select(ModelVersion).order_by(ModelVersion.family, ModelVersion.version.desc())
+    if family is not None:
+        stmt = stmt.where(ModelVersion.family == family)
+    return list(session.exec(stmt).all())
+
+
+def _get(family: str, version: str, *, session: Session) -> ModelVersion:
+    row = session.exec(select(ModelVersion).where(ModelVersion.family == family,
+                                                  ModelVersion.version == version)).first()
+    if row is None:
+        raise RegistryOpError(f"No registered version {family}/{version}. Run "
+                              "`quantdesk init` (or sync) after training.")
+    return row
+
+
+def _by_status(family: str, status: str, *, session: Session) -> list[ModelVersion]:
+    return list(session.exec(select(ModelVersion).where(
+        ModelVersion.family == family, ModelVersion.status == status)).all())
+
+
+def active_version(family: str, *, session: Session) -> str | None:
+    """The version that serves ``family`` per the store, or None (none active/disabled)."""
+    rows = _by_status(family, ACTIVE, session=session)
+    return max(rows, key=lambda r: (r.deployed_at or r.created_at, r.version)).version if rows else None
+
+
+def is_disabled(family: str, *, session: Session) -> bool:
+    """True when an admin disabled ``family`` (no active version, a disabled one)."""
+    return (not _by_status(family, ACTIVE, session=session)
+            and bool(_by_status(family, DISABLED, session=session)))
+
+
+def register_version(family: str, version: str, *, session: Session,
+                     models_dir: Path | None = None, status: str = CANDIDATE,
+                     who: str = "system") -> ModelVersion:
+    """Register an on-disk version (idempotent: an existing row is returned unchanged).
+
+    Reads ``metadata.json`` for kind, metrics and created_at; sha256 is the digest of
+    metadata.json (which itself lists the sha256 of every file).
+    """
+    from core import registry
+
+    existing = session.exec(select(ModelVersion).where(
+        ModelVersion.family == family, ModelVersion.version == version)).first()
+    if existing is not None:
+        return existing
+    meta = registry.read_metadata(family, version, models_dir=models_dir)
+    path = registry._root(models_dir) / family / version
+    digest = hashlib.sha256((path / "metadata.json").read_bytes()).hexdigest()
+    created = meta.get("created_at")
+    row = ModelVersion(
+        family=family, version=version, kind=meta.get("kind"), status=status,
+        metrics=meta.get("metrics") or {}, artifact_path=str(path), sha256=digest,
+        created_at=to_utc(created) if created else utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    audit(who, "register", f"{family}/{version}", {"status": status}, session=session)
+    return row
+
+
+def _families_on_disk(models_dir: Path | None) -> list[str]:
+    from core import registry
+
+    root = registry._root(models_dir)
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def sync_models_dir(*, session: Session, models_dir: Path | None = None,
+                    who: str = "system") -> dict[str, list[str]]:
+    """Register every on-disk version as candidate; activate the newest version of each
+    family that has no active version and is not disabled.
+
+    Returns:
+        ``{"registered": ["family/version", ...], "activated": [...]}``.
+    """
+    from core import registry
+
+    out: dict[str, list[str]] = {"registered": [], "activated": []}
+    for family in _families_on_disk(models_dir):
+        versions = registry.list_versions(family, models_dir=models_dir)
+        for v in versions:
+            before = session.exec(select(ModelVersion.id).where(
+                ModelVersion.family == family, ModelVersion.version == v)).first()
+            if before is None:
+                register_version(family, v, session=session, models_dir=models_dir, who=who)
+                out["registered"].append(f"{family}/{v}")
+        if versions and active_version(family, session=session) is None \
+                and not is_disabled(family, session=session):
+            _activate(_get(family, versions[-1], session=session), session=session)
+            audit(who, "activate", f"{family}/{versions[-1]}", {"reason": "newest on disk, none active"},
+                  session=session)
+            out["activated"].append(f"{family}/{versions[-1]}")
+    session.flush()
+    return out
+
+
+def _activate(row: ModelVersion, *, session: Session) -> None:
+    row.status = ACTIVE
+    row.deployed_at = utcnow()
+    session.add(row)
+    session.flush()
+
+
+def promote(family: str, version: str, *, who: str, session: Session) -> ModelVersion:
+    """Make ``version`` the active one; the previously active version returns to
+    ``candidate`` (so :func:`rollback` can go back to it). Promoting a disabled family's
+    version re-enables the family with that version.
+
+    Raises:
+        RegistryOpError: unknown version, or it is already active.
+    """
+    row = _get(family, version, session=session)
+    if row.status == ACTIVE:
+        raise RegistryOpError(f"{family}/{version} is already active.")
+    previous = [r.version for r in _by_status(family, ACTIVE, session=session)]
+    for r in _by_status(family, ACTIVE, session=session) + _by_status(family, DISABLED, session=session):
+        r.status = CANDIDATE
+        session.add(r)
+    _activate(row, session=session)
+    audit(who, "promote", f"{family}/{version}", {"previous": previous}, session=session)
+    return row
+
+
+def rollback(family: str, *, who: str, session: Session) -> ModelVersion:
+    """Re-activate the previously active version; the current one becomes ``deprecated``.
+
+    The previous version is the most recently deployed ``candidate`` (a version that was
+    active before and was not itself rolled back from).
+
+    Raises:
+        RegistryOpError: no active version, or no earlier deployed version to return to.
+    """
+    current = _by_status(family, ACTIVE, session=session)
+    if not current:
+        raise RegistryOpError(f"Model family '{family}' has no active version to roll back.")
+    prev = session.exec(select(ModelVersion).where(
+        ModelVersion.family == family, ModelVersion.status == CANDIDATE,
+        ModelVersion.deployed_at.is_not(None)).order_by(
+        ModelVersion.deployed_at.desc(), ModelVersion.id.desc())).first()
+    if prev is None:
+        raise RegistryOpError(f"Model family '{family}' has no previously deployed version "
+                              "to roll back to; promote a candidate instead.")
+    for r in current:
+        r.status = DEPRECATED
+        session.add(r)
+    _activate(prev, session=session)
+    audit(who, "rollback", f"{family}/{prev.version}",
+          {"from": [r.version for r in current]}, session=session)
+    return prev
+
+
+def disable(family: str, *, who: str, session: Session) -> ModelVersion:
+    """Switch a family off: its active version becomes ``disabled``; serving code gets
+    NotTrainedError from ``load_active`` and falls back to the naive baseline.
+
+    Raises:
+        RegistryOpError: nothing active (already disabled or never registered).
+    """
+    current = _by_status(family, ACTIVE, session=session)
+    if not current:
+        state = "already disabled" if is_disabled(family, session=session) else "not registered"
+        raise RegistryOpError(f"Model family '{family}' is {state}; nothing to disable.")
+    for r in current:
+        r.status = DISABLED
+        session.add(r)
+    session.flush()
+    audit(who, "disable", family, {"versions": [r.version for r in current]}, session=session)
+    return current[0]
+
+
+def enable(family: str, *, who: str, session: Session) -> ModelVersion:
+    """Undo :func:`disable`: the disabled version serves again.
+
+    Raises:
+        RegistryOpError: the family is not disabled.
+    """
+    rows = _by_status(family, DISABLED, session=session)
+    if not rows or _by_status(family, ACTIVE, session=session):
+        raise RegistryOpError(f"Model family '{family}' is not disabled.")
+    row = max(rows, key=lambda r: (r.deployed_at or r.created_at, r.id))
+    for r in rows:
+        if r is not row:
+            r.status = CANDIDATE
+            session.add(r)
+    row.status = ACTIVE
+    session.add(row)
+    session.flush()
+    audit(who, "enable", f"{family}/{row.version}", {}, session=session)
+    return row
+
+
+def serving_version(family: str) -> tuple[str | None, bool]:
+    """``(active_version, disabled)`` for ``family`` from the default store, opening its own
+    session (used by :func:`core.registry.load_active`)."""
+    from core.store.db import session_scope
+
+    with session_scope() as session:
+        return active_version(family, session=session), is_disabled(family, session=session)
+
+
+def disabled_message(family: str) -> str:
+    return (f"Model family '{family}' is disabled by an admin; predictions fall back to the "
+            "naive baseline. An admin can enable it or promote a version on the Admin page.")
+
+
+def check_not_disabled(family: str) -> None:
+    """Raise NotTrainedError (see module contract) when ``family`` is disabled."""
+    _, disabled = serving_version(family)
+    if disabled:
+        raise NotTrainedError(disabled_message(family))
+
+
+# ---------------------------------------------------------------- locks
+
+STALE_LOCK_AFTER = dt.timedelta(hours=2)
+
+
+def acquire_lock(name: str, holder: str, detail: str = "", *, session: Session,
+                 stale_after: dt.timedelta = STALE_LOCK_AFTER) -> Lock | None:
+    """Take the named lock; returns the new row, or None when someone else holds it.
+
+    A lock older than ``stale_after`` (a crashed process) is reclaimed. Atomic on SQLite
+    and PostgreSQL (primary-key insert; conditional delete of the stale row). Commits.
+    """
+    now = utcnow()
+    cutoff = now - stale_after
+    session.exec(sa.delete(Lock).where(Lock.name == name, Lock.acquired_at < cutoff))
+    session.commit()
+    row = Lock(name=name, holder=holder, detail=detail, acquired_at=now)
+    session.add(row)
+    try:
+        session.commit()
+    except sa.exc.IntegrityError:
+        session.rollback()
+        return None
+    return row
+
+
+def current_lock(name: str, *, session: Session) -> Lock | None:
+    """The row holding ``name`` now, if any."""
+    return session.get(Lock, name, populate_existing=True)
+
+
+def release_lock(name: str, holder: str, *, session: Session) -> bool:
+    """Release ``name`` if ``holder`` holds it (True when a row was deleted). Commits."""
+    res = session.exec(sa.delete(Lock).where(Lock.name == name, Lock.holder == holder))
+    session.commit()
+    return bool(res.rowcount)

@@ -1,0 +1,266 @@
+"""Prediction logging and outcome backfill.
+
+``log_predictions`` stores :class:`core.predictions.Prediction` records once per
+(model_name, model_version, symbol, interval, kind, horizon, origin_ts): a duplicate is
+skipped silently, so the panel can log on every refresh. ``backfill_outcomes`` fills each
+prediction's realised value once its target bar exists; running it again changes nothing.
+
+Realised values by kind (``horizon`` = h bars; origin bar o, target bar o+h in the symbol's
+bars):
+
+* ``log_return``: ``log(close[o+h] / close[o])``.
+* ``variance``: ``sum(log(close[i]/close[i-1])**2 for i in o+1..o+h)`` (per-bar variance
+  units summed over the horizon, not annualised; Andersen & Bollerslev 1998 realised variance).
+* ``probability`` with ``output["event"] == "up"``: 1.0 if the forward log return > 0 else
+  0.0 (``"down"``: the reverse).
+
+Domains add others with :func:`register_realiser` (keyed by kind, or by ``output["event"]``
+for probabilities).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from core.errors import DataValidationError, QuantdeskError
+from core.predictions import Prediction
+from core.store.db import to_utc
+from core.store.tables import Outcome, PredictionRow
+
+RETURN_KINDS = {"log_return"}
+
+
+@dataclass(frozen=True)
+class RealiseContext:
+    """What a realiser sees: the symbol's bars (validated OHLCV, UTC index), the origin and
+    target positions in them (``target_pos = origin_pos + horizon``), and the prediction row
+    (attribute access as on :class:`PredictionRow`: ``kind, horizon, value, output``...)."""
+
+    frame: pd.DataFrame
+    origin_pos: int
+    target_pos: int
+    prediction: object
+
+
+Realiser = Callable[[RealiseContext], "float | None"]
+_REALISERS: dict[str, Realiser] = {}
+
+
+def register_realiser(kind_or_event: str, fn: Realiser) -> None:
+    """Register how to compute the realised value for a prediction kind (``"log_return"``)
+    or a probability event (``output["event"]``, e.g. ``"breakout_up"``).
+
+    ``fn(ctx: RealiseContext) -> float | None``; return None when it cannot be realised
+    (the prediction then stays pending). It must only read bars ``<= ctx.target_pos``.
+    """
+    _REALISERS[kind_or_event] = fn
+
+
+def _log_return(ctx: RealiseContext) -> float:
+    c = ctx.frame["close"].to_numpy()
+    return float(np.log(c[ctx.target_pos] / c[ctx.origin_pos]))
+
+
+def _variance(ctx: RealiseContext) -> float:
+    c = ctx.frame["close"].to_numpy()[ctx.origin_pos:ctx.target_pos + 1]
+    return float(np.sum(np.diff(np.log(c)) ** 2))
+
+
+register_realiser("log_return", _log_return)
+register_realiser("variance", _variance)
+register_realiser("up", lambda ctx: 1.0 if _log_return(ctx) > 0 else 0.0)
+register_realiser("down", lambda ctx: 1.0 if _log_return(ctx) < 0 else 0.0)
+
+
+def _opt_float(x, name: str) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    if not math.isfinite(x):
+        raise DataValidationError(f"Prediction field {name} is {x}; use None when unknown.")
+    return x
+
+
+def _row(p: Prediction) -> dict:
+    value = _opt_float(p.value, "value")
+    if value is None:
+        raise DataValidationError("Prediction value is None; nothing to log.")
+    if int(p.horizon) < 1:
+        raise DataValidationError(f"Prediction horizon must be >= 1 bar, got {p.horizon}.")
+    return dict(
+        model_name=str(p.model_name), model_version=str(p.model_version),
+        symbol=str(p.symbol).upper(), interval=str(p.interval), kind=str(p.kind),
+        horizon=int(p.horizon), origin_ts=to_utc(p.origin_ts), target_ts=to_utc(p.target_ts),
+        inputs_hash=p.inputs_hash or "", value=value, lower=_opt_float(p.lower, "lower"),
+        upper=_opt_float(p.upper, "upper"), confidence=_opt_float(p.confidence, "confidence"),
+        output=dict(p.output or {}), latency_ms=_opt_float(p.latency_ms, "latency_ms"),
+    )
+
+
+def log_predictions(records: Iterable[Prediction], *, session: Session) -> int:
+    """Insert predictions; duplicates of an already logged key are skipped silently.
+
+    Args:
+        records: :class:`core.predictions.Prediction` objects (any number, any models).
+        session: an open session (the caller commits, e.g. via ``session_scope()``).
+
+    Returns:
+        Number of rows actually inserted (0 when all were logged before).
+
+    Raises:
+        DataValidationError: a record has a non-finite value/bound, no value, horizon < 1 or
+            an unreadable timestamp (nothing of the batch is inserted then).
+    """
+    rows = [_row(p) for p in records]
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect.name
+    table = PredictionRow.__table__
+    keys = ["model_name", "model_version", "symbol", "interval", "kind", "horizon", "origin_ts"]
+    inserted = 0
+    if dialect in ("sqlite", "postgresql"):
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        from core.store.db import utcnow
+
+        now = utcnow()
+        for r in rows:
+            stmt = insert(table).values(**r, created_at=now).on_conflict_do_nothing(
+                index_elements=keys)
+            inserted += session.execute(stmt).rowcount or 0
+    else:  # portable path: savepoint per row
+        for r in rows:
+            try:
+                with session.begin_nested():
+                    session.add(PredictionRow(**r))
+                inserted += 1
+            except sa.exc.IntegrityError:
+                pass
+    session.flush()
+    return inserted
+
+
+def _bars_frame(loaded) -> pd.DataFrame:
+    return loaded.frame if hasattr(loaded, "frame") else loaded
+
+
+def _default_loader(symbol: str, interval: str):
+    from core.data import load_ohlcv
+
+    return load_ohlcv(symbol, interval)
+
+
+def _positions(frame: pd.DataFrame) -> dict:
+    return {ts: i for i, ts in enumerate(frame.index)}
+
+
+def _realise_at(pred, frame: pd.DataFrame, positions: dict):
+    origin = pd.Timestamp(pred.origin_ts)
+    origin = origin.tz_localize("UTC") if origin.tzinfo is None else origin.tz_convert("UTC")
+    pos = positions.get(origin)
+    if pos is None:
+        return None
+    target_pos = pos + int(pred.horizon)
+    if target_pos >= len(frame):
+        return None
+    key = (pred.output or {}).get("event") if pred.kind == "probability" else pred.kind
+    fn = _REALISERS.get(key) if key is not None else None
+    if fn is None:
+        return None
+    value = fn(RealiseContext(frame, int(pos), int(target_pos), pred))
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value), frame.index[target_pos]
+
+
+def realise(pred, frame: pd.DataFrame) -> tuple[float, pd.Timestamp] | None:
+    """The realised value and target bar time for ``pred`` in ``frame``, or None when the
+    target bar is not there yet, the origin bar is unknown, or no realiser fits the kind."""
+    if frame is None or frame.empty:
+        return None
+    return _realise_at(pred, frame, _positions(frame))
+
+
+def score(pred: PredictionRow, realized: float) -> dict:
+    """error, hit and covered for a prediction against its realised value (see Outcome)."""
+    hit = None
+    if pred.kind in RETURN_KINDS or (pred.output or {}).get("directional"):
+        if pred.value != 0:
+            hit = bool(np.sign(pred.value) == np.sign(realized))
+    elif pred.kind == "probability":
+        hit = bool((pred.value >= 0.5) == (realized >= 0.5))
+    covered = None
+    if pred.lower is not None and pred.upper is not None:
+        covered = bool(pred.lower <= realized <= pred.upper)
+    return {"error": float(pred.value - realized), "hit": hit, "covered": covered}
+
+
+def pending_predictions(*, session: Session) -> list[PredictionRow]:
+    """Predictions that have no outcome yet (oldest origin first)."""
+    stmt = (select(PredictionRow).outerjoin(Outcome, Outcome.prediction_id == PredictionRow.id)
+            .where(Outcome.id.is_(None)).order_by(PredictionRow.origin_ts, PredictionRow.id))
+    return list(session.exec(stmt).all())
+
+
+def backfill_outcomes(
+    *, session: Session, load_bars: Callable | None = None,
+) -> int:
+    """Write the outcome of every pending prediction whose target bar now exists.
+
+    Args:
+        session: open session (the caller commits).
+        load_bars: ``(symbol, interval) -> MarketData | DataFrame`` returning the bars known
+            now (default :func:`core.data.load_ohlcv`; the replay passes its visible history so
+            no outcome is read from bars after the replay cursor).
+
+    Returns:
+        Number of outcomes written. Predictions whose bars cannot be loaded (unknown symbol,
+        source down) or whose target bar is not there yet stay pending. Idempotent: only
+        predictions without an outcome are considered and ``outcomes.prediction_id`` is unique.
+    """
+    from core.store.db import utcnow
+
+    load_bars = load_bars or _default_loader
+    P, O = PredictionRow.__table__, Outcome.__table__
+    stmt = (sa.select(P).outerjoin(O, O.c.prediction_id == P.c.id).where(O.c.id.is_(None))
+            .order_by(P.c.origin_ts, P.c.id))
+    pending = session.execute(stmt).all()
+    groups: dict[tuple[str, str], list] = {}
+    for p in pending:
+        groups.setdefault((p.symbol, p.interval), []).append(p)
+    outcomes, targets = [], []
+    now = utcnow()
+    for (symbol, interval), preds in groups.items():
+        try:
+            frame = _bars_frame(load_bars(symbol, interval))
+        except QuantdeskError:
+            continue
+        if frame is None or frame.empty:
+            continue
+        positions = _positions(frame)
+        for p in preds:
+            got = _realise_at(p, frame, positions)
+            if got is None:
+                continue
+            realized, ts = got
+            ts = ts.to_pydatetime()
+            if p.target_ts is None:
+                targets.append({"pid": p.id, "tts": ts})
+            outcomes.append({"prediction_id": p.id, "realized": realized, "realized_ts": ts,
+                             "created_at": now, **score(p, realized)})
+    if outcomes:
+        session.execute(sa.insert(Outcome), outcomes)
+    if targets:
+        session.execute(sa.update(P).where(P.c.id == sa.bindparam("pid"))
+                        .values(target_ts=sa.bindparam("tts")), targets)
+        session.expire_all()  # ORM copies of those predictions now have a stale target_ts
+    return len(outcomes)

@@ -1,0 +1,183 @@
+"""SQLModel tables of the Quantdesk store. The schema itself is created by the Alembic
+migrations in ``core/store/migrations`` (keep both in step; ``tests/store`` checks it).
+
+All timestamps are aware UTC (:class:`core.store.db.UTCDateTime`). JSON columns hold plain
+dicts. Status/kind values are plain strings (documented below) so PostgreSQL and SQLite
+behave the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Field, SQLModel
+
+from core.store.db import UTCDateTime, utcnow
+
+# model_versions.status
+ACTIVE, CANDIDATE, DEPRECATED, DISABLED = "active", "candidate", "deprecated", "disabled"
+MODEL_STATUSES = (ACTIVE, CANDIDATE, DEPRECATED, DISABLED)
+# training_runs.status
+TRAINING, COMPLETED, FAILED = "TRAINING", "COMPLETED", "FAILED"
+
+
+class ModelVersion(SQLModel, table=True):
+    """One registered artifact version of a model family.
+
+    status: ``active`` (serves; at most one per family), ``candidate`` (trained, may be
+    promoted; a formerly active version returns to candidate when another is promoted),
+    ``deprecated`` (rolled back from), ``disabled`` (family switched off by an admin).
+    sha256: digest of the version's ``metadata.json`` (which lists every file's sha256).
+    deployed_at: last time it became active (rollback goes to the most recent one).
+    """
+
+    __tablename__ = "model_versions"
+    __table_args__ = (sa.UniqueConstraint("family", "version", name="uq_model_versions_family_version"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    family: str = Field(index=True)
+    version: str
+    kind: Optional[str] = None
+    status: str = Field(default=CANDIDATE, index=True)
+    metrics: dict = Field(default_factory=dict, sa_type=JSON)
+    artifact_path: str = ""
+    sha256: str = ""
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    deployed_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
+
+
+class PredictionRow(SQLModel, table=True):
+    """A logged prediction (see :class:`core.predictions.Prediction` for the units)."""
+
+    __tablename__ = "predictions"
+    __table_args__ = (sa.UniqueConstraint(
+        "model_name", "model_version", "symbol", "interval", "kind", "horizon", "origin_ts",
+        name="uq_predictions_key"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    model_name: str = Field(index=True)
+    model_version: str
+    symbol: str = Field(index=True)
+    interval: str
+    kind: str
+    horizon: int
+    origin_ts: dt.datetime = Field(sa_type=UTCDateTime, index=True)
+    target_ts: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
+    inputs_hash: str = ""
+    value: float
+    lower: Optional[float] = None
+    upper: Optional[float] = None
+    confidence: Optional[float] = None
+    output: dict = Field(default_factory=dict, sa_type=JSON)
+    latency_ms: Optional[float] = None
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Outcome(SQLModel, table=True):
+    """The realised value of one prediction, written once its target bar exists.
+
+    error = value - realized (prediction units). hit: direction agreement for return kinds
+    (None when the prediction made no directional call, i.e. value == 0), ``value >= 0.5``
+    vs the event for probabilities. covered: realized within [lower, upper] when both given.
+    """
+
+    __tablename__ = "outcomes"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    prediction_id: int = Field(foreign_key="predictions.id", unique=True, ondelete="CASCADE")
+    realized: float
+    realized_ts: dt.datetime = Field(sa_type=UTCDateTime)
+    error: float
+    hit: Optional[bool] = None
+    covered: Optional[bool] = None
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class MetricSnapshot(SQLModel, table=True):
+    """A named measurement or counter (e.g. ``cache_hits``, ``cache_misses``, ``errors``,
+    ``requests``, ``psi``) for a model/horizon at a time; the monitoring page aggregates them."""
+
+    __tablename__ = "metric_snapshots"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ts: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    name: str = Field(index=True)
+    value: float
+    model_name: Optional[str] = Field(default=None, index=True)
+    model_version: Optional[str] = None
+    horizon: Optional[int] = None
+    detail: dict = Field(default_factory=dict, sa_type=JSON)
+
+
+class TrainingRun(SQLModel, table=True):
+    """One retrain attempt: ``TRAINING`` -> ``COMPLETED`` (version set) or ``FAILED`` (error)."""
+
+    __tablename__ = "training_runs"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    family: str = Field(index=True)
+    status: str = TRAINING
+    error: Optional[str] = None
+    who: str = ""
+    started_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    finished_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
+    version: Optional[str] = None
+
+
+class ABTest(SQLModel, table=True):
+    """A champion/challenger experiment on one model family (see :mod:`core.abtest`)."""
+
+    __tablename__ = "ab_tests"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    family: str = Field(index=True)
+    champion_version: str
+    challenger_version: str
+    share: float = 0.1
+    salt: str = ""
+    status: str = "running"  # running | stopped
+    started_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    stopped_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
+    result: dict = Field(default_factory=dict, sa_type=JSON)
+
+
+class AuditLog(SQLModel, table=True):
+    """Who did what to which target, when (every registry/training/admin operation)."""
+
+    __tablename__ = "audit_log"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    ts: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    who: str
+    action: str
+    target: str = ""
+    detail: dict = Field(default_factory=dict, sa_type=JSON)
+
+
+class Lock(SQLModel, table=True):
+    """A named single-flight lock held in the database (one row while held)."""
+
+    __tablename__ = "locks"
+
+    name: str = Field(primary_key=True)
+    holder: str
+    detail: str = ""
+    acquired_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReplayCursor(SQLModel, table=True):
+    """Where a replay (``quantdesk replay``) stopped, so the next call continues."""
+
+    __tablename__ = "replay_cursors"
+
+    key: str = Field(primary_key=True)
+    position: int
+    cursor_ts: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+STORE_TABLES = ("model_versions", "predictions", "outcomes", "metric_snapshots",
+                "training_runs", "ab_tests", "audit_log", "locks", "replay_cursors")
