@@ -146,6 +146,21 @@ def evaluate_cmd(
         typer.echo(f"note: {name} unavailable: {why}")
 
 
+def _register(art) -> None:
+    """Record the new version in the model store as a candidate (when the store exists)."""
+    try:
+        from core.store.db import session_scope
+        from core.store.ops import register_version
+    except ImportError:
+        return
+    try:
+        with session_scope() as s:
+            register_version(art.family, art.version, session=s, who="cli")
+    except Exception as err:  # the artifact is on disk; the store can sync it later
+        typer.echo(f"note: version not registered in the store ({err}); `quantdesk init` "
+                   "registers versions found on disk.", err=True)
+
+
 @train_app.command("sentiment")
 def train_cmd(
     csv: Optional[Path] = typer.Option(None, "--csv", help="Labelled text,label CSV (default: "
@@ -178,6 +193,7 @@ def train_cmd(
 
     try:
         art = train(progress, csv=csv, valid_csv=valid_csv, config=cfg, finbert=finbert)
+        _register(art)
     except QuantdeskError as err:
         fail(err)
     if as_json:
