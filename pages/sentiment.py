@@ -13,15 +13,14 @@ from ui.layout import page_start
 
 sel, md = page_start("Sentiment", "News sentiment per symbol: lexicons, an offline transformer "
                      "and FinBERT when available, combined by a fitted ensemble.")
-symbol = sel.symbol if sel.symbol != "CSV" else "CSV"
+symbol = sel.symbol
 offline = get_settings().offline
 
 with st.expander("News sources", expanded=True):
     c1, c2 = st.columns(2)
     pasted = c1.text_area("Paste headlines (one per line; optional `YYYY-MM-DD HH:MM | ` "
                           "prefix for the time)", key="sent_paste", height=150,
-                          placeholder="2024-05-02 14:30 | Apple beats quarterly estimates\n"
-                                      "Regulators open probe into Apple app store")
+                          placeholder="2024-05-02 14:30 | <a headline>\n<another headline>")
     upload = c2.file_uploader("News CSV (published_at, headline, optional symbol, source, "
                               "url)", type=["csv"], key="sent_upload")
     feeds_text = c2.text_input("RSS feed URLs (comma-separated, online only)", key="sent_feeds")
@@ -113,12 +112,19 @@ elif sc is not None:
 
         daily = daily_sentiment(scored)
         close = md.frame["close"] if md is not None else None
-        st.plotly_chart(sentiment_price_figure(close, daily, symbol), width="stretch",
-                        key="sent_vs_price")
-        if md is not None and len(daily) and (daily.index.max() < md.frame.index.min() or
-                                              daily.index.min() > md.frame.index.max()):
-            st.caption("The headlines' dates fall outside the price history shown "
-                       f"({md.frame.index.min():%Y-%m-%d} to {md.frame.index.max():%Y-%m-%d}).")
+        overlap = (close is not None and len(daily) > 0 and daily.index.max() >= close.index.min()
+                   and daily.index.min() <= close.index.max())
+        if overlap:  # zoom the price to the headlines' period (30 days before, 5 after)
+            close = close[daily.index.min() - pd.Timedelta(days=30):
+                          daily.index.max() + pd.Timedelta(days=5)]
+        elif close is not None:
+            close = close.tail(250)
+        st.plotly_chart(sentiment_price_figure(close, daily if overlap else daily.iloc[0:0],
+                                               symbol), width="stretch", key="sent_vs_price")
+        if close is not None and len(daily) and not overlap:
+            st.caption("The headlines' dates fall outside the price history "
+                       f"({md.frame.index.min():%Y-%m-%d} to {md.frame.index.max():%Y-%m-%d}), "
+                       "so only the price is drawn; pick a symbol/period that covers them.")
 
 if sc is not None:
     st.subheader("Models")
