@@ -44,10 +44,10 @@ class HeadConfig:
     """
 
     split: int = 4
-    epochs: int = 3
+    epochs: int = 6
     batch_size: int = 32
-    lr_layers: float = 1e-4
-    lr_head: float = 2e-3
+    lr_layers: float = 2e-4
+    lr_head: float = 3e-3
     weight_decay: float = 0.01
     dropout: float = 0.1
     seed: int = 0
@@ -112,7 +112,9 @@ class SentimentHead:
         """Fine-tune on ``texts``/``labels`` (label strings in LABELS).
 
         Args:
-            valid: optional (texts, labels) scored after each epoch into ``history_``.
+            valid: optional (texts, labels): accuracy after each epoch goes into
+                ``history_`` and the weights of the best epoch are kept (early stopping on
+                this held-out split; ``best_epoch_``).
             progress: callback(fraction in [0, 1], message).
         """
         torch = _torch()
@@ -141,6 +143,12 @@ class SentimentHead:
                             torch.as_tensor(y[idx])))
             if i % 20 == 0:
                 progress(0.25 * i / len(idx_batches), f"encoded {i * cfg.batch_size} texts")
+        vbatches = []
+        if valid is not None:
+            vy = np.array([LABEL_INDEX[v] for v in valid[1]])
+            for idx in length_batches(list(valid[0]), 64):
+                tok = base.tokenize([valid[0][j] for j in idx], cfg.max_length)
+                vbatches.append((base.lower(tok, cfg.split), tok["attention_mask"], vy[idx]))
         counts = np.bincount(y, minlength=len(LABELS)).astype(float)
         weight = None
         if cfg.class_weight == "balanced":
@@ -158,6 +166,7 @@ class SentimentHead:
         self.module_ = module
         self.history_ = []
         step = 0
+        best = (-1.0, 0, None)
         for epoch in range(cfg.epochs):
             module.train()
             t0, loss_sum = time.perf_counter(), 0.0
@@ -176,10 +185,21 @@ class SentimentHead:
             module.eval()
             rec = {"epoch": epoch + 1, "train_loss": loss_sum / len(y),
                    "seconds": round(time.perf_counter() - t0, 1)}
-            if valid is not None:
-                pred = self.predict(valid[0])
-                rec["valid_accuracy"] = float(np.mean(pred == np.asarray(valid[1])))
+            if vbatches:
+                with torch.inference_mode():
+                    hits = sum(int((module(h, m).argmax(-1).numpy() == yv).sum())
+                               for h, m, yv in vbatches)
+                rec["valid_accuracy"] = hits / len(valid[0])
+                if rec["valid_accuracy"] > best[0]:
+                    best = (rec["valid_accuracy"], epoch + 1,
+                            {k: v.detach().clone() for k, v in module.state_dict().items()})
             self.history_.append(rec)
+        if best[2] is not None:
+            module.load_state_dict(best[2])
+            self.best_epoch_ = best[1]
+        else:
+            self.best_epoch_ = cfg.epochs
+        module.eval()
         progress(1.0, "trained")
         return self
 

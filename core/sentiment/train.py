@@ -165,7 +165,7 @@ def train(progress: Progress | None = None, *, csv: str | Path | None = None,
     train_ds, valid_ds, prov = training_data(csv, valid_csv)
     cfg = config or HeadConfig()
     head = SentimentHead(cfg).fit(
-        train_ds.texts, train_ds.labels,
+        train_ds.texts, train_ds.labels, valid=(valid_ds.texts, valid_ds.labels),
         progress=lambda f, m: progress(0.7 * f, f"head: {m}"))
     return finalize(head, valid_ds, prov, progress=progress, finbert=finbert,
                     evaluate_phrasebank=evaluate_phrasebank, models_dir=models_dir,
@@ -202,9 +202,12 @@ def finalize(head: SentimentHead, valid_ds: LabelledText, prov: dict, *,
                        "package": f"{MINILM_PACKAGE}==0.1.0",
                        "model_safetensors_sha256": MINILM_SHA256},
         "head": {**asdict(cfg), "trainable_parameters": n_parameters(head),
-                 "history": getattr(head, "history_", [])},
+                 "history": getattr(head, "history_", []),
+                 "best_epoch": getattr(head, "best_epoch_", None),
+                 "epoch_selection": "best accuracy on the validation split"},
         "training_data": prov,
-        "ensemble": {"fitted_on": "validation split (never seen by the head)",
+        "ensemble": {"fitted_on": "validation split (not trained on by the head; it chose "
+                                  "the head's best epoch)",
                      "weights": {k: s.weights() for k, s in ens.stackers.items()}},
         "metrics": {"valid": _compact(valid_eval)},
     }
