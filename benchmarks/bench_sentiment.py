@@ -22,8 +22,8 @@ from pathlib import Path
 from benchmarks.timing import report
 
 ROOT = Path(__file__).resolve().parents[1]
-TWITTER_VALID = ROOT.parent / "shared" / "data" / "twitter_financial_news_sentiment" / \
-    "sent_valid.csv"
+SHARED = Path(os.environ.get("QUANTDESK_SHARED_DIR") or ROOT.parent / "shared")
+TWITTER_VALID = SHARED / "data" / "twitter_financial_news_sentiment" / "sent_valid.csv"
 
 
 def _headlines(n: int) -> list[str] | None:

@@ -52,7 +52,8 @@ def score_cmd(
         items = list(texts or [])
         if csv is not None:
             items += _texts_from_csv(csv)
-        scorers = load_scorers(finbert=finbert, finbert_model=finbert_model)
+        scorers = load_scorers(finbert=finbert, finbert_model=finbert_model,
+                               progress=lambda m: typer.echo(m, err=True))
         df = score_texts(items, scorers)
     except QuantdeskError as err:
         fail(err)
@@ -135,7 +136,8 @@ def evaluate_cmd(
 
     try:
         ds = load_dataset(dataset)
-        res = evaluate(ds, load_scorers(finbert=finbert, finbert_model=finbert_model))
+        res = evaluate(ds, load_scorers(finbert=finbert, finbert_model=finbert_model,
+                                        progress=lambda m: typer.echo(m, err=True)))
     except QuantdeskError as err:
         fail(err)
     if as_json:

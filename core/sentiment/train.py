@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -28,7 +29,9 @@ from core.sentiment.head import HeadConfig, SentimentHead, n_parameters
 from core.sentiment.metrics import classification_report
 from core.sentiment.service import FAMILY, ScorerSet, raw_scores
 
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+#: ``../shared`` beside the repository (override with QUANTDESK_SHARED_DIR, e.g. in a worktree)
+SHARED_DATA = Path(os.environ.get("QUANTDESK_SHARED_DIR") or PROJECT_ROOT.parent / "shared") \
+    / "data"
 TWITTER_DIR = SHARED_DATA / "twitter_financial_news_sentiment"
 PHRASEBANK_DIR = SHARED_DATA / "financial_phrasebank"
 TWITTER_SOURCE = ("zeroshot/twitter-financial-news-sentiment v1.0.0 (MIT); labels 0 Bearish->"

@@ -1,11 +1,10 @@
 """PhraseBank evaluation of the committed model (needs ../shared; evaluation only)."""
 
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-FPB = REPO.parent / "shared" / "data" / "financial_phrasebank" / "Sentences_AllAgree.txt"
+from core.sentiment.train import PHRASEBANK_DIR  # ../shared, or QUANTDESK_SHARED_DIR
+
+FPB = PHRASEBANK_DIR / "Sentences_AllAgree.txt"
 
 # Reported in docs/sentiment.md for the committed sentiment-head version (no FinBERT).
 REPORTED_ALLAGREE = {"ensemble": None, "minilm": None, "vader": 0.57, "lm": 0.60,
