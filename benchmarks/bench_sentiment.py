@@ -89,7 +89,11 @@ def run() -> None:
         try:
             head, art = load_head()
             rate, cpu = _throughput(head.predict_proba, texts[:512])
-            _line(f"MiniLM head {art.version}, 512 headlines", rate, cpu, 300)
+            _line(f"MiniLM head float32 ({art.version})", rate, cpu, 300)
+            q = head.to_int8()
+            rate, cpu = _throughput(q.predict_proba, texts[:512])
+            agree = (q.predict(texts[:512]) == head.predict(texts[:512])).mean()
+            _line(f"MiniLM head int8 (labels agree {agree:.1%})", rate, cpu, 300)
         except Exception as err:  # report, don't crash the benchmark run
             print(f"   MiniLM head unavailable: {err}")
     sample = (_headlines(20) or ["Apple beats quarterly earnings estimates"])

@@ -26,7 +26,7 @@ import numpy as np
 from core.errors import ArtifactIntegrityError, DataValidationError, NotTrainedError
 from core.sentiment.encoder import (
     DEFAULT_MAX_LENGTH, HIDDEN, MINILM_SHA256, N_LAYERS, length_batches, mean_pool, minilm,
-    run_layer,
+    minilm_int8, run_layer,
 )
 from core.sentiment.labels import LABEL_INDEX, LABELS
 
@@ -105,6 +105,25 @@ class SentimentHead:
 
     def __init__(self, config: HeadConfig | None = None) -> None:
         self.config = config or HeadConfig()
+        self.int8 = False
+
+    def to_int8(self) -> "SentimentHead":
+        """A copy whose encoder and head use dynamic int8 Linear layers (faster on CPU)."""
+        self._check()
+        import warnings
+
+        from torch.ao.quantization import quantize_dynamic
+
+        torch = _torch()
+        out = SentimentHead(self.config)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out.module_ = quantize_dynamic(copy.deepcopy(self.module_), {torch.nn.Linear},
+                                           dtype=torch.qint8)
+            minilm_int8()
+        out.history_ = getattr(self, "history_", [])
+        out.int8 = True
+        return out
 
     # ----------------------------------------------------------------- training
     def fit(self, texts: list[str], labels: list[str], *, valid: tuple | None = None,
@@ -217,7 +236,7 @@ class SentimentHead:
         out = np.zeros((len(texts), len(LABELS)), dtype="float64")
         if not texts:
             return out
-        base = minilm()
+        base = minilm_int8() if self.int8 else minilm()
         with torch.inference_mode():
             for idx in length_batches(texts, batch_size):
                 tok = base.tokenize([texts[j] for j in idx], self.config.max_length)

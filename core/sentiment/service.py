@@ -9,6 +9,7 @@ checked), whose ``ensemble.json`` holds the fitted ensemble weights.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -116,7 +117,10 @@ def load_head(models_dir=None):
     from core.sentiment.head import SentimentHead
 
     art = load_active(FAMILY, models_dir=models_dir)
-    return SentimentHead.from_files(art.files), art
+    head = SentimentHead.from_files(art.files)
+    if os.environ.get("QUANTDESK_SENTIMENT_INT8", "").strip() in ("1", "true", "yes"):
+        head = head.to_int8()
+    return head, art
 
 
 def clear_cache() -> None:
