@@ -121,7 +121,10 @@ elif sc is not None:
             close = close.tail(250)
         st.plotly_chart(sentiment_price_figure(close, daily if overlap else daily.iloc[0:0],
                                                symbol), width="stretch", key="sent_vs_price")
-        if close is not None and len(daily) and not overlap:
+        if len(daily) == 0:
+            st.caption("No headline has a date, so none is drawn over time; give times in the "
+                       "CSV's published_at or as a `YYYY-MM-DD HH:MM | ` prefix.")
+        elif close is not None and not overlap:
             st.caption("The headlines' dates fall outside the price history "
                        f"({md.frame.index.min():%Y-%m-%d} to {md.frame.index.max():%Y-%m-%d}), "
                        "so only the price is drawn; pick a symbol/period that covers them.")
