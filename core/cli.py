@@ -147,6 +147,8 @@ import core.store.commands  # noqa: E402,F401  (replay, backfill, monitor, drift
 import core.forecasting.commands  # noqa: E402,F401
 import core.volatility.commands  # noqa: E402,F401
 import core.patterns.commands  # noqa: E402,F401
+import core.sentiment.commands  # noqa: E402,F401
+import core.predictors  # noqa: E402,F401  (registers the domain predictors with the replay)
 
 
 if __name__ == "__main__":
@@ -154,4 +156,3 @@ if __name__ == "__main__":
     from core.cli import main as _main
 
     _main()
-import core.predictors  # noqa: E402,F401  (registers the domain predictors with the replay)

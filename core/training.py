@@ -31,6 +31,7 @@ FAMILIES: dict[str, str] = {
     "volatility": "core.volatility.train:train",
     "patterns-cnn": "core.patterns.train:train_patterns",
     "breakout": "core.patterns.train:train_breakout",
+    "sentiment-head": "core.sentiment.train:train",
 }
 
 TRAINING_LOCK = "training"

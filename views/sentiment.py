@@ -1,10 +1,150 @@
-"""Sentiment page: News sentiment per symbol."""
+"""Sentiment page: score headlines (pasted, uploaded, or live news) and aggregate per symbol.
 
+Layout only; scoring, aggregation and figures live in core.sentiment / core.plots.
+"""
+
+import pandas as pd
 import streamlit as st
 
-from ui.layout import page_start, price_chart
+from core.config import get_settings
+from core.errors import QuantdeskError
+from core.plots.sentiment import gauge_figure, sentiment_price_figure, topic_bars_figure
+from ui.layout import page_start
 
-sel, md = page_start("Sentiment", "News sentiment per symbol.")
-if md is not None:
-    price_chart(md, bars=500)
-    st.info("This page will add headline scoring (VADER, Loughran-McDonald, transformer) and per-symbol sentiment.")
+sel, md = page_start("Sentiment", "News sentiment per symbol: lexicons, an offline transformer "
+                     "and FinBERT when available, combined by a fitted ensemble.")
+symbol = sel.symbol
+offline = get_settings().offline
+
+with st.expander("News sources", expanded=True):
+    c1, c2 = st.columns(2)
+    pasted = c1.text_area("Paste headlines (one per line; optional `YYYY-MM-DD HH:MM | ` "
+                          "prefix for the time)", key="sent_paste", height=150,
+                          placeholder="2024-05-02 14:30 | <a headline>\n<another headline>")
+    upload = c2.file_uploader("News CSV (published_at, headline, optional symbol, source, "
+                              "url)", type=["csv"], key="sent_upload")
+    feeds_text = c2.text_input("RSS feed URLs (comma-separated, online only)", key="sent_feeds")
+    live = c2.checkbox("Fetch live news (Yahoo Finance + RSS)", value=not offline,
+                       disabled=offline, key="sent_live",
+                       help="Off in offline mode (QUANTDESK_OFFLINE=1).")
+    c3, c4 = st.columns(2)
+    half_life = c3.number_input("Decay half-life [hours]", 1.0, 24.0 * 30, 24.0, step=6.0,
+                                key="sent_half_life")
+    allow_dl = c4.checkbox("Allow FinBERT download (~440 MB, once, when online)", value=False,
+                           disabled=offline, key="sent_finbert_dl")
+
+frames, notes = [], []
+try:
+    from core.news import parse_news_csv, parse_pasted
+
+    if pasted.strip():
+        frames.append(parse_pasted(pasted, symbol))
+    if upload is not None:
+        up = parse_news_csv(upload.getvalue(), symbol)
+        if (up["symbol"] != "").any() and (up["symbol"] == symbol).any():
+            up = up[up["symbol"].isin([symbol, ""])]
+        frames.append(up)
+except QuantdeskError as err:
+    st.error(f"Could not read your headlines: {err}")
+
+if live and not offline:
+    from ui.sentiment import cached_news
+
+    feeds = tuple(u.strip() for u in feeds_text.split(",") if u.strip())
+    live_news, live_notes = cached_news(symbol, feeds)
+    notes += live_notes
+    if not live_news.empty:
+        frames.append(live_news)
+for n in notes:
+    st.caption(f"News source note: {n}")
+
+try:
+    from ui.sentiment import scorers
+
+    sc = scorers(allow_dl)
+except QuantdeskError as err:
+    sc = None
+    st.error(f"Sentiment models could not be loaded: {err}")
+
+news = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+if news.empty:
+    st.info(("Offline mode: no live news is fetched. " if offline else
+             "No headlines found for this symbol yet. ") +
+            "Paste headlines or upload a news CSV above to score them. "
+            "Quantdesk never invents headlines.")
+elif sc is not None:
+    from core.news import normalise_news
+    from ui.sentiment import cached_sentiment, news_to_json
+
+    try:
+        news = normalise_news(news)
+        agg, scored = cached_sentiment(symbol, news_to_json(news), float(half_life), allow_dl)
+    except QuantdeskError as err:
+        st.error(f"Scoring failed: {err}")
+        agg = None
+    if agg is not None:
+        g1, g2 = st.columns([1, 1])
+        g1.plotly_chart(gauge_figure(agg["overall"], f"{symbol} news sentiment [-1, 1]"),
+                        width="stretch", key="sent_gauge")
+        with g2:
+            m1, m2, m3 = st.columns(3)
+            m1.metric("Headlines", agg["news_count"])
+            m2.metric("Confidence", f"{agg['confidence']:.0%}")
+            m3.metric("Impact [0-1]", f"{agg['impact']:.2f}")
+            st.caption(f"Label **{agg['label']}**; decay half-life {agg['half_life_hours']:g} h "
+                       f"(a headline {agg['half_life_hours']:g} h old counts half); as of "
+                       f"{pd.Timestamp(agg['as_of']):%Y-%m-%d %H:%M} UTC.")
+            st.plotly_chart(topic_bars_figure(agg["topics"], agg["topic_counts"]),
+                            width="stretch", key="sent_topics")
+        cols = ["published_at", "headline"] + [c for c in ("minilm", "finbert", "vader", "lm")
+                                               if c in scored] + ["ensemble", "label",
+                                                                  "confidence", "source"]
+        st.subheader("Headlines")
+        st.dataframe(scored[cols], width="stretch", hide_index=True, column_config={
+            "published_at": st.column_config.DatetimeColumn("Published (UTC)"),
+            "minilm": st.column_config.NumberColumn("MiniLM", format="%+.2f"),
+            "finbert": st.column_config.NumberColumn("FinBERT", format="%+.2f"),
+            "vader": st.column_config.NumberColumn("VADER", format="%+.2f"),
+            "lm": st.column_config.NumberColumn("LM", format="%+.2f"),
+            "ensemble": st.column_config.NumberColumn("Ensemble [-1, 1]", format="%+.2f"),
+            "confidence": st.column_config.NumberColumn("Confidence", format="%.2f")})
+        from core.sentiment.aggregate import daily_sentiment
+
+        daily = daily_sentiment(scored)
+        close = md.frame["close"] if md is not None else None
+        overlap = (close is not None and len(daily) > 0 and daily.index.max() >= close.index.min()
+                   and daily.index.min() <= close.index.max())
+        if overlap:  # zoom the price to the headlines' period (30 days before, 5 after)
+            close = close[daily.index.min() - pd.Timedelta(days=30):
+                          daily.index.max() + pd.Timedelta(days=5)]
+        elif close is not None:
+            close = close.tail(250)
+        st.plotly_chart(sentiment_price_figure(close, daily if overlap else daily.iloc[0:0],
+                                               symbol), width="stretch", key="sent_vs_price")
+        if len(daily) == 0:
+            st.caption("No headline has a date, so none is drawn over time; give times in the "
+                       "CSV's published_at or as a `YYYY-MM-DD HH:MM | ` prefix.")
+        elif close is not None and not overlap:
+            st.caption("The headlines' dates fall outside the price history "
+                       f"({md.frame.index.min():%Y-%m-%d} to {md.frame.index.max():%Y-%m-%d}), "
+                       "so only the price is drawn; pick a symbol/period that covers them.")
+
+if sc is not None:
+    st.subheader("Models")
+    st.dataframe(pd.DataFrame([{"model": s.title, "active": "yes" if s.active else "no",
+                                "detail / why unavailable": s.detail} for s in sc.status]),
+                 width="stretch", hide_index=True)
+    if not sc.ensemble.fitted:
+        st.warning("The ensemble uses default weights (no trained sentiment-head artifact). "
+                   "An admin can train it: `quantdesk train sentiment`.")
+    st.subheader("Evaluation (precomputed)")
+    from ui.sentiment import evaluation_rows
+
+    ev = evaluation_rows(sc.head_metadata)
+    st.dataframe(ev, width="stretch", hide_index=True, column_config={
+        "accuracy": st.column_config.NumberColumn(format="%.3f"),
+        "macro-F1": st.column_config.NumberColumn(format="%.3f")})
+    st.caption("PhraseBank is used for evaluation only (never for training). The published "
+               "FinBERT numbers come from a model fine-tuned on PhraseBank, so they are not a "
+               "held-out comparison. Reproduce: `quantdesk evaluate sentiment --dataset "
+               "../shared/data/financial_phrasebank/Sentences_AllAgree.txt`.")

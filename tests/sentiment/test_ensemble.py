@@ -1,0 +1,56 @@
+import json
+
+import numpy as np
+import pytest
+
+from core.errors import DataValidationError
+from core.sentiment.ensemble import Ensemble, default_combine
+from core.sentiment.labels import LABELS
+
+
+def _synthetic_scores(n=300, seed=0):
+    """SYNTHETIC scorer outputs: 'minilm' informative, 'vader' noisy, 'lm' pure noise."""
+    rng = np.random.default_rng(seed)
+    y = rng.choice(LABELS, n)
+    sign = np.array([{"negative": -1, "neutral": 0, "positive": 1}[v] for v in y])
+    scores = {"minilm": np.clip(0.8 * sign + rng.normal(0, 0.2, n), -1, 1),
+              "vader": np.clip(0.4 * sign + rng.normal(0, 0.5, n), -1, 1),
+              "lm": rng.uniform(-1, 1, n)}
+    return scores, y
+
+
+def test_fitted_ensemble_range_labels_and_weights():
+    scores, y = _synthetic_scores()
+    ens = Ensemble().fit(scores, y)
+    assert len(ens.stackers) == 7  # every non-empty subset of 3 scorers
+    res = ens.combine(scores)
+    assert np.all((res.score >= -1) & (res.score <= 1))
+    assert set(res.label) <= set(LABELS) and res.fitted
+    assert np.mean(res.label == y) > 0.9
+    w = res.weights
+    assert w["minilm"] > w["lm"] and abs(sum(w.values()) - 1) < 1e-6
+
+
+def test_subset_used_when_a_scorer_is_missing_and_json_round_trip():
+    scores, y = _synthetic_scores()
+    ens = Ensemble().fit({k: scores[k] for k in ("vader", "lm")}, y)
+    back = Ensemble.from_dict(json.loads(json.dumps(ens.to_dict())))
+    res = back.combine({"vader": scores["vader"], "lm": scores["lm"],
+                        "finbert": scores["minilm"]})  # finbert had no fitted weights
+    assert res.scorers == ["vader", "lm"]
+    want = ens.combine({"vader": scores["vader"], "lm": scores["lm"]}).proba
+    np.testing.assert_allclose(res.proba, want)
+
+
+def test_default_combine_without_fit():
+    res = Ensemble().combine({"vader": np.array([0.9, -0.9, 0.0]),
+                              "lm": np.array([1.0, -1.0, 0.0])})
+    assert not res.fitted
+    assert list(res.label) == ["positive", "negative", "neutral"]
+    assert res.weights == {"vader": 0.5, "lm": 0.5}
+    assert default_combine({"lm": np.array([2.0])}).score[0] == 1.0  # clipped
+
+
+def test_no_scorer_is_a_clear_error():
+    with pytest.raises(DataValidationError, match="No sentiment scorer"):
+        Ensemble().combine({})

@@ -1,0 +1,65 @@
+"""Cached wrappers for the Sentiment page (scorers: resource; news 30 min; scores 15 min)."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import streamlit as st
+
+from core.news import get_news
+from core.sentiment.predict import symbol_sentiment
+from core.sentiment.service import load_scorers
+
+NEWS_TTL_S = 30 * 60
+SENTIMENT_TTL_S = 15 * 60
+
+
+@st.cache_resource(show_spinner="Loading sentiment models…")
+def scorers(finbert_download: bool = False):
+    """Scorer set (lexicons, MiniLM head, FinBERT when local/cached or download allowed)."""
+    return load_scorers(finbert=True, finbert_download=finbert_download)
+
+
+@st.cache_data(ttl=NEWS_TTL_S, show_spinner="Fetching news…")
+def cached_news(symbol: str, feeds: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
+    """Yahoo + RSS headlines, 30 minutes."""
+    return get_news(symbol, list(feeds))
+
+
+@st.cache_data(ttl=SENTIMENT_TTL_S, show_spinner="Scoring headlines…")
+def cached_sentiment(symbol: str, news_json: str, half_life: float, finbert_download: bool):
+    """(SentimentScore as dict, scored frame) for the headlines, 15 minutes."""
+    news = pd.read_json(io.StringIO(news_json), orient="records", convert_dates=["published_at"])
+    if "published_at" in news:
+        news["published_at"] = pd.to_datetime(news["published_at"], utc=True)
+    for c in ("symbol", "source", "url"):
+        news[c] = news.get(c, "").fillna("").astype(str) if c in news else ""
+    agg, scored = symbol_sentiment(symbol, news, None, half_life, scorers(finbert_download))
+    return agg.to_dict(), scored
+
+
+def news_to_json(news: pd.DataFrame) -> str:
+    return news.to_json(orient="records", date_format="iso")
+
+
+def evaluation_rows(metadata: dict) -> pd.DataFrame:
+    """Precomputed evaluation (from the head artifact's metadata) beside the FinBERT paper."""
+    rows = []
+    fpb = metadata.get("metrics", {}).get("phrasebank_evaluation_only", {})
+    for name, res in fpb.items():
+        for r in res["rows"]:
+            rows.append({"dataset": f"PhraseBank {name}", "model": r["title"],
+                         "accuracy": r["accuracy"], "macro-F1": r["macro_f1"]})
+    for r in metadata.get("metrics", {}).get("valid", {}).get("rows", []):
+        rows.append({"dataset": "Twitter fin. news (valid)", "model": r["title"],
+                     "accuracy": r["accuracy"], "macro-F1": r["macro_f1"]})
+    for ds, acc, f1 in (("PhraseBank AllAgree", 0.97, 0.95), ("PhraseBank 50Agree", 0.86, 0.84)):
+        rows.append({"dataset": ds, "model": "FinBERT, Araci 2019 (published; trained on "
+                     "PhraseBank)", "accuracy": acc, "macro-F1": f1})
+    return pd.DataFrame(rows)
+
+
+def status_json(sc) -> str:
+    return json.dumps([s.__dict__ for s in sc.status])
