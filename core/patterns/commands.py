@@ -58,9 +58,12 @@ def evaluate_patterns(as_json: bool = typer.Option(False, "--json", help="Print 
     try:
         from core.patterns import cnn as C
 
+        from core.registry import read_metadata
+
         model, version = C.load_cnn()
         Xt, Yt = C.dataset(C.TEST_SYMBOLS)
         ev = C.per_pattern_scores(Yt, model.predict(Xt))
+        trained = read_metadata(C.FAMILY, version).get("evaluation", {})
         from core.patterns.rules import pooled_agreement
 
         agree = pooled_agreement()
@@ -69,6 +72,9 @@ def evaluate_patterns(as_json: bool = typer.Option(False, "--json", help="Print 
     ev["talib_agreement"] = {
         p: {k: (None if v != v else (int(v) if k in ("ours", "talib", "both") else round(v, 4)))
             for k, v in row.items()} for p, row in agree.to_dict(orient="index").items()}
+    ev["training"] = {k: trained.get(k) for k in (
+        "train_symbols", "validation", "valid_macro_f1", "n_train_windows", "n_valid_windows",
+        "epochs", "best_epoch", "final_train_loss", "mirror")}
     ev.update({"model_version": version, "test_symbols": list(C.TEST_SYMBOLS),
                "baseline": "the rule detectors themselves are the reference labels "
                            "(rules score F1 = 1 by definition)",
@@ -81,7 +87,8 @@ def evaluate_patterns(as_json: bool = typer.Option(False, "--json", help="Print 
         typer.echo(f"  {r['pattern']:<22} cases {r['cases']:>5}  P {r['precision']:.2f}  "
                    f"R {r['recall']:.2f}  F1 {r['f1']:.2f}{'' if r['gated'] else '  (<30 cases)'}")
     typer.echo(f"macro-F1 on {ev['n_gated']} patterns with >= 30 cases: "
-               f"{ev['macro_f1_gated']:.3f} (target 0.85)")
+               f"{ev['macro_f1_gated']:.3f} (target 0.85: "
+               f"{'met' if ev['meets_target'] else 'NOT met'})")
 
 
 @evaluate_app.command("breakout")

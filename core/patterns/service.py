@@ -61,7 +61,7 @@ def latest_pattern_scores(frame: pd.DataFrame, cnn) -> pd.DataFrame:
     probability (descending). Columns ``pattern, cnn_probability, rule_hit, threshold``."""
     from core.patterns.cnn import WINDOW, windows
 
-    f = frame.tail(WINDOW)
+    f = frame.tail(WINDOW + 30)  # the per-bar channels average up to 20 bars before a bar
     X, _ = windows(f)
     p = cnn.predict_proba(X)[-1]
     rule = detect(frame.tail(max(60, WINDOW))).hits.iloc[-1]

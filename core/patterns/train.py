@@ -18,7 +18,7 @@ def _data_hash(symbols) -> str:
     return sha256_bytes("".join(hash_inputs(load_ohlcv(s).frame) for s in symbols).encode())
 
 
-def train_patterns(progress: Progress | None = None, epochs: int = 12, seed: int = 0):
+def train_patterns(progress: Progress | None = None, epochs: int = 14, seed: int = 0):
     """Train the pattern CNN (CPU, 2 threads) and save it as family ``patterns-cnn``.
 
     Returns the :class:`core.registry.Artifact`; metadata holds the held-out evaluation.
@@ -31,10 +31,12 @@ def train_patterns(progress: Progress | None = None, epochs: int = 12, seed: int
     model, ev = C.train_cnn(epochs=epochs, progress=progress, seed=seed)
     meta = {"evaluation": ev, "params": {"window": C.WINDOW, "epochs": epochs, "seed": seed,
                                          "batch_size": model.batch_size, "lr": model.lr,
+                                         "weight_decay": model.weight_decay,
+                                         "patience": model.patience, "optimizer": "AdamW",
                                          "pos_weight": [float(x) for x in model.pos_weight_]},
-            "patterns": list(C.PATTERNS), "input": "20 bars x (open, high, low, close, volume) "
-            "normalised as in core.patterns.cnn.windows",
-            "data_hash": _data_hash(C.TRAIN_SYMBOLS + C.VALID_SYMBOLS + C.TEST_SYMBOLS)}
+            "patterns": list(C.PATTERNS), "input": f"20 bars x {len(C.CHANNELS)} scale-free channels "
+            "(core.patterns.cnn.bar_features)", "channels": list(C.CHANNELS),
+            "data_hash": _data_hash(C.TRAIN_SYMBOLS + C.TEST_SYMBOLS)}
     art = save_artifact(C.FAMILY, model.to_files(), meta)
     if progress:
         progress(1.0, f"saved {C.FAMILY}/{art.version}")

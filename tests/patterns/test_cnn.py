@@ -5,7 +5,8 @@ import pytest
 
 from tests.conftest import synthetic_ohlcv
 from core.errors import InsufficientDataError, NotTrainedError
-from core.patterns.cnn import WINDOW, PatternCNN, labels, per_pattern_scores, windows
+from core.patterns.cnn import (CHANNELS, WINDOW, PatternCNN, bar_features, labels,
+                               per_pattern_scores, windows)
 from core.patterns.rules import PATTERNS
 
 
@@ -19,7 +20,7 @@ def _tiny_model():
 def test_windows_shape_and_causality():
     f = synthetic_ohlcv(120, seed=1)
     X, idx = windows(f)
-    assert X.shape == (120 - WINDOW + 1, 5, WINDOW) and X.dtype == np.float32
+    assert X.shape == (120 - WINDOW + 1, len(CHANNELS), WINDOW) and X.dtype == np.float32
     assert idx[0] == f.index[WINDOW - 1] and idx[-1] == f.index[-1]
     # a window depends only on its own bars: changing a later bar leaves it unchanged
     g = f.copy()
@@ -29,6 +30,25 @@ def test_windows_shape_and_causality():
     np.testing.assert_array_equal(X[:-1], X2[:-1])
 
 
+def test_channels_are_scale_free_and_encode_the_rule_geometry():
+    f = synthetic_ohlcv(150, seed=2)  # SYNTHETIC series
+    F = bar_features(f)
+    g = f.copy()
+    g[["open", "high", "low", "close"]] *= 37.0  # same candles at another price level
+    np.testing.assert_allclose(bar_features(g), F, atol=1e-4)
+    assert np.isfinite(F).all() and F.shape == (150, len(CHANNELS))
+    # channel "abs_body" is |close-open| / mean range of the 10 bars before: doji <= 0.1
+    k = CHANNELS.index("abs_body")
+    i = 100
+    rng = (f["high"] - f["low"]).iloc[i - 10:i].mean()
+    assert F[i, k] == pytest.approx(abs(f["close"].iloc[i] - f["open"].iloc[i]) / rng, rel=1e-5)
+    # the trend channel is the rules' trend strength
+    from core.patterns.rules import trend_strength
+
+    t = CHANNELS.index("trend")
+    assert F[i, t] == pytest.approx(trend_strength(f).iloc[i], rel=1e-5)
+
+
 def test_windows_too_short():
     with pytest.raises(InsufficientDataError):
         windows(synthetic_ohlcv(10))
@@ -36,7 +56,7 @@ def test_windows_too_short():
 
 def test_predict_before_fit_raises():
     with pytest.raises(NotTrainedError):
-        PatternCNN().predict_proba(np.zeros((1, 5, WINDOW), dtype="float32"))
+        PatternCNN().predict_proba(np.zeros((1, len(CHANNELS), WINDOW), dtype="float32"))
 
 
 def test_save_load_roundtrip_identical(tmp_path):
