@@ -67,15 +67,14 @@ def app_url(tmp_path_factory):
 
 
 @pytest.fixture
-def page(app_url):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-        pg.set_default_timeout(90_000)
-        yield pg
-        browser.close()
+def page(browser, app_url):
+    """A fresh context in the session's Chromium (tests/e2e/conftest.py): one Playwright
+    instance per process, since a second sync_playwright() inside the first one fails."""
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    pg.set_default_timeout(90_000)
+    yield pg
+    ctx.close()
 
 
 AS_OF = re.compile(r"As of (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) UTC")
