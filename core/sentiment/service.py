@@ -183,3 +183,51 @@ def status_table(scorers: ScorerSet) -> pd.DataFrame:
 
 def scorer_json(scorers: ScorerSet) -> str:
     return json.dumps([s.__dict__ for s in scorers.status])
+
+
+def predict_latest(md, *, news_fn=None, scorers: ScorerSet | None = None) -> list:
+    """Live-panel entry point: the sentiment ``Prediction`` for the latest bar of ``md``.
+
+    Fetches headlines for ``md.symbol`` with :func:`core.news.get_news` (Yahoo, 30-minute
+    disk cache), keeps those published at or before the latest bar's timestamp (no
+    lookahead; undated headlines are dropped, their time cannot be checked) and scores them with the offline scorers (lexicons + MiniLM head; FinBERT is
+    not loaded here, it would cost seconds to minutes) through
+    :func:`core.sentiment.predict.latest_predictions`.
+
+    Args:
+        md: ``core.data.MarketData`` (``.frame`` OHLCV with UTC index, ``.symbol``,
+            ``.interval``).
+        news_fn: ``symbol -> (news frame, notes)``; defaults to ``core.news.get_news``
+            (injectable for tests).
+        scorers: preloaded scorers (default: :func:`load_scorers` ``finbert=False``).
+    Returns:
+        ``[]`` when offline (``QUANTDESK_OFFLINE``; returns in well under a millisecond, no
+        cache or network access), when the news source fails or has no headline up to the
+        latest bar, or when ``md`` has no bars. Otherwise a one-element list (``kind
+        "label"``, value -1/0/1, ``output["score"]`` in [-1, 1]). Headlines are never
+        invented.
+    Raises:
+        QuantdeskError subclasses from loading the models (the panel reports them).
+    """
+    from core.config import get_settings
+
+    frame = getattr(md, "frame", None)
+    if frame is None or len(frame) == 0 or get_settings().offline:
+        return []
+    if news_fn is None:
+        from core.news import get_news as news_fn
+    try:
+        news, _notes = news_fn(md.symbol)
+    except QuantdeskError:
+        return []
+    if news is None or news.empty:
+        return []
+    origin = frame.index[-1]
+    pub = pd.to_datetime(news["published_at"], utc=True, errors="coerce")
+    news = news[pub.notna() & (pub <= origin)]
+    if news.empty or not news["headline"].astype(str).str.strip().any():
+        return []
+    from core.sentiment.predict import latest_predictions
+
+    return latest_predictions(md.symbol, news, frame, interval=md.interval,
+                              scorers=scorers or load_scorers(finbert=False))
