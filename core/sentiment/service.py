@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError, QuantdeskError
-from core.sentiment.ensemble import SCORER_ORDER, Ensemble, default_ensemble
+from core.sentiment.ensemble import SCORER_ORDER, Ensemble, as_score, default_ensemble
 from core.sentiment.labels import LABEL_INDEX, LABELS
 
 FAMILY = "sentiment-head"
@@ -145,7 +145,19 @@ def clean_texts(texts) -> list[str]:
 
 def raw_scores(texts: list[str], scorers: ScorerSet) -> dict[str, np.ndarray]:
     """name -> float64 (n,) in [-1, 1] for every active scorer."""
-    return {n: np.clip(scorers.scorers[n].score(texts), -1, 1) for n in scorers.names}
+    return {n: as_score(v) for n, v in scorer_inputs(texts, scorers).items()}
+
+
+def scorer_inputs(texts: list[str], scorers: ScorerSet) -> dict[str, np.ndarray]:
+    """What the ensemble's stacker takes: name -> float64 (n, 3) P(negative, neutral,
+    positive) for probabilistic scorers (``predict_proba``: MiniLM head, FinBERT), (n,) score
+    in [-1, 1] for the lexicons."""
+    out = {}
+    for n in scorers.names:
+        sc = scorers.scorers[n]
+        out[n] = (np.asarray(sc.predict_proba(texts), dtype="float64")
+                  if hasattr(sc, "predict_proba") else as_score(sc.score(texts)))
+    return out
 
 
 def score_texts(texts, scorers: ScorerSet | None = None) -> pd.DataFrame:
@@ -161,9 +173,9 @@ def score_texts(texts, scorers: ScorerSet | None = None) -> pd.DataFrame:
     """
     texts = clean_texts(texts)
     scorers = scorers or load_scorers()
-    scores = raw_scores(texts, scorers)
-    res = scorers.ensemble.combine(scores)
-    df = pd.DataFrame({"text": texts, **scores})
+    inputs = scorer_inputs(texts, scorers)
+    res = scorers.ensemble.combine(inputs)
+    df = pd.DataFrame({"text": texts, **{n: as_score(v) for n, v in inputs.items()}})
     df["ensemble"] = res.score
     df["label"] = res.label
     df["confidence"] = res.confidence
