@@ -87,13 +87,28 @@ def run() -> None:
         rate, cpu = _throughput(lambda t: (v.score(t), m.score(t)), texts)
         _line("VADER + LM (both), 1,024 headlines", rate, cpu, 3000)
         try:
+            from core.sentiment.encoder import inference_precision
+
             head, art = load_head()
+            prec = inference_precision()
             rate, cpu = _throughput(head.predict_proba, texts[:512])
-            _line(f"MiniLM head float32 ({art.version})", rate, cpu, 300)
-            q = head.to_int8()
-            rate, cpu = _throughput(q.predict_proba, texts[:512])
-            agree = (q.predict(texts[:512]) == head.predict(texts[:512])).mean()
-            _line(f"MiniLM head int8 (labels agree {agree:.1%})", rate, cpu, 300)
+            print(f"   MiniLM head {art.version}: batch 64, max_length "
+                  f"{head.config.max_length}, length-sorted, torch threads "
+                  f"{torch.get_num_threads()}")
+            _line(f"MiniLM head, {prec} (default)", rate, cpu, 300)
+            p_def = head.predict_proba(texts[:512])
+            old = os.environ.get("QUANTDESK_SENTIMENT_PRECISION")
+            os.environ["QUANTDESK_SENTIMENT_PRECISION"] = "float32"
+            try:
+                rate, cpu = _throughput(head.predict_proba, texts[:512])
+                p32 = head.predict_proba(texts[:512])
+            finally:
+                if old is None:
+                    os.environ.pop("QUANTDESK_SENTIMENT_PRECISION")
+                else:
+                    os.environ["QUANTDESK_SENTIMENT_PRECISION"] = old
+            agree = (p_def.argmax(1) == p32.argmax(1)).mean()
+            _line(f"MiniLM head, float32 (labels agree {agree:.1%})", rate, cpu, 300)
         except Exception as err:  # report, don't crash the benchmark run
             print(f"   MiniLM head unavailable: {err}")
     sample = (_headlines(20) or ["Apple beats quarterly earnings estimates"])

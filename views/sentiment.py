@@ -144,6 +144,16 @@ if sc is not None:
     st.dataframe(ev, width="stretch", hide_index=True, column_config={
         "accuracy": st.column_config.NumberColumn(format="%.3f"),
         "macro-F1": st.column_config.NumberColumn(format="%.3f")})
+    ens = ev[ev["model"].str.startswith("Ensemble") & ev["dataset"].str.startswith("PhraseBank")]
+    got = dict(zip(ens["dataset"], ens["accuracy"]))
+    if got:
+        reached = (got.get("PhraseBank AllAgree", 0) >= 0.86 and
+                   got.get("PhraseBank 50Agree", 0) >= 0.75)
+        st.caption(f"Issue target: offline ensemble accuracy >= 0.86 (AllAgree) and >= 0.75 "
+                   f"(50Agree): **{'reached' if reached else 'not reached'}** ("
+                   + " / ".join(f"{got[k]:.3f}" for k in ("PhraseBank AllAgree",
+                                                           "PhraseBank 50Agree") if k in got)
+                   + ").")
     st.caption("PhraseBank is used for evaluation only (never for training). The published "
                "FinBERT numbers come from a model fine-tuned on PhraseBank, so they are not a "
                "held-out comparison. Reproduce: `quantdesk evaluate sentiment --dataset "

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from core.cli import app, emit_json, evaluate_app, fail, train_app
-from core.errors import QuantdeskError
+from core.errors import DataValidationError, QuantdeskError
 
 sentiment_app = typer.Typer(help="Score headlines and per-symbol news sentiment.",
                             no_args_is_help=True)
@@ -169,9 +169,12 @@ def train_cmd(
                                        "../shared Twitter financial news set)."),
     valid_csv: Optional[Path] = typer.Option(None, "--valid-csv",
                                              help="Validation CSV (default: 20% of --csv)."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="Fine-tuning epochs."),
+    method: str = typer.Option("logreg", "--method", help="logreg (frozen embeddings + "
+                               "logistic regression, ~2 min) or finetune (top layers, slow)."),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Fine-tuning epochs "
+                                         "(--method finetune)."),
     split: Optional[int] = typer.Option(None, "--split", help="Frozen lower MiniLM layers "
-                                        "(0-6; 6 = linear head on frozen embeddings)."),
+                                        "(0-6; --method finetune)."),
     finbert: bool = typer.Option(False, "--finbert", help="Also fit weights with FinBERT."),
     as_json: bool = typer.Option(False, "--json", help="Print the metadata as JSON."),
 ) -> None:
@@ -181,7 +184,9 @@ def train_cmd(
     from core.sentiment.head import HeadConfig
     from core.sentiment.train import train
 
-    cfg = HeadConfig()
+    if method not in ("logreg", "finetune"):
+        fail(DataValidationError(f"--method must be logreg or finetune, not {method!r}."))
+    cfg = HeadConfig(method=method)
     if epochs is not None:
         cfg = replace(cfg, epochs=epochs)
     if split is not None:

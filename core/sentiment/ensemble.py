@@ -1,7 +1,10 @@
 """Ensemble of the available scorers: a stacked multinomial logistic regression.
 
-Each scorer gives a score ``s`` in [-1, 1]. The stacker's features are ``s`` and ``|s|`` per
-scorer (``|s|`` lets a model say "strong either way" -> not neutral), and its weights are
+A lexicon scorer gives a score ``s`` in [-1, 1]; its stacker features are ``s`` and ``|s|``
+(``|s|`` lets a model say "strong either way" -> not neutral). A probabilistic scorer (MiniLM
+head, FinBERT) gives P(negative, neutral, positive), shape (n, 3); its features are the three
+log-probabilities (clipped at 1e-6), so the stacker keeps P(neutral) and can reproduce the
+head alone (softmax of its log-probabilities is the head). The weights are
 fitted on labelled data the scorers never trained on (the Twitter validation split; Wolpert
 1992, stacked generalisation). Output: P(negative, neutral, positive); the ensemble score is
 ``P(positive) - P(negative)`` in [-1, 1] and the label is the most probable class.
@@ -33,26 +36,52 @@ def _key(names) -> str:
     return "+".join(n for n in SCORER_ORDER if n in set(names))
 
 
-def _features(scores: dict[str, np.ndarray], names: list[str]) -> np.ndarray:
+def as_score(v) -> np.ndarray:
+    """A scorer's output as a score in [-1, 1]: (n,) as is (clipped); (n, 3) probabilities
+    -> P(positive) - P(negative)."""
+    v = np.asarray(v, dtype="float64")
+    if v.ndim == 2:
+        v = v[:, LABEL_INDEX["positive"]] - v[:, LABEL_INDEX["negative"]]
+    return np.clip(v, -1, 1)
+
+
+def input_kind(v) -> str:
+    """``proba`` for (n, 3) probabilities, ``score`` for (n,) scores."""
+    return "proba" if np.ndim(v) == 2 else "score"
+
+
+def _features(scores: dict[str, np.ndarray], names: list[str],
+              kinds: dict[str, str] | None = None) -> np.ndarray:
     cols = []
     for n in names:
-        s = np.clip(np.asarray(scores[n], dtype="float64"), -1, 1)
-        cols += [s, np.abs(s)]
+        v = np.asarray(scores[n], dtype="float64")
+        kind = (kinds or {}).get(n, input_kind(v))
+        if kind == "proba":
+            if v.ndim != 2:
+                raise DataValidationError(f"The ensemble needs {n}'s three class "
+                                          "probabilities, got a single score.")
+            cols += list(np.log(np.clip(v, 1e-6, 1.0)).T)
+        else:
+            s = as_score(v)
+            cols += [s, np.abs(s)]
     return np.column_stack(cols)
 
 
 @dataclass
 class Stacker:
-    """Multinomial logistic regression over ``[s_i, |s_i|]`` of ``scorers``.
+    """Multinomial logistic regression over ``[s_i, |s_i|]`` of score scorers and
+    ``log P_i`` (3 columns) of probabilistic scorers.
 
-    Attributes: scorers (names, SCORER_ORDER order); coef_ (3, 2k) and intercept_ (3,) in
-    LABELS order.
+    Attributes: scorers (names, SCORER_ORDER order); kinds (name -> ``score``/``proba``, set
+    by ``fit`` from the inputs' shapes); coef_ (3, features) and intercept_ (3,) in LABELS
+    order.
     """
 
     scorers: list[str]
     C: float = 1.0
     coef_: np.ndarray | None = None
     intercept_: np.ndarray | None = None
+    kinds: dict[str, str] = field(default_factory=dict)
 
     def fit(self, scores: dict[str, np.ndarray], labels) -> "Stacker":
         from sklearn.linear_model import LogisticRegression
@@ -60,32 +89,40 @@ class Stacker:
         y = np.array([LABEL_INDEX[v] for v in labels])
         if len(set(y)) < len(LABELS):
             raise DataValidationError("The ensemble needs examples of all three labels.")
-        lr = LogisticRegression(C=self.C, max_iter=2000).fit(_features(scores, self.scorers), y)
+        self.kinds = {n: input_kind(scores[n]) for n in self.scorers}
+        lr = LogisticRegression(C=self.C, max_iter=2000).fit(
+            _features(scores, self.scorers, self.kinds), y)
         self.coef_, self.intercept_ = lr.coef_.astype("float64"), lr.intercept_.astype("float64")
         return self
 
     def predict_proba(self, scores: dict[str, np.ndarray]) -> np.ndarray:
-        z = _features(scores, self.scorers) @ self.coef_.T + self.intercept_
+        z = _features(scores, self.scorers, self.kinds) @ self.coef_.T + self.intercept_
         z -= z.max(1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(1, keepdims=True)
 
     def weights(self) -> dict[str, float]:
-        """Share of each scorer in the positive-vs-negative direction (sums to 1)."""
+        """Share of each scorer in the stacker (sums to 1): the summed absolute
+        positive-minus-negative coefficients of its features."""
         pos, neg = LABEL_INDEX["positive"], LABEL_INDEX["negative"]
-        w = np.array([self.coef_[pos, 2 * i] - self.coef_[neg, 2 * i]
-                      for i in range(len(self.scorers))])
-        w = np.abs(w)
+        d = np.abs(self.coef_[pos] - self.coef_[neg])
+        w, j = [], 0
+        for n in self.scorers:
+            k = 3 if self.kinds.get(n) == "proba" else 2
+            w.append(d[j] if k == 2 else d[j:j + k].sum())
+            j += k
+        w = np.array(w)
         return dict(zip(self.scorers, (w / w.sum()).round(3).tolist())) if w.sum() else {}
 
     def to_dict(self) -> dict:
-        return {"scorers": self.scorers, "C": self.C, "coef": self.coef_.tolist(),
-                "intercept": self.intercept_.tolist()}
+        return {"scorers": self.scorers, "C": self.C, "kinds": self.kinds,
+                "coef": self.coef_.tolist(), "intercept": self.intercept_.tolist()}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Stacker":
         return cls(list(d["scorers"]), float(d.get("C", 1.0)), np.asarray(d["coef"], float),
-                   np.asarray(d["intercept"], float))
+                   np.asarray(d["intercept"], float),
+                   dict(d.get("kinds") or {n: "score" for n in d["scorers"]}))
 
 
 @dataclass
@@ -132,7 +169,8 @@ class Ensemble:
         return best
 
     def combine(self, scores: dict[str, np.ndarray]) -> EnsembleResult:
-        """Ensemble of whichever scorers are in ``scores`` (name -> (n,) in [-1, 1]).
+        """Ensemble of whichever scorers are in ``scores`` (name -> (n,) score in [-1, 1], or
+        (n, 3) probabilities for probabilistic scorers).
 
         Raises:
             DataValidationError: no scorer given.
@@ -149,7 +187,8 @@ class Ensemble:
                               p.max(1), list(st.scorers), True, st.weights())
 
     def to_dict(self) -> dict:
-        return {"method": "stacked multinomial logistic regression on [s, |s|] per scorer",
+        return {"method": "stacked multinomial logistic regression on [s, |s|] per lexicon "
+                          "scorer and log P(neg, neu, pos) per probabilistic scorer",
                 "stackers": {k: s.to_dict() for k, s in self.stackers.items()}}
 
     @classmethod
@@ -163,7 +202,7 @@ def default_combine(scores: dict[str, np.ndarray]) -> EnsembleResult:
     names = [n for n in SCORER_ORDER if n in scores]
     w = np.array([DEFAULT_WEIGHTS[n] for n in names])
     w = w / w.sum()
-    s = np.clip(np.column_stack([np.asarray(scores[n], float) for n in names]) @ w, -1, 1)
+    s = np.clip(np.column_stack([as_score(scores[n]) for n in names]) @ w, -1, 1)
     label = label_from_score(s, DEFAULT_THRESHOLD)
     proba = np.zeros((len(s), 3))
     for i, lab in enumerate(label):

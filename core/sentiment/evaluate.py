@@ -48,10 +48,8 @@ def evaluate(ds: LabelledText, scorers: ScorerSet | None = None) -> dict:
         t0 = time.perf_counter()
         sc = scorers.scorers[name]
         if hasattr(sc, "predict_proba"):
-            from core.sentiment.labels import LABEL_INDEX
-
             p = sc.predict_proba(texts)
-            scores[name] = p[:, LABEL_INDEX["positive"]] - p[:, LABEL_INDEX["negative"]]
+            scores[name] = p  # the stacker takes the three probabilities
             pred = np.array(LABELS, dtype=object)[p.argmax(1)]
         else:
             scores[name] = raw_scores(texts, ScorerSet(scorers={name: sc}))[name]

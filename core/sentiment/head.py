@@ -1,15 +1,26 @@
-"""Sentiment head on top of the offline MiniLM encoder (fine-tuned top layers + linear).
+"""Sentiment head on top of the offline MiniLM encoder.
 
-Model: the bundled all-MiniLM-L6-v2's first ``split`` layers stay frozen (package weights,
-sha256-checked); copies of the remaining ``6 - split`` layers are fine-tuned together with a
+Two training methods share one serving path (``TopHead``: optional top layers, mean pooling,
+optional L2 normalisation, linear classifier, softmax):
+
+- ``method="logreg"`` (default, fast: ~1-2 min on 2 cores): frozen all-MiniLM-L6-v2 sentence
+  embeddings (all 6 layers, mean-pooled, L2-normalised as on the model card) and a
+  scikit-learn multinomial ``LogisticRegression``; its ``C`` is picked on the validation
+  split. The fitted ``coef_``/``intercept_`` become the linear classifier's weights, so
+  ``predict_proba`` equals the logistic regression's ``softmax(X @ coef.T + intercept)``.
+- ``method="finetune"``: all-MiniLM-L6-v2's first ``split`` layers stay frozen (package
+weights, sha256-checked); copies of the remaining ``6 - split`` layers are fine-tuned with a
 linear classifier on mean-pooled token states (Sun et al. 2019, "How to fine-tune BERT for
 text classification?", layer-wise fine-tuning; Howard & Ruder 2018 for discriminative rates).
 Because the lower layers are frozen, their outputs are computed once per training text and
-cached, so an epoch only runs the top layers (minutes on 2 CPU cores).
+cached, so an epoch only runs the top layers (tens of minutes on 2 CPU cores).
+
+Logistic regression: scikit-learn ``LogisticRegression`` (lbfgs, multinomial); sentence
+embedding and pooling: the all-MiniLM-L6-v2 model card (Reimers & Gurevych 2019).
 
 Classes are :data:`core.sentiment.labels.LABELS` (negative, neutral, positive).
-Persistence: ``head.safetensors`` (top-layer + classifier tensors, float16 to keep the
-artifact small; upcast to float32 on load) and ``head_config.json``. No pickle.
+Persistence: ``head.safetensors`` (top-layer + classifier tensors; fine-tuned layers float16
+to keep the artifact small, upcast to float32 on load) and ``head_config.json``. No pickle.
 """
 
 from __future__ import annotations
@@ -25,8 +36,8 @@ import numpy as np
 
 from core.errors import ArtifactIntegrityError, DataValidationError, NotTrainedError
 from core.sentiment.encoder import (
-    DEFAULT_MAX_LENGTH, HIDDEN, MINILM_SHA256, N_LAYERS, length_batches, mean_pool, minilm,
-    minilm_int8, run_layer,
+    DEFAULT_MAX_LENGTH, HIDDEN, MINILM_SHA256, N_LAYERS, embed, inference_context,
+    length_batches, mean_pool, minilm, minilm_int8, run_layer,
 )
 from core.sentiment.labels import LABEL_INDEX, LABELS
 
@@ -41,6 +52,9 @@ class HeadConfig:
     epochs, batch_size, lr_layers, lr_head, weight_decay, dropout, seed: training (AdamW,
     linear decay after 6% warm-up). max_length: truncation in word pieces.
     class_weight: ``balanced`` (inverse class frequency) or ``none``.
+    method: ``logreg`` (frozen embeddings + logistic regression; forces split=6,
+    normalize=True) or ``finetune``. C: inverse regularisation of ``logreg`` (the one chosen
+    on validation). normalize: L2-normalise the pooled embedding before the classifier.
     """
 
     split: int = 4
@@ -55,6 +69,9 @@ class HeadConfig:
     class_weight: str = "none"
     labels: list[str] = field(default_factory=lambda: list(LABELS))
     base_sha256: str = MINILM_SHA256
+    method: str = "finetune"
+    C: float = 1.0
+    normalize: bool = False
 
 
 def _torch():
@@ -83,8 +100,11 @@ class _Top:
                 add = base.additive_mask(attention_mask)
                 for layer in self.layers:
                     hidden = run_layer(layer, hidden, add)
-                pooled = mean_pool(hidden, attention_mask)
-                return self.classifier(self.dropout(pooled))
+                with torch.autocast("cpu", enabled=False):  # pooling + classifier in fp32
+                    pooled = mean_pool(hidden.float(), attention_mask)
+                    if cfg.normalize:
+                        pooled = torch.nn.functional.normalize(pooled, dim=-1)
+                    return self.classifier(self.dropout(pooled))
 
         return TopHead()
 
@@ -138,6 +158,8 @@ class SentimentHead:
         """
         torch = _torch()
         cfg = self.config
+        if cfg.method == "logreg":
+            return self._fit_logreg(texts, labels, valid=valid, progress=progress)
         if not 0 <= cfg.split <= N_LAYERS:
             raise DataValidationError("split must be between 0 and 6")
         if len(texts) != len(labels) or len(texts) < 10:
@@ -222,6 +244,61 @@ class SentimentHead:
         progress(1.0, "trained")
         return self
 
+    def _fit_logreg(self, texts, labels, *, valid=None, progress=None,
+                    Cs=(0.0625, 0.125, 0.25, 0.5, 2.0, 8.0, 32.0)) -> "SentimentHead":
+        """Frozen sentence embeddings + multinomial logistic regression (scikit-learn);
+        ``C`` from ``Cs`` by validation accuracy (``config.C`` alone without ``valid``)."""
+        from sklearn.linear_model import LogisticRegression
+
+        torch = _torch()
+        cfg = self.config
+        cfg.split, cfg.normalize = N_LAYERS, True
+        if len(texts) != len(labels) or len(texts) < 10:
+            raise DataValidationError("Need at least 10 labelled texts (texts and labels of "
+                                      "equal length) to train the sentiment head.")
+        unknown = set(labels) - set(LABELS)
+        if unknown:
+            raise DataValidationError(f"Unknown labels {sorted(unknown)}; use {LABELS}.")
+        y = np.array([LABEL_INDEX[v] for v in labels])
+        if len(set(y)) < len(LABELS):
+            raise DataValidationError("Training data need examples of all three labels.")
+        progress = progress or (lambda f, m: None)
+        n_all = len(texts) + (len(valid[0]) if valid is not None else 0)
+        t0 = time.perf_counter()
+        X = embed(list(texts), max_length=cfg.max_length, progress=lambda i, n: progress(
+            0.8 * i / n * len(texts) / n_all, f"embedding {len(texts)} training texts"))
+        Xv = vy = None
+        if valid is not None:
+            Xv = embed(list(valid[0]), max_length=cfg.max_length, progress=lambda i, n: progress(
+                0.8 * (len(texts) + i / n * len(valid[0])) / n_all, "embedding validation"))
+            vy = np.array([LABEL_INDEX[v] for v in valid[1]])
+        enc_s = time.perf_counter() - t0
+        weight = "balanced" if cfg.class_weight == "balanced" else None
+        self.history_, best = [], None
+        for k, C in enumerate(Cs if valid is not None else (cfg.C,)):
+            t1 = time.perf_counter()
+            lr = LogisticRegression(C=C, max_iter=3000, class_weight=weight).fit(X, y)
+            rec = {"C": C, "train_accuracy": float((lr.predict(X) == y).mean()),
+                   "seconds": round(time.perf_counter() - t1, 1)}
+            if valid is not None:
+                rec["valid_accuracy"] = float((lr.predict(Xv) == vy).mean())
+            self.history_.append(rec)
+            if best is None or rec.get("valid_accuracy", 0) > best[0].get("valid_accuracy", 0):
+                best = (rec, lr)
+            progress(0.8 + 0.2 * (k + 1) / len(Cs), f"logistic regression C={C:g}")
+        rec, lr = best
+        cfg.C = rec["C"]
+        self.best_epoch_ = None
+        self.encode_seconds_ = round(enc_s, 1)
+        module = _Top.build(cfg)
+        with torch.no_grad():
+            module.classifier.weight.copy_(torch.as_tensor(lr.coef_, dtype=torch.float32))
+            module.classifier.bias.copy_(torch.as_tensor(lr.intercept_, dtype=torch.float32))
+        module.eval()
+        self.module_ = module
+        progress(1.0, f"trained (C={cfg.C:g})")
+        return self
+
     # ----------------------------------------------------------------- inference
     def _check(self):
         if not hasattr(self, "module_"):
@@ -229,7 +306,12 @@ class SentimentHead:
                                   "'sentiment-head' artifact (quantdesk train sentiment).")
 
     def predict_proba(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        """P(label) for each text: float64 (n, 3), rows sum to 1, LABELS order."""
+        """P(label) for each text: float64 (n, 3), rows sum to 1, LABELS order.
+
+        Batched (``batch_size`` texts, sorted by length to cut padding), truncated at
+        ``config.max_length`` word pieces, run under
+        :func:`core.sentiment.encoder.inference_context` (inference mode; bfloat16 autocast
+        where the CPU supports it)."""
         self._check()
         torch = _torch()
         texts = [str(t) for t in texts]
@@ -237,7 +319,7 @@ class SentimentHead:
         if not texts:
             return out
         base = minilm_int8() if self.int8 else minilm()
-        with torch.inference_mode():
+        with inference_context(allow_bf16=not self.int8):
             for idx in length_batches(texts, batch_size):
                 tok = base.tokenize([texts[j] for j in idx], self.config.max_length)
                 h = base.lower(tok, self.config.split)
@@ -256,11 +338,13 @@ class SentimentHead:
 
     # ----------------------------------------------------------------- persistence
     def to_files(self) -> dict[str, bytes]:
-        """``head.safetensors`` (float16 tensors) + ``head_config.json``."""
+        """``head.safetensors`` (fine-tuned layers as float16; a logistic-regression head's
+        1,155 weights as float32) + ``head_config.json``."""
         self._check()
         from safetensors.torch import save
 
-        state = {k: v.detach().to(_torch().float16).contiguous()
+        dtype = _torch().float32 if self.config.method == "logreg" else _torch().float16
+        state = {k: v.detach().to(dtype).contiguous()
                  for k, v in self.module_.state_dict().items()}
         return {"head.safetensors": save(state),
                 "head_config.json": json.dumps(asdict(self.config), indent=2).encode()}

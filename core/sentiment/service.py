@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError, QuantdeskError
-from core.sentiment.ensemble import SCORER_ORDER, Ensemble, default_ensemble
+from core.sentiment.ensemble import SCORER_ORDER, Ensemble, as_score, default_ensemble
 from core.sentiment.labels import LABEL_INDEX, LABELS
 
 FAMILY = "sentiment-head"
@@ -145,7 +145,19 @@ def clean_texts(texts) -> list[str]:
 
 def raw_scores(texts: list[str], scorers: ScorerSet) -> dict[str, np.ndarray]:
     """name -> float64 (n,) in [-1, 1] for every active scorer."""
-    return {n: np.clip(scorers.scorers[n].score(texts), -1, 1) for n in scorers.names}
+    return {n: as_score(v) for n, v in scorer_inputs(texts, scorers).items()}
+
+
+def scorer_inputs(texts: list[str], scorers: ScorerSet) -> dict[str, np.ndarray]:
+    """What the ensemble's stacker takes: name -> float64 (n, 3) P(negative, neutral,
+    positive) for probabilistic scorers (``predict_proba``: MiniLM head, FinBERT), (n,) score
+    in [-1, 1] for the lexicons."""
+    out = {}
+    for n in scorers.names:
+        sc = scorers.scorers[n]
+        out[n] = (np.asarray(sc.predict_proba(texts), dtype="float64")
+                  if hasattr(sc, "predict_proba") else as_score(sc.score(texts)))
+    return out
 
 
 def score_texts(texts, scorers: ScorerSet | None = None) -> pd.DataFrame:
@@ -161,9 +173,9 @@ def score_texts(texts, scorers: ScorerSet | None = None) -> pd.DataFrame:
     """
     texts = clean_texts(texts)
     scorers = scorers or load_scorers()
-    scores = raw_scores(texts, scorers)
-    res = scorers.ensemble.combine(scores)
-    df = pd.DataFrame({"text": texts, **scores})
+    inputs = scorer_inputs(texts, scorers)
+    res = scorers.ensemble.combine(inputs)
+    df = pd.DataFrame({"text": texts, **{n: as_score(v) for n, v in inputs.items()}})
     df["ensemble"] = res.score
     df["label"] = res.label
     df["confidence"] = res.confidence
@@ -183,3 +195,51 @@ def status_table(scorers: ScorerSet) -> pd.DataFrame:
 
 def scorer_json(scorers: ScorerSet) -> str:
     return json.dumps([s.__dict__ for s in scorers.status])
+
+
+def predict_latest(md, *, news_fn=None, scorers: ScorerSet | None = None) -> list:
+    """Live-panel entry point: the sentiment ``Prediction`` for the latest bar of ``md``.
+
+    Fetches headlines for ``md.symbol`` with :func:`core.news.get_news` (Yahoo, 30-minute
+    disk cache), keeps those published at or before the latest bar's timestamp (no
+    lookahead; undated headlines are dropped, their time cannot be checked) and scores them with the offline scorers (lexicons + MiniLM head; FinBERT is
+    not loaded here, it would cost seconds to minutes) through
+    :func:`core.sentiment.predict.latest_predictions`.
+
+    Args:
+        md: ``core.data.MarketData`` (``.frame`` OHLCV with UTC index, ``.symbol``,
+            ``.interval``).
+        news_fn: ``symbol -> (news frame, notes)``; defaults to ``core.news.get_news``
+            (injectable for tests).
+        scorers: preloaded scorers (default: :func:`load_scorers` ``finbert=False``).
+    Returns:
+        ``[]`` when offline (``QUANTDESK_OFFLINE``; returns in well under a millisecond, no
+        cache or network access), when the news source fails or has no headline up to the
+        latest bar, or when ``md`` has no bars. Otherwise a one-element list (``kind
+        "label"``, value -1/0/1, ``output["score"]`` in [-1, 1]). Headlines are never
+        invented.
+    Raises:
+        QuantdeskError subclasses from loading the models (the panel reports them).
+    """
+    from core.config import get_settings
+
+    frame = getattr(md, "frame", None)
+    if frame is None or len(frame) == 0 or get_settings().offline:
+        return []
+    if news_fn is None:
+        from core.news import get_news as news_fn
+    try:
+        news, _notes = news_fn(md.symbol)
+    except QuantdeskError:
+        return []
+    if news is None or news.empty:
+        return []
+    origin = frame.index[-1]
+    pub = pd.to_datetime(news["published_at"], utc=True, errors="coerce")
+    news = news[pub.notna() & (pub <= origin)]
+    if news.empty or not news["headline"].astype(str).str.strip().any():
+        return []
+    from core.sentiment.predict import latest_predictions
+
+    return latest_predictions(md.symbol, news, frame, interval=md.interval,
+                              scorers=scorers or load_scorers(finbert=False))

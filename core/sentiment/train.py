@@ -1,5 +1,8 @@
 """Trainer of the ``sentiment-head`` family: MiniLM head + fitted ensemble weights.
 
+Default (the ``core.training.FAMILIES`` path, admin retrain): ``method="logreg"``, frozen
+MiniLM sentence embeddings + logistic regression (about 1-2 minutes on 2 cores).
+
 Data: the Twitter Financial News Sentiment set (zeroshot, MIT) from
 ``../shared/data/twitter_financial_news_sentiment`` (train = ``sent_train.csv``, ensemble
 weights and validation = ``sent_valid.csv``), or any labelled ``text,label`` CSV (split 80/20,
@@ -27,7 +30,7 @@ from core.sentiment.encoder import MINILM_PACKAGE, MINILM_SHA256
 from core.sentiment.ensemble import Ensemble
 from core.sentiment.head import HeadConfig, SentimentHead, n_parameters
 from core.sentiment.metrics import classification_report
-from core.sentiment.service import FAMILY, ScorerSet, raw_scores
+from core.sentiment.service import FAMILY, ScorerSet, scorer_inputs
 
 #: ``../shared`` beside the repository (override with QUANTDESK_SHARED_DIR, e.g. in a worktree)
 SHARED_DATA = Path(os.environ.get("QUANTDESK_SHARED_DIR") or PROJECT_ROOT.parent / "shared") \
@@ -166,7 +169,7 @@ def train(progress: Progress | None = None, *, csv: str | Path | None = None,
     progress = progress or (lambda f, m: None)
     t0 = time.perf_counter()
     train_ds, valid_ds, prov = training_data(csv, valid_csv)
-    cfg = config or HeadConfig()
+    cfg = config or HeadConfig(method="logreg")
     head = SentimentHead(cfg).fit(
         train_ds.texts, train_ds.labels, valid=(valid_ds.texts, valid_ds.labels),
         progress=lambda f, m: progress(0.7 * f, f"head: {m}"))
@@ -187,7 +190,7 @@ def finalize(head: SentimentHead, valid_ds: LabelledText, prov: dict, *,
     progress(0.7, "fitting ensemble weights on the validation split")
     scorers = _scorer_set(head, finbert)
     scorers.scorers = {n: _Memo(s) for n, s in scorers.scorers.items()}
-    scores = raw_scores(valid_ds.texts, scorers)
+    scores = scorer_inputs(valid_ds.texts, scorers)
     ens = Ensemble().fit(scores, valid_ds.labels)
     scorers.ensemble = ens
     valid_eval = evaluate(valid_ds, scorers)
@@ -207,10 +210,14 @@ def finalize(head: SentimentHead, valid_ds: LabelledText, prov: dict, *,
         "head": {**asdict(cfg), "trainable_parameters": n_parameters(head),
                  "history": getattr(head, "history_", []),
                  "best_epoch": getattr(head, "best_epoch_", None),
-                 "epoch_selection": "best accuracy on the validation split"},
+                 "encode_seconds": getattr(head, "encode_seconds_", None),
+                 "selection": ("C with the best accuracy on the validation split"
+                               if cfg.method == "logreg" else
+                               "epoch with the best accuracy on the validation split")},
         "training_data": prov,
         "ensemble": {"fitted_on": "validation split (not trained on by the head; it chose "
-                                  "the head's best epoch)",
+                                  "the head's " + ("C" if cfg.method == "logreg" else
+                                                   "best epoch") + ")",
                      "weights": {k: s.weights() for k, s in ens.stackers.items()}},
         "metrics": {"valid": _compact(valid_eval)},
     }

@@ -54,3 +54,28 @@ def test_default_combine_without_fit():
 def test_no_scorer_is_a_clear_error():
     with pytest.raises(DataValidationError, match="No sentiment scorer"):
         Ensemble().combine({})
+
+
+def test_probabilistic_scorer_feeds_three_log_probabilities():
+    """SYNTHETIC: a 'minilm' whose P(neutral) carries the neutral class while its
+    P(pos) - P(neg) is ~0 for both neutral and uncertain texts; the stacker must use it."""
+    rng = np.random.default_rng(3)
+    n = 600
+    y = rng.choice(LABELS, n)
+    p = np.full((n, 3), 1 / 3)
+    for i, lab in enumerate(y):
+        if lab == "neutral":
+            p[i] = [0.1, 0.8, 0.1]
+        else:
+            k = LABELS.index(lab)
+            p[i] = [0.3, 0.3, 0.3]
+            p[i, k] = 0.4
+    p = p / p.sum(1, keepdims=True)
+    ens = Ensemble().fit({"minilm": p, "vader": rng.uniform(-1, 1, n)}, y)
+    st = ens.stackers["minilm+vader"]
+    assert st.kinds == {"minilm": "proba", "vader": "score"} and st.coef_.shape == (3, 5)
+    back = Ensemble.from_dict(json.loads(json.dumps(ens.to_dict())))
+    res = back.combine({"minilm": p, "vader": np.zeros(n)})
+    assert np.mean(res.label == y) > 0.95
+    with pytest.raises(DataValidationError, match="three class"):
+        back.combine({"minilm": p[:, 2] - p[:, 0], "vader": np.zeros(n)})

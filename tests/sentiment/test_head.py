@@ -87,3 +87,24 @@ def test_trainer_on_a_labelled_csv_writes_a_loadable_version(tmp_path):
     assert sc.names == ["minilm", "vader", "lm"] and sc.ensemble.fitted
     df = score_texts(["Profit jumps to a record high"], sc)
     assert -1 <= df["ensemble"].iloc[0] <= 1
+
+
+def test_logreg_head_equals_sklearn_on_the_sentence_embeddings(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    from core.sentiment.encoder import embed
+
+    head = SentimentHead(HeadConfig(method="logreg")).fit(
+        TEXTS, LABELS, valid=(POS + NEG + NEU, LABELS[:15]))
+    cfg = head.config
+    assert cfg.split == 6 and cfg.normalize and cfg.C in (0.0625, 0.125, 0.25, 0.5, 2.0, 8.0, 32.0)
+    assert [r["C"] for r in head.history_] == [0.0625, 0.125, 0.25, 0.5, 2.0, 8.0, 32.0]
+    X = embed(TEXTS)
+    np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1, atol=1e-5)
+    y = [["negative", "neutral", "positive"].index(v) for v in LABELS]
+    want = LogisticRegression(C=cfg.C, max_iter=3000).fit(X, y).predict_proba(X)
+    got = head.predict_proba(TEXTS)
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    back = SentimentHead.from_files(head.to_files())  # float32 weights: same numbers
+    np.testing.assert_allclose(back.predict_proba(TEXTS), got, atol=1e-6)
+    assert np.mean(head.predict(TEXTS) == np.array(LABELS)) >= 0.9

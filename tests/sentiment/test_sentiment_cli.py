@@ -9,7 +9,7 @@ runner = CliRunner()
 
 def test_score_texts_json():
     res = runner.invoke(app, ["sentiment", "score", "Shares soar after record profit",
-                              "Bank fined over fraud", "--json", "--no-finbert"])
+                              "Shares plunge after profit warning", "--json", "--no-finbert"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert [r["label"] for r in out["results"]] == ["positive", "negative"]
