@@ -65,7 +65,7 @@ DOMAIN_PREDICTORS: list[DomainPredictor] = [
                     "volatility model not installed"),
     DomainPredictor("patterns", "core.patterns.service:predict_latest",
                     ("patterns-cnn", "breakout"), "pattern models not installed"),
-    DomainPredictor("sentiment", "core.sentiment.service:predict_latest", ("sentiment",),
+    DomainPredictor("sentiment", "core.sentiment.service:predict_latest", ("sentiment-head",),
                     "sentiment model not installed"),
 ]
 

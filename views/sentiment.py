@@ -9,7 +9,7 @@ import streamlit as st
 from core.config import get_settings
 from core.errors import QuantdeskError
 from core.plots.sentiment import gauge_figure, sentiment_price_figure, topic_bars_figure
-from ui.layout import page_start
+from ui.layout import page_start, price_chart
 
 sel, md = page_start("Sentiment", "News sentiment per symbol: lexicons, an offline transformer "
                      "and FinBERT when available, combined by a fitted ensemble.")
@@ -72,6 +72,8 @@ if news.empty:
              "No headlines found for this symbol yet. ") +
             "Paste headlines or upload a news CSV above to score them. "
             "Quantdesk never invents headlines.")
+    if md is not None:  # the price for context until there are headlines to set against it
+        price_chart(md, key="sent_price")
 elif sc is not None:
     from core.news import normalise_news
     from ui.sentiment import cached_sentiment, news_to_json
