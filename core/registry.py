@@ -9,7 +9,7 @@ Layout::
 versions, and whatever the trainer adds (features, metrics, data hash, params). Loading
 returns the *bytes* of each file only after its sha256 matches; callers deserialise from
 those bytes (``xgb.Booster().load_model(bytearray(b))``, ``lgb.Booster(model_str=...)``,
-``safetensors.torch.load(b)``, ``skops.io.loads(b, trusted=[...])``, ``json.loads(b)``), so a
+safetensors' ``load`` on the bytes, ``skops.io.loads(b, trusted=[...])``, ``json.loads(b)``), so a
 tampered file never reaches a parser.
 
 Which version is *active* is decided by the store (``core.store.ops``: promote, rollback,

@@ -4,6 +4,7 @@ private data dir with one known test admin) and Debian's headless Chromium via P
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -109,3 +110,12 @@ def page(browser):
     pg.set_default_timeout(60_000)
     yield pg
     ctx.close()
+
+
+def sign_in(pg, name: str, password: str) -> None:
+    """Open the sidebar's "Admin sign-in" popover (unless open) and submit the form."""
+    if not pg.get_by_label("Admin name").is_visible():
+        pg.get_by_role("button", name=re.compile("Admin sign-in")).click()
+    pg.get_by_label("Admin name").fill(name)
+    pg.get_by_label("Password", exact=True).fill(password)
+    pg.get_by_role("button", name="Sign in", exact=True).click()

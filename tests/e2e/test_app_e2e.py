@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import E2E_ADMIN, E2E_PASSWORD, SCREENSHOTS
+from tests.e2e.conftest import E2E_ADMIN, E2E_PASSWORD, SCREENSHOTS, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -88,15 +88,6 @@ def test_non_admin_gets_no_admin_link_or_page(page, server):
     assert heading(page) == "Overview"
     page.get_by_text("Page not found").first.wait_for()
     assert "Admin" not in nav_text(page)
-
-
-def sign_in(pg, name: str, password: str) -> None:
-    """Open the sidebar's "Admin sign-in" popover (unless open) and submit the form."""
-    if not pg.get_by_label("Admin name").is_visible():
-        pg.get_by_role("button", name=re.compile("Admin sign-in")).click()
-    pg.get_by_label("Admin name").fill(name)
-    pg.get_by_label("Password", exact=True).fill(password)
-    pg.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def test_admin_signs_in_sees_admin_and_signs_out(page, server):

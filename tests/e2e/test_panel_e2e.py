@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import sign_in
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -113,19 +115,10 @@ def test_non_admin_has_no_admin_page(page, app_url):
     assert page.get_by_text("Audit log").count() == 0
 
 
-def _login(pg) -> None:
-    """Sign in through the sidebar's "Admin sign-in" popover (ui/auth.py)."""
-    if not pg.get_by_label("Admin name").is_visible():
-        pg.get_by_role("button", name=re.compile("Admin sign-in")).click()
-    pg.get_by_label("Admin name").fill(ADMIN)
-    pg.get_by_label("Password", exact=True).fill(PASSWORD)
-    pg.get_by_role("button", name="Sign in", exact=True).click()
-
-
 def test_admin_logs_in_retrains_and_sees_candidate(page, app_url):
     page.goto(app_url)
     page.get_by_text(AS_OF).first.wait_for()
-    _login(page)
+    sign_in(page, ADMIN, PASSWORD)
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Admin").wait_for(timeout=60_000)
     page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="Admin").click()
     page.get_by_role("button", name="Retrain").wait_for()
