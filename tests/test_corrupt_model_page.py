@@ -18,6 +18,10 @@ def test_tampered_forecast_artifact_is_explained_not_raised(tmp_path, monkeypatc
     victim.write_bytes(victim.read_bytes()[:-10] + b"tampered!!")
     monkeypatch.setenv("QUANTDESK_MODELS_DIR", str(models))
     get_settings.cache_clear()
+    import streamlit as st
+
+    st.cache_resource.clear()  # another test in this process may have loaded the good model
+    st.cache_data.clear()
 
     at = AppTest.from_file(str(ROOT / "views" / "forecasts.py"), default_timeout=90)
     at.query_params["symbol"] = "MSFT"
