@@ -60,35 +60,26 @@ class TestResult:
 
 def diebold_mariano(e1, e2, horizon: int = 1) -> TestResult:
     """DM test of equal squared-error loss, HLN-corrected; positive statistic = model 1
-    (champion) has the larger loss, i.e. model 2 is better.
+    (champion) has the larger loss, i.e. model 2 is better. A thin wrapper over
+    :func:`core.evaluation.diebold_mariano` (Newey-West variance, lag h-1, t(n-1)).
 
     Args:
         e1, e2: forecast errors of the two models on the same targets (1-D, same length).
-        horizon: forecast horizon h in bars (lags 1..h-1 enter the variance).
+        horizon: forecast horizon h in bars.
 
     Raises:
         InsufficientDataError: fewer than 3 pairs.
     """
-    from scipy import stats
+    from core.evaluation import diebold_mariano as dm_test
 
     e1, e2 = np.asarray(e1, "float64"), np.asarray(e2, "float64")
     if e1.shape != e2.shape:
         raise ValueError("e1 and e2 must have the same length")
-    d = e1 ** 2 - e2 ** 2
-    n = d.size
-    if n < 3:
-        raise InsufficientDataError(f"Diebold-Mariano needs at least 3 paired outcomes, got {n}.")
-    dbar = d.mean()
-    dc = d - dbar
-    gamma = [np.dot(dc[k:], dc[: n - k]) / n for k in range(min(horizon, n))]
-    var = (gamma[0] + 2 * sum(gamma[1:])) / n
-    if not var > 0:
-        return TestResult(float("nan"), float("nan"))
-    dm = dbar / math.sqrt(var)
-    h = horizon
-    dm *= math.sqrt(max((n + 1 - 2 * h + h * (h - 1) / n) / n, 0.0))
-    p = 2 * stats.t.sf(abs(dm), df=n - 1)
-    return TestResult(float(dm), float(p))
+    if e1.size < 3:
+        raise InsufficientDataError(
+            f"Diebold-Mariano needs at least 3 paired outcomes, got {e1.size}.")
+    res = dm_test(e1, e2, horizon)
+    return TestResult(res.statistic, res.pvalue)
 
 
 def two_proportion_z(k1: int, n1: int, k2: int, n2: int) -> TestResult:

@@ -140,12 +140,11 @@ def find_levels(frame: pd.DataFrame, k: int = PIVOT_K, max_age: int = MAX_AGE) -
 
 
 def atr(frame: pd.DataFrame, bars: int = ATR_BARS) -> pd.Series:
-    """Wilder's average true range [price units] via TA-Lib ``ATR`` (NaN in warm-up)."""
-    import talib
+    """Wilder's average true range [price units], :func:`core.features.atr` named ``atr``
+    (NaN in warm-up)."""
+    from core.features import atr as feature_atr
 
-    a = talib.ATR(frame["high"].to_numpy("float64"), frame["low"].to_numpy("float64"),
-                  frame["close"].to_numpy("float64"), timeperiod=bars)
-    return pd.Series(a, index=frame.index, name="atr")
+    return feature_atr(frame, bars).rename("atr")
 
 
 def breakout_features(frame: pd.DataFrame, levels: Levels | None = None) -> pd.DataFrame:

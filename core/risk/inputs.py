@@ -87,11 +87,10 @@ def _last_value(fc) -> float:
 
 
 def atr(frame: pd.DataFrame, window: int = 14) -> pd.Series:
-    """Wilder's average true range (TA-Lib ``ATR``) [price units]; NaN during warm-up."""
-    import talib
+    """Wilder's average true range [price units] (:func:`core.features.atr`, TA-Lib ``ATR``);
+    NaN during warm-up. Raises InsufficientDataError with ``window`` bars or fewer."""
+    from core.features import atr as feature_atr
 
     if len(frame) <= window:
         raise InsufficientDataError(f"ATR({window}) needs more than {window} bars, got {len(frame)}.")
-    out = talib.ATR(frame["high"].to_numpy("float64"), frame["low"].to_numpy("float64"),
-                    frame["close"].to_numpy("float64"), timeperiod=window)
-    return pd.Series(out, index=frame.index, name=f"atr_{window}")
+    return feature_atr(frame, window)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InsufficientDataError, NotTrainedError
+from core.evaluation import wilson_ci
 from core.risk.inputs import atr
 from core.risk.state import STATE_COLUMNS, risk_state
 
@@ -130,17 +131,6 @@ class SignalQualityScorer:
         return obj
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """Wilson score 95% interval of a proportion k/n (Wilson 1927)."""
-    if n == 0:
-        return float("nan"), float("nan")
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return float(c - h), float(c + h)
-
-
 def walk_forward(data: pd.DataFrame, first_year: int = 2003, progress=None) -> dict:
     """Yearly expanding-window walk-forward with an embargo of ``HORIZON`` bars.
 
@@ -173,7 +163,7 @@ def walk_forward(data: pd.DataFrame, first_year: int = 2003, progress=None) -> d
     def summarise(df: pd.DataFrame) -> dict:
         ex = df["p"] > EXECUTE_THRESHOLD
         k, n = int(df.loc[ex, "y"].sum()), int(ex.sum())
-        lo, hi = wilson(k, n)
+        lo, hi = wilson_ci(k, n)
         return {
             "n": int(len(df)), "test_base_rate": float(df["y"].mean()),
             "auc": float(roc_auc_score(df["y"], df["p"])) if df["y"].nunique() == 2 else None,

@@ -109,6 +109,18 @@ class _Top:
         return TopHead()
 
 
+
+def _label_indices(texts, labels) -> np.ndarray:
+    """Label names -> class indices (int array). Raises DataValidationError on fewer than
+    10 texts, unequal lengths, or an unknown label."""
+    if len(texts) != len(labels) or len(texts) < 10:
+        raise DataValidationError("Need at least 10 labelled texts (texts and labels of "
+                                  "equal length) to train the sentiment head.")
+    unknown = set(labels) - set(LABELS)
+    if unknown:
+        raise DataValidationError(f"Unknown labels {sorted(unknown)}; use {LABELS}.")
+    return np.array([LABEL_INDEX[v] for v in labels])
+
 class SentimentHead:
     """Classifier ``text -> P(negative, neutral, positive)`` (scikit-learn style).
 
@@ -162,13 +174,7 @@ class SentimentHead:
             return self._fit_logreg(texts, labels, valid=valid, progress=progress)
         if not 0 <= cfg.split <= N_LAYERS:
             raise DataValidationError("split must be between 0 and 6")
-        if len(texts) != len(labels) or len(texts) < 10:
-            raise DataValidationError("Need at least 10 labelled texts (texts and labels of "
-                                      "equal length) to train the sentiment head.")
-        unknown = set(labels) - set(LABELS)
-        if unknown:
-            raise DataValidationError(f"Unknown labels {sorted(unknown)}; use {LABELS}.")
-        y = np.array([LABEL_INDEX[v] for v in labels])
+        y = _label_indices(texts, labels)
         progress = progress or (lambda f, m: None)
         torch.manual_seed(cfg.seed)
         rng = np.random.default_rng(cfg.seed)
@@ -253,13 +259,7 @@ class SentimentHead:
         torch = _torch()
         cfg = self.config
         cfg.split, cfg.normalize = N_LAYERS, True
-        if len(texts) != len(labels) or len(texts) < 10:
-            raise DataValidationError("Need at least 10 labelled texts (texts and labels of "
-                                      "equal length) to train the sentiment head.")
-        unknown = set(labels) - set(LABELS)
-        if unknown:
-            raise DataValidationError(f"Unknown labels {sorted(unknown)}; use {LABELS}.")
-        y = np.array([LABEL_INDEX[v] for v in labels])
+        y = _label_indices(texts, labels)
         if len(set(y)) < len(LABELS):
             raise DataValidationError("Training data need examples of all three labels.")
         progress = progress or (lambda f, m: None)

@@ -4,8 +4,9 @@ import pytest
 
 from core.errors import NotTrainedError
 from core.registry import load_artifact, save_artifact
+from core.evaluation import wilson_ci as wilson
 from core.risk.signal_quality import (FEATURES, TRUSTED, SignalQualityScorer, panel,
-                                      signal_features, wilson)
+                                      signal_features)
 
 
 @pytest.fixture(scope="module")
