@@ -5,12 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 
-@st.cache_resource(show_spinner="Loading the forecast model…")
 def active_forecast_artifact():
-    """The active ``forecast`` artifact (sha256-verified), cached per process."""
-    from core.registry import load_active
+    """The serving ``forecast`` artifact (sha256-verified), cached per serving version."""
+    from ui.models import active_artifact
 
-    return load_active("forecast")
+    return active_artifact("forecast")
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

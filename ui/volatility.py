@@ -15,12 +15,16 @@ def frame_key(md: MarketData) -> str:
     return f"{md.symbol}|{md.interval}|{hash_inputs(md.frame)}"
 
 
-@st.cache_resource(ttl=600, show_spinner=False)
 def cached_artifact():
-    """The active, sha256-verified ``volatility`` artifact, or None when none is trained."""
-    from core.volatility.serve import load_model
+    """The serving, sha256-verified ``volatility`` artifact (cached per serving version), or
+    None when none is trained or the family is disabled."""
+    from core.errors import NotTrainedError
+    from ui.models import active_artifact
 
-    return load_model()
+    try:
+        return active_artifact("volatility")
+    except NotTrainedError:
+        return None
 
 
 @st.cache_data(ttl=600, show_spinner="Forecasting volatility…")

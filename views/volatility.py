@@ -18,8 +18,8 @@ sel, md = page_start("Volatility", "How much a symbol moves, and how much it is 
                      "move. Volatility [% ann.] = sqrt(variance per bar × bars per year).")
 if md is not None:
     ppy = PERIODS_PER_YEAR.get(md.interval, 252)
-    key = frame_key(md)
     art = cached_artifact()
+    key = f"{frame_key(md)}|{art.version if art is not None else '-'}"  # new version: new key
     preds = None
     try:
         preds = cached_predictions(key, md)
