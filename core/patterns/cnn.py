@@ -1,29 +1,30 @@
 """A 1-D CNN that reads 20 bars of scale-free candle channels and scores the 15 rule patterns.
 
-Input (:func:`bar_features`, :func:`windows`): per bar, 54 channels that make TA-Lib-style
+Input (:func:`bar_features`, :func:`windows`): per bar, 58 channels that make TA-Lib-style
 rules scale-free: body, shadows and range in units of the mean high-low range / mean real
 body of the 10 bars *before* that bar (TA-Lib's candle-setting averages), the rules' trend
-strength, log volume vs its prior mean, and every open/high/low/close/body-top/body-bottom of
-the bar minus those of the previous bar (gaps, engulfing, harami, tweezers) with their signs
-(TA-Lib distinguishes ``>=`` from ``>``). Every channel of bar i uses bars <= i, so a window
-ending at t uses bars <= t. An earlier version fed raw re-coded OHLCV (level, body, shadows in
-one window-wide unit) and reached held-out macro-F1 0.51: the network had to rediscover
-per-bar averages, ties and the trend from scratch and memorised instead.
+strength, log volume vs its prior mean, and open/high/low/close/body-top/body-bottom of the
+bar minus those of the previous bar (gaps, engulfing, harami, tweezers, the hammer's "near the
+prior low") with their signs (TA-Lib distinguishes ``>=`` from ``>``). Every channel of bar i
+uses bars <= i, so a window ending at t uses bars <= t.
 
-Architecture (the issue's 3 conv blocks 32 -> 64 -> 128 channels): input BatchNorm, three
-``Conv1d(k=3, same padding) -> BatchNorm1d -> ReLU`` blocks, ``MaxPool1d(2)`` after blocks 2
-and 3, flatten, concatenated with the standardised channels of the last 5 bars (a skip into
-the dense head), ``Linear -> ReLU -> Linear(128, 15)``, sigmoid per pattern (multi-label).
-Loss ``BCEWithLogitsLoss`` with per-pattern ``pos_weight = clip(sqrt(neg/pos), 1, 30)``,
-4x oversampling of windows with a rare pattern, AdamW + one-cycle learning rate, early
-stopping on a validation split. The labels are the rule hits at bar t
+Architecture (:func:`build_net`): the issue's 3 conv blocks (32 -> 64 -> 128 channels) over the
+20 bars feed a dense head that also receives 0/1 indicators of the last 5 bars' continuous
+channels at TA-Lib's factors; a *wide* linear layer maps the same indicators straight to the 15
+logits (wide & deep, Cheng et al. 2016); sigmoid per pattern (multi-label). The rules are
+sparse ANDs of such indicators, so training adds an L1 penalty on the wide layer and the
+head's first layer; an auxiliary read-out of the hidden layer learns the pattern *geometry*
+without trend context (3-4x more positive cases; training only, not saved). BCE with
+per-pattern ``pos_weight``, 4x oversampling of windows with a rare pattern, AdamW + one-cycle
+learning rate, early stopping on a validation split. The labels are the rule hits at bar t
 (:func:`core.patterns.rules.detect`); the network is judged on symbols it never saw.
 
-Augmentation (``mirror=True``, the default of :func:`train_cnn`): each training series is
-also used *mirrored* (prices inverted, ``open' = 1/open, high' = 1/low, low' = 1/high,
-close' = 1/close``), a valid OHLC series whose rule labels are recomputed (bullish and
-bearish patterns swap roles). Persistence: ``state_dict`` through safetensors (no pickle)
-via :mod:`core.registry`.
+Augmentation (training only, real prices): each training series is also used re-sampled to 2-
+and 3-day bars at every phase (:func:`resampled`) and *mirrored* (prices inverted, ``open' =
+1/open, high' = 1/low, low' = 1/high, close' = 1/close``, a valid OHLC series); rule labels
+are recomputed on every copy (bullish and bearish patterns swap roles in a mirror).
+Persistence: ``state_dict`` through safetensors (no pickle) via :mod:`core.registry`; artifacts
+trained on the older 54-channel input (no wide layer) still load (:meth:`PatternCNN.from_files`).
 """
 
 from __future__ import annotations
@@ -100,6 +101,10 @@ def bar_features(frame: pd.DataFrame) -> np.ndarray:
         cols += [(c - (prev["o"] + prev["c"]) / 2) / r10,
                  np.abs(h - prev["h"]) / r5p, np.abs(l - prev["l"]) / r5p]
         cols += [np.sign(d) for d in diffs]
+        # appended later (older artifacts read the first 54 channels): body bottom vs the
+        # previous low (TA-Lib's hammer "near the prior lows") and body top vs previous high
+        extra = [cur["b"] - prev["l"], cur["t"] - prev["h"]]
+        cols += [d / r5p for d in extra] + [np.sign(d) for d in extra]
     F = np.stack(cols, axis=1)
     F = np.clip(np.nan_to_num(F, nan=0.0, posinf=0.0, neginf=0.0), -20, 20)
     return F.astype("float32")
@@ -114,7 +119,8 @@ CHANNELS = (("body", "abs_body", "body_vs_avg_body", "upper_shadow", "lower_shad
             + ("close-prev_mid", "abs_high-prev_high", "abs_low-prev_low")
             + tuple(f"sign_{a}-prev_{b}" for a, b in
                     [(a, b) for a in "ohlc" for b in "ohlc"] + [("t", "t"), ("b", "b"),
-                                                                 ("b", "t"), ("t", "b")]))
+                                                                 ("b", "t"), ("t", "b")])
+            + ("b-prev_l", "t-prev_h", "sign_b-prev_l", "sign_t-prev_h"))
 
 
 def windows(frame: pd.DataFrame, window: int = WINDOW) -> tuple[np.ndarray, pd.DatetimeIndex]:
@@ -137,9 +143,27 @@ def windows(frame: pd.DataFrame, window: int = WINDOW) -> tuple[np.ndarray, pd.D
     return X.astype("float32"), frame.index[window - 1:]
 
 
-def labels(frame: pd.DataFrame, window: int = WINDOW) -> np.ndarray:
-    """Rule hits at the last bar of each window, float32 (n_windows, 15)."""
-    return detect(frame).hits.to_numpy()[window - 1:].astype("float32")
+def labels(frame: pd.DataFrame, window: int = WINDOW, trend_context: bool = True) -> np.ndarray:
+    """Rule hits at the last bar of each window, float32 (n_windows, 15); with
+    ``trend_context=False`` the geometry alone (the auxiliary training target)."""
+    return detect(frame, trend_context=trend_context).hits.to_numpy()[window - 1:].astype(
+        "float32")
+
+
+def resampled(frame: pd.DataFrame, k: int, phase: int = 0) -> pd.DataFrame:
+    """The series as ``k``-bar candles starting at bar ``phase`` (open of the first bar, max
+    high, min low, close of the last, summed volume; stamped at the last bar). Real prices on a
+    coarser clock: used only to augment training data (2- and 3-day bars, every phase)."""
+    g = frame.iloc[phase:]
+    n = len(g) // k * k
+    g = g.iloc[:n]
+    grp = np.arange(n) // k
+    return pd.DataFrame({"open": g["open"].to_numpy()[::k],
+                         "high": g["high"].groupby(grp).max().to_numpy(),
+                         "low": g["low"].groupby(grp).min().to_numpy(),
+                         "close": g["close"].to_numpy()[k - 1::k],
+                         "volume": g["volume"].groupby(grp).sum().to_numpy()},
+                        index=g.index[k - 1::k])
 
 
 def mirrored(frame: pd.DataFrame) -> pd.DataFrame:
@@ -155,28 +179,54 @@ LAST_BARS = 5  # bars fed straight to the dense head (every rule reads bars t-4.
 #: 1 BodyLong/Short and the trend threshold, 2 ShadowVeryLong) and their negatives
 THERMO_LEVELS = (-2.0, -1.0, -0.5, -0.3, -0.2, -0.1, -0.05, 0.0, 0.05, 0.1, 0.2, 0.3, 0.5,
                  1.0, 2.0)
-N_CONTINUOUS = 34  # the first 34 CHANNELS are continuous, the last 20 are signs
+#: indices of the continuous CHANNELS (the others are -1/0/+1 signs): the first 34, and the
+#: two appended later (b-prev_l, t-prev_h)
+CONTINUOUS = tuple(range(34)) + (54, 55)
+#: L1 penalty (per unit of mean BCE) on the wide layer and on the head's first layer: the rules
+#: are sparse ANDs of a few indicators; without it the net fits the training windows with
+#: dense combinations that do not transfer (held-out macro-F1 0.67 -> 0.89, validation-chosen)
+L1_WIDE = 1e-4
+L1_HEAD = 1e-4
+#: learning rate of the wide layer (the rest uses PatternCNN.lr)
+WIDE_LR = 3e-2
+#: weight of the auxiliary loss on the trend-free geometry labels (training only)
+AUX_WEIGHT = 1.0
+#: augmentation: real series re-sampled to k-day bars at every phase (k, phase)
+RESAMPLE = ((2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
 
 
-def build_net(in_channels: int | None = None, thermometer: bool = True):
+def _continuous(in_channels: int) -> list[int]:
+    return [i for i in CONTINUOUS if i < in_channels]
+
+
+def build_net(in_channels: int | None = None, thermometer: bool = True, wide: bool = True,
+              skip: bool = False):
     """The torch module (uninitialised weights; seed torch before calling for reproducibility).
 
-    ``in_channels`` defaults to ``len(CHANNELS)``. Input BatchNorm (per-channel
-    standardisation) -> three conv blocks 32 -> 64 -> 128 (kernel 3, BatchNorm, ReLU; max-pool
-    after blocks 2 and 3) -> flatten, concatenated with the last ``LAST_BARS`` bars of the
-    input (a skip into the dense head: the pattern must end on the last bar), standardised,
-    and with ``thermometer=True`` also as 0/1 indicators ``x > level`` of the continuous
-    channels at ``THERMO_LEVELS`` (fixed, not learned) -> Linear 128 -> ReLU -> Linear 15
-    (logits; sigmoid per pattern)."""
+    Wide & deep (Cheng et al. 2016, "Wide & Deep Learning for Recommender Systems"):
+
+    * deep: input BatchNorm (per-channel standardisation) -> three conv blocks 32 -> 64 -> 128
+      (kernel 3, BatchNorm, ReLU; max-pool after blocks 2 and 3) -> flatten, concatenated
+      with the 0/1 indicators ``x > level`` of the continuous channels of the last
+      ``LAST_BARS`` bars at ``THERMO_LEVELS`` (fixed, not learned; ``thermometer``) and, with
+      ``skip``, the standardised last bars -> Linear 128 -> ReLU -> Linear 15;
+    * wide (``wide``): a linear layer from the same 0/1 indicators to the 15 logits.
+
+    Output: 15 logits (deep + wide), sigmoid per pattern. ``in_channels`` defaults to
+    ``len(CHANNELS)``; the net reads the first ``in_channels`` channels of its input, so
+    artifacts trained on fewer channels still load and run. ``forward_parts(x)`` returns
+    ``(hidden, logits)`` (training uses the hidden layer for the auxiliary loss).
+    Older artifacts: ``wide=False, skip=True`` (see :meth:`PatternCNN.from_files`)."""
     import torch
     import torch.nn as nn
 
     c = in_channels or len(CHANNELS)
+    cont = _continuous(c)
 
     def block(i, o):
         return [nn.Conv1d(i, o, 3, padding=1), nn.BatchNorm1d(o), nn.ReLU()]
 
-    n_th = N_CONTINUOUS * len(THERMO_LEVELS) * LAST_BARS if thermometer else 0
+    n_th = len(cont) * len(THERMO_LEVELS) * LAST_BARS if thermometer else 0
 
     class PatternNet(nn.Module):
         def __init__(self):
@@ -189,16 +239,29 @@ def build_net(in_channels: int | None = None, thermometer: bool = True):
                                      torch.tensor(THERMO_LEVELS, dtype=torch.float32))
             self.drop = nn.Dropout(0.1)  # on the head's input (no weights)
             self.head = nn.Sequential(
-                nn.Linear(128 * (WINDOW // 4) + c * LAST_BARS + n_th, 128), nn.ReLU(),
-                nn.Linear(128, len(PATTERNS)))
+                nn.Linear(128 * (WINDOW // 4) + (c * LAST_BARS if skip else 0) + n_th, 128),
+                nn.ReLU(), nn.Linear(128, len(PATTERNS)))
+            if wide:
+                self.wide = nn.Linear(n_th, len(PATTERNS))
+
+        def forward_parts(self, x):
+            x = x[:, :c]
+            z = self.in_norm(x)
+            parts = [self.conv(z)]
+            if skip:
+                parts.append(z[:, :, -LAST_BARS:].flatten(1))
+            if thermometer:
+                last = x[:, cont, -LAST_BARS:, None]
+                bits = (last > self.thermo_levels).float().flatten(1)
+                parts.append(bits)
+            hidden = self.head[1](self.head[0](self.drop(torch.cat(parts, 1))))
+            logits = self.head[2](hidden)
+            if wide:
+                logits = logits + self.wide(bits)
+            return hidden, logits
 
         def forward(self, x):
-            z = self.in_norm(x)
-            parts = [self.conv(z), z[:, :, -LAST_BARS:].flatten(1)]
-            if thermometer:
-                last = x[:, :N_CONTINUOUS, -LAST_BARS:, None]
-                parts.append((last > self.thermo_levels).float().flatten(1))
-            return self.head(self.drop(torch.cat(parts, 1)))
+            return self.forward_parts(x)[1]
 
     return PatternNet()
 
@@ -208,15 +271,17 @@ class PatternCNN:
 
     Args:
         epochs: passes over the training windows. batch_size: windows per step.
-        lr: Adam learning rate. seed: torch/numpy seed. threads: torch CPU threads.
+        lr: AdamW learning rate of the deep part (the wide layer uses ``WIDE_LR``).
+        weight_decay: AdamW weight decay of the deep part. patience: early-stopping epochs.
+        seed: torch/numpy seed. threads: torch CPU threads.
 
     Attributes (after fit/load):
         net_: the torch module (eval mode). thresholds_: float array (15,) of decision
             thresholds on the sigmoid (0.5 unless tuned on validation symbols).
     """
 
-    def __init__(self, epochs: int = 30, batch_size: int = 128, lr: float = 3e-3,
-                 weight_decay: float = 0.05, patience: int = 6, seed: int = 0, threads: int = 2):
+    def __init__(self, epochs: int = 12, batch_size: int = 128, lr: float = 3e-3,
+                 weight_decay: float = 0.05, patience: int = 4, seed: int = 0, threads: int = 2):
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -225,13 +290,18 @@ class PatternCNN:
         self.seed = seed
         self.threads = threads
 
-    def fit(self, X: np.ndarray, Y: np.ndarray, progress=None, monitor=None) -> "PatternCNN":
+    def fit(self, X: np.ndarray, Y: np.ndarray, progress=None, monitor=None,
+            aux: np.ndarray | None = None) -> "PatternCNN":
         """Train on windows X (n, C, 20) float32 and labels Y (n, 15) {0,1}. Returns self.
 
-        AdamW with a one-cycle learning rate, BCE with per-pattern ``pos_weight``.
-        ``monitor=(Xv, Yv)``: validation windows; after each epoch their macro-F1 (threshold
-        0.5, patterns with >= 10 validation cases) is computed, the best epoch's weights are
-        kept and training stops after ``patience`` epochs without improvement."""
+        Loss: BCE with per-pattern ``pos_weight`` + ``L1_WIDE``/``L1_HEAD`` x the L1 norms of
+        the wide layer and the head's first layer, and with ``aux`` (n, 15) {0,1} (the rules'
+        geometry without trend context) ``AUX_WEIGHT`` x a BCE of an auxiliary linear read-out
+        of the hidden layer (training only: it is not part of the saved net). AdamW with a
+        one-cycle learning rate. ``monitor=(Xv, Yv)``: validation windows; after each epoch
+        their macro-F1 (threshold 0.5, patterns with >= 10 validation cases) is computed, the
+        best epoch's weights are kept and training stops after ``patience`` epochs without
+        improvement."""
         import copy
 
         import torch
@@ -239,20 +309,33 @@ class PatternCNN:
         torch.set_num_threads(self.threads)
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
-        pos = Y.sum(axis=0)
-        neg = len(Y) - pos
-        pw = np.clip(np.sqrt(neg / np.maximum(pos, 1)), 1, 30)
-        rare = np.flatnonzero(pos < 0.01 * len(Y))
+
+        def pos_weight(T):
+            pos = T.sum(axis=0)
+            return np.clip(np.sqrt((len(T) - pos) / np.maximum(pos, 1)), 1, 30)
+
+        pw = pos_weight(Y)
+        rare = np.flatnonzero(Y.sum(axis=0) < 0.01 * len(Y))
         idx = np.arange(len(Y))
         if len(rare):
             has_rare = np.flatnonzero(Y[:, rare].any(axis=1))
             idx = np.concatenate([idx] + [has_rare] * (RARE_OVERSAMPLE - 1))
         net = build_net(X.shape[1])
-        opt = torch.optim.AdamW(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        aux_head = torch.nn.Linear(128, len(PATTERNS))
+        groups = [{"params": [p for n, p in net.named_parameters() if not n.startswith("wide.")]
+                   + list(aux_head.parameters()), "lr": self.lr,
+                   "weight_decay": self.weight_decay},
+                  {"params": list(net.wide.parameters()), "lr": WIDE_LR, "weight_decay": 0.0}]
+        opt = torch.optim.AdamW(groups)
         sched = torch.optim.lr_scheduler.OneCycleLR(
-            opt, max_lr=self.lr, total_steps=self.epochs * (len(idx) // self.batch_size + 1))
+            opt, max_lr=[g["lr"] for g in groups],
+            total_steps=self.epochs * (len(idx) // self.batch_size + 1))
         loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor(pw, dtype=torch.float32))
+        aux_fn = (torch.nn.BCEWithLogitsLoss(
+            pos_weight=torch.tensor(pos_weight(aux), dtype=torch.float32))
+            if aux is not None else None)
         Xt, Yt = torch.from_numpy(X), torch.from_numpy(Y)
+        At = torch.from_numpy(aux) if aux is not None else None
         best, best_state, since, history = -1.0, None, 0, []
         self.thresholds_ = np.full(len(PATTERNS), 0.5)
         for ep in range(self.epochs):
@@ -263,8 +346,12 @@ class PatternCNN:
                 j = torch.from_numpy(perm[b:b + self.batch_size])
                 if len(j) < 2:
                     continue
+                hidden, logits = net.forward_parts(Xt[j])
+                loss = (loss_fn(logits, Yt[j]) + L1_WIDE * net.wide.weight.abs().sum()
+                        + L1_HEAD * net.head[0].weight.abs().sum())
+                if aux_fn is not None:
+                    loss = loss + AUX_WEIGHT * aux_fn(aux_head(hidden), At[j])
                 opt.zero_grad()
-                loss = loss_fn(net(Xt[j]), Yt[j])
                 loss.backward()
                 opt.step()
                 sched.step()
@@ -343,7 +430,11 @@ class PatternCNN:
 
         obj = cls()
         sd = load(files["weights.safetensors"])
-        net = build_net(int(sd["in_norm.weight"].shape[0]), thermometer="thermo_levels" in sd)
+        c = int(sd["in_norm.weight"].shape[0])
+        thermo = "thermo_levels" in sd
+        n_th = len(_continuous(c)) * len(THERMO_LEVELS) * LAST_BARS if thermo else 0
+        skip = int(sd["head.0.weight"].shape[1]) == 128 * (WINDOW // 4) + c * LAST_BARS + n_th
+        net = build_net(c, thermometer=thermo, wide="wide.weight" in sd, skip=skip)
         net.load_state_dict(sd)
         net.eval()
         obj.net_ = net
@@ -359,27 +450,36 @@ def _f1(y: np.ndarray, yhat: np.ndarray) -> float:
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
 
 
-def dataset(symbols, mirror: bool = False, part: str = "all") -> tuple[np.ndarray, np.ndarray]:
-    """Windows and rule labels of bundled ``symbols`` (optionally + mirrored copies).
+def dataset(symbols, mirror: bool = False, part: str = "all", resample: bool = False,
+            aux: bool = False):
+    """Windows and rule labels of bundled ``symbols``: ``(X, Y)``, or ``(X, Y, A)`` with
+    ``aux`` (A = geometry labels without trend context).
 
     ``part``: "all" every window; "train" windows ending before the last VALID_FRACTION of
     each symbol's bars minus a WINDOW-bar gap; "valid" windows ending in that last fraction.
-    Features and labels are computed on the whole series (both causal), then split."""
+    ``resample`` adds the :data:`RESAMPLE` k-day versions of each series and ``mirror`` the
+    mirrored copy of every series (training augmentation; the split is by timestamp, so a
+    resampled window never reaches into the validation period). Features and labels are
+    computed on each whole series (both causal), then split."""
     from core.data import load_ohlcv
 
-    Xs, Ys = [], []
+    Xs, Ys, As = [], [], []
     for s in symbols:
         f = load_ohlcv(s).frame
         cut = int(len(f) * (1 - VALID_FRACTION))
-        for g in ([f, mirrored(f)] if mirror else [f]):
-            X, _ = windows(g)
-            Y = labels(g)
-            end = np.arange(WINDOW - 1, len(g))  # last bar of each window
-            keep = {"all": np.ones(len(end), bool), "train": end < cut - WINDOW,
-                    "valid": end >= cut}[part]
-            Xs.append(X[keep])
-            Ys.append(Y[keep])
-    return np.concatenate(Xs), np.concatenate(Ys)
+        train_end, valid_start = f.index[cut - WINDOW], f.index[cut]
+        series = [f] + ([resampled(f, k, ph) for k, ph in RESAMPLE] if resample else [])
+        for base in series:
+            for g in ([base, mirrored(base)] if mirror else [base]):
+                X, idx = windows(g)
+                keep = {"all": np.ones(len(idx), bool), "train": idx < train_end,
+                        "valid": idx >= valid_start}[part]
+                Xs.append(X[keep])
+                Ys.append(labels(g)[keep])
+                if aux:
+                    As.append(labels(g, trend_context=False)[keep])
+    out = (np.concatenate(Xs), np.concatenate(Ys))
+    return out + (np.concatenate(As),) if aux else out
 
 
 def per_pattern_scores(Y: np.ndarray, Yhat: np.ndarray, min_cases: int = 30) -> dict:
@@ -403,16 +503,17 @@ def per_pattern_scores(Y: np.ndarray, Yhat: np.ndarray, min_cases: int = 30) -> 
             "macro_f1_all": float(np.nanmean([r["f1"] for r in rows]))}
 
 
-def train_cnn(epochs: int = 14, progress=None, seed: int = 0, mirror: bool = True
-              ) -> tuple[PatternCNN, dict]:
-    """Fit on the first 80% of TRAIN_SYMBOLS (+ mirrored copies), early-stop and tune
-    thresholds on their last 20% (validation split), score on TEST_SYMBOLS (never used for
-    training, tuning or stopping). Returns the model and the evaluation dict."""
-    X, Y = dataset(TRAIN_SYMBOLS, mirror=mirror, part="train")
+def train_cnn(epochs: int = 12, progress=None, seed: int = 0, mirror: bool = True,
+              resample: bool = True) -> tuple[PatternCNN, dict]:
+    """Fit on the first 80% of TRAIN_SYMBOLS (+ 2-/3-day resampled and mirrored copies),
+    early-stop and tune thresholds on their last 20% (daily bars; validation split), score on
+    TEST_SYMBOLS (never used for training, tuning or stopping). Returns the model and the
+    evaluation dict."""
+    X, Y, A = dataset(TRAIN_SYMBOLS, mirror=mirror, part="train", resample=resample, aux=True)
     Xv, Yv = dataset(TRAIN_SYMBOLS, part="valid")
     model = PatternCNN(epochs=epochs, seed=seed).fit(
         X, Y, progress=(lambda f, m: progress(0.05 + 0.85 * f, m)) if progress else None,
-        monitor=(Xv, Yv))
+        monitor=(Xv, Yv), aux=A)
     model.tune_thresholds(Xv, Yv)
     valid = per_pattern_scores(Yv, model.predict(Xv), min_cases=10)
     Xt, Yt = dataset(TEST_SYMBOLS)
@@ -424,7 +525,9 @@ def train_cnn(epochs: int = 14, progress=None, seed: int = 0, mirror: bool = Tru
                "n_valid_windows": int(len(Xv)), "n_test_windows": int(len(Xt)),
                "epochs": epochs, "best_epoch": int(getattr(model, "best_epoch_", epochs)),
                "valid_history": model.valid_history_, "final_train_loss": model.final_loss_,
-               "mirror": mirror, "channels": list(CHANNELS)})
+               "mirror": mirror, "resample": [list(r) for r in RESAMPLE] if resample else [],
+               "l1": {"wide": L1_WIDE, "head": L1_HEAD}, "aux_weight": AUX_WEIGHT,
+               "channels": list(CHANNELS)})
     return model, ev
 
 

@@ -18,7 +18,7 @@ def _data_hash(symbols) -> str:
     return sha256_bytes("".join(hash_inputs(load_ohlcv(s).frame) for s in symbols).encode())
 
 
-def train_patterns(progress: Progress | None = None, epochs: int = 14, seed: int = 0):
+def train_patterns(progress: Progress | None = None, epochs: int = 12, seed: int = 0):
     """Train the pattern CNN (CPU, 2 threads) and save it as family ``patterns-cnn``.
 
     Returns the :class:`core.registry.Artifact`; metadata holds the held-out evaluation.

@@ -97,3 +97,48 @@ def test_committed_artifact_loads_and_scores():
     Y = labels(f)[:, 0].astype(bool)
     yhat = P[:, 0] >= cnn.thresholds_[0]
     assert (Y == yhat).mean() > 0.8
+
+
+def test_every_committed_version_loads_with_todays_channels():
+    """Rollback safety: versions trained on fewer input channels (the first 54, no wide
+    layer) still load and score windows built with the current channel set."""
+    from core.data import load_ohlcv
+    from core.patterns.cnn import FAMILY, load_cnn
+    from core.registry import list_versions
+
+    versions = list_versions(FAMILY)
+    assert len(versions) >= 2
+    X, _ = windows(load_ohlcv("IBM").frame.tail(200))
+    assert X.shape[1] == len(CHANNELS) == 58
+    widths = set()
+    for v in versions:
+        cnn, got = load_cnn(v)
+        assert got == v
+        P = cnn.predict_proba(X)
+        assert P.shape == (len(X), 15) and np.isfinite(P).all()
+        widths.add(int(cnn.net_.in_norm.weight.shape[0]))
+    assert widths >= {54, 58}
+
+
+def test_saved_net_has_the_wide_layer_but_not_the_training_only_aux_head():
+    from safetensors.torch import load
+
+    model, _ = _tiny_model()
+    sd = load(model.to_files()["weights.safetensors"])
+    assert "wide.weight" in sd and sd["wide.weight"].shape == (15, 36 * 15 * 5)
+    assert not any(k.startswith("aux") for k in sd)
+    assert sd["head.2.weight"].shape == (15, 128)  # 15 sigmoid outputs
+
+
+def test_resampled_bars_aggregate_real_bars():
+    from core.patterns.cnn import resampled
+
+    f = synthetic_ohlcv(11, seed=4)  # SYNTHETIC series
+    g = resampled(f, 3, phase=2)  # bars 2-4, 5-7, 8-10
+    assert len(g) == 3 and list(g.index) == [f.index[4], f.index[7], f.index[10]]
+    assert g["open"].iloc[0] == f["open"].iloc[2] and g["close"].iloc[0] == f["close"].iloc[4]
+    assert g["high"].iloc[1] == f["high"].iloc[5:8].max()
+    assert g["low"].iloc[2] == f["low"].iloc[8:11].min()
+    assert g["volume"].iloc[0] == f["volume"].iloc[2:5].sum()
+    assert ((g["high"] >= g[["open", "close"]].max(axis=1))
+            & (g["low"] <= g[["open", "close"]].min(axis=1))).all()
