@@ -92,16 +92,17 @@ def run() -> None:
             head, art = load_head()
             prec = inference_precision()
             rate, cpu = _throughput(head.predict_proba, texts[:512])
-            print(f"   MiniLM head {art.version}: batch 64, max_length "
-                  f"{head.config.max_length}, length-sorted, torch threads "
+            print(f"   MiniLM head {art.version} ({head.config.method}): batch 32, max_length "
+                  f"{head.config.max_length}, sorted by token count, torch threads "
                   f"{torch.get_num_threads()}")
             _line(f"MiniLM head, {prec} (default)", rate, cpu, 300)
             p_def = head.predict_proba(texts[:512])
             old = os.environ.get("QUANTDESK_SENTIMENT_PRECISION")
             os.environ["QUANTDESK_SENTIMENT_PRECISION"] = "float32"
             try:
-                rate, cpu = _throughput(head.predict_proba, texts[:512])
-                p32 = head.predict_proba(texts[:512])
+                head32, _ = load_head()  # weights stay float32 when loaded in this mode
+                rate, cpu = _throughput(head32.predict_proba, texts[:512])
+                p32 = head32.predict_proba(texts[:512])
             finally:
                 if old is None:
                     os.environ.pop("QUANTDESK_SENTIMENT_PRECISION")

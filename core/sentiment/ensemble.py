@@ -9,9 +9,13 @@ fitted on labelled data the scorers never trained on (the Twitter validation spl
 1992, stacked generalisation). Output: P(negative, neutral, positive); the ensemble score is
 ``P(positive) - P(negative)`` in [-1, 1] and the label is the most probable class.
 
-One stacker is fitted for every subset of the scorers available at training time, so when a
-scorer is missing at serving time (e.g. FinBERT offline) the stacker of the remaining set
-serves, with weights fitted for exactly that set. Without any fitted stacker (no artifact),
+One stacker is fitted for every subset of the scorers available at training time, each with its
+5-fold out-of-fold accuracy on the same labelled rows. At serving time the ensemble uses, among
+the subsets of the scorers present, the one with the best out-of-fold accuracy (ties: fewer
+scorers) — ensemble selection on held-out data (Caruana et al. 2004, "Ensemble selection from
+libraries of models"): a scorer that does not help on validation gets no say. So when a scorer is
+missing (e.g. FinBERT offline) a stacker fitted for exactly the remaining set serves, and a
+lexicon that only adds noise is left out. Without any fitted stacker (no artifact),
 :func:`default_ensemble` averages the scores with the specification's 0.3/0.4/0.3 starting
 weights (VADER / transformer / LM) and a +/-0.05 dead band; it says so in ``fitted=False``.
 Stored as plain JSON.
@@ -82,6 +86,8 @@ class Stacker:
     coef_: np.ndarray | None = None
     intercept_: np.ndarray | None = None
     kinds: dict[str, str] = field(default_factory=dict)
+    #: 5-fold out-of-fold accuracy on the rows it was fitted on (None: not measured)
+    oof_accuracy: float | None = None
 
     def fit(self, scores: dict[str, np.ndarray], labels) -> "Stacker":
         from sklearn.linear_model import LogisticRegression
@@ -94,6 +100,24 @@ class Stacker:
             _features(scores, self.scorers, self.kinds), y)
         self.coef_, self.intercept_ = lr.coef_.astype("float64"), lr.intercept_.astype("float64")
         return self
+
+    def measure_oof(self, scores: dict[str, np.ndarray], labels, folds: int = 5,
+                    seed: int = 0) -> float:
+        """Set and return ``oof_accuracy``: refit on ``folds - 1`` folds, predict the held-out
+        fold (random fold assignment, seeded)."""
+        y = np.asarray(labels)
+        fold = np.random.default_rng(seed).integers(0, folds, len(y))
+        hits = 0
+        for k in range(folds):
+            tr, te = fold != k, fold == k
+            if not te.any():
+                continue
+            st = Stacker(self.scorers, self.C).fit({n: v[tr] for n, v in scores.items()}, y[tr])
+            pred = np.array(LABELS, dtype=object)[
+                st.predict_proba({n: v[te] for n, v in scores.items()}).argmax(1)]
+            hits += int((pred == y[te]).sum())
+        self.oof_accuracy = hits / len(y)
+        return self.oof_accuracy
 
     def predict_proba(self, scores: dict[str, np.ndarray]) -> np.ndarray:
         z = _features(scores, self.scorers, self.kinds) @ self.coef_.T + self.intercept_
@@ -116,13 +140,15 @@ class Stacker:
 
     def to_dict(self) -> dict:
         return {"scorers": self.scorers, "C": self.C, "kinds": self.kinds,
-                "coef": self.coef_.tolist(), "intercept": self.intercept_.tolist()}
+                "coef": self.coef_.tolist(), "intercept": self.intercept_.tolist(),
+                "oof_accuracy": self.oof_accuracy}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Stacker":
         return cls(list(d["scorers"]), float(d.get("C", 1.0)), np.asarray(d["coef"], float),
                    np.asarray(d["intercept"], float),
-                   dict(d.get("kinds") or {n: "score" for n in d["scorers"]}))
+                   dict(d.get("kinds") or {n: "score" for n in d["scorers"]}),
+                   d.get("oof_accuracy"))
 
 
 @dataclass
@@ -141,8 +167,10 @@ class EnsembleResult:
 
 @dataclass
 class Ensemble:
-    """Stackers keyed by scorer subset (``"minilm+vader+lm"``). ``combine(scores)`` uses the
-    stacker of exactly the scorers present, else the largest fitted subset of them."""
+    """Stackers keyed by scorer subset (``"minilm+vader+lm"``). ``combine(scores)`` uses,
+    among the fitted subsets of the scorers present, the one with the best out-of-fold
+    accuracy (ties: fewer scorers); stackers without that figure (older artifacts): the
+    largest subset."""
 
     stackers: dict[str, Stacker] = field(default_factory=dict)
 
@@ -151,22 +179,25 @@ class Ensemble:
         return bool(self.stackers)
 
     def fit(self, scores: dict[str, np.ndarray], labels, C: float = 1.0) -> "Ensemble":
-        """Fit one stacker per non-empty subset of ``scores``' scorers."""
+        """Fit one stacker per non-empty subset of ``scores``' scorers and measure its 5-fold
+        out-of-fold accuracy on the same rows."""
         names = [n for n in SCORER_ORDER if n in scores]
         for r in range(1, len(names) + 1):
             for combo in itertools.combinations(names, r):
-                self.stackers[_key(combo)] = Stacker(list(combo), C).fit(scores, labels)
+                st = Stacker(list(combo), C).fit(scores, labels)
+                st.measure_oof({n: scores[n] for n in combo}, labels)
+                self.stackers[_key(combo)] = st
         return self
 
     def choose(self, available) -> Stacker | None:
+        """The stacker to serve for the ``available`` scorer names (None: none fitted)."""
         avail = set(available)
-        best = None
-        for st in self.stackers.values():
-            if set(st.scorers) <= avail and (best is None or len(st.scorers) > len(best.scorers)
-                                            or (len(st.scorers) == len(best.scorers)
-                                                and "minilm" in st.scorers)):
-                best = st
-        return best
+        fits = [st for st in self.stackers.values() if set(st.scorers) <= avail]
+        if not fits:
+            return None
+        if all(st.oof_accuracy is not None for st in fits):
+            return max(fits, key=lambda st: (st.oof_accuracy, -len(st.scorers)))
+        return max(fits, key=lambda st: (len(st.scorers), "minilm" in st.scorers))
 
     def combine(self, scores: dict[str, np.ndarray]) -> EnsembleResult:
         """Ensemble of whichever scorers are in ``scores`` (name -> (n,) score in [-1, 1], or

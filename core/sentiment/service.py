@@ -9,7 +9,6 @@ checked), whose ``ensemble.json`` holds the fitted ensemble weights.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -85,8 +84,10 @@ def load_scorers(*, finbert: bool = True, finbert_model: str | None = None,
         out.head_metadata = art.metadata
         if "ensemble.json" in art.files:
             out.ensemble = Ensemble.from_dict(art.json("ensemble.json"))
+        how = ("all-MiniLM-L6-v2 + LoRA fine-tune" if head.config.method == "lora"
+               else "frozen all-MiniLM-L6-v2 + logistic regression")
         out.status.insert(0, ScorerStatus("minilm", TITLES["minilm"], True,
-                                          f"{FAMILY} {art.version}", s))
+                                          f"{FAMILY} {art.version} ({how})", s))
     except QuantdeskError as err:
         out.status.insert(0, ScorerStatus("minilm", TITLES["minilm"], False, str(err)))
     if finbert:
@@ -117,10 +118,7 @@ def load_head(models_dir=None):
     from core.sentiment.head import SentimentHead
 
     art = load_active(FAMILY, models_dir=models_dir)
-    head = SentimentHead.from_files(art.files)
-    if os.environ.get("QUANTDESK_SENTIMENT_INT8", "").strip() in ("1", "true", "yes"):
-        head = head.to_int8()
-    return head, art
+    return SentimentHead.from_files(art.files), art
 
 
 def clear_cache() -> None:

@@ -27,8 +27,21 @@ def test_fitted_ensemble_range_labels_and_weights():
     assert np.all((res.score >= -1) & (res.score <= 1))
     assert set(res.label) <= set(LABELS) and res.fitted
     assert np.mean(res.label == y) > 0.9
-    w = res.weights
+    w = ens.stackers["minilm+vader+lm"].weights()
     assert w["minilm"] > w["lm"] and abs(sum(w.values()) - 1) < 1e-6
+
+
+def test_served_subset_is_the_best_out_of_fold_and_drops_a_noise_scorer():
+    scores, y = _synthetic_scores()
+    ens = Ensemble().fit(scores, y)
+    oof = {k: st.oof_accuracy for k, st in ens.stackers.items()}
+    assert all(0 <= v <= 1 for v in oof.values())
+    res = ens.combine(scores)
+    assert "+".join(res.scorers) == max(oof, key=lambda k: (oof[k], -k.count("+")))
+    assert "lm" not in res.scorers and "minilm" in res.scorers  # 'lm' is pure noise
+    assert oof["minilm"] > oof["vader+lm"]
+    back = Ensemble.from_dict(json.loads(json.dumps(ens.to_dict())))
+    np.testing.assert_allclose(back.combine(scores).proba, res.proba)
 
 
 def test_subset_used_when_a_scorer_is_missing_and_json_round_trip():
@@ -37,7 +50,7 @@ def test_subset_used_when_a_scorer_is_missing_and_json_round_trip():
     back = Ensemble.from_dict(json.loads(json.dumps(ens.to_dict())))
     res = back.combine({"vader": scores["vader"], "lm": scores["lm"],
                         "finbert": scores["minilm"]})  # finbert had no fitted weights
-    assert res.scorers == ["vader", "lm"]
+    assert res.scorers == ens.choose(["vader", "lm"]).scorers == ["vader"]  # lm: noise
     want = ens.combine({"vader": scores["vader"], "lm": scores["lm"]}).proba
     np.testing.assert_allclose(res.proba, want)
 

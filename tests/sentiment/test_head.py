@@ -1,4 +1,5 @@
-"""MiniLM head: fit on a few hand-written texts, save/load round trip, trainer on a CSV."""
+"""MiniLM head: LoRA fit on a few hand-written texts, adapter merge = peft's, save/load round
+trip, trainer on a CSV, logistic-regression head = scikit-learn."""
 
 import json
 
@@ -28,7 +29,8 @@ def test_bundled_minilm_checksum_is_the_recorded_one():
 
 @pytest.fixture(scope="module")
 def fitted():
-    cfg = HeadConfig(split=5, epochs=8, batch_size=8, lr_head=5e-3, seed=1)
+    cfg = HeadConfig(method="lora", epochs=10, batch_size=8, lr=3e-3, lora_r=4, lora_alpha=8,
+                     seed=1)
     return SentimentHead(cfg).fit(TEXTS, LABELS)
 
 
@@ -52,17 +54,60 @@ def test_fit_learns_the_training_texts(fitted):
 
 
 def test_save_load_round_trip_and_integrity(fitted):
+    from safetensors.torch import load
+
     files = fitted.to_files()
     assert set(files) == {"head.safetensors", "head_config.json"}
+    tensors = load(files["head.safetensors"])
+    # only the adapters and the classifier ship, never the encoder's own weights
+    assert sum(k.startswith("lora.") for k in tensors) == 6 * 6 * 2
+    assert all(k.startswith("lora.") or k.startswith("classifier.") for k in tensors)
     back = SentimentHead.from_files(files)
-    np.testing.assert_allclose(back.predict_proba(POS), fitted.predict_proba(POS), atol=2e-2)
+    np.testing.assert_allclose(back.predict_proba(TEXTS), fitted.predict_proba(TEXTS), atol=1e-6)
     assert list(back.predict(TEXTS)) == list(fitted.predict(TEXTS))
+    # the fine-tune changed the encoder: the served copy differs from the package's weights
+    from core.sentiment.encoder import minilm
+
+    q = "encoder.layer.0.attention.self.query.weight"
+    assert not np.allclose(dict(back.encoder_.named_parameters())[q].float().numpy(),
+                           dict(minilm().model.named_parameters())[q].numpy())
     cfg = json.loads(files["head_config.json"])
     cfg["base_sha256"] = "0" * 64
     with pytest.raises(ArtifactIntegrityError, match="different MiniLM"):
         SentimentHead.from_files({**files, "head_config.json": json.dumps(cfg).encode()})
     with pytest.raises(ArtifactIntegrityError):
         SentimentHead.from_files({"head_config.json": files["head_config.json"]})
+    old = json.loads(files["head_config.json"])  # a removed method (top-layer fine-tune)
+    old.update({"method": "finetune", "split": 4})
+    with pytest.raises(ArtifactIntegrityError, match="unsupported method"):
+        SentimentHead.from_files({**files, "head_config.json": json.dumps(old).encode()})
+
+
+def test_lora_merge_equals_peft_merge_and_unload():
+    import copy
+
+    import torch
+    from peft import LoraConfig, get_peft_model, get_peft_model_state_dict
+
+    from core.sentiment.encoder import minilm
+    from core.sentiment.head import LORA_TARGETS, _lora_key, merge_lora
+
+    torch.manual_seed(0)
+    pm = get_peft_model(copy.deepcopy(minilm().model),
+                        LoraConfig(r=4, lora_alpha=8, target_modules=LORA_TARGETS))
+    with torch.no_grad():  # B starts at zero: give the adapters real values
+        for n, p in pm.named_parameters():
+            if "lora_" in n:
+                p.normal_(0, 0.05)
+    lora = {_lora_key(k)[len("lora."):]: v.detach().clone()
+            for k, v in get_peft_model_state_dict(pm).items()}
+    ours = merge_lora(copy.deepcopy(minilm().model), lora, 8 / 4)
+    theirs = pm.merge_and_unload()
+    for (n, a), (m, b) in zip(ours.state_dict().items(), theirs.state_dict().items()):
+        assert n == m
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+    assert not torch.equal(ours.state_dict()["encoder.layer.0.attention.self.query.weight"],
+                           minilm().model.state_dict()["encoder.layer.0.attention.self.query.weight"])
 
 
 def test_trainer_on_a_labelled_csv_writes_a_loadable_version(tmp_path):
@@ -75,7 +120,7 @@ def test_trainer_on_a_labelled_csv_writes_a_loadable_version(tmp_path):
     csv.write_text("\n".join(rows) + "\n")
     seen = []
     art = train(lambda f, m: seen.append(f), csv=csv, models_dir=tmp_path / "models",
-                config=HeadConfig(split=6, epochs=2, batch_size=16),
+                config=HeadConfig(method="logreg"),
                 evaluate_phrasebank=False)
     assert seen[-1] == 1.0
     meta = art.metadata
@@ -92,14 +137,14 @@ def test_trainer_on_a_labelled_csv_writes_a_loadable_version(tmp_path):
 def test_logreg_head_equals_sklearn_on_the_sentence_embeddings(tmp_path):
     from sklearn.linear_model import LogisticRegression
 
-    from core.sentiment.encoder import embed
+    from core.sentiment.encoder import encode
 
     head = SentimentHead(HeadConfig(method="logreg")).fit(
         TEXTS, LABELS, valid=(POS + NEG + NEU, LABELS[:15]))
     cfg = head.config
-    assert cfg.split == 6 and cfg.normalize and cfg.C in (0.0625, 0.125, 0.25, 0.5, 2.0, 8.0, 32.0)
+    assert cfg.normalize and cfg.C in (0.0625, 0.125, 0.25, 0.5, 2.0, 8.0, 32.0)
     assert [r["C"] for r in head.history_] == [0.0625, 0.125, 0.25, 0.5, 2.0, 8.0, 32.0]
-    X = embed(TEXTS)
+    X = encode(TEXTS)
     np.testing.assert_allclose(np.linalg.norm(X, axis=1), 1, atol=1e-5)
     y = [["negative", "neutral", "positive"].index(v) for v in LABELS]
     want = LogisticRegression(C=cfg.C, max_iter=3000).fit(X, y).predict_proba(X)
