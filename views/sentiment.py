@@ -136,6 +136,10 @@ if sc is not None:
     st.dataframe(pd.DataFrame([{"model": s.title, "active": "yes" if s.active else "no",
                                 "detail / why unavailable": s.detail} for s in sc.status]),
                  width="stretch", hide_index=True)
+    from core.sentiment.service import ensemble_summary
+
+    if summary := ensemble_summary(sc):
+        st.caption(summary)
     if not sc.ensemble.fitted:
         st.warning("The ensemble uses default weights (no trained sentiment-head artifact). "
                    "An admin can train it: `quantdesk train sentiment`.")

@@ -121,6 +121,22 @@ def load_head(models_dir=None):
     return SentimentHead.from_files(art.files), art
 
 
+def ensemble_summary(scorers: "ScorerSet") -> str:
+    """One sentence on which active scorers the fitted ensemble combines and which it leaves
+    out (empty string for an unfitted ensemble)."""
+    served = scorers.ensemble.choose(scorers.names) if scorers.ensemble.fitted else None
+    if served is None:
+        return ""
+    used = ", ".join(TITLES[n] for n in served.scorers)
+    left = [TITLES[n] for n in scorers.names if n not in served.scorers]
+    text = ("The ensemble combines the scorer subset with the best out-of-fold accuracy on "
+            f"its validation split: {used}.")
+    if left:
+        text += (f" Left out because they lowered it there: {', '.join(left)} (still scored "
+                 "and shown).")
+    return text
+
+
 def clear_cache() -> None:
     """Forget loaded scorer sets (after a retrain or promotion)."""
     with _LOCK:

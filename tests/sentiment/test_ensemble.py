@@ -92,3 +92,15 @@ def test_probabilistic_scorer_feeds_three_log_probabilities():
     assert np.mean(res.label == y) > 0.95
     with pytest.raises(DataValidationError, match="three class"):
         back.combine({"minilm": p[:, 2] - p[:, 0], "vader": np.zeros(n)})
+
+
+def test_ensemble_summary_names_served_and_left_out_scorers():
+    from core.sentiment.service import ScorerSet, ensemble_summary
+
+    scores, y = _synthetic_scores()
+    ens = Ensemble().fit(scores, y)
+    sc = ScorerSet(scorers={n: None for n in ("minilm", "vader", "lm")}, ensemble=ens)
+    text = ensemble_summary(sc)
+    served = ens.choose(["minilm", "vader", "lm"]).scorers
+    assert "Loughran-McDonald" in text.split("Left out")[1] and "lm" not in served
+    assert ensemble_summary(ScorerSet(scorers={"vader": None}, ensemble=Ensemble())) == ""
