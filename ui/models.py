@@ -5,16 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-
-def serving_key(family: str) -> tuple[str | None, bool]:
-    """``(active version, disabled)`` from the store (one cheap query); ``(None, False)`` when
-    the store cannot be read, in which case ``load_active`` serves the newest on disk."""
-    try:
-        from core.store.ops import serving_version
-
-        return serving_version(family)
-    except Exception:  # same fallback as core.registry.load_active
-        return None, False
+from core.store.ops import serving_key
 
 
 @st.cache_resource(max_entries=16, show_spinner="Loading the model…")
@@ -22,6 +13,9 @@ def _load(family: str, key: tuple[str | None, bool]):
     from core.registry import load_active
 
     return load_active(family)
+
+
+__all__ = ["active_artifact", "serving_key"]
 
 
 def active_artifact(family: str):

@@ -6,34 +6,39 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import QuantdeskError
+from ui.models import serving_key
 
 
-@st.cache_resource(show_spinner="Loading the pattern CNN…")
-def _cnn():
+@st.cache_resource(max_entries=4, show_spinner="Loading the pattern CNN…")
+def _cnn(key: tuple):
     from core.patterns.cnn import load_cnn
 
     return load_cnn()  # failures raise and are not cached: a later training is picked up
 
 
-@st.cache_resource(show_spinner="Loading the breakout model…")
-def _breakout():
+@st.cache_resource(max_entries=4, show_spinner="Loading the breakout model…")
+def _breakout(key: tuple):
     from core.patterns.service import load_breakout_model
 
     return load_breakout_model()
 
 
 def cnn_model():
-    """(model, version) of the active patterns-cnn, or (None, reason) when unavailable."""
+    """(model, version) of the active patterns-cnn, or (None, reason) when unavailable.
+    Cached per serving version (:func:`ui.models.serving_key`)."""
+    from core.patterns.cnn import FAMILY
+
     try:
-        return _cnn()
+        return _cnn(serving_key(FAMILY))
     except QuantdeskError as err:
         return None, str(err)
 
 
 def breakout_model():
-    """The active breakout model (service.BreakoutModel), or the error message (str)."""
+    """The active breakout model (service.BreakoutModel), or the error message (str).
+    Cached per serving version."""
     try:
-        return _breakout()
+        return _breakout(serving_key("breakout"))
     except QuantdeskError as err:
         return str(err)
 

@@ -6,33 +6,46 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import QuantdeskError
+from ui.models import serving_key
 
 
-@st.cache_resource(show_spinner="Loading the DQN policy…")
-def cached_dqn():
-    """(agent, metadata) of the active risk-dqn artifact, or (None, error message)."""
+@st.cache_resource(max_entries=4, show_spinner="Loading the DQN policy…")
+def _dqn(key: tuple):
     from core.risk.dqn import load_agent
 
+    return load_agent()  # failures raise and are not cached
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the signal-quality scorer…")
+def _scorer(key: tuple):
+    from core.risk.signal_quality import load_scorer
+
+    return load_scorer()
+
+
+def cached_dqn():
+    """(agent, metadata) of the active risk-dqn artifact, or (None, error message); cached
+    per serving version (:func:`ui.models.serving_key`)."""
     try:
-        return load_agent()
+        return _dqn(serving_key("risk-dqn"))
     except QuantdeskError as err:
         return None, str(err)
 
 
-@st.cache_resource(show_spinner="Loading the signal-quality scorer…")
 def cached_scorer():
-    """(scorer, metadata) of the active signal-quality artifact, or (None, error message)."""
-    from core.risk.signal_quality import load_scorer
-
+    """(scorer, metadata) of the active signal-quality artifact, or (None, error message);
+    cached per serving version."""
     try:
-        return load_scorer()
+        return _scorer(serving_key("signal-quality"))
     except QuantdeskError as err:
         return None, str(err)
 
 
 @st.cache_data(show_spinner="Backtesting sizing policies…", max_entries=32)
-def cached_policy_backtest(frame: pd.DataFrame, target_vol: float, cost_bp: float):
-    """(metrics table, results by policy) for all policies on ``frame``."""
+def cached_policy_backtest(frame: pd.DataFrame, target_vol: float, cost_bp: float,
+                           dqn_key: tuple = ()):
+    """(metrics table, results by policy) for all policies on ``frame``; ``dqn_key`` (the
+    DQN's :func:`ui.models.serving_key`) makes a promoted DQN recompute."""
     from core.risk.backtest import compare
     from core.risk.dqn import policy_exposures
 

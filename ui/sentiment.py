@@ -10,16 +10,22 @@ import streamlit as st
 
 from core.news import get_news
 from core.sentiment.predict import symbol_sentiment
-from core.sentiment.service import load_scorers
+from core.sentiment.service import FAMILY, load_scorers
+from ui.models import serving_key
 
 NEWS_TTL_S = 30 * 60
 SENTIMENT_TTL_S = 15 * 60
 
 
-@st.cache_resource(show_spinner="Loading sentiment models…")
-def scorers(finbert_download: bool = False):
-    """Scorer set (lexicons, MiniLM head, FinBERT when local/cached or download allowed)."""
+@st.cache_resource(max_entries=4, show_spinner="Loading sentiment models…")
+def _scorers(finbert_download: bool, key: tuple):
     return load_scorers(finbert=True, finbert_download=finbert_download)
+
+
+def scorers(finbert_download: bool = False):
+    """Scorer set (lexicons, MiniLM head, FinBERT when local/cached or download allowed),
+    cached per serving version of the sentiment head (:func:`ui.models.serving_key`)."""
+    return _scorers(finbert_download, serving_key(FAMILY))
 
 
 @st.cache_data(ttl=NEWS_TTL_S, show_spinner="Fetching news…")
@@ -29,8 +35,10 @@ def cached_news(symbol: str, feeds: tuple[str, ...]) -> tuple[pd.DataFrame, list
 
 
 @st.cache_data(ttl=SENTIMENT_TTL_S, show_spinner="Scoring headlines…")
-def cached_sentiment(symbol: str, news_json: str, half_life: float, finbert_download: bool):
-    """(SentimentScore as dict, scored frame) for the headlines, 15 minutes."""
+def cached_sentiment(symbol: str, news_json: str, half_life: float, finbert_download: bool,
+                     head_key: tuple = ()):
+    """(SentimentScore as dict, scored frame) for the headlines, 15 minutes; ``head_key``
+    (the head's serving key) re-scores after a promote or rollback."""
     news = pd.read_json(io.StringIO(news_json), orient="records", convert_dates=["published_at"])
     if "published_at" in news:
         news["published_at"] = pd.to_datetime(news["published_at"], utc=True)

@@ -28,6 +28,7 @@ if md is not None:
                                      portfolio_returns, portfolio_risk, position_values, weights)
     from core.risk.sizing import RiskParameters, size_position, summary_frame
     from core.risk.var import var_frame
+    from ui.models import serving_key
     from ui.risk import cached_close, cached_dqn, cached_policy_backtest, cached_scorer
 
     frame = md.frame
@@ -266,7 +267,7 @@ if md is not None:
                            f"{dmeta.get('train_end')}: its DQN results before then are "
                            "in-sample.")
         try:
-            table, results = cached_policy_backtest(frame, tv, cost)
+            table, results = cached_policy_backtest(frame, tv, cost, serving_key("risk-dqn"))
             from core.plots.risk import policy_figure
             st.plotly_chart(policy_figure(results), width="stretch", key="risk_policy")
             show = table.copy()

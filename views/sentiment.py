@@ -76,11 +76,14 @@ if news.empty:
         price_chart(md, key="sent_price")
 elif sc is not None:
     from core.news import normalise_news
+    from core.sentiment.service import FAMILY
+    from ui.models import serving_key
     from ui.sentiment import cached_sentiment, news_to_json
 
     try:
         news = normalise_news(news)
-        agg, scored = cached_sentiment(symbol, news_to_json(news), float(half_life), allow_dl)
+        agg, scored = cached_sentiment(symbol, news_to_json(news), float(half_life), allow_dl,
+                                       serving_key(FAMILY))
     except QuantdeskError as err:
         st.error(f"Scoring failed: {err}")
         agg = None

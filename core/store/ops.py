@@ -271,6 +271,16 @@ def serving_version(family: str) -> tuple[str | None, bool]:
         return active_version(family, session=session), is_disabled(family, session=session)
 
 
+def serving_key(family: str) -> tuple[str | None, bool]:
+    """:func:`serving_version`, or ``(None, False)`` when the store cannot be read (then
+    :func:`core.registry.load_active` serves the newest version on disk). A cheap cache key
+    for loaded models: it changes when an admin promotes, rolls back, disables or enables."""
+    try:
+        return serving_version(family)
+    except Exception:  # same fallback as core.registry.load_active
+        return None, False
+
+
 def disabled_message(family: str) -> str:
     return (f"Model family '{family}' is disabled by an admin; predictions fall back to the "
             "naive baseline. An admin can enable it or promote a version on the Admin page.")

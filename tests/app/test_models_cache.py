@@ -25,3 +25,27 @@ def test_active_artifact_follows_promote_and_disable(tmp_path, monkeypatch):
         disable("demo", session=s, who="test")
     with pytest.raises(NotTrainedError, match="disabled"):
         active_artifact("demo")
+
+
+def test_pattern_cnn_and_sentiment_scorers_follow_a_rollback():
+    """The page wrappers of the other families (and the sentiment scorers' own process cache,
+    which the live panel uses) key on the serving version too."""
+    import streamlit as st
+
+    from core.registry import list_versions
+    from core.sentiment.service import load_scorers
+    from core.store import promote, session_scope, sync_models_dir
+    from ui.patterns import cnn_model
+
+    st.cache_resource.clear()
+    with session_scope() as s:
+        sync_models_dir(session=s, who="test")
+    cnn_versions = list_versions("patterns-cnn")
+    head_versions = list_versions("sentiment-head")
+    assert cnn_model()[1] == cnn_versions[-1]
+    assert load_scorers(finbert=False).head_metadata["head"]["method"] == "lora"
+    with session_scope() as s:
+        promote("patterns-cnn", cnn_versions[0], session=s, who="test")
+        promote("sentiment-head", head_versions[0], session=s, who="test")
+    assert cnn_model()[1] == cnn_versions[0]  # no restart, no cache clear
+    assert load_scorers(finbert=False).head_metadata["head"]["method"] == "logreg"
