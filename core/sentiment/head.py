@@ -42,6 +42,7 @@ from core.sentiment.encoder import (
     mean_pool, minilm, serving_encoder, token_batches,
 )
 from core.sentiment.labels import LABEL_INDEX, LABELS
+from core.sentiment.text import clean_headlines
 
 Progress = Callable[[float, str], None]
 
@@ -56,7 +57,9 @@ class HeadConfig:
     lora_r, lora_alpha, lora_dropout: adapter rank, scale numerator, adapter dropout.
     max_length: truncation in word pieces. class_weight: ``balanced`` or ``none``.
     C: inverse regularisation of ``logreg`` (the one chosen on validation). normalize:
-    L2-normalise the pooled embedding before the classifier.
+    L2-normalise the pooled embedding before the classifier. text_prep: ``clean_headline``
+    (:func:`core.sentiment.text.clean_headline` before training and scoring) or ``none``
+    (heads saved before the clean-up existed load with ``none``).
     """
 
     method: str = "lora"
@@ -75,6 +78,7 @@ class HeadConfig:
     base_sha256: str = MINILM_SHA256
     C: float = 1.0
     normalize: bool = False
+    text_prep: str = "clean_headline"
 
 
 #: linear layers that carry LoRA adapters: all six of each of the 6 BERT blocks (module names
@@ -83,6 +87,7 @@ class HeadConfig:
 LORA_TARGETS = (r"encoder\.layer\.\d+\.(attention\.self\.(query|key|value)|attention\.output"
                 r"\.dense|intermediate\.dense|output\.dense)")
 METHODS = ("lora", "logreg")
+TEXT_PREPS = ("clean_headline", "none")
 
 
 def _torch():
@@ -176,6 +181,10 @@ class SentimentHead:
         if self.config.method not in METHODS:
             raise DataValidationError(f"Unknown head method {self.config.method!r}; use one "
                                       f"of {METHODS}.")
+        if self.config.text_prep not in TEXT_PREPS:
+            raise DataValidationError(f"Unknown text_prep {self.config.text_prep!r}; use one "
+                                      f"of {TEXT_PREPS}.")
+        texts = self._prepare(texts)
         if self.config.method == "logreg":
             return self._fit_logreg(texts, labels, valid=valid, progress=progress)
         return self._fit_lora(texts, labels, valid=valid, progress=progress)
@@ -287,7 +296,8 @@ class SentimentHead:
             0.8 * i / n * len(texts) / n_all, f"embedding {len(texts)} training texts"))
         Xv = vy = None
         if valid is not None:
-            Xv = encode(list(valid[0]), max_length=cfg.max_length, progress=lambda i, n: progress(
+            Xv = encode(self._prepare(valid[0]), max_length=cfg.max_length,
+                        progress=lambda i, n: progress(
                 0.8 * (len(texts) + i / n * len(valid[0])) / n_all, "embedding validation"))
             vy = np.array([LABEL_INDEX[v] for v in valid[1]])
         enc_s = time.perf_counter() - t0
@@ -318,6 +328,11 @@ class SentimentHead:
         return self
 
     # ----------------------------------------------------------------- inference
+    def _prepare(self, texts) -> list[str]:
+        """The model's input text: ``config.text_prep`` applied to ``texts`` (list[str])."""
+        texts = [str(t) for t in texts]
+        return clean_headlines(texts) if self.config.text_prep == "clean_headline" else texts
+
     def _check(self):
         if not hasattr(self, "module_"):
             raise NotTrainedError("The sentiment head is not trained; call fit() or load the "
@@ -326,13 +341,13 @@ class SentimentHead:
     def predict_proba(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """P(label) for each text: float64 (n, 3), rows sum to 1, LABELS order.
 
-        Texts are tokenised once, truncated at ``config.max_length`` word pieces, sorted by
+        Texts pass through ``config.text_prep`` first; they are tokenised once, truncated at ``config.max_length`` word pieces, sorted by
         token count and run in batches of ``batch_size`` (little padding), under
         :func:`core.sentiment.encoder.inference_context` (inference mode; bfloat16 weights
         where the CPU supports it)."""
         self._check()
         torch = _torch()
-        texts = [str(t) for t in texts]
+        texts = self._prepare(texts)
         out = np.zeros((len(texts), len(LABELS)), dtype="float64")
         if not texts:
             return out
@@ -384,12 +399,14 @@ class SentimentHead:
             raise ArtifactIntegrityError(f"Sentiment head artifact is incomplete ({err}).") \
                 from None
         known = HeadConfig.__dataclass_fields__
-        cfg = HeadConfig(**{k: v for k, v in raw.items() if k in known})
+        cfg = HeadConfig(**{"text_prep": "none",
+                            **{k: v for k, v in raw.items() if k in known}})
         if cfg.base_sha256 != MINILM_SHA256:
             raise ArtifactIntegrityError(
                 "This sentiment head was trained on a different MiniLM encoder "
                 f"({cfg.base_sha256[:12]}…); retrain it with `quantdesk train sentiment`.")
-        if cfg.method not in METHODS or raw.get("split", 6) != 6:
+        if (cfg.method not in METHODS or cfg.text_prep not in TEXT_PREPS
+                or raw.get("split", 6) != 6):
             raise ArtifactIntegrityError(
                 f"This sentiment head uses an unsupported method ({raw.get('method')!r}, "
                 f"split {raw.get('split')}); retrain it with `quantdesk train sentiment`.")

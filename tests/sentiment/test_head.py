@@ -153,3 +153,21 @@ def test_logreg_head_equals_sklearn_on_the_sentence_embeddings(tmp_path):
     back = SentimentHead.from_files(head.to_files())  # float32 weights: same numbers
     np.testing.assert_allclose(back.predict_proba(TEXTS), got, atol=1e-6)
     assert np.mean(head.predict(TEXTS) == np.array(LABELS)) >= 0.9
+
+
+def test_head_cleans_tweet_markup_and_old_heads_score_raw_text(fitted):
+    assert fitted.config.text_prep == "clean_headline"
+    tweet = "$XYZ - Profit plunges as costs soar https://t.co/AbCdEf #stocks"
+    np.testing.assert_allclose(fitted.predict_proba([tweet]),
+                               fitted.predict_proba(["Profit plunges as costs soar"]), atol=1e-6)
+    files = fitted.to_files()
+    old = json.loads(files["head_config.json"])  # saved before text_prep existed
+    del old["text_prep"]
+    back = SentimentHead.from_files({**files, "head_config.json": json.dumps(old).encode()})
+    assert back.config.text_prep == "none"
+    assert not np.allclose(back.predict_proba([tweet]), fitted.predict_proba([tweet]), atol=1e-4)
+    bad = {**old, "text_prep": "lowercase"}
+    with pytest.raises(ArtifactIntegrityError, match="unsupported"):
+        SentimentHead.from_files({**files, "head_config.json": json.dumps(bad).encode()})
+    with pytest.raises(DataValidationError, match="text_prep"):
+        SentimentHead(HeadConfig(text_prep="lowercase")).fit(TEXTS, LABELS)
