@@ -172,7 +172,7 @@ def train_cmd(
     method: str = typer.Option("lora", "--method", help="lora (LoRA fine-tune of MiniLM, the "
                                "shipped head; ~5 min per epoch on 2 cores) or logreg (frozen "
                                "embeddings + logistic regression, ~2 min)."),
-    epochs: Optional[int] = typer.Option(None, "--epochs", help="LoRA epochs (default 3; the "
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="LoRA epochs (default 4; the "
                                          "best on validation is kept)."),
     finbert: bool = typer.Option(False, "--finbert", help="Also fit weights with FinBERT."),
     as_json: bool = typer.Option(False, "--json", help="Print the metadata as JSON."),

@@ -10,10 +10,14 @@ fitted on labelled data the scorers never trained on (the Twitter validation spl
 ``P(positive) - P(negative)`` in [-1, 1] and the label is the most probable class.
 
 One stacker is fitted for every subset of the scorers available at training time, each with its
-5-fold out-of-fold accuracy on the same labelled rows. At serving time the ensemble uses, among
-the subsets of the scorers present, the one with the best out-of-fold accuracy (ties: fewer
-scorers) — ensemble selection on held-out data (Caruana et al. 2004, "Ensemble selection from
-libraries of models"): a scorer that does not help on validation gets no say. So when a scorer is
+5-fold out-of-fold accuracy on the same labelled rows. Each probabilistic scorer also enters
+*as is* (a fixed stacker with identity weights: its own probabilities, nothing fitted, so its
+accuracy on the rows is already out-of-sample for the ensemble). At serving time the ensemble
+uses, among the candidates for the scorers present, the one with the best out-of-fold accuracy
+(ties: fewer scorers, then the fixed one) — ensemble selection on held-out data (Caruana et al.
+2004, "Ensemble selection from libraries of models", whose library includes the single
+models): a scorer that does not help on validation gets no say, and the ensemble is never
+served below its best member there. So when a scorer is
 missing (e.g. FinBERT offline) a stacker fitted for exactly the remaining set serves, and a
 lexicon that only adds noise is left out. Without any fitted stacker (no artifact),
 :func:`default_ensemble` averages the scores with the specification's 0.3/0.4/0.3 starting
@@ -78,7 +82,8 @@ class Stacker:
 
     Attributes: scorers (names, SCORER_ORDER order); kinds (name -> ``score``/``proba``, set
     by ``fit`` from the inputs' shapes); coef_ (3, features) and intercept_ (3,) in LABELS
-    order.
+    order; fixed: True for a single probabilistic scorer served as is (identity weights, see
+    :meth:`as_is`).
     """
 
     scorers: list[str]
@@ -88,6 +93,22 @@ class Stacker:
     kinds: dict[str, str] = field(default_factory=dict)
     #: 5-fold out-of-fold accuracy on the rows it was fitted on (None: not measured)
     oof_accuracy: float | None = None
+    fixed: bool = False
+
+    @property
+    def key(self) -> str:
+        """``"minilm+vader"`` for a fitted subset, ``"minilm:as-is"`` for a fixed one."""
+        return _key(self.scorers) + (":as-is" if self.fixed else "")
+
+    @classmethod
+    def as_is(cls, name: str, proba: np.ndarray, labels) -> "Stacker":
+        """The probabilistic scorer ``name`` unchanged: coef = identity on its log-probabilities,
+        intercept 0, so ``predict_proba`` returns its own P (n, 3) (up to the 1e-6 clip).
+        ``oof_accuracy`` = its accuracy on ``labels`` (nothing is fitted to them)."""
+        y = np.array([LABEL_INDEX[v] for v in labels])
+        acc = float(np.mean(np.asarray(proba).argmax(1) == y))
+        return cls([name], 1.0, np.eye(len(LABELS)), np.zeros(len(LABELS)), {name: "proba"},
+                   acc, fixed=True)
 
     def fit(self, scores: dict[str, np.ndarray], labels) -> "Stacker":
         from sklearn.linear_model import LogisticRegression
@@ -141,14 +162,14 @@ class Stacker:
     def to_dict(self) -> dict:
         return {"scorers": self.scorers, "C": self.C, "kinds": self.kinds,
                 "coef": self.coef_.tolist(), "intercept": self.intercept_.tolist(),
-                "oof_accuracy": self.oof_accuracy}
+                "oof_accuracy": self.oof_accuracy, "fixed": self.fixed}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Stacker":
         return cls(list(d["scorers"]), float(d.get("C", 1.0)), np.asarray(d["coef"], float),
                    np.asarray(d["intercept"], float),
                    dict(d.get("kinds") or {n: "score" for n in d["scorers"]}),
-                   d.get("oof_accuracy"))
+                   d.get("oof_accuracy"), bool(d.get("fixed", False)))
 
 
 @dataclass
@@ -167,10 +188,10 @@ class EnsembleResult:
 
 @dataclass
 class Ensemble:
-    """Stackers keyed by scorer subset (``"minilm+vader+lm"``). ``combine(scores)`` uses,
-    among the fitted subsets of the scorers present, the one with the best out-of-fold
-    accuracy (ties: fewer scorers); stackers without that figure (older artifacts): the
-    largest subset."""
+    """Stackers keyed by scorer subset (``"minilm+vader+lm"``; ``"minilm:as-is"`` for a
+    probabilistic scorer served unchanged). ``combine(scores)`` uses, among the candidates for
+    the scorers present, the one with the best out-of-fold accuracy (ties: fewer scorers, then
+    the fixed one); stackers without that figure (older artifacts): the largest subset."""
 
     stackers: dict[str, Stacker] = field(default_factory=dict)
 
@@ -180,13 +201,17 @@ class Ensemble:
 
     def fit(self, scores: dict[str, np.ndarray], labels, C: float = 1.0) -> "Ensemble":
         """Fit one stacker per non-empty subset of ``scores``' scorers and measure its 5-fold
-        out-of-fold accuracy on the same rows."""
+        out-of-fold accuracy on the same rows; add each probabilistic scorer as is."""
         names = [n for n in SCORER_ORDER if n in scores]
+        for n in names:
+            if input_kind(scores[n]) == "proba":
+                st = Stacker.as_is(n, scores[n], labels)
+                self.stackers[st.key] = st
         for r in range(1, len(names) + 1):
             for combo in itertools.combinations(names, r):
                 st = Stacker(list(combo), C).fit(scores, labels)
                 st.measure_oof({n: scores[n] for n in combo}, labels)
-                self.stackers[_key(combo)] = st
+                self.stackers[st.key] = st
         return self
 
     def choose(self, available) -> Stacker | None:
@@ -196,7 +221,7 @@ class Ensemble:
         if not fits:
             return None
         if all(st.oof_accuracy is not None for st in fits):
-            return max(fits, key=lambda st: (st.oof_accuracy, -len(st.scorers)))
+            return max(fits, key=lambda st: (st.oof_accuracy, -len(st.scorers), st.fixed))
         return max(fits, key=lambda st: (len(st.scorers), "minilm" in st.scorers))
 
     def combine(self, scores: dict[str, np.ndarray]) -> EnsembleResult:

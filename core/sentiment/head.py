@@ -63,7 +63,7 @@ class HeadConfig:
     """
 
     method: str = "lora"
-    epochs: int = 3
+    epochs: int = 4
     batch_size: int = 32
     lr: float = 5e-4
     weight_decay: float = 0.01

@@ -132,8 +132,12 @@ def ensemble_summary(scorers: "ScorerSet") -> str:
         return ""
     used = ", ".join(TITLES[n] for n in served.scorers)
     left = [TITLES[n] for n in scorers.names if n not in served.scorers]
-    text = ("The ensemble combines the scorer subset with the best out-of-fold accuracy on "
-            f"its validation split: {used}.")
+    if served.fixed:
+        text = (f"The ensemble serves the {used} unchanged (its own probabilities): on the "
+                "validation split no fitted combination of the scorers beat it out of fold.")
+    else:
+        text = ("The ensemble combines the scorer subset with the best out-of-fold accuracy "
+                f"on its validation split: {used}.")
     if left:
         text += (f" Left out because they lowered it there: {', '.join(left)} (still scored "
                  "and shown).")

@@ -104,3 +104,44 @@ def test_ensemble_summary_names_served_and_left_out_scorers():
     served = ens.choose(["minilm", "vader", "lm"]).scorers
     assert "Loughran-McDonald" in text.split("Left out")[1] and "lm" not in served
     assert ensemble_summary(ScorerSet(scorers={"vader": None}, ensemble=Ensemble())) == ""
+
+
+def _synthetic_proba(n=600, seed=1, neutral_bias=0.0):
+    """SYNTHETIC class probabilities for 'minilm': right class favoured; ``neutral_bias``
+    adds a constant to the neutral logit (a mis-calibrated scorer a stacker can correct)."""
+    rng = np.random.default_rng(seed)
+    y = rng.choice(LABELS, n)
+    z = rng.normal(0, 1, (n, 3))
+    z[np.arange(n), [LABELS.index(v) for v in y]] += 1.5
+    z[:, LABELS.index("neutral")] += neutral_bias
+    p = np.exp(z) / np.exp(z).sum(1, keepdims=True)
+    return p, y
+
+
+def test_probabilistic_scorer_competes_as_is_and_serves_when_nothing_beats_it():
+    from core.sentiment.service import ScorerSet, ensemble_summary
+
+    p, y = _synthetic_proba()
+    noise = np.random.default_rng(5).uniform(-1, 1, len(y))
+    ens = Ensemble().fit({"minilm": p, "lm": noise}, y)
+    raw = ens.stackers["minilm:as-is"]
+    assert raw.fixed and raw.oof_accuracy == pytest.approx(np.mean(
+        np.array(LABELS)[p.argmax(1)] == y))
+    np.testing.assert_allclose(raw.predict_proba({"minilm": p}), p, atol=1e-5)
+    served = ens.choose(["minilm", "lm"])
+    best_fitted = max(st.oof_accuracy for st in ens.stackers.values() if not st.fixed)
+    # calibrated probabilities: re-weighting them only adds fitting noise out of fold
+    assert served.fixed and served.oof_accuracy > best_fitted
+    np.testing.assert_allclose(ens.combine({"minilm": p, "lm": noise}).proba, p, atol=1e-5)
+    back = Ensemble.from_dict(json.loads(json.dumps(ens.to_dict())))
+    assert back.stackers["minilm:as-is"].fixed and back.choose(["minilm", "lm"]).key == served.key
+    sc = ScorerSet(scorers={"minilm": None, "lm": None}, ensemble=back)
+    text = ensemble_summary(sc)
+    assert "unchanged" in text and "MiniLM" in text and "Left out" in text
+
+
+def test_fitted_stacker_serves_when_it_corrects_a_miscalibrated_scorer():
+    p, y = _synthetic_proba(neutral_bias=-2.0)  # far too few neutral calls
+    ens = Ensemble().fit({"minilm": p}, y)
+    assert ens.stackers["minilm"].oof_accuracy > ens.stackers["minilm:as-is"].oof_accuracy + 0.05
+    assert ens.choose(["minilm"]).key == "minilm"
