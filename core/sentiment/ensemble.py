@@ -175,7 +175,8 @@ class Stacker:
 @dataclass
 class EnsembleResult:
     """Ensemble output for n texts: score (n,) in [-1, 1], label (n,) str, proba (n, 3),
-    confidence (n,) = max class probability, scorers used, fitted or default weights."""
+    confidence (n,) = max class probability, scorers used, fitted or default weights;
+    as_is: the single probabilistic scorer served unchanged (see :meth:`Stacker.as_is`)."""
 
     score: np.ndarray
     label: np.ndarray
@@ -184,6 +185,7 @@ class EnsembleResult:
     scorers: list[str]
     fitted: bool
     weights: dict[str, float] = field(default_factory=dict)
+    as_is: bool = False
 
 
 @dataclass
@@ -240,7 +242,8 @@ class Ensemble:
         p = st.predict_proba(scores)
         score = p[:, LABEL_INDEX["positive"]] - p[:, LABEL_INDEX["negative"]]
         return EnsembleResult(score, np.array(LABELS, dtype=object)[p.argmax(1)], p,
-                              p.max(1), list(st.scorers), True, st.weights())
+                              p.max(1), list(st.scorers), True, st.weights(),
+                              as_is=st.fixed)
 
     def to_dict(self) -> dict:
         return {"method": "stacked multinomial logistic regression on [s, |s|] per lexicon "

@@ -59,7 +59,8 @@ def evaluate(ds: LabelledText, scorers: ScorerSet | None = None) -> dict:
                      "seconds": round(dt, 3), "texts_per_s": round(len(texts) / dt, 1)})
     res = scorers.ensemble.combine(scores)
     rows.append({"model": "ensemble", "title": "Ensemble (" + " + ".join(res.scorers) +
-                 (", fitted" if res.fitted else ", default weights") + ")",
+                 (", as is" if res.as_is else ", fitted" if res.fitted
+                                             else ", default weights") + ")",
                  **classification_report(y, res.label), "weights": res.weights})
     maj = majority_label(y)
     rows.append({"model": "majority", "title": f"Majority baseline (always {maj})",

@@ -132,7 +132,9 @@ def test_probabilistic_scorer_competes_as_is_and_serves_when_nothing_beats_it():
     best_fitted = max(st.oof_accuracy for st in ens.stackers.values() if not st.fixed)
     # calibrated probabilities: re-weighting them only adds fitting noise out of fold
     assert served.fixed and served.oof_accuracy > best_fitted
-    np.testing.assert_allclose(ens.combine({"minilm": p, "lm": noise}).proba, p, atol=1e-5)
+    res = ens.combine({"minilm": p, "lm": noise})
+    assert res.as_is and res.fitted
+    np.testing.assert_allclose(res.proba, p, atol=1e-5)
     back = Ensemble.from_dict(json.loads(json.dumps(ens.to_dict())))
     assert back.stackers["minilm:as-is"].fixed and back.choose(["minilm", "lm"]).key == served.key
     sc = ScorerSet(scorers={"minilm": None, "lm": None}, ensemble=back)
