@@ -19,6 +19,8 @@ normalisation -> linear classifier -> softmax):
   its ``C`` is picked on the validation split. The fitted ``coef_``/``intercept_`` become the
   linear classifier's weights, so ``predict_proba`` equals ``softmax(X @ coef.T + intercept)``.
 
+Input text: :func:`core.sentiment.text.clean_headline` (tweet markup removed) before training
+and scoring, recorded as ``text_prep`` in the config.
 Sentence embedding and pooling: the all-MiniLM-L6-v2 model card (Reimers & Gurevych 2019).
 Classes are :data:`core.sentiment.labels.LABELS` (negative, neutral, positive).
 Persistence: ``head.safetensors`` (classifier, and for LoRA the adapter tensors) and
@@ -341,8 +343,9 @@ class SentimentHead:
     def predict_proba(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """P(label) for each text: float64 (n, 3), rows sum to 1, LABELS order.
 
-        Texts pass through ``config.text_prep`` first; they are tokenised once, truncated at ``config.max_length`` word pieces, sorted by
-        token count and run in batches of ``batch_size`` (little padding), under
+        Texts pass through ``config.text_prep`` first; they are tokenised once, truncated at
+        ``config.max_length`` word pieces, sorted by token count and run in batches of
+        ``batch_size`` (little padding), under
         :func:`core.sentiment.encoder.inference_context` (inference mode; bfloat16 weights
         where the CPU supports it)."""
         self._check()

@@ -223,8 +223,9 @@ def predict_latest(md, *, news_fn=None, scorers: ScorerSet | None = None) -> lis
 
     Fetches headlines for ``md.symbol`` with :func:`core.news.get_news` (Yahoo, 30-minute
     disk cache), keeps those published at or before the latest bar's timestamp (no
-    lookahead; undated headlines are dropped, their time cannot be checked) and scores them with the offline scorers (lexicons + MiniLM head; FinBERT is
-    not loaded here, it would cost seconds to minutes) through
+    lookahead; undated headlines are dropped, their time cannot be checked) and scores them
+    with the offline scorers (lexicons + MiniLM head; FinBERT is not loaded here, it would
+    cost seconds to minutes) through
     :func:`core.sentiment.predict.latest_predictions`.
 
     Args:

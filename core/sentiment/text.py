@@ -28,8 +28,8 @@ def clean_headline(text: str) -> str:
     a trailing ellipsis, and repeated white space (incl. non-breaking spaces).
 
     Plain headlines pass through unchanged apart from white space; a text that would become
-    empty keeps its tickers (``"$MDCO https://t.co/x"`` -> ``"MDCO"``). Example: ``"$CX - Cemex cut at Credit Suisse
-    https://t.co/x"`` -> ``"Cemex cut at Credit Suisse"``.
+    empty keeps its tickers (``"$MDCO https://t.co/x"`` -> ``"MDCO"``). Example:
+    ``"$CX - Cemex cut at Credit Suisse https://t.co/x"`` -> ``"Cemex cut at Credit Suisse"``.
     """
     raw = _SPACE.sub(" ", str(text)).strip()
     out = _URL.sub(" ", raw)
