@@ -44,6 +44,11 @@ def _key(names) -> str:
     return "+".join(n for n in SCORER_ORDER if n in set(names))
 
 
+def _class_indices(labels) -> np.ndarray:
+    """Label strings -> int class indices in LABELS order."""
+    return np.array([LABEL_INDEX[v] for v in labels])
+
+
 def as_score(v) -> np.ndarray:
     """A scorer's output as a score in [-1, 1]: (n,) as is (clipped); (n, 3) probabilities
     -> P(positive) - P(negative)."""
@@ -105,7 +110,7 @@ class Stacker:
         """The probabilistic scorer ``name`` unchanged: coef = identity on its log-probabilities,
         intercept 0, so ``predict_proba`` returns its own P (n, 3) (up to the 1e-6 clip).
         ``oof_accuracy`` = its accuracy on ``labels`` (nothing is fitted to them)."""
-        y = np.array([LABEL_INDEX[v] for v in labels])
+        y = _class_indices(labels)
         acc = float(np.mean(np.asarray(proba).argmax(1) == y))
         return cls([name], 1.0, np.eye(len(LABELS)), np.zeros(len(LABELS)), {name: "proba"},
                    acc, fixed=True)
@@ -113,7 +118,7 @@ class Stacker:
     def fit(self, scores: dict[str, np.ndarray], labels) -> "Stacker":
         from sklearn.linear_model import LogisticRegression
 
-        y = np.array([LABEL_INDEX[v] for v in labels])
+        y = _class_indices(labels)
         if len(set(y)) < len(LABELS):
             raise DataValidationError("The ensemble needs examples of all three labels.")
         self.kinds = {n: input_kind(scores[n]) for n in self.scorers}

@@ -19,6 +19,7 @@ _CASHTAG = re.compile(r"\$([A-Za-z][A-Za-z.]*)")
 #: trailing hashtag block: "... results #finance #investing"
 _TRAILING_TAGS = re.compile(r"(\s+#\w+)+\s*$")
 _ELLIPSIS = re.compile(r"(…|\.\.\.+)\s*$")
+_HASH = re.compile(r"#(\w)")
 _SPACE = re.compile(r"\s+")
 
 
@@ -38,7 +39,7 @@ def clean_headline(text: str) -> str:
     out = _SPACE.sub(" ", out).strip()
     out = _TRAILING_TAGS.sub("", out)
     out = _ELLIPSIS.sub("", out)
-    out = re.sub(r"#(\w)", r"\1", out)
+    out = _HASH.sub(r"\1", out)
     out = _SPACE.sub(" ", out).strip()
     if not out:  # nothing but a cashtag and a link: keep the ticker
         out = _SPACE.sub(" ", _CASHTAG.sub(r"\1", _URL.sub(" ", raw))).strip()
