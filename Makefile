@@ -9,11 +9,13 @@ PORT ?= 8501
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 
-.PHONY: run test bench setup setup-dev models chromium clean help
+.PHONY: run test test-fast check-artifacts bench setup setup-dev models chromium clean help
 
 help:
 	@echo "make run    set up .venv, data dirs and default models, serve http://localhost:$(PORT)"
 	@echo "make test   set up .venv with dev extras and Chromium, run the whole suite"
+	@echo "make test-fast    the suite without browser, slow and artifact checks (local work)"
+	@echo "make check-artifacts  the committed models still record what the README says"
 	@echo "make bench  run the benchmarks under benchmarks/"
 
 $(BIN)/python:
@@ -51,6 +53,13 @@ run: setup
 test: setup-dev
 	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not e2e"
 	$(BIN)/python -m pytest -m e2e
+
+# local work: no browser, no model training on real history, no artifact checks
+test-fast: setup-dev
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not e2e and not slow and not artifacts"
+
+check-artifacts: setup-dev
+	$(BIN)/python -m pytest -m artifacts
 
 bench: setup
 	$(BIN)/python -m benchmarks

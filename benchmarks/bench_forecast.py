@@ -15,7 +15,7 @@ def run() -> None:
     from core.data import load_ohlcv
     from core.forecasting.service import predict_latest
     from core.forecasting.train import train
-    from core.registry import load_active
+    from core.serving import load_active
 
     art = load_active("forecast")
     md = load_ohlcv("MSFT")

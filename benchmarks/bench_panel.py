@@ -20,7 +20,9 @@ def run() -> None:
     get_settings.cache_clear()
     from benchmarks.timing import median_ms, report
     from core.data import BUNDLED_SYMBOLS, load_ohlcv
-    from core.predictors import refresh_panel, replay_tick, symbol_panel
+    from core.panel.refresh import refresh_panel
+    from core.panel.replay import replay_tick
+    from core.panel.symbol import symbol_panel
     from core.store import session_scope
 
     markets = [load_ohlcv(s) for s in BUNDLED_SYMBOLS]

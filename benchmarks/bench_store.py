@@ -20,7 +20,7 @@ def run() -> None:
 
     from benchmarks.timing import median_ms, report
     from core.data import load_ohlcv
-    from core.data.replay import run_replay
+    from core.panel.replay import run_replay
     from core.monitoring import monitoring_figures
     from core.predictions import Prediction
     from core.store import backfill_outcomes, log_predictions, session_scope
@@ -50,13 +50,13 @@ def run() -> None:
 
     def bf():
         with session_scope() as s:
-            n = backfill_outcomes(session=s)
+            n = backfill_outcomes(session=s, load_bars=lambda *_: frame)
             s.rollback()  # keep them pending for the next repeat
         return n
 
     report("backfill 1000 pending predictions", median_ms(bf, repeat=5, warmup=1), 2000)
     with session_scope() as s:
-        backfill_outcomes(session=s)
+        backfill_outcomes(session=s, load_bars=lambda *_: frame)
         n = len(pd.DataFrame(monitoring_figures(session=s).to_dict(False)["groups"]))
     with session_scope() as s:
         report(f"monitoring_figures (~1.6k outcomes, {n} groups)",

@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from typing import Callable
 
+from core import registry, training
+from core.auth import list_admins
+from core.config import get_settings
+from core.errors import QuantdeskError
+from core.store import get_engine, session_scope, sync_models_dir
+
 Echo = Callable[[str], None]
 
 
@@ -23,12 +29,6 @@ def bootstrap(echo: Echo = print, *, train_missing: bool = True) -> dict:
     Returns:
         ``{"registered": [...], "activated": [...], "trained": [...], "failed": [...]}``.
     """
-    from core import registry, training
-    from core.auth import list_admins
-    from core.config import get_settings
-    from core.errors import QuantdeskError
-    from core.store import get_engine, session_scope, sync_models_dir
-
     s = get_settings()
     (s.data_dir / "uploads").mkdir(parents=True, exist_ok=True)
     s.cache_dir.mkdir(parents=True, exist_ok=True)

@@ -1,19 +1,28 @@
 """``quantdesk`` command line: the scriptable face of :mod:`core` (typer).
 
-Groups: ``data`` (here), and ``train``/``evaluate``/``predict``/... added by each domain.
+Groups: ``data`` and ``init`` (here); ``train``/``evaluate``/``predict`` gather each model
+family's commands (found through :data:`core.families.FAMILIES`); the live loop, monitoring
+and admin commands are mounted from their packages. No command module imports this one.
 Every command that fails on bad input prints the plain message and exits with status 2.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+from core import admin_cli
+from core.bootstrap import bootstrap
+from core.cliutil import emit_json, fail, load_market
+from core.config import get_settings
+from core.data import list_symbols
 from core.errors import QuantdeskError
+from core.families import FAMILIES
+from core.monitoring import commands as monitoring_commands
+from core.panel import commands as panel_commands
 
 app = typer.Typer(help="Quantdesk: market data, models and evaluation.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -26,71 +35,29 @@ app.add_typer(train_app, name="train")
 app.add_typer(evaluate_app, name="evaluate")
 app.add_typer(predict_app, name="predict")
 
-
-def fail(err: Exception) -> None:
-    """Print a user-facing error and exit 2."""
-    typer.echo(f"error: {err}", err=True)
-    raise typer.Exit(code=2)
-
-
-def emit_json(obj) -> None:
-    """Print JSON (NaN -> null, timestamps -> ISO strings)."""
-    typer.echo(json.dumps(obj, indent=2, default=str, allow_nan=False)
-               if _finite(obj) else json.dumps(_nan_to_none(obj), indent=2, default=str))
-
-
-def _finite(obj) -> bool:
-    try:
-        json.dumps(obj, default=str, allow_nan=False)
-        return True
-    except ValueError:
-        return False
-
-
-def _nan_to_none(obj):
-    if isinstance(obj, float) and obj != obj or obj in (float("inf"), float("-inf")):
-        return None
-    if isinstance(obj, dict):
-        return {k: _nan_to_none(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_nan_to_none(v) for v in obj]
-    return obj
-
-
-def load_market(symbol: str, csv: Optional[Path], interval: str = "1d", start=None, end=None,
-                min_bars: int = 1):
-    """Bars for a CLI command: from ``--csv`` when given, else ``core.data.load_ohlcv``."""
-    from core.data import _slice, load_csv, load_ohlcv
-
-    if csv is not None:
-        md = load_csv(csv, symbol or csv.stem, min_bars=min_bars)
-        md.frame = _slice(md.frame, start, end)
-        return md
-    return load_ohlcv(symbol, interval, start, end, min_bars=min_bars)
+_COMMAND_MODULES = list(dict.fromkeys(
+    [f.commands for f in FAMILIES.values() if f.commands is not None]
+    + [panel_commands, monitoring_commands, admin_cli]))
+for _mod in _COMMAND_MODULES:  # each module's groups merge into ours (typer, no name)
+    app.add_typer(_mod.app)
+    train_app.add_typer(_mod.train_app)
+    evaluate_app.add_typer(_mod.evaluate_app)
+    predict_app.add_typer(_mod.predict_app)
 
 
 @app.command()
 def init() -> None:
     """Prepare data directories and the database; train default models that are missing."""
-    from core.config import get_settings
-
     s = get_settings()
     (s.data_dir / "uploads").mkdir(parents=True, exist_ok=True)
     s.cache_dir.mkdir(parents=True, exist_ok=True)
     s.cache_dir.chmod(0o700)
-    try:
-        from core.bootstrap import bootstrap
-    except ImportError:
-        typer.echo(f"data dir ready: {s.data_dir}")
-        return
     bootstrap(echo=typer.echo)
 
 
 @data_app.command("list")
 def data_list(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List the bundled symbols (offline history) with their date ranges."""
-    from core.data import list_symbols
-
     rows = list_symbols()
     if as_json:
         emit_json(rows)
@@ -139,20 +106,5 @@ def main() -> None:
         sys.exit(2)
 
 
-# Domain command modules register themselves on the groups above (keep imports light:
-# heavy libraries are imported inside the commands).
-
-import core.risk.commands  # noqa: E402,F401  (risk: evaluate risk, size, train risk)
-import core.store.commands  # noqa: E402,F401  (replay, backfill, monitor, drift, models, admin)
-import core.forecasting.commands  # noqa: E402,F401
-import core.volatility.commands  # noqa: E402,F401
-import core.patterns.commands  # noqa: E402,F401
-import core.sentiment.commands  # noqa: E402,F401
-import core.predictors  # noqa: E402,F401  (registers the domain predictors with the replay)
-
-
 if __name__ == "__main__":
-    # run the imported module's app, on which the domain modules registered their commands
-    from core.cli import main as _main
-
-    _main()
+    main()

@@ -24,7 +24,11 @@ class Settings(BaseSettings):
         database_url: SQLAlchemy URL; default SQLite file ``<data_dir>/quantdesk.db``.
         offline: never try the network (Yahoo, news, model hubs) when true.
         refresh_seconds: auto-refresh period of the live panel [s].
+        watchlist: default Overview watchlist, comma-separated tickers
+            (``QUANTDESK_WATCHLIST``); the bundled symbols when unset.
         yahoo_timeout: seconds before a Yahoo request is given up.
+        probe_timeout: seconds the network probe waits for Yahoo before calling the desk
+            offline (the answer is remembered for a minute; see :mod:`core.data.network`).
     """
 
     model_config = SettingsConfigDict(env_prefix="QUANTDESK_", env_file=".env", extra="ignore")
@@ -36,7 +40,9 @@ class Settings(BaseSettings):
     )
     offline: bool = False
     refresh_seconds: int = 30
+    watchlist: str | None = None
     yahoo_timeout: float = 10.0
+    probe_timeout: float = 1.5
 
     @property
     def cache_dir(self) -> Path:

@@ -17,6 +17,10 @@ class UnknownSymbolError(DataSourceError):
     """No source knows the requested symbol."""
 
 
+class SourceUnreachableError(DataSourceError):
+    """The network or the remote service could not be reached (a fallback may serve)."""
+
+
 class DataValidationError(QuantdeskError):
     """Input data break the OHLCV contract in a way that cannot be repaired safely."""
 

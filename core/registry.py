@@ -13,7 +13,7 @@ safetensors' ``load`` on the bytes, ``skops.io.loads(b, trusted=[...])``, ``json
 tampered file never reaches a parser.
 
 Which version is *active* is decided by the store (``core.store.ops``: promote, rollback,
-disable); without a store entry the newest version on disk serves (see :func:`load_active`).
+disable); :func:`core.serving.load_active` combines the two. This module knows only the disk.
 """
 
 from __future__ import annotations
@@ -66,7 +66,8 @@ class Artifact:
         return json.loads(self.files[name].decode())
 
 
-def _root(models_dir: Path | None) -> Path:
+def models_root(models_dir: Path | None = None) -> Path:
+    """The models directory: ``models_dir`` when given, else ``Settings.models_dir``."""
     return Path(models_dir) if models_dir is not None else get_settings().models_dir
 
 
@@ -101,7 +102,7 @@ def save_artifact(
             raise ValueError(f"bad artifact file name {name!r}")
         if name.lower().endswith(FORBIDDEN_SUFFIXES):
             raise ValueError(f"{name}: pickle-based formats are not allowed; use a native format")
-    root = _root(models_dir) / family
+    root = models_root(models_dir) / family
     final = root / version
     if final.exists():
         raise ValueError(f"{family}/{version} already exists")
@@ -128,7 +129,7 @@ def save_artifact(
 
 def list_versions(family: str, *, models_dir: Path | None = None) -> list[str]:
     """Versions of ``family`` on disk, oldest first (ids sort by creation time)."""
-    root = _root(models_dir) / family
+    root = models_root(models_dir) / family
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir()
@@ -137,7 +138,7 @@ def list_versions(family: str, *, models_dir: Path | None = None) -> list[str]:
 
 def read_metadata(family: str, version: str, *, models_dir: Path | None = None) -> dict:
     """metadata.json of one version (not integrity-checked: it holds the checksums)."""
-    path = _root(models_dir) / family / version / "metadata.json"
+    path = models_root(models_dir) / family / version / "metadata.json"
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
@@ -165,7 +166,7 @@ def load_artifact(
             )
         version = versions[-1]
     meta = read_metadata(family, version, models_dir=models_dir)
-    path = _root(models_dir) / family / version
+    path = models_root(models_dir) / family / version
     files: dict[str, bytes] = {}
     for name, digest in meta.get("files", {}).items():
         try:
@@ -182,40 +183,3 @@ def load_artifact(
             )
         files[name] = data
     return Artifact(family, version, path, files, meta)
-
-
-def load_active(family: str, *, models_dir: Path | None = None) -> Artifact:
-    """The verified artifact that serves predictions for ``family``.
-
-    Contract (serving code relies on it):
-
-    * the store (:mod:`core.store`) records an ``active`` version -> that version is loaded;
-    * an admin *disabled* the family -> :class:`NotTrainedError` whose message starts with
-      ``"Model family '<family>' is disabled"``: catch it, serve the naive baseline and show
-      a banner ("model disabled, naive baseline shown");
-    * the store has no row for the family (or cannot be opened) -> the newest version on
-      disk (fresh clone before ``quantdesk init``).
-
-    Raises:
-        NotTrainedError: no version exists, or the family is disabled.
-        ArtifactIntegrityError: a file of the chosen version is missing or was modified.
-    """
-    version = None
-    try:
-        from core.store.ops import disabled_message, serving_version
-
-        version, disabled = serving_version(family)
-    except Exception as err:  # store unreachable (locked/corrupt db, bad URL): serve from disk
-        import logging
-
-        logging.getLogger(__name__).warning(
-            "Model store unavailable (%s); serving the newest %s version on disk.", err, family)
-        version, disabled = None, False
-    if disabled:
-        raise NotTrainedError(disabled_message(family))
-    if version is not None and not (_root(models_dir) / family / version).is_dir():
-        raise ArtifactIntegrityError(
-            f"The active version {family}/{version} is missing from {_root(models_dir)}. "
-            "Restore it, or promote/roll back to another version on the Admin page."
-        )
-    return load_artifact(family, version, models_dir=models_dir)

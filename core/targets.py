@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.market import log_returns
+
 
 def forward_log_return(close: pd.Series, horizon: int) -> pd.Series:
     """``log(close[t+horizon] / close[t])``; NaN for the last ``horizon`` bars.
@@ -30,7 +32,7 @@ def forward_realized_var(close: pd.Series, horizon: int) -> pd.Series:
     """
     if horizon < 1:
         raise ValueError("horizon must be >= 1 bar")
-    r2 = np.log(close.astype("float64")).diff().pow(2)
+    r2 = log_returns(close).pow(2)
     out = r2[::-1].rolling(horizon, min_periods=horizon).sum()[::-1].shift(-1)
     return out.rename(f"fwd_realized_var_{horizon}")
 

@@ -34,15 +34,26 @@ def isolated_settings(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def replay_registry():
-    """Each test starts with only the naive replay predictor (importing ``core.cli`` or
-    ``core.predictors`` registers the domain predictors process-wide); restored after."""
-    from core.data import replay
+def no_network_probe(monkeypatch):
+    """The Yahoo reachability probe (core.data.network) never opens a socket nor looks up a
+    name in tests: it answers "unreachable" unless a test installs its own probe."""
+    from core.data import network
 
-    saved = list(replay._PREDICTORS)
-    replay._PREDICTORS.clear()
-    yield
-    replay._PREDICTORS[:] = saved
+    def refuse(address, timeout):
+        raise OSError("tests run offline")
+
+    monkeypatch.setattr(network, "PROBE", network.ReachabilityProbe(
+        target=lambda: (network.YAHOO_HOST, network.HTTPS_PORT), connect=refuse))
+
+
+@pytest.fixture(autouse=True)
+def naive_replay(monkeypatch):
+    """The replay (``quantdesk replay``) predicts with the naive baseline only, unless a test
+    passes its predictors: the trained domain models are slow and tested on their own."""
+    from core.baseline.naive import naive_predictor
+    from core.panel import replay
+
+    monkeypatch.setattr(replay, "DEFAULT_PREDICTORS", (naive_predictor,))
 
 
 def synthetic_ohlcv(n: int = 300, seed: int = 0, start: str = "2020-01-01") -> pd.DataFrame:

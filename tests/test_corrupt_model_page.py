@@ -13,7 +13,7 @@ def test_tampered_forecast_artifact_is_explained_not_raised(tmp_path, monkeypatc
 
     models = tmp_path / "models"
     shutil.copytree(ROOT / "models" / "forecast", models / "forecast")
-    version_dir = next((models / "forecast").iterdir())
+    version_dir = max((models / "forecast").iterdir())  # the newest version: the one served
     victim = next(p for p in version_dir.iterdir() if p.name.endswith("_xgboost.json"))
     victim.write_bytes(victim.read_bytes()[:-10] + b"tampered!!")
     monkeypatch.setenv("QUANTDESK_MODELS_DIR", str(models))

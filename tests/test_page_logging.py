@@ -5,6 +5,8 @@ from pathlib import Path
 from sqlmodel import select
 from streamlit.testing.v1 import AppTest
 
+from tests.page_checks import assert_page_ok
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -19,7 +21,7 @@ def test_forecasts_page_logs_its_predictions_once():
     at = AppTest.from_file(str(ROOT / "views" / "forecasts.py"), default_timeout=90)
     at.query_params["symbol"] = "MSFT"
     at.run()
-    assert not at.exception
+    assert_page_ok(at)
     rows = _rows()
     assert {r.horizon for r in rows if r.model_name == "forecast"} == {1, 5, 20}
     assert all(r.symbol == "MSFT" and r.kind == "log_return" for r in rows)
@@ -31,7 +33,7 @@ def test_volatility_page_logs_variance_forecasts():
     at = AppTest.from_file(str(ROOT / "views" / "volatility.py"), default_timeout=90)
     at.query_params["symbol"] = "^GSPC"
     at.run()
-    assert not at.exception
+    assert_page_ok(at)
     rows = [r for r in _rows() if r.model_name == "volatility"]
     assert {r.horizon for r in rows} == {1, 5, 21}
     assert all(r.kind == "variance" and r.value > 0 for r in rows)

@@ -198,7 +198,8 @@ def ab_section(session) -> None:
     """Start / compare / stop a champion-challenger test of one family."""
     from sqlmodel import select
 
-    from core import abtest, store
+    from core import store
+    from core.panel import abtest
     from core.store import ABTest
 
     st.subheader("A/B tests (champion / challenger)")

@@ -85,7 +85,7 @@ def _local_form(box) -> None:
             name = st.text_input("Admin name", key="qd_login_name", autocomplete="username")
             password = st.text_input("Password", type="password", key="qd_login_password",
                                      autocomplete="current-password")
-            submitted = st.form_submit_button("Sign in", width="stretch")
+            submitted = st.form_submit_button("Sign in", width="stretch", key="qd_sign_in")
     if not submitted:
         return
     name = name.strip()

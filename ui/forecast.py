@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.forecasting.service import predict_latest
+from core.registry import list_versions, read_metadata
+from ui.models import active_artifact
+
 
 def active_forecast_artifact():
     """The serving ``forecast`` artifact (sha256-verified), cached per serving version."""
-    from ui.models import active_artifact
-
     return active_artifact("forecast")
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_predictions(_md, symbol: str, interval: str, last_ts, n_bars: int, version: str):
     """``predict_latest`` for the market data's last bar, cached per (symbol, bar, version)."""
-    from core.forecasting.service import predict_latest
-
     return predict_latest(_md, active_forecast_artifact())
 
 
@@ -25,8 +25,6 @@ def walk_forward_results(metadata: dict) -> tuple[dict | None, str | None]:
     newest version that has them) -> (results by symbol/horizon, version) or (None, None)."""
     if metadata.get("walk_forward"):
         return metadata["walk_forward"], metadata.get("version")
-    from core.registry import list_versions, read_metadata
-
     for v in reversed(list_versions("forecast")):
         m = read_metadata("forecast", v)
         if m.get("walk_forward"):

@@ -1,5 +1,5 @@
 """Streamlit side of the live panel (Overview): cached data/prediction calls and the
-per-symbol card. All computation is in :mod:`core.predictors` and :mod:`core.signals`.
+per-symbol card. All computation is in :mod:`core.panel`.
 
 The cached calls are plain functions, separate from the auto-refreshing fragment of the
 page (caching and fragments on one function is unsupported).
@@ -14,7 +14,7 @@ import streamlit as st
 
 from core.data import MarketData
 from core.errors import QuantdeskError
-from core.predictors import SymbolPanel, symbol_panel
+from core.panel.symbol import SymbolPanel, symbol_panel
 
 ACTION_STYLE = {
     "STRONG_BUY": ("🟢🟢", "green"), "BUY": ("🟢", "green"), "HOLD": ("⚪", "gray"),
@@ -35,8 +35,8 @@ def _cached_panel(symbol: str, interval: str, bar_key: str, source: str, ab_key:
 
 def panels_for(markets: list[MarketData], experiments: dict | None = None
                ) -> tuple[list[SymbolPanel], list[str], int, int]:
-    """Cached :func:`core.predictors.symbol_panel` per market (``experiments``: running
-    A/B tests by family, from :func:`core.predictors.running_experiments`).
+    """Cached :func:`core.panel.symbol.symbol_panel` per market (``experiments``: running
+    A/B tests by family, from :func:`core.panel.predictors.running_experiments`).
 
     Returns:
         ``(panels, errors, cache_hits, cache_misses)``.

@@ -6,30 +6,31 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import QuantdeskError
+from core.patterns.breakouts import find_levels
+from core.patterns.cnn import FAMILY as CNN_FAMILY
+from core.patterns.cnn import load_cnn  # torch is imported inside, on use
+from core.patterns.edge import edge_table
+from core.patterns.service import (breakout_events, detections, latest_pattern_scores,
+                                   load_breakout_model)
+from core.patterns.service import track_record as stored_track_record
 from ui.models import serving_key
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the pattern CNN…")
 def _cnn(key: tuple):
-    from core.patterns.cnn import load_cnn
-
     return load_cnn()  # failures raise and are not cached: a later training is picked up
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the breakout model…")
 def _breakout(key: tuple):
-    from core.patterns.service import load_breakout_model
-
     return load_breakout_model()
 
 
 def cnn_model():
     """(model, version) of the active patterns-cnn, or (None, reason) when unavailable.
     Cached per serving version (:func:`ui.models.serving_key`)."""
-    from core.patterns.cnn import FAMILY
-
     try:
-        return _cnn(serving_key(FAMILY))
+        return _cnn(serving_key(CNN_FAMILY))
     except QuantdeskError as err:
         return None, str(err)
 
@@ -46,33 +47,26 @@ def breakout_model():
 @st.cache_data(show_spinner="Detecting patterns…", max_entries=32)
 def pattern_detections(frame: pd.DataFrame, tail: int) -> pd.DataFrame:
     """Rule + CNN detections for the last ``tail`` bars."""
-    from core.patterns.service import detections
-
     cnn, _ = cnn_model()
     return detections(frame, cnn, tail=tail)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def latest_scores(frame: pd.DataFrame) -> pd.DataFrame | None:
-    from core.patterns.service import latest_pattern_scores
-
+    """The CNN's score of every pattern on the last bar, or None without a CNN."""
     cnn, _ = cnn_model()
     return None if cnn is None else latest_pattern_scores(frame, cnn)
 
 
 @st.cache_data(show_spinner="Measuring each pattern's edge (bootstrap)…", max_entries=32)
 def edge(frame: pd.DataFrame) -> pd.DataFrame:
-    from core.patterns.edge import edge_table
-
+    """Each pattern's measured edge (:func:`core.patterns.edge.edge_table`)."""
     return edge_table(frame)
 
 
 @st.cache_data(show_spinner="Finding support/resistance and breakouts…", max_entries=32)
 def levels_and_breakouts(frame: pd.DataFrame):
     """(resistance levels, support levels, breakout events with model probabilities)."""
-    from core.patterns.breakouts import find_levels
-    from core.patterns.service import breakout_events
-
     lv = find_levels(frame)
     bm = breakout_model()
     ev = breakout_events(frame, bm if not isinstance(bm, str) else None)
@@ -81,7 +75,6 @@ def levels_and_breakouts(frame: pd.DataFrame):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def track_record(symbol: str) -> pd.DataFrame:
-    from core.patterns.service import track_record as tr
-
+    """The breakout model's stored walk-forward record of ``symbol`` (empty without one)."""
     bm = breakout_model()
-    return pd.DataFrame() if isinstance(bm, str) else tr(symbol, bm)
+    return pd.DataFrame() if isinstance(bm, str) else stored_track_record(symbol, bm)

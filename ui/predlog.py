@@ -16,7 +16,7 @@ def log_shown(preds: list[Prediction] | None) -> None:
     """
     if not preds:
         return
-    from core.predictors import loggable
+    from core.panel.predictors import loggable
 
     rows = loggable(preds)
     keys = {(p.model_name, p.model_version, p.symbol, p.interval, p.kind, p.horizon,

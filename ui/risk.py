@@ -1,25 +1,29 @@
-"""Cached wrappers around core.risk for the Risk Sizing page."""
+"""Cached wrappers around core.risk for the Risk Sizing page: models, prices, the sized trade
+against the book, the book's risk and the policy backtest."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from core.data import MarketData, load_ohlcv
 from core.errors import QuantdeskError
+from core.risk import book as _book
+from core.risk.backtest import compare
+from core.risk.dqn import load_agent, policy_exposures  # torch is imported inside, on use
+from core.risk.portfolio import PortfolioRisk, aligned_returns, portfolio_risk
+from core.risk.signal_quality import load_scorer, score_latest
+from core.risk.sizing import RiskParameters, SizingResult
 from ui.models import serving_key
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the DQN policy…")
 def _dqn(key: tuple):
-    from core.risk.dqn import load_agent
-
     return load_agent()  # failures raise and are not cached
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the signal-quality scorer…")
 def _scorer(key: tuple):
-    from core.risk.signal_quality import load_scorer
-
     return load_scorer()
 
 
@@ -46,9 +50,6 @@ def cached_policy_backtest(frame: pd.DataFrame, target_vol: float, cost_bp: floa
                            dqn_key: tuple = ()):
     """(metrics table, results by policy) for all policies on ``frame``; ``dqn_key`` (the
     DQN's :func:`ui.models.serving_key`) makes a promoted DQN recompute."""
-    from core.risk.backtest import compare
-    from core.risk.dqn import policy_exposures
-
     agent, _ = cached_dqn()
     return compare(frame["close"], policy_exposures(frame, agent, target_vol), cost_bp)
 
@@ -56,6 +57,59 @@ def cached_policy_backtest(frame: pd.DataFrame, target_vol: float, cost_bp: floa
 @st.cache_data(show_spinner="Loading portfolio prices…", ttl=300, max_entries=64)
 def cached_close(symbol: str, interval: str) -> pd.Series:
     """Close prices of a portfolio holding (``core.data.load_ohlcv``)."""
-    from core.data import load_ohlcv
-
     return load_ohlcv(symbol, interval).frame["close"]
+
+
+def book_closes(symbols, md: MarketData) -> tuple[dict[str, pd.Series], list[str]]:
+    """Close prices of the holdings (the page's own symbol from ``md``, the others cached by
+    :func:`cached_close`) and one sentence per holding that failed to load
+    (:func:`core.risk.book.book_closes`)."""
+    return _book.book_closes(symbols, md.symbol, md.frame["close"],
+                             lambda sym: cached_close(sym, md.interval))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_book_weights(holdings: pd.DataFrame, closes: dict[str, pd.Series], equity: float
+                        ) -> tuple[pd.Series, list[str]]:
+    """(weights [fraction of equity], problems) of the priced holdings
+    (:func:`core.risk.book.book_weights`)."""
+    return _book.book_weights(holdings, closes, equity)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_signal_score(frame: pd.DataFrame, direction: str, scorer_key: tuple = ()) -> dict:
+    """The signal-quality scorer's P(success) for a ``direction`` trade on the last bar
+    (:func:`core.risk.signal_quality.score_latest`); ``scorer_key`` (its serving key) makes a
+    promoted scorer recompute."""
+    return score_latest(frame, direction)
+
+
+def size_trade(frame: pd.DataFrame, params: RiskParameters, symbol: str, interval: str,
+               closes: dict[str, pd.Series], book: pd.Series
+               ) -> tuple[SizingResult, list[str]]:
+    """The sized trade with its correlation to the book, and problems with that correlation
+    (:func:`core.risk.book.size_in_book`). Not cached: its volatility forecast may follow the
+    serving volatility model."""
+    return _book.size_in_book(frame, params, symbol, interval, closes, book)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_book_returns(closes: dict[str, pd.Series]) -> pd.DataFrame:
+    """Simple returns of the book's symbols on their common bars, last 500
+    (:func:`core.risk.portfolio.aligned_returns`)."""
+    return aligned_returns(closes)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_book_risk(returns: pd.DataFrame, book: pd.Series, level: float) -> PortfolioRisk:
+    """VaR/CVaR, volatility and Euler contributions of the book at ``level``
+    (:func:`core.risk.portfolio.portfolio_risk`)."""
+    return portfolio_risk(returns, book, level)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_marginal_effect(returns: pd.DataFrame, book: pd.Series, res: SizingResult,
+                           level: float) -> dict:
+    """The book's risk before and after the sized trade
+    (:func:`core.risk.book.trade_marginal_effect`)."""
+    return _book.trade_marginal_effect(returns, book, res, level)

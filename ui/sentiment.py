@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 
 import pandas as pd
 import streamlit as st
@@ -49,25 +48,6 @@ def cached_sentiment(symbol: str, news_json: str, half_life: float, finbert_down
 
 
 def news_to_json(news: pd.DataFrame) -> str:
+    """News frame as JSON records (ISO dates): the hashable form :func:`cached_sentiment`
+    takes."""
     return news.to_json(orient="records", date_format="iso")
-
-
-def evaluation_rows(metadata: dict) -> pd.DataFrame:
-    """Precomputed evaluation (from the head artifact's metadata) beside the FinBERT paper."""
-    rows = []
-    fpb = metadata.get("metrics", {}).get("phrasebank_evaluation_only", {})
-    for name, res in fpb.items():
-        for r in res["rows"]:
-            rows.append({"dataset": f"PhraseBank {name}", "model": r["title"],
-                         "accuracy": r["accuracy"], "macro-F1": r["macro_f1"]})
-    for r in metadata.get("metrics", {}).get("valid", {}).get("rows", []):
-        rows.append({"dataset": "Twitter fin. news (valid)", "model": r["title"],
-                     "accuracy": r["accuracy"], "macro-F1": r["macro_f1"]})
-    for ds, acc, f1 in (("PhraseBank AllAgree", 0.97, 0.95), ("PhraseBank 50Agree", 0.86, 0.84)):
-        rows.append({"dataset": ds, "model": "FinBERT, Araci 2019 (published; trained on "
-                     "PhraseBank)", "accuracy": acc, "macro-F1": f1})
-    return pd.DataFrame(rows)
-
-
-def status_json(sc) -> str:
-    return json.dumps([s.__dict__ for s in sc.status])

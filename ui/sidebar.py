@@ -1,11 +1,12 @@
-"""The shared sidebar: symbol, interval, date range (and CSV upload), kept in the URL.
+"""The shared sidebar: symbol, interval, data source, date range (and CSV upload), in the URL.
 
 The widgets are bound to URL query parameters (Streamlit's ``bind="query-params"``), so a
 view can be shared by copying the address bar, e.g.
 ``/volatility?symbol=AAPL&start=2010-01-04&end=2012-12-31`` or
 ``/forecasts?symbol=OTHER&ticker=NVDA&interval=1h``. A parameter equal to its default is left
-out of the URL (symbol MSFT, interval 1d, no dates). The symbol box also accepts a typed
-ticker, so ``?symbol=NVDA`` works as well as ``?symbol=OTHER&ticker=NVDA``.
+out of the URL (symbol MSFT, interval 1d, live source, no dates). The symbol box also accepts
+a typed ticker, so ``?symbol=NVDA`` works as well as ``?symbol=OTHER&ticker=NVDA``.
+``?bundled=true`` picks the bundled history (offline demo) instead of live data.
 
 ``app.py`` draws the sidebar once per run, in the entry point, so the choice also survives
 page switches; :func:`sidebar` then returns that run's selection. Run a page file on its own
@@ -19,8 +20,8 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
-from core.data import BUNDLED_SYMBOLS, INTERVALS, MarketData
-from core.errors import DataValidationError, QuantdeskError
+from core.data import BUNDLED_LABEL, BUNDLED_SYMBOLS, INTERVALS, MarketData
+from core.errors import QuantdeskError
 from ui.data import cached_csv, cached_market
 
 OTHER = "OTHER"
@@ -29,6 +30,7 @@ DEFAULT_SYMBOL = "MSFT"
 LABELS = {OTHER: "Other (Yahoo)…", UPLOAD: "Upload CSV…"}
 # Keys double as URL query-parameter names (bind="query-params").
 K_SYMBOL, K_TICKER, K_INTERVAL, K_START, K_END = "symbol", "ticker", "interval", "start", "end"
+K_BUNDLED = "bundled"
 _CURRENT = "_qd_selection_this_run"
 MIN_DATE = dt.date(1970, 1, 1)
 
@@ -43,6 +45,7 @@ class Selection:
         start, end: inclusive date range, None for "from the first" / "to the last" bar.
         csv_name, csv_bytes: the uploaded file (only when ``symbol == "CSV"``), else None.
         problem: why no bars can be loaded for this choice (e.g. start after end), else None.
+        source: ``auto`` (live first, bundled when offline) or ``bundled`` (offline demo).
     """
 
     symbol: str
@@ -52,6 +55,7 @@ class Selection:
     csv_name: str | None = None
     csv_bytes: bytes | None = field(default=None, repr=False)
     problem: str | None = None
+    source: str = "auto"
 
 
 def draw_sidebar() -> Selection:
@@ -86,6 +90,10 @@ def draw_sidebar() -> Selection:
                             key=K_INTERVAL, bind="query-params",
                             help="Only daily (1d) history is bundled; other intervals need "
                                  "Yahoo Finance (online).")
+    bundled = sb.checkbox(BUNDLED_LABEL, key=K_BUNDLED, bind="query-params",
+                          help="Show the daily history shipped with Quantdesk (it ends years "
+                               "ago) instead of live Yahoo Finance data. Unticked, the desk "
+                               "still falls back to it when Yahoo cannot be reached.")
     today = dt.date.today()
     start = sb.date_input("Start", value=None, min_value=MIN_DATE, max_value=today,
                           key=K_START, bind="query-params", help="Empty: the first bar.")
@@ -93,7 +101,8 @@ def draw_sidebar() -> Selection:
                         bind="query-params", help="Empty: the last bar.")
     if start and end and start > end and problem is None:
         problem = f"The start date {start} is after the end date {end}: swap or clear them."
-    return Selection(symbol, interval, start or None, end or None, csv_name, csv_bytes, problem)
+    return Selection(symbol, interval, start or None, end or None, csv_name, csv_bytes, problem,
+                     "bundled" if bundled else "auto")
 
 
 def begin_run(sel: Selection) -> None:
@@ -112,18 +121,6 @@ def sidebar() -> Selection:
     return sel if isinstance(sel, Selection) else draw_sidebar()
 
 
-def _bundled_range_hint(sel: Selection) -> str:
-    """' MSFT has bars from 2000-03-01 to 2013-03-01.' when that is cheap to know."""
-    if sel.symbol not in BUNDLED_SYMBOLS or sel.interval != "1d":
-        return ""
-    try:
-        frame = cached_market(sel.symbol, sel.interval, None, None).frame
-    except QuantdeskError:
-        return ""
-    return (f" {sel.symbol} has daily bars from {frame.index[0].date()} to "
-            f"{frame.index[-1].date()}; pick dates inside that range or clear them.")
-
-
 def market_data(sel: Selection) -> MarketData | None:
     """Load the selection's bars; on failure show the reason and return None (never raise)."""
     if sel.problem:
@@ -134,10 +131,7 @@ def market_data(sel: Selection) -> MarketData | None:
             stem = (sel.csv_name or "CSV").rsplit(".", 1)[0]
             name = "".join(ch for ch in stem.upper() if ch.isalnum() or ch in "-_.^")[:12]
             return cached_csv(sel.csv_bytes or b"", name or "CSV")
-        return cached_market(sel.symbol, sel.interval, sel.start, sel.end)
-    except DataValidationError as err:
-        hint = _bundled_range_hint(sel) if (sel.start or sel.end) else ""
-        st.error(f"{err}{hint}")
+        return cached_market(sel.symbol, sel.interval, sel.start, sel.end, sel.source)
     except QuantdeskError as err:
         st.error(str(err))
     except Exception as err:  # a page must never raise: say what failed, keep the app up
@@ -146,11 +140,19 @@ def market_data(sel: Selection) -> MarketData | None:
 
 
 def status_line(md: MarketData) -> None:
-    """One caption line: source, bars, as-of; a warning when stale; validation notes."""
-    if md.stale:
+    """One caption line: source, bars, as-of; what serves when the data are not live (a
+    warning when the live source failed, else a note); validation notes."""
+    if md.fallback:
+        if md.stale:
+            why = md.notes[0] if md.notes and md.notes[0] != md.fallback else ""
+            st.warning(f"Stale data: {md.fallback} {why}".strip())
+        else:
+            st.info(md.fallback)
+    elif md.stale:
         st.warning(f"Stale data as of {md.as_of:%Y-%m-%d %H:%M} UTC — the live source failed.")
     st.caption(md.status_line)
-    if md.notes:
-        with st.expander(f"{len(md.notes)} data note(s)"):
-            for n in md.notes:
+    notes = [n for n in md.notes if n != md.fallback]
+    if notes:
+        with st.expander(f"{len(notes)} data note(s)"):
+            for n in notes:
                 st.write("• " + n)

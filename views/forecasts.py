@@ -1,10 +1,13 @@
 """Forecasts page: multi-horizon price forecasts with conformal intervals and their honest
 walk-forward skill against a random walk. Widgets and layout only; computation in core."""
 
-import pandas as pd
 import streamlit as st
 
 from core.errors import QuantdeskError
+from core.forecasting import report
+from core.forecasting.service import forecast_table
+from core.plots.forecast import fan_figure, importance_figure
+from ui.forecast import active_forecast_artifact, cached_predictions, walk_forward_results
 from ui.layout import page_start
 from ui.predlog import log_shown
 
@@ -12,11 +15,6 @@ sel, md = page_start("Forecasts", "Where the price may be in 1, 5 and 20 bars �
                      "that forecast has really been.")
 if md is not None:
     try:
-        from core.forecasting.evaluate import verdict
-        from core.forecasting.service import forecast_table
-        from core.plots.forecast import fan_figure, importance_figure
-        from ui.forecast import active_forecast_artifact, cached_predictions, walk_forward_results
-
         art = active_forecast_artifact()
         preds = cached_predictions(md, md.symbol, md.interval, md.frame.index[-1],
                                    len(md.frame), art.version)
@@ -35,10 +33,9 @@ if md is not None:
                    "0.4·XGBoost + 0.4·LightGBM + 0.2·RandomForest shrunk toward the random walk "
                    "by a factor validated on the training window. Confidence in [0, 1] = member "
                    "sign agreement × how far the forecast stands outside its own error band.")
-        show = table[["horizon", "model", "Price", "Return [%]", "ensemble-lo-80",
-                      "ensemble-hi-80", "ensemble-lo-95", "ensemble-hi-95", "confidence"]]
-        st.dataframe(show.style.format(precision=3, na_rep=""), hide_index=True, width="stretch")
-        st.download_button("Download forecasts (CSV)", table.to_csv(index=False).encode(),
+        st.dataframe(report.page_table(table).style.format(precision=3, na_rep=""),
+                     hide_index=True, width="stretch")
+        st.download_button("Download forecasts (CSV)", report.table_csv(table),
                            file_name=f"forecast_{md.symbol}_{md.frame.index[-1]:%Y%m%d}.csv",
                            mime="text/csv")
 
@@ -51,36 +48,18 @@ if md is not None:
         else:
             st.caption(f"Expanding window, refit every 250 bars, embargo = horizon, scored only "
                        f"on unseen bars (evaluation stored with model {wf_version}).")
-            for h, r in sorted(rows.items(), key=lambda t: int(t[0])):
-                st.markdown((":material/check_circle: " if "Significant skill" in verdict(r)
-                             else ":material/remove: ") + verdict(r))
-            recs = []
-            for h, r in sorted(rows.items(), key=lambda t: int(t[0])):
-                base = r["baselines"]
-                for name, m in [*r["members"].items(), ("ensemble (raw)", r["ensemble_raw"]),
-                                ("ensemble (shipped)", r["ensemble"])]:
-                    recs.append({"Horizon [bars]": int(h), "Model": name,
-                                 "RMSE ratio vs naive": m["rmse_ratio"],
-                                 "MAE ratio vs naive": m["mae_ratio"],
-                                 "Dir. accuracy [%]": 100 * m["directional_accuracy"],
-                                 "Always-up [%]": 100 * base["always_up"]["directional_accuracy"],
-                                 "IC (Spearman)": m["ic"], "DM p vs naive": m["dm_pvalue"]})
-                recs.append({"Horizon [bars]": int(h), "Model": "naive (zero return)",
-                             "RMSE ratio vs naive": 1.0, "MAE ratio vs naive": 1.0,
-                             "Always-up [%]": 100 * base["always_up"]["directional_accuracy"]})
+            for significant, sentence in report.verdicts(rows):
+                st.markdown((":material/check_circle: " if significant
+                             else ":material/remove: ") + sentence)
             ratio4 = {"RMSE ratio vs naive": "{:.4f}", "MAE ratio vs naive": "{:.4f}"}
-            st.dataframe(pd.DataFrame(recs).style.format(ratio4, precision=3, na_rep=""),
+            st.dataframe(report.skill_frame(rows).style.format(ratio4, precision=3, na_rep=""),
                          hide_index=True, width="stretch")
-            cov = [{"Horizon [bars]": int(h), "Coverage 80% [%]": 100 * r["coverage_80"],
-                    "Coverage 95% [%]": 100 * r["coverage_95"], "Test bars": r["n_test"]}
-                   for h, r in sorted(rows.items(), key=lambda t: int(t[0]))]
-            st.dataframe(pd.DataFrame(cov).style.format(precision=1), hide_index=True)
+            st.dataframe(report.coverage_frame(rows).style.format(precision=1), hide_index=True)
 
         st.subheader("Feature importance of the active model")
-        imp = art.metadata.get("feature_importance", {}).get(md.symbol, {})
+        imp = report.feature_importance(art.metadata, md.symbol)
         if imp:
-            h_sel = st.radio("Horizon [bars]", sorted(imp, key=int), horizontal=True,
-                             key="fc_imp_h")
+            h_sel = st.radio("Horizon [bars]", list(imp), horizontal=True, key="fc_imp_h")
             st.plotly_chart(importance_figure(imp[h_sel]), width="stretch", key="fc_imp")
         else:
             st.info("This model version stores no feature importance.")

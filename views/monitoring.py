@@ -5,17 +5,22 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.data import BUNDLED_SYMBOLS
 from core.errors import QuantdeskError
+from core.monitoring.report import (default_group, drift_frame, group_metrics, ops_metrics,
+                                    summary_frame)
 from core.plots import monitoring as mplots
-from ui.monitoring import EMPTY_STATE, alert_badges, cached_drift, summary_frame
+from ui.monitoring import EMPTY_STATE, alert_badges, cached_drift, load_report, store_families
+from ui.widgets import metric_row
+
+
+def small(fig):
+    """Half-width charts: smaller titles so the model label fits."""
+    return fig.update_layout(title_font_size=12)
+
 
 st.title("Model Monitoring")
 st.caption("Per model family, version and horizon: rolling directional accuracy and MAE "
            "against the naive baseline, interval coverage, calibration, volume, latency, "
            "error and cache rates, and feature drift. Computed from the prediction store.")
-
-from core.monitoring import Thresholds, monitoring_figures  # noqa: E402
-from core.store import session_scope  # noqa: E402
-from core.store.db import utcnow  # noqa: E402
 
 c1, c2, c3, c4 = st.columns([1, 1, 1, 1])
 window = c2.slider("Rolling window [outcomes]", 10, 250, 50, step=10, key="mon_window")
@@ -37,17 +42,8 @@ if show_drift:
         st.warning(f"Drift not computed: {err}")
 
 try:
-    with session_scope() as s:
-        import sqlalchemy as sa
-
-        from core.store import PredictionRow
-
-        families = sorted(s.execute(sa.select(PredictionRow.model_name).distinct()).scalars())
-        family = c1.selectbox("Model family", ["All"] + families, key="mon_family")
-        report = monitoring_figures(
-            session=s, model_name=None if family == "All" else family, window=int(window),
-            symbol=None if symbol == "All" else symbol,
-            thresholds=Thresholds(accuracy_floor=floor), drift=drift_table)
+    family = c1.selectbox("Model family", ["All"] + store_families(), key="mon_family")
+    report = load_report(family, symbol, int(window), floor, drift_table)
 except QuantdeskError as err:
     st.error(f"The prediction store could not be read: {err}")
     st.stop()
@@ -59,17 +55,11 @@ except ValueError as err:
     st.error(f"Bad monitoring settings: {err}")
     st.stop()
 
-st.caption(f"As of {utcnow():%Y-%m-%d %H:%M:%S} UTC · window {report.window} outcomes")
+st.caption(f"As of {report.generated_at:%Y-%m-%d %H:%M:%S} UTC · window {report.window} outcomes")
 st.subheader("Alerts")
 alert_badges(report.alerts)
 
-ops = report.ops
-m1, m2, m3, m4 = st.columns(4)
-m1.metric("Requests", f"{ops['requests']:.0f}")
-m2.metric("Error rate [%]", "–" if ops["error_rate"] is None else f"{100 * ops['error_rate']:.1f}")
-m3.metric("Cache hit rate [%]",
-          "–" if ops["cache_hit_rate"] is None else f"{100 * ops['cache_hit_rate']:.0f}")
-m4.metric("Prediction groups", len(report.groups))
+metric_row(ops_metrics(report))
 
 if not report.groups:
     st.info(EMPTY_STATE)
@@ -79,17 +69,10 @@ else:
     st.caption("Naive baselines: zero-return forecast for MAE, the always-up call for "
                "directional accuracy; coverage is nominally 80%. Log-return MAE in %.")
     labels = [g.label for g in report.groups]
-    default = next((i for i, g in enumerate(report.groups) if g.model_name != "naive"), 0)
-    pick = st.selectbox("Model / version / horizon", labels, index=default, key="mon_group")
+    pick = st.selectbox("Model / version / horizon", labels, index=default_group(report.groups),
+                        key="mon_group")
     g = report.groups[labels.index(pick)]
-    k1, k2, k3 = st.columns(3)
-    k1.metric("Outcomes", f"{g.n_realised} / {g.n}")
-    k2.metric("Latency p50 / p95 [ms]", "–" if g.latency_p50 is None else
-              f"{g.latency_p50:.1f} / {g.latency_p95:.1f}")
-    k3.metric("Coverage 80 [%]", "–" if g.coverage is None else f"{100 * g.coverage:.1f}")
-    def small(fig):
-        """Half-width charts: smaller titles so the model label fits."""
-        return fig.update_layout(title_font_size=12)
+    metric_row(group_metrics(g))
 
     a, b = st.columns(2)
     a.plotly_chart(small(mplots.accuracy_figure(g, floor)), width="stretch", key="mon_acc")
@@ -108,5 +91,4 @@ if drift_table is None:
             "with the earlier history (PSI > 0.2 raises an alert).")
 else:
     st.plotly_chart(mplots.drift_figure(drift_table), width="stretch", key="mon_drift_fig")
-    t = drift_table.copy()
-    st.dataframe(t.round(4), hide_index=True, width="stretch")
+    st.dataframe(drift_frame(drift_table), hide_index=True, width="stretch")

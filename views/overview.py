@@ -8,7 +8,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.config import get_settings
 from core.data import BUNDLED_SYMBOLS
 from core.errors import QuantdeskError
+from core.monitoring import summary_rows
+from core.panel.predictors import running_experiments
+from core.panel.refresh import model_status, refresh_panel, replay_table
+from core.panel.replay import PANEL_START_BARS, replay_tick
+from core.store import record_metric, session_scope, utcnow
+from ui.data import cached_market
 from ui.layout import page_start, price_chart
+from ui.panel import panels_for, replay_frame, step_due, symbol_card
+from ui.watchlist import watchlist_widget
 
 sel, md = page_start("Overview", "Live panel: latest bar, forecasts with 80% intervals, "
                      "pattern, volatility regime and a fused signal per watchlist symbol.")
@@ -16,8 +24,7 @@ settings = get_settings()
 period = max(1, int(settings.refresh_seconds))
 
 c1, c2, c3 = st.columns([3, 1, 1])
-watchlist = c1.multiselect("Watchlist", list(BUNDLED_SYMBOLS), default=list(BUNDLED_SYMBOLS),
-                           key="ov_watchlist")
+watchlist = watchlist_widget(c1, sel.interval)
 paused = c2.toggle("Pause auto-refresh", key="ov_paused",
                    help=f"The panel refreshes every {period} s unless paused.")
 replay = c3.toggle("Replay mode", key="ov_replay",
@@ -38,12 +45,6 @@ else:
 @st.fragment(run_every=None if paused else period)
 def live_panel() -> None:
     """The auto-refreshing part: load bars, predict (cached per bar), log, backfill, draw."""
-    from core.predictors import (PANEL_START_BARS, model_status, refresh_panel, replay_tick,
-                                 running_experiments)
-    from core.store import record_metric, session_scope
-    from core.store.db import utcnow
-    from ui.data import cached_market
-    from ui.panel import panels_for, replay_frame, step_due, symbol_card
 
     now = utcnow()
     n = st.session_state.get("ov_refreshes", 0) + 1
@@ -65,10 +66,12 @@ def live_panel() -> None:
                                         interval=sel.interval, steps=steps,
                                         start_bars=PANEL_START_BARS if restart else None)
                     else:
-                        m = cached_market(sym, sel.interval, None, None)
+                        m = cached_market(sym, sel.interval, None, None, sel.source)
                     markets.append(m)
                 except QuantdeskError as err:
                     problems.append(f"{sym}: {err}")
+            if sel.symbol == "CSV" and md is not None:  # the sidebar's upload joins the panel
+                markets.append(md)
             panels, errs, hits, misses = panels_for(markets, running_experiments(session=s))
             res = refresh_panel(markets, session=s, panels=panels)
             if hits:
@@ -76,11 +79,8 @@ def live_panel() -> None:
             if misses:
                 record_metric("cache_misses", misses, session=s, detail={"source": "panel"})
             statuses = {m.family: m.message for m in model_status(session=s)}
-            replay_rows = []
-            if replay_symbol:
-                from core.monitoring import summary_rows
-
-                replay_rows = summary_rows(session=s, symbol=replay_symbol)
+            replay_rows = (summary_rows(session=s, symbol=replay_symbol) if replay_symbol
+                           else [])
     except QuantdeskError as err:
         st.error(f"The panel could not refresh: {err}")
         return
@@ -103,22 +103,7 @@ def live_panel() -> None:
                     " · real bundled history revealed one bar per refresh. Models trained on "
                     "the full history have seen these bars: replay accuracy is in-sample.")
         if replay_rows:
-            import pandas as pd
-
-            t = pd.DataFrame(replay_rows)
-            t = t[[c for c in ("model_name", "model_version", "kind", "horizon", "n",
-                               "n_realised", "directional_accuracy", "baseline_accuracy",
-                               "mae", "baseline_mae", "coverage") if c in t]]
-            for c in ("directional_accuracy", "baseline_accuracy", "coverage"):
-                if c in t:
-                    t[c] = (t[c] * 100).round(1)
-            t = t.rename(columns={"model_name": "Model", "model_version": "Version",
-                                  "kind": "Kind", "horizon": "h [bars]", "n": "Predictions",
-                                  "directional_accuracy": "Dir. accuracy [%]",
-                                  "baseline_accuracy": "Always-up [%]", "coverage": "Coverage 80 [%]",
-                                  "mae": "MAE", "baseline_mae": "Naive MAE",
-                                  "n_realised": "Outcomes"})
-            st.dataframe(t, hide_index=True, width="stretch")
+            st.dataframe(replay_table(replay_rows), hide_index=True, width="stretch")
             st.caption("MAE in the prediction's unit (log return, or variance for "
                        "volatility); naive = zero-return forecast, always-up = the naive "
                        "directional call.")

@@ -3,13 +3,19 @@
 Layout only; scoring, aggregation and figures live in core.sentiment / core.plots.
 """
 
-import pandas as pd
 import streamlit as st
 
 from core.config import get_settings
 from core.errors import QuantdeskError
+from core.news import normalise_news, parse_news_csv, parse_pasted
+from core.news.frame import combine_news, feed_urls, for_symbol
 from core.plots.sentiment import gauge_figure, sentiment_price_figure, topic_bars_figure
+from core.sentiment import report
+from core.sentiment.service import FAMILY, ensemble_summary
 from ui.layout import page_start, price_chart
+from ui.models import serving_key
+from ui.sentiment import cached_news, cached_sentiment, news_to_json, scorers
+from ui.widgets import metric_row
 
 sel, md = page_start("Sentiment", "News sentiment per symbol: lexicons, an offline transformer "
                      "and FinBERT when available, combined by a fitted ensemble.")
@@ -35,23 +41,15 @@ with st.expander("News sources", expanded=True):
 
 frames, notes = [], []
 try:
-    from core.news import parse_news_csv, parse_pasted
-
     if pasted.strip():
         frames.append(parse_pasted(pasted, symbol))
     if upload is not None:
-        up = parse_news_csv(upload.getvalue(), symbol)
-        if (up["symbol"] != "").any() and (up["symbol"] == symbol).any():
-            up = up[up["symbol"].isin([symbol, ""])]
-        frames.append(up)
+        frames.append(for_symbol(parse_news_csv(upload.getvalue(), symbol), symbol))
 except QuantdeskError as err:
     st.error(f"Could not read your headlines: {err}")
 
 if live and not offline:
-    from ui.sentiment import cached_news
-
-    feeds = tuple(u.strip() for u in feeds_text.split(",") if u.strip())
-    live_news, live_notes = cached_news(symbol, feeds)
+    live_news, live_notes = cached_news(symbol, feed_urls(feeds_text))
     notes += live_notes
     if not live_news.empty:
         frames.append(live_news)
@@ -59,14 +57,12 @@ for n in notes:
     st.caption(f"News source note: {n}")
 
 try:
-    from ui.sentiment import scorers
-
     sc = scorers(allow_dl)
 except QuantdeskError as err:
     sc = None
     st.error(f"Sentiment models could not be loaded: {err}")
 
-news = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+news = combine_news(frames)
 if news.empty:
     st.info(("Offline mode: no live news is fetched. " if offline else
              "No headlines found for this symbol yet. ") +
@@ -75,11 +71,6 @@ if news.empty:
     if md is not None:  # the price for context until there are headlines to set against it
         price_chart(md, key="sent_price")
 elif sc is not None:
-    from core.news import normalise_news
-    from core.sentiment.service import FAMILY
-    from ui.models import serving_key
-    from ui.sentiment import cached_sentiment, news_to_json
-
     try:
         news = normalise_news(news)
         agg, scored = cached_sentiment(symbol, news_to_json(news), float(half_life), allow_dl,
@@ -92,77 +83,48 @@ elif sc is not None:
         g1.plotly_chart(gauge_figure(agg["overall"], f"{symbol} news sentiment [-1, 1]"),
                         width="stretch", key="sent_gauge")
         with g2:
-            m1, m2, m3 = st.columns(3)
-            m1.metric("Headlines", agg["news_count"])
-            m2.metric("Confidence", f"{agg['confidence']:.0%}")
-            m3.metric("Impact [0-1]", f"{agg['impact']:.2f}")
-            st.caption(f"Label **{agg['label']}**; decay half-life {agg['half_life_hours']:g} h "
-                       f"(a headline {agg['half_life_hours']:g} h old counts half); as of "
-                       f"{pd.Timestamp(agg['as_of']):%Y-%m-%d %H:%M} UTC.")
+            metric_row(report.aggregate_metrics(agg))
+            st.caption(report.aggregate_caption(agg))
             st.plotly_chart(topic_bars_figure(agg["topics"], agg["topic_counts"]),
                             width="stretch", key="sent_topics")
-        cols = ["published_at", "headline"] + [c for c in ("minilm", "finbert", "vader", "lm")
-                                               if c in scored] + ["ensemble", "label",
-                                                                  "confidence", "source"]
         st.subheader("Headlines")
-        st.dataframe(scored[cols], width="stretch", hide_index=True, column_config={
-            "published_at": st.column_config.DatetimeColumn("Published (UTC)"),
-            "minilm": st.column_config.NumberColumn("MiniLM", format="%+.2f"),
-            "finbert": st.column_config.NumberColumn("FinBERT", format="%+.2f"),
-            "vader": st.column_config.NumberColumn("VADER", format="%+.2f"),
-            "lm": st.column_config.NumberColumn("LM", format="%+.2f"),
-            "ensemble": st.column_config.NumberColumn("Ensemble [-1, 1]", format="%+.2f"),
-            "confidence": st.column_config.NumberColumn("Confidence", format="%.2f")})
-        from core.sentiment.aggregate import daily_sentiment
-
-        daily = daily_sentiment(scored)
-        close = md.frame["close"] if md is not None else None
-        overlap = (close is not None and len(daily) > 0 and daily.index.max() >= close.index.min()
-                   and daily.index.min() <= close.index.max())
-        if overlap:  # zoom the price to the headlines' period (30 days before, 5 after)
-            close = close[daily.index.min() - pd.Timedelta(days=30):
-                          daily.index.max() + pd.Timedelta(days=5)]
-        elif close is not None:
-            close = close.tail(250)
-        st.plotly_chart(sentiment_price_figure(close, daily if overlap else daily.iloc[0:0],
-                                               symbol), width="stretch", key="sent_vs_price")
-        if len(daily) == 0:
+        st.dataframe(scored[report.headline_columns(scored)], width="stretch", hide_index=True,
+                     column_config={
+                         "published_at": st.column_config.DatetimeColumn("Published (UTC)"),
+                         "minilm": st.column_config.NumberColumn("MiniLM", format="%+.2f"),
+                         "finbert": st.column_config.NumberColumn("FinBERT", format="%+.2f"),
+                         "vader": st.column_config.NumberColumn("VADER", format="%+.2f"),
+                         "lm": st.column_config.NumberColumn("LM", format="%+.2f"),
+                         "ensemble": st.column_config.NumberColumn("Ensemble [-1, 1]",
+                                                                   format="%+.2f"),
+                         "confidence": st.column_config.NumberColumn("Confidence",
+                                                                     format="%.2f")})
+        ctx = report.price_context(scored, md.frame["close"] if md is not None else None)
+        st.plotly_chart(sentiment_price_figure(ctx.close, ctx.daily, symbol), width="stretch",
+                        key="sent_vs_price")
+        if ctx.n_days == 0:
             st.caption("No headline has a date, so none is drawn over time; give times in the "
                        "CSV's published_at or as a `YYYY-MM-DD HH:MM | ` prefix.")
-        elif close is not None and not overlap:
+        elif ctx.close is not None and not ctx.overlap:
             st.caption("The headlines' dates fall outside the price history "
                        f"({md.frame.index.min():%Y-%m-%d} to {md.frame.index.max():%Y-%m-%d}), "
                        "so only the price is drawn; pick a symbol/period that covers them.")
 
 if sc is not None:
     st.subheader("Models")
-    st.dataframe(pd.DataFrame([{"model": s.title, "active": "yes" if s.active else "no",
-                                "detail / why unavailable": s.detail} for s in sc.status]),
-                 width="stretch", hide_index=True)
-    from core.sentiment.service import ensemble_summary
-
+    st.dataframe(report.models_table(sc.status), width="stretch", hide_index=True)
     if summary := ensemble_summary(sc):
         st.caption(summary)
     if not sc.ensemble.fitted:
         st.warning("The ensemble uses default weights (no trained sentiment-head artifact). "
                    "An admin can train it: `quantdesk train sentiment`.")
     st.subheader("Evaluation (precomputed)")
-    from ui.sentiment import evaluation_rows
-
-    ev = evaluation_rows(sc.head_metadata)
+    ev = report.evaluation_rows(sc.head_metadata)
     st.dataframe(ev, width="stretch", hide_index=True, column_config={
         "accuracy": st.column_config.NumberColumn(format="%.3f"),
         "macro-F1": st.column_config.NumberColumn(format="%.3f")})
-    ens = ev[ev["model"].str.startswith("Ensemble") & ev["dataset"].str.startswith("PhraseBank")]
-    got = dict(zip(ens["dataset"], ens["accuracy"]))
-    if got:
-        reached = (got.get("PhraseBank AllAgree", 0) >= 0.86 and
-                   got.get("PhraseBank 50Agree", 0) >= 0.75)
-        st.caption(f"Issue target: offline ensemble accuracy >= 0.86 (AllAgree) and >= 0.75 "
-                   f"(50Agree): **{'reached' if reached else 'not reached'}** ("
-                   + " / ".join(f"{got[k]:.3f}" for k in ("PhraseBank AllAgree",
-                                                           "PhraseBank 50Agree") if k in got)
-                   + ").")
+    if target := report.phrasebank_target(ev):
+        st.caption(target)
     st.caption("PhraseBank is used for evaluation only (never for training). The published "
                "FinBERT numbers come from a model fine-tuned on PhraseBank, so they are not a "
                "held-out comparison. Reproduce: `quantdesk evaluate sentiment --dataset "

@@ -1,34 +1,39 @@
 """Market data: one entry point, one validated frame.
 
-``load_ohlcv`` tries, in order: a CSV (when given), the bundled history (for bundled
-symbols at 1d, unless ``source="yahoo"``), Yahoo Finance through a private disk cache, a
-stale cached copy, and finally the bundled history. The result says which one served and
-whether it is stale, so pages can show "stale data as of ...".
+``load_ohlcv(source="auto")`` is live first, for every symbol: a fresh cached download,
+else Yahoo Finance (when the network probe of :mod:`core.data.network` says it is
+reachable and ``QUANTDESK_OFFLINE`` is not set), else a stale cached copy, else the
+bundled history (daily bars of the six bundled symbols), else a clear error.
+``source="bundled"`` asks for the bundled history (the offline demo) directly. Whatever
+serves, the result says which source it was, whether it is stale, and, when the data are
+not live, a ``fallback`` sentence with their as-of date for the page to show.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass, field
 from typing import Literal
 
 import pandas as pd
 
 from core.config import get_settings
+from core.data import network
 from core.data.bundled import BUNDLED_SYMBOLS, SOURCE_NOTE, load_bundled, load_vix
 from core.data.cache import FrameCache, ttl_for
 from core.data.csv import read_ohlcv_csv
 from core.data.validate import OHLCV, ValidationReport, validate_ohlcv
 from core.data.yahoo import INTERVALS, fetch_yahoo
-from core.errors import DataSourceError, UnknownSymbolError
+from core.errors import (DataSourceError, DataValidationError, SourceUnreachableError,
+                         UnknownSymbolError)
 
 __all__ = [
-    "BUNDLED_SYMBOLS", "INTERVALS", "OHLCV", "MarketData", "ValidationReport", "list_symbols",
-    "load_ohlcv", "load_csv", "load_vix", "read_ohlcv_csv", "validate_ohlcv",
+    "BUNDLED_LABEL", "BUNDLED_SYMBOLS", "INTERVALS", "OHLCV", "MarketData", "ValidationReport",
+    "list_symbols", "load_ohlcv", "load_csv", "load_vix", "read_ohlcv_csv", "validate_ohlcv",
 ]
 
-SourceName = Literal["auto", "bundled", "yahoo", "csv"]
+SourceName = Literal["auto", "bundled", "yahoo"]
+BUNDLED_LABEL = "Bundled history (offline demo)"
 
 
 @dataclass
@@ -40,8 +45,14 @@ class MarketData:
         symbol: upper-case ticker. interval: yfinance-style interval, e.g. ``1d``.
         source: ``bundled`` | ``yahoo`` | ``cache`` | ``csv``.
         as_of: when the data were fetched (UTC), or the last bar for static sources.
-        stale: True when a live fetch failed and an older copy is shown.
-        notes: repairs made by validation and fallbacks taken, as sentences.
+        stale: True when older data stand in for a live download that was due: an expired
+            cached copy, or the bundled history after Yahoo could not be reached or failed.
+            The bundled history asked for (``source="bundled"``, or offline mode) is not
+            stale, but it always carries a ``fallback`` sentence.
+        notes: why a fallback was taken, the fallback sentence, and repairs made by
+            validation, as sentences.
+        fallback: when the data are not live, one sentence naming the source and its as-of
+            date, e.g. "Bundled history (offline demo), last bar 2013-03-01."; else None.
     """
 
     frame: pd.DataFrame
@@ -51,6 +62,7 @@ class MarketData:
     as_of: pd.Timestamp
     stale: bool = False
     notes: list[str] = field(default_factory=list)
+    fallback: str | None = None
 
     @property
     def status_line(self) -> str:
@@ -90,6 +102,90 @@ def load_csv(source, symbol: str = "CSV", *, min_bars: int = 1) -> MarketData:
     return MarketData(f, symbol.upper(), "csv", "csv", f.index[-1], notes=rep.repairs)
 
 
+def _bundled_daily(symbol: str, interval: str) -> pd.DataFrame:
+    """The bundled history (raw, unvalidated). Raises DataSourceError for intraday and
+    UnknownSymbolError for a symbol that is not bundled."""
+    if symbol in BUNDLED_SYMBOLS and interval != "1d":
+        raise DataSourceError(f"Only daily (1d) history of {symbol} is bundled offline; "
+                              f"{interval} bars need Yahoo Finance (online).")
+    return load_bundled(symbol)
+
+
+def _bundled_note(raw: pd.DataFrame) -> str:
+    return f"{BUNDLED_LABEL}, last bar {raw.index[-1].date()}."
+
+
+def _utc(epoch_s: float) -> pd.Timestamp:
+    return pd.Timestamp(epoch_s, unit="s", tz="UTC")
+
+
+def _live(symbol: str, interval: str, notes: list[str]):
+    """fresh cache -> Yahoo -> stale cache -> bundled (1d) -> error.
+
+    Returns ``(raw, source, as_of or None, stale, fallback or None)``; appends why a
+    fallback was taken to ``notes``.
+    """
+    settings = get_settings()
+    key = f"yahoo:{symbol}:{interval}"
+    cache = FrameCache(settings.cache_dir)
+    try:
+        hit = cache.get(key)
+        if hit is not None and FrameCache.is_fresh(hit[1], ttl_for(interval)):
+            return hit[0], "cache", _utc(hit[1]), False, None
+        try:
+            if settings.offline:
+                raise SourceUnreachableError(
+                    "Offline mode (QUANTDESK_OFFLINE=1): Yahoo Finance is not contacted.")
+            if not network.yahoo_reachable(settings.probe_timeout):
+                raise SourceUnreachableError(
+                    "Yahoo Finance cannot be reached from here (the connection check failed; "
+                    "it is tried again within a minute).")
+            try:
+                raw = fetch_yahoo(symbol, interval, timeout=settings.yahoo_timeout)
+            except SourceUnreachableError:
+                network.mark_yahoo_unreachable()  # don't wait on Yahoo again this minute
+                raise
+            cache.put(key, raw)
+            return raw, "yahoo", pd.Timestamp.now(tz="UTC"), False, None
+        except DataSourceError as err:
+            notes.append(str(err))
+            if hit is not None:
+                as_of = _utc(hit[1])
+                fallback = (f"Cached copy from {as_of:%Y-%m-%d %H:%M} UTC, last bar "
+                            f"{hit[0].index[-1].date()}.")
+                notes.append(fallback)
+                return hit[0], "cache", as_of, True, fallback
+            if symbol in BUNDLED_SYMBOLS and interval == "1d":
+                raw = load_bundled(symbol)
+                fallback = _bundled_note(raw)
+                notes.append(fallback)
+                return raw, "bundled", None, not settings.offline, fallback
+            if symbol in BUNDLED_SYMBOLS:
+                raise DataSourceError(
+                    f"{err} Only daily (1d) history of {symbol} is bundled offline.") from None
+            if isinstance(err, UnknownSymbolError):
+                raise UnknownSymbolError(
+                    f"{err} Check the ticker as Yahoo Finance spells it (e.g. BRK-B, ^GSPC, "
+                    "BTC-USD, SAP.DE), or upload a CSV.") from None
+            raise UnknownSymbolError(
+                f"{err} No cached copy of {symbol} exists and it is not bundled "
+                f"({', '.join(BUNDLED_SYMBOLS)}). Try again online, pick a bundled symbol, "
+                "or upload a CSV.") from None
+    finally:
+        cache.close()
+
+
+def _empty_range(symbol: str, interval: str, raw: pd.DataFrame, src: str) -> DataValidationError:
+    kind = "daily" if interval == "1d" else interval
+    text = (f"No {symbol} {interval} bars in the chosen dates: {symbol} has {kind} bars from "
+            f"{raw.index[0].date()} to {raw.index[-1].date()}; pick dates inside that range "
+            "or clear them.")
+    limit = INTERVALS.get(interval)
+    if limit is not None and src != "bundled":
+        text += f" Yahoo Finance keeps only the last {limit} days of {interval} bars."
+    return DataValidationError(text)
+
+
 def load_ohlcv(
     symbol: str,
     interval: str = "1d",
@@ -101,60 +197,47 @@ def load_ohlcv(
 ) -> MarketData:
     """Validated bars for ``symbol`` from the best available source.
 
-    ``source="auto"``: bundled symbols at ``1d`` come from the bundled history (fast,
-    offline, reproducible); anything else goes to Yahoo (cached), falling back to a stale
-    cached copy and then to the bundled history.
+    ``source="auto"`` (or ``"yahoo"``) asks Yahoo Finance for every symbol, bundled ones
+    included, through the disk cache (TTL 60 s intraday, 1 day daily). When Yahoo cannot
+    be reached (probe remembered for a minute), fails, or ``QUANTDESK_OFFLINE`` is set, a
+    cached copy serves, else the bundled history (1d only). ``source="bundled"`` serves
+    the bundled history only. Whenever the data are not live, ``MarketData.fallback`` and
+    ``notes`` say so with the as-of date.
+
+    Args:
+        symbol: ticker as Yahoo spells it (case-insensitive), e.g. ``MSFT``, ``^GSPC``.
+        interval: a key of :data:`INTERVALS`; only ``1d`` is bundled.
+        start, end: inclusive dates (UTC); None = from the first / to the last bar.
+        min_bars: fewest bars the caller needs.
+
+    Returns:
+        MarketData whose frame is OHLCV (+ ``adj_close``) on a UTC index.
 
     Raises:
         UnknownSymbolError: nothing serves the symbol (message says what to do).
-        DataSourceError: Yahoo failed and no fallback exists.
-        DataValidationError / InsufficientDataError: the bars break the contract.
+        DataSourceError: Yahoo failed and no fallback exists (e.g. intraday offline).
+        DataValidationError / InsufficientDataError: no bars in the dates, or the bars
+            break the contract (message says why).
     """
     symbol = symbol.strip().upper()
     if not symbol:
         raise UnknownSymbolError("Enter a ticker symbol such as MSFT or ^GSPC.")
-    settings = get_settings()
+    if source not in ("auto", "bundled", "yahoo"):
+        raise DataSourceError(f"Unknown data source '{source}': use auto, bundled or yahoo "
+                              "(CSV files go through load_csv).")
     notes: list[str] = []
-    bundled_ok = symbol in BUNDLED_SYMBOLS and interval == "1d"
-
-    if source == "bundled" or (source == "auto" and bundled_ok):
-        raw, src, as_of, stale = load_bundled(symbol), "bundled", None, False
+    if source == "bundled":
+        raw = _bundled_daily(symbol, interval)
+        src, as_of, stale, fallback = "bundled", None, False, _bundled_note(raw)
+        notes.append(fallback)
     else:
-        raw, src, as_of, stale = None, "yahoo", None, False
-        key = f"yahoo:{symbol}:{interval}"
-        cache = FrameCache(settings.cache_dir)
-        try:
-            hit = cache.get(key)
-            if hit is not None and FrameCache.is_fresh(hit[1], ttl_for(interval)):
-                raw, as_of, src = hit[0], pd.Timestamp(hit[1], unit="s", tz="UTC"), "cache"
-            else:
-                try:
-                    if settings.offline:
-                        raise DataSourceError("Offline mode: Yahoo Finance is not contacted.")
-                    raw = fetch_yahoo(symbol, interval, timeout=settings.yahoo_timeout)
-                    cache.put(key, raw)
-                    as_of = pd.Timestamp(time.time(), unit="s", tz="UTC")
-                except DataSourceError as err:
-                    notes.append(str(err))
-                    if hit is not None:
-                        raw, src, stale = hit[0], "cache", True
-                        as_of = pd.Timestamp(hit[1], unit="s", tz="UTC")
-                    elif symbol in BUNDLED_SYMBOLS and interval == "1d":
-                        raw, src, stale = load_bundled(symbol), "bundled", True
-                    elif symbol in BUNDLED_SYMBOLS:
-                        raise DataSourceError(
-                            f"{err} Only daily (1d) history of {symbol} is bundled offline."
-                        ) from None
-                    else:
-                        raise UnknownSymbolError(
-                            f"{err} No cached copy of {symbol} exists and it is not bundled "
-                            f"({', '.join(BUNDLED_SYMBOLS)}). Try again online or upload a CSV."
-                        ) from None
-        finally:
-            cache.close()
+        raw, src, as_of, stale, fallback = _live(symbol, interval, notes)
     frame = _slice(raw, start, end)
+    if frame.empty and not raw.empty:
+        raise _empty_range(symbol, interval, raw, src)
     rep = validate_ohlcv(frame, symbol, min_bars=min_bars)
     notes.extend(rep.repairs)
     if as_of is None:
         as_of = rep.frame.index[-1]
-    return MarketData(rep.frame, symbol, interval, src, as_of, stale=stale, notes=notes)
+    return MarketData(rep.frame, symbol, interval, src, as_of, stale=stale, notes=notes,
+                      fallback=fallback)

@@ -44,18 +44,38 @@ def split_factor(adj_ratio: pd.Series, threshold: float = 0.25) -> pd.Series:
     return after.shift(-1, fill_value=1.0)
 
 
-def _bokeh(symbol: str) -> pd.DataFrame:
-    from bokeh_sampledata import stocks
+def adjust_to_adj_close(raw: pd.DataFrame) -> pd.DataFrame:
+    """Rescale raw bars so that ``close == adj_close`` (the bundled and the Yahoo rule).
 
-    raw = pd.DataFrame(getattr(stocks, symbol))
-    raw.index = pd.to_datetime(raw.pop("date"), utc=True)
+    OHLC are multiplied by ``adj_close / close`` (Yahoo's split-and-dividend factor); volume
+    by the split part of it only (:func:`split_factor`), so share counts stay comparable
+    across a split. Where the ratio is missing or non-positive, the previous bar's ratio is
+    used. A frame without ``adj_close`` is returned as a copy, unchanged.
+
+    Args:
+        raw: columns ``open high low close volume`` and optionally ``adj_close`` [price].
+
+    Returns:
+        A new frame, columns ``open high low close volume adj_close`` (same index).
+    """
+    if "adj_close" not in raw.columns:
+        return raw.copy()
     ratio = raw["adj_close"] / raw["close"]
+    ratio = ratio.where(np.isfinite(ratio) & (ratio > 0)).ffill().bfill().fillna(1.0)
     out = pd.DataFrame(index=raw.index)
     for col in ("open", "high", "low", "close"):
         out[col] = raw[col] * ratio
     out["volume"] = raw["volume"] * split_factor(ratio)
     out["adj_close"] = raw["adj_close"]
     return out
+
+
+def _bokeh(symbol: str) -> pd.DataFrame:
+    from bokeh_sampledata import stocks
+
+    raw = pd.DataFrame(getattr(stocks, symbol))
+    raw.index = pd.to_datetime(raw.pop("date"), utc=True)
+    return adjust_to_adj_close(raw)
 
 
 def _arch(symbol: str) -> pd.DataFrame:

@@ -1,5 +1,5 @@
 """CLI: ``quantdesk train forecast``, ``quantdesk evaluate forecast``, ``quantdesk predict
-forecast`` (registered on the groups of :mod:`core.cli`)."""
+forecast`` (mounted by :mod:`core.cli`)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from typing import Optional
 
 import typer
 
-from core.cli import emit_json, evaluate_app, fail, load_market, predict_app, train_app
+from core.cliutil import emit_json, fail, groups, load_market
 from core.errors import QuantdeskError
+
+#: merged into the root and into ``quantdesk train|evaluate|predict`` by core.cli
+app, train_app, evaluate_app, predict_app = groups()
 
 
 @train_app.command("forecast")
@@ -19,8 +22,12 @@ def train_forecast(
                                           help="Comma-separated tickers (default: bundled)."),
     evaluation: Optional[Path] = typer.Option(
         None, "--evaluation", help="JSON from `evaluate forecast --save` to store with the model."),
+    pooled_evaluation: Optional[Path] = typer.Option(
+        None, "--pooled-evaluation",
+        help="JSON from `evaluate forecast --pooled --save` to store with the model."),
 ) -> None:
-    """Train the forecast ensemble (per symbol, horizons 1/5/20 bars) as a new version."""
+    """Train the forecast ensemble (per symbol and pooled across symbols, horizons 1/5/20
+    bars) as a new version."""
     from rich.progress import Progress
 
     from core.forecasting.train import train
@@ -35,10 +42,18 @@ def train_forecast(
     except (OSError, json.JSONDecodeError) as err:
         fail(ValueError(f"cannot read {evaluation}: {err}"))
     try:
+        pev = json.loads(pooled_evaluation.read_text()) if pooled_evaluation else None
+        if isinstance(pev, dict):  # --save format
+            pev = pev.get("results")
+        if pev is not None and not isinstance(pev, list):
+            raise json.JSONDecodeError("expected a list of results", "", 0)
+    except (OSError, json.JSONDecodeError) as err:
+        fail(ValueError(f"cannot read {pooled_evaluation}: {err}"))
+    try:
         with Progress() as bar:
             task = bar.add_task("forecast", total=1.0)
             art = train(progress=lambda f, m: bar.update(task, completed=f, description=m[:40]),
-                        symbols=syms, evaluation=ev)
+                        symbols=syms, evaluation=ev, pooled_evaluation=pev)
     except QuantdeskError as err:
         fail(err)
     typer.echo(f"saved forecast/{art.version} ({art.metadata['train_seconds']} s)")
@@ -49,16 +64,25 @@ def evaluate_forecast(
     symbol: Optional[str] = typer.Option(None, "--symbol", help="Ticker, e.g. MSFT."),
     csv: Optional[Path] = typer.Option(None, "--csv", help="Read bars from this CSV instead."),
     horizon: Optional[int] = typer.Option(None, "--horizon", help="Bars ahead (default 1, 5, 20)."),
-    step: int = typer.Option(250, "--step", help="Refit every STEP bars."),
+    step: Optional[int] = typer.Option(
+        None, "--step", help="Refit every STEP bars (default 250; 750 with --pooled)."),
     all_symbols: bool = typer.Option(False, "--all", help="Every bundled symbol."),
+    pooled: bool = typer.Option(
+        False, "--pooled", help="Leave-symbols-out evaluation of the pooled model: train on "
+        "four bundled symbols, test walk-forward on the other two, 3 rotating folds."),
+    jobs: int = typer.Option(1, "--jobs", help="Processes for --pooled (cells in parallel)."),
     save: Optional[Path] = typer.Option(None, "--save", help="Also write the results as JSON."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Walk-forward skill of members and ensemble beside the naive random walk."""
+    """Walk-forward skill of members and ensemble beside the naive random walk (--pooled:
+    the pooled model on symbols it never trained on, beside the per-symbol models)."""
     from core.data import BUNDLED_SYMBOLS
     from core.forecasting.evaluate import evaluate_symbol, verdict
     from core.forecasting.train import DAILY_HORIZONS
 
+    if pooled:
+        _evaluate_pooled(horizon, step, jobs, save, as_json)
+        return
     if not all_symbols and not symbol and csv is None:
         fail(ValueError("give --symbol SYMBOL, --csv PATH or --all"))
     if horizon is not None and horizon < 1:
@@ -70,7 +94,7 @@ def evaluate_forecast(
         for sym in syms:
             md = load_market(sym, None if all_symbols else csv, min_bars=300)
             for h in horizons:
-                res = evaluate_symbol(md.frame, md.symbol, h, step=step)
+                res = evaluate_symbol(md.frame, md.symbol, h, step=step or 250)
                 results.append(res)
                 if not as_json:
                     e, b = res["ensemble"], res["baselines"]
@@ -89,6 +113,44 @@ def evaluate_forecast(
         save.write_text(json.dumps({"results": results}, indent=1, default=str))
     if as_json:
         emit_json(results[0] if len(results) == 1 else results)
+
+
+def _evaluate_pooled(horizon: Optional[int], step: Optional[int], jobs: int,
+                     save: Optional[Path], as_json: bool) -> None:
+    """``evaluate forecast --pooled``: :func:`core.forecasting.pooled.evaluate_leave_symbols_out`
+    on the bundled history (``source="bundled"``, so the numbers are reproducible)."""
+    from core.data import BUNDLED_SYMBOLS, load_ohlcv
+    from core.forecasting.evaluate import verdict
+    from core.forecasting.pooled import POOLED_STEP, evaluate_leave_symbols_out
+    from core.forecasting.train import DAILY_HORIZONS
+
+    if horizon is not None and horizon < 1:
+        fail(ValueError("--horizon must be >= 1 bar"))
+    if step is not None and step < 1:
+        fail(ValueError("--step must be >= 1 bar"))
+    if jobs < 1:
+        fail(ValueError("--jobs must be >= 1"))
+    horizons = [horizon] if horizon else list(DAILY_HORIZONS)
+    try:
+        frames = {s: load_ohlcv(s, "1d", source="bundled", min_bars=300).frame
+                  for s in BUNDLED_SYMBOLS}
+        results = evaluate_leave_symbols_out(frames, horizons, step=step or POOLED_STEP,
+                                             n_jobs=jobs)
+    except QuantdeskError as err:
+        fail(err)
+    if save:
+        save.write_text(json.dumps({"results": results}, indent=1, default=str))
+    if as_json:
+        emit_json(results)
+        return
+    for r in results:
+        ps, pv = r["per_symbol"], r["pooled_vs_symbol"]
+        typer.echo(f"fold {r['fold']} {r['symbol']} h={r['horizon']} (trained on "
+                   f"{', '.join(r['train_symbols'])}): n_test={r['n_test']} pooled RMSE ratio "
+                   f"{r['rmse_ratio']:.4f}, per-symbol {ps['rmse_ratio']:.4f} (random walk "
+                   f"1.0000); pooled/per-symbol {pv['rmse_ratio']:.4f} (DM p "
+                   f"{pv['dm_pvalue']:.2f}); IC {r['ic']:.3f}; coverage80 "
+                   f"{r['coverage_80']:.1%}. {verdict(r)}")
 
 
 @predict_app.command("forecast")

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InsufficientDataError
+from core.family import EvalCell, EvalRecord
 from core.evaluation import (
     NEGLIGIBLE_RATIO,
     beats_baseline,
@@ -171,3 +172,28 @@ def verdict(res: dict) -> str:
     if sig and r > 1:
         return f"Significantly worse than a random walk at {h} bars (DM p = {ptxt})."
     return f"No significant skill over a random walk at {h} bars (DM p = {ptxt})."
+
+
+def evaluation_record(metadata: dict) -> EvalRecord:
+    """The record from ``metadata["walk_forward"]`` (``{symbol: {h: result}}`` of
+    :func:`core.forecasting.evaluate.evaluate_symbol`): RMSE of the ensemble against the
+    zero-return forecast, Diebold-Mariano p-value, skill by :func:`beats_baseline`."""
+    out: EvalRecord = {}
+    wf = metadata.get("walk_forward")
+    if not isinstance(wf, dict):
+        return out
+    for sym, by_h in wf.items():
+        if not isinstance(by_h, dict):
+            continue
+        for h, r in by_h.items():
+            if not isinstance(r, dict):
+                continue
+            ratio, p = r.get("rmse_ratio"), r.get("dm_pvalue")
+            ens = (r.get("ensemble") or {}).get("rmse")
+            base = ((r.get("baselines") or {}).get("naive_zero") or {}).get("rmse")
+            skill = (beats_baseline(p, ratio) if isinstance(p, (int, float))
+                     and isinstance(ratio, (int, float)) else None)
+            out.setdefault(str(sym).upper(), {})[str(h)] = EvalCell.from_dict(
+                {"metric": "rmse", "model": ens, "baseline": base, "ratio": ratio, "pvalue": p,
+                 "skill": skill})
+    return out

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from core.features import build_features
+from core.market import ewma_variance, log_returns
 from core.targets import forward_log_return
 
 
@@ -18,18 +19,9 @@ def feature_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 def daily_sigma(frame: pd.DataFrame) -> pd.Series:
     """EWMA (lambda 0.94) volatility of one-bar log returns known at each bar [log-return
-    units per bar, not annualised]; NaN during the 20-bar warm-up."""
-    from scipy.signal import lfilter
-
-    lam, warmup = 0.94, 20
-    r2 = np.log(frame["close"].to_numpy(dtype="float64"))
-    r2 = np.concatenate([[np.nan], np.diff(r2)]) ** 2
-    out = np.full(len(r2), np.nan)
-    if len(r2) > warmup:  # same recursion and seed as core.volatility.ewma_variance, vectorised
-        seed = float(np.mean(r2[1:warmup + 1]))
-        out[warmup] = seed
-        out[warmup + 1:] = lfilter([1 - lam], [1, -lam], r2[warmup + 1:], zi=[lam * seed])[0]
-    return pd.Series(np.sqrt(out), index=frame.index, name="sigma")
+    units per bar, not annualised]; NaN during the 20-bar warm-up
+    (:func:`core.market.ewma_variance`)."""
+    return np.sqrt(ewma_variance(log_returns(frame["close"]))).rename("sigma")
 
 
 def design(frame: pd.DataFrame, horizon: int, columns: list[str] | None = None):

@@ -205,7 +205,7 @@ class HorizonForecaster:
 
     Learned attributes: ``members_`` (native models), ``weights_`` (3,), ``shrink_`` in [0, 1],
     ``q_`` {80: q, 95: q} normalised conformal quantiles, ``val_`` validation summary dict,
-    ``n_train_`` rows used.
+    ``n_train_`` rows used; ``val_rows_``/``val_forecast_``/``val_y_`` (see :meth:`fit`).
     """
 
     horizon: int
@@ -220,29 +220,50 @@ class HorizonForecaster:
                                                   "lightgbm": dict(LGB_PARAMS),
                                                   "random_forest": dict(RF_PARAMS)})
 
-    def fit(self, X, y, sigma) -> "HorizonForecaster":
+    def fit(self, X, y, sigma, *, origin=None, target_end=None) -> "HorizonForecaster":
         """Fit on feature rows ``X`` (n, p) float64, targets ``y`` (n,) [log return over
         ``horizon`` bars] and ``sigma`` (n,) [per-horizon volatility, log-return units]
         known at each row's bar. Rows with a NaN target/sigma are dropped.
 
+        Rows of several symbols stacked in time order (the pooled model) pass ``origin`` (n,)
+        (each row's bar time, non-decreasing, any orderable dtype such as int64 ns) and
+        ``target_end`` (n,) (the time of the bar its target is realised at). The inner
+        validation then purges by time instead of by ``horizon`` rows: a block starting at
+        row ``a`` is predicted by members fitted on the rows with ``target_end <
+        origin[a]`` (purged split, López de Prado 2018, "Advances in Financial Machine
+        Learning", ch. 7), so no training label overlaps the block in any symbol.
+
+        Learned besides the class attributes: ``val_rows_`` (m,) positions in the given
+        ``X`` of the inner-validation rows, ``val_forecast_`` (m,) their out-of-sample
+        shipped forecasts ``shrink_ * e`` and ``val_y_`` (m,) their targets (in memory only,
+        never saved).
+
         Raises:
             InsufficientDataError: fewer than 200 usable rows.
-            ValueError: bad ``weighting``.
+            ValueError: bad ``weighting``, or only one of ``origin``/``target_end`` given,
+                or ``origin`` not non-decreasing.
         """
         if self.weighting not in ("fixed", "inverse_error"):
             raise ValueError("weighting must be 'fixed' or 'inverse_error'")
+        if (origin is None) != (target_end is None):
+            raise ValueError("give both origin and target_end, or neither")
         X = np.asarray(X, dtype="float64")
         y = np.asarray(y, dtype="float64")
         sigma = np.asarray(sigma, dtype="float64")
         ok = np.isfinite(y) & np.isfinite(sigma) & (sigma > 0)
+        rows = np.flatnonzero(ok)
         X, y, sigma = X[ok], y[ok], sigma[ok]
+        if origin is not None:
+            origin, target_end = np.asarray(origin)[ok], np.asarray(target_end)[ok]
+            if len(origin) > 1 and np.any(origin[1:] < origin[:-1]):
+                raise ValueError("origin must be non-decreasing (rows stacked in time order)")
         n = len(y)
         if n < 200:
             raise InsufficientDataError(
                 f"Only {n} usable training rows for horizon {self.horizon}; the forecaster "
                 "needs at least 200 (load a longer history).")
         h = self.horizon
-        P, Y, S = self._inner_validation(X, y, sigma)
+        P, Y, S, V = self._inner_validation(X, y, sigma, origin, target_end)
         mse = np.mean((P - Y[:, None]) ** 2, axis=0)
         if self.weighting == "inverse_error":
             w = 1.0 / np.maximum(mse, 1e-18)
@@ -253,6 +274,9 @@ class HorizonForecaster:
         s = (validated_shrink(Y, e, h, floor=self.shrink_floor,
                               max_horizon=self.shrink_max_horizon) if self.shrink else 1.0)
         scores = np.abs(Y - s * e) / S
+        self.val_rows_ = rows[V]
+        self.val_forecast_ = s * e
+        self.val_y_ = Y
         self.weights_ = w
         self.shrink_ = s
         self.q_ = {lv: conformal_quantile(scores, lv / 100) for lv in LEVELS}
@@ -268,25 +292,36 @@ class HorizonForecaster:
         self.n_train_ = int(n)
         return self
 
-    def _inner_validation(self, X: np.ndarray, y: np.ndarray, sigma: np.ndarray):
+    def _inner_validation(self, X: np.ndarray, y: np.ndarray, sigma: np.ndarray,
+                          origin=None, target_end=None):
         """Out-of-sample member predictions on the last ``inner_frac`` of the (clean) training
         rows, cut into ``inner_folds`` blocks, each predicted by members refit on the rows
-        before it minus an embargo of ``horizon`` bars. Returns (P (m, 3), Y (m,), S (m,))."""
+        before it minus an embargo of ``horizon`` bars (or, with ``origin``/``target_end``,
+        on the rows whose target is realised before the block's first origin). Returns
+        (P (m, 3), Y (m,), S (m,), V (m,) positions of the validation rows)."""
         n, h = len(y), self.horizon
         val_start = int(n * (1 - self.inner_frac))
         edges = np.linspace(val_start, n, self.inner_folds + 1).astype(int)
-        P, Y, S = [], [], []
+        P, Y, S, V = [], [], [], []
         for a, b in zip(edges[:-1], edges[1:]):
-            tr_end = a - h
-            if tr_end < 100 or b <= a:
+            if b <= a:
                 continue
-            m = _fit_members(X[:tr_end], y[:tr_end], self.params)
+            if origin is None:
+                train = slice(0, a - h)
+                n_tr = a - h
+            else:
+                train = np.flatnonzero(target_end[:a] < origin[a])
+                n_tr = len(train)
+            if n_tr < 100:
+                continue
+            m = _fit_members(X[train], y[train], self.params)
             P.append(_predict_members(m, X[a:b]))
             Y.append(y[a:b])
             S.append(sigma[a:b])
+            V.append(np.arange(a, b))
         if not P:
             raise InsufficientDataError("Training window too short for inner validation.")
-        return np.vstack(P), np.concatenate(Y), np.concatenate(S)
+        return np.vstack(P), np.concatenate(Y), np.concatenate(S), np.concatenate(V)
 
     def _check(self) -> None:
         if not hasattr(self, "members_"):

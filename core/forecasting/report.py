@@ -1,6 +1,11 @@
-"""Markdown tables of walk-forward results (docs/forecast.md, README)."""
+"""Tables of forecast results: markdown for docs/forecast.md and the README, display frames
+for the Forecasts page."""
 
 from __future__ import annotations
+
+import pandas as pd
+
+from core.forecasting.evaluate import verdict
 
 
 def _f(v, fmt="{:.4f}") -> str:
@@ -30,6 +35,26 @@ def markdown_table(results: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def pooled_table(results: list[dict]) -> str:
+    """Leave-symbols-out table (results of
+    :func:`core.forecasting.pooled.evaluate_leave_symbols_out`): one row per fold x test
+    symbol x horizon with the pooled model's and the per-symbol model's RMSE ratio vs the
+    random walk on the same test bars, pooled / per-symbol RMSE and its DM p-value, the
+    pooled model's IC, DM p vs the random walk, 80% coverage and mean shrink."""
+    rows = ["| fold | test symbol | trained on | h | n_test | pooled RMSE ratio | per-symbol "
+            "RMSE ratio | pooled / per-symbol (DM p) | pooled IC | pooled DM p vs RW | "
+            "pooled cov80 | pooled mean shrink |", "|" + "---|" * 12]
+    for r in results:
+        ps, pv = r["per_symbol"], r["pooled_vs_symbol"]
+        rows.append(
+            f"| {r['fold']} | {r['symbol']} | {', '.join(r['train_symbols'])} | {r['horizon']} "
+            f"| {r['n_test']} | {_f(r['rmse_ratio'])} | {_f(ps['rmse_ratio'])} | "
+            f"{_f(pv['rmse_ratio'])} ({_f(pv['dm_pvalue'], '{:.2f}')}) | "
+            f"{_f(r['ic'], '{:.3f}')} | {_f(r['dm_pvalue'], '{:.2f}')} | "
+            f"{100 * r['coverage_80']:.1f}% | {_f(r['mean_shrink'], '{:.4f}')} |")
+    return "\n".join(rows)
+
+
 def members_table(results: list[dict]) -> str:
     """One row per symbol x horizon x model (three raw members, raw ensemble, shipped
     ensemble): RMSE and MAE ratio vs the zero-return forecast, directional accuracy with its
@@ -48,3 +73,77 @@ def members_table(results: list[dict]) -> str:
                 f"({100 * lo:.1f}-{100 * hi:.1f}) | {_f(m['ic'], '{:.3f}')} | "
                 f"{_f(m['dm_pvalue'], '{:.2f}')} |")
     return "\n".join(rows)
+
+
+# ---------------------------------------------------------------- the Forecasts page
+
+#: columns of the forecast table the page shows (of :func:`core.forecasting.service.forecast_table`)
+PAGE_COLUMNS = ["horizon", "model", "Price", "Return [%]", "ensemble-lo-80", "ensemble-hi-80",
+                "ensemble-lo-95", "ensemble-hi-95", "confidence"]
+
+
+def page_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The forecast table's displayed columns (``PAGE_COLUMNS``), all rows."""
+    return table[PAGE_COLUMNS]
+
+
+def table_csv(table: pd.DataFrame) -> bytes:
+    """The whole forecast table as CSV bytes (UTF-8, no index) for download."""
+    return table.to_csv(index=False).encode()
+
+
+def _by_horizon(rows: dict) -> list[tuple[int, dict]]:
+    return [(int(h), r) for h, r in sorted(rows.items(), key=lambda t: int(t[0]))]
+
+
+def verdicts(rows: dict) -> list[tuple[bool, str]]:
+    """One (significant skill?, sentence) per horizon, shortest first.
+
+    Args:
+        rows: one symbol's walk-forward results, ``{horizon (str or int): result}`` with
+            the keys :func:`core.forecasting.evaluate.verdict` reads.
+    """
+    out = []
+    for _, r in _by_horizon(rows):
+        sentence = verdict(r)
+        out.append(("Significant skill" in sentence, sentence))
+    return out
+
+
+def skill_frame(rows: dict) -> pd.DataFrame:
+    """Walk-forward skill per horizon and model (members, raw and shipped ensemble, and the
+    naive zero-return forecast): RMSE and MAE ratio vs naive, directional accuracy [%] beside
+    always-up [%], Spearman IC and the DM p-value vs naive (NaN where not applicable).
+
+    Args:
+        rows: one symbol's walk-forward results ``{horizon: result}`` (``members``,
+            ``ensemble_raw``, ``ensemble``, ``baselines``).
+    """
+    recs = []
+    for h, r in _by_horizon(rows):
+        up = 100 * r["baselines"]["always_up"]["directional_accuracy"]
+        for name, m in [*r["members"].items(), ("ensemble (raw)", r["ensemble_raw"]),
+                        ("ensemble (shipped)", r["ensemble"])]:
+            recs.append({"Horizon [bars]": h, "Model": name,
+                         "RMSE ratio vs naive": m["rmse_ratio"],
+                         "MAE ratio vs naive": m["mae_ratio"],
+                         "Dir. accuracy [%]": 100 * m["directional_accuracy"],
+                         "Always-up [%]": up, "IC (Spearman)": m["ic"],
+                         "DM p vs naive": m["dm_pvalue"]})
+        recs.append({"Horizon [bars]": h, "Model": "naive (zero return)",
+                     "RMSE ratio vs naive": 1.0, "MAE ratio vs naive": 1.0, "Always-up [%]": up})
+    return pd.DataFrame(recs)
+
+
+def coverage_frame(rows: dict) -> pd.DataFrame:
+    """Conformal interval coverage per horizon: 80% and 95% coverage [%] and test bars."""
+    return pd.DataFrame([{"Horizon [bars]": h, "Coverage 80% [%]": 100 * r["coverage_80"],
+                          "Coverage 95% [%]": 100 * r["coverage_95"], "Test bars": r["n_test"]}
+                         for h, r in _by_horizon(rows)])
+
+
+def feature_importance(metadata: dict, symbol: str) -> dict[str, dict]:
+    """The artifact's feature importance of ``symbol`` by horizon (str keys, shortest first),
+    empty when the version stores none."""
+    imp = metadata.get("feature_importance", {}).get(symbol, {})
+    return {h: imp[h] for h in sorted(imp, key=int)}

@@ -13,9 +13,9 @@ from core.errors import DataValidationError, InsufficientDataError, NotTrainedEr
 from core.forecasting.artifact import FAMILY, get_bundle
 from core.forecasting.features import daily_sigma, feature_frame
 from core.forecasting.model import MEMBERS
+from core.market import Z80
 from core.predictions import Prediction, hash_inputs
 
-Z80 = float(norm.ppf(0.9))
 # Features and EWMA sigma are computed on the last FEATURE_TAIL bars only (5x faster than the
 # whole history). The longest indicator look-back is 200 bars; EMA-type features differ from a
 # whole-history computation by < 1e-5 relative, the EWMA sigma by < 1e-20 (0.94**1000).
@@ -87,17 +87,22 @@ def predict_latest(md, artifact=None, *, as_of=None) -> list[Prediction]:
 
     ``value`` is the ensemble forward log return over ``horizon`` bars (kind ``log_return``);
     ``lower``/``upper`` the 80% conformal bounds; ``output`` holds the members' predictions,
-    the raw ensemble, the shrink factor, 95% bounds and the implied prices
-    (``last_close * exp(r)``). Only bars <= the origin are read.
+    the raw ensemble, the shrink factor, 95% bounds, the implied prices
+    (``last_close * exp(r)``) and ``scope``: ``"symbol"`` when the symbol's own head served,
+    ``"pooled"`` when the pooled cross-symbol model did (symbols without a head, and symbols
+    whose head did not beat the pooled model on their validation window at training time;
+    :meth:`core.forecasting.artifact.Bundle.choose`). Only bars <= the origin are read.
 
     Raises:
-        NotTrainedError: no artifact, or no model for this symbol/interval.
+        NotTrainedError: no artifact, the model's interval differs, or the version has
+            neither a head for this symbol nor a pooled model (versions before the pooled
+            model).
         InsufficientDataError: too few bars to compute the features.
         ArtifactIntegrityError: the artifact failed its checksum or parsing.
     """
     t0 = time.perf_counter()
     if artifact is None:
-        from core.registry import load_active
+        from core.serving import load_active
         artifact = load_active(FAMILY)
     bundle = get_bundle(artifact)
     sym = md.symbol.upper()
@@ -105,7 +110,7 @@ def predict_latest(md, artifact=None, *, as_of=None) -> list[Prediction]:
     if interval != bundle.interval:
         raise NotTrainedError(f"The forecast model {bundle.version} was trained on "
                               f"{bundle.interval} bars, not {interval}. Choose {bundle.interval}.")
-    if sym not in bundle.symbols:
+    if sym not in bundle.symbols and not bundle.pooled:
         raise NotTrainedError(
             f"No forecast model for {sym}; trained symbols: {', '.join(bundle.symbols)}. "
             f"Train one with `quantdesk train forecast --symbols {sym}`.")
@@ -129,11 +134,16 @@ def predict_latest(md, artifact=None, *, as_of=None) -> list[Prediction]:
     out: list[Prediction] = []
     rows = []
     for h in bundle.horizons:
-        model = bundle.models[(sym, h)]
+        chosen = bundle.choose(sym, h)
+        if chosen is None:
+            raise NotTrainedError(
+                f"The forecast model {bundle.version} has no {h}-bar model for {sym}. "
+                f"Train one with `quantdesk train forecast --symbols {sym}`.")
+        model, scope = chosen
         p = model.predict(x, [sig1 * math.sqrt(h)]).iloc[0]
-        rows.append((h, model, p))
+        rows.append((h, model, scope, p))
     latency = (time.perf_counter() - t0) * 1000
-    for h, model, p in rows:
+    for h, model, scope, p in rows:
         ens = float(p["ensemble"])
         members = {m: float(p[m]) for m in MEMBERS}
         lo80, hi80 = float(p["ensemble-lo-80"]), float(p["ensemble-hi-80"])
@@ -150,13 +160,15 @@ def predict_latest(md, artifact=None, *, as_of=None) -> list[Prediction]:
             output={"members": members, "ensemble_raw": float(p["ensemble_raw"]),
                     "shrink": model.shrink_, "weights": dict(zip(MEMBERS, map(float, model.weights_))),
                     "lo_95": float(p["ensemble-lo-95"]), "hi_95": float(p["ensemble-hi-95"]),
-                    "last_close": last_close, "sigma": sig1 * math.sqrt(h), "price": price}))
+                    "last_close": last_close, "sigma": sig1 * math.sqrt(h), "price": price,
+                    "scope": scope}))
     return out
 
 
 def forecast_table(preds: list[Prediction]) -> pd.DataFrame:
     """Long table for display/CSV: one row per horizon x model (members and ensemble) with
-    ``Return [%]`` (simple return, percent) and ``Price``; the ensemble rows carry the
+    ``scope`` (``symbol``/``pooled``: which forecaster served), ``Return [%]`` (simple
+    return, percent) and ``Price``; the ensemble rows carry the
     80/95% bounds (statsforecast names) and ``confidence``."""
     rows = []
     for p in preds:
@@ -164,7 +176,8 @@ def forecast_table(preds: list[Prediction]) -> pd.DataFrame:
         for name in (*MEMBERS, "ensemble"):
             r = p.value if name == "ensemble" else o["members"][name]
             row = {"symbol": p.symbol, "origin_ts": p.origin_ts, "target_ts": p.target_ts,
-                   "horizon": p.horizon, "model": name, "log_return": r,
+                   "horizon": p.horizon, "model": name, "scope": o.get("scope", "symbol"),
+                   "log_return": r,
                    "Return [%]": 100 * math.expm1(r), "Price": o["last_close"] * math.exp(r)}
             if name == "ensemble":
                 row.update({"ensemble-lo-80": o["price"]["lo_80"], "ensemble-hi-80": o["price"]["hi_80"],

@@ -1,5 +1,7 @@
-"""Trainer of the ``forecast`` family: one :class:`HorizonForecaster` per symbol and horizon
-(per-symbol models; see docs/forecast.md for why not pooled), saved through the registry."""
+"""Trainer of the ``forecast`` family, saved through the registry: one :class:`HorizonForecaster`
+per symbol and horizon (per-symbol heads) plus one pooled forecaster per horizon trained on
+the stacked rows of every training symbol, and the validation comparison that decides, per
+symbol and horizon, which of the two serves (docs/forecast.md, "Pooled model")."""
 
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from core.forecasting.artifact import FAMILY, head_record, model_files
-from core.forecasting.evaluate import usable_start
+from core.family import record_to_json
+from core.forecasting.artifact import FAMILY, POOLED, head_record, model_files
+from core.forecasting.evaluate import evaluation_record, usable_start
 from core.forecasting.features import design, feature_frame
 from core.forecasting.model import MEMBERS, HorizonForecaster
+from core.forecasting.pooled import compare_scope, fit_pooled
 
 DAILY_HORIZONS = (1, 5, 20)
 INTRADAY_HORIZONS = (1, 5, 15, 60)
@@ -52,7 +56,9 @@ def fit_symbol(frame, horizons: Sequence[int], columns: list[str] | None = None,
         X, y, sig = design(frame, h, columns)
         s0 = usable_start(X)
         X, y, sig = X.iloc[s0:], y.iloc[s0:], sig.iloc[s0:]
-        fitted[h] = HorizonForecaster(horizon=h, **model_kwargs).fit(X.to_numpy(), y, sig)
+        m = HorizonForecaster(horizon=h, **model_kwargs).fit(X.to_numpy(), y, sig)
+        m.val_index_ = X.index[m.val_rows_]  # origin bars of the validation rows (in memory)
+        fitted[h] = m
         columns = list(X.columns)
         if progress:
             progress((j + 1) / len(horizons), f"h={h}")
@@ -61,7 +67,9 @@ def fit_symbol(frame, horizons: Sequence[int], columns: list[str] | None = None,
 
 def train(progress: Progress | None = None, symbols: Sequence[str] | None = None,
           interval: str = "1d", horizons: Sequence[int] | None = None,
-          evaluation: dict | None = None, models_dir=None):
+          evaluation: dict | None = None, models_dir=None, pooled: bool = True,
+          frames: dict | None = None, pooled_evaluation: list | None = None,
+          **model_kwargs):
     """Train the forecast family and save a new registry version.
 
     Args:
@@ -71,6 +79,13 @@ def train(progress: Progress | None = None, symbols: Sequence[str] | None = None
         horizons: bars ahead (default :func:`default_horizons`).
         evaluation: walk-forward results to store in the metadata (from
             ``quantdesk evaluate forecast --save``); None stores none.
+        pooled: also fit the pooled model on all ``symbols`` and record per symbol and
+            horizon which model serves (``metadata["scope"]``).
+        frames: {symbol: OHLCV frame} to train on instead of loading ``symbols`` (tests).
+        pooled_evaluation: leave-symbols-out results to store as
+            ``metadata["leave_symbols_out"]`` (from ``quantdesk evaluate forecast --pooled
+            --save``); None stores none.
+        model_kwargs: passed to every :class:`HorizonForecaster` (tests: small params).
 
     Returns:
         The saved :class:`core.registry.Artifact`.
@@ -84,36 +99,64 @@ def train(progress: Progress | None = None, symbols: Sequence[str] | None = None
     from core.registry import save_artifact
 
     t0 = time.perf_counter()
+    if frames is not None:
+        frames = {str(k).upper(): v for k, v in frames.items()}
+        symbols = list(frames)
     symbols = [s.upper() for s in (symbols or BUNDLED_SYMBOLS)]
     horizons = list(horizons or default_horizons(interval))
     files: dict[str, bytes] = {}
     heads: dict[str, dict] = {}
     importance: dict[str, dict] = {}
     data_info: dict[str, dict] = {}
+    loaded: dict = {}
+    own_models: dict[str, dict] = {}
     columns = None
+    steps = len(symbols) + (1 if pooled else 0)
     for i, sym in enumerate(symbols):
-        md = load_ohlcv(sym, interval, min_bars=500)
+        if frames is not None:
+            f, source = frames[sym], "frames"
+        else:
+            md = load_ohlcv(sym, interval, min_bars=500)
+            f, source = md.frame, md.source
 
         def sub(frac, msg, i=i, sym=sym):
             if progress:
-                progress((i + frac) / len(symbols), f"{sym} {msg}")
+                progress((i + frac) / steps, f"{sym} {msg}")
 
         if columns is None:
-            columns = list(feature_frame(md.frame.iloc[:300]).columns)
-        columns, fitted = fit_symbol(md.frame, horizons, columns, sub)
+            columns = list(feature_frame(f.iloc[:300]).columns)
+        columns, fitted = fit_symbol(f, horizons, columns, sub, **model_kwargs)
+        loaded[sym], own_models[sym] = f, fitted
         heads[sym] = {str(h): head_record(m) for h, m in fitted.items()}
         importance[sym] = {str(h): dict(list(feature_importance(m, columns).items())[:25])
                            for h, m in fitted.items()}
         for h, m in fitted.items():
             files.update(model_files(sym, h, m))
-        f = md.frame
-        data_info[sym] = {"source": md.source, "bars": len(f), "first": f.index[0].isoformat(),
+        data_info[sym] = {"source": source, "bars": len(f), "first": f.index[0].isoformat(),
                           "last": f.index[-1].isoformat(), "sha256": hash_inputs(f)}
+    scope: dict[str, dict] = {}
+    scope_val: dict[str, dict] = {}
+    if pooled:
+        def psub(frac, msg):
+            if progress:
+                progress((len(symbols) + frac) / steps, msg)
+
+        _, pooled_fitted = fit_pooled(loaded, horizons, columns, psub, **model_kwargs)
+        heads[POOLED] = {str(h): head_record(m) for h, m in pooled_fitted.items()}
+        importance[POOLED] = {str(h): dict(list(feature_importance(m, columns).items())[:25])
+                              for h, m in pooled_fitted.items()}
+        for h, m in pooled_fitted.items():
+            files.update(model_files(POOLED, h, m))
+        for sym in symbols:
+            cmp = {str(h): compare_scope(own_models[sym][h], pooled_fitted[h], sym)
+                   for h in horizons}
+            scope[sym] = {h: c["serve"] for h, c in cmp.items()}
+            scope_val[sym] = cmp
     files["heads.json"] = json.dumps(heads, indent=1).encode()
     from core.forecasting.model import LGB_PARAMS, RF_PARAMS, SHRINK_FLOOR, XGB_PARAMS
     meta = {
         "kind": "log_return", "interval": interval, "horizons": horizons,
-        "symbols": symbols, "pooled": False, "members": list(MEMBERS),
+        "symbols": symbols, "pooled": bool(pooled), "members": list(MEMBERS),
         "features": columns, "feature_version": FEATURE_VERSION,
         "params": {"xgboost": XGB_PARAMS, "lightgbm": LGB_PARAMS, "random_forest": RF_PARAMS},
         "shrink_rule": {"floor": SHRINK_FLOOR, "cap": 0.5, "t_min": 2.0, "max_horizon": 1,
@@ -121,14 +164,30 @@ def train(progress: Progress | None = None, symbols: Sequence[str] | None = None
         "method": ("per-symbol XGBoost/LightGBM/RandomForest, weights 0.4/0.4/0.2, "
                    "James-Stein shrinkage toward the zero-return random walk gated by a "
                    "nested forward check (horizon 1 only; floor 1e-4 otherwise), "
-                   "normalised split-conformal 80/95% intervals (EWMA sigma)"),
+                   "normalised split-conformal 80/95% intervals (EWMA sigma)"
+                   + ("; plus a pooled forecaster of the same design on the stacked rows of "
+                      "all symbols (time-purged inner validation) that serves every symbol "
+                      "without a head and every symbol/horizon whose head did not beat it "
+                      "on the symbol's validation window" if pooled else "")),
         "validation": {s: {h: v["val"] | {"shrink": v["shrink"]} for h, v in hh.items()}
                        for s, hh in heads.items()},
         "feature_importance": importance, "data": data_info,
         "train_seconds": round(time.perf_counter() - t0, 2),
     }
+    if pooled:
+        meta["pooled_key"] = POOLED
+        meta["pooled_symbols"] = symbols
+        meta["scope"] = scope
+        meta["scope_validation"] = scope_val
+    if model_kwargs:
+        meta["model_kwargs"] = {k: v for k, v in model_kwargs.items() if k != "params"}
+        if "params" in model_kwargs:
+            meta["params"] = model_kwargs["params"]
     if evaluation:
         meta["walk_forward"] = evaluation
+        meta["record"] = record_to_json(evaluation_record(meta))
+    if pooled_evaluation:
+        meta["leave_symbols_out"] = pooled_evaluation
     art = save_artifact(FAMILY, files, meta, models_dir=models_dir)
     if progress:
         progress(1.0, f"saved forecast/{art.version}")

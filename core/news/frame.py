@@ -38,3 +38,22 @@ def normalise_news(df: pd.DataFrame, default_source: str = "", symbol: str = "")
     out = out.sort_values("published_at", ascending=False, na_position="last")
     return out.reset_index(drop=True).astype({"headline": str, "symbol": str, "source": str,
                                               "url": str})
+
+
+def for_symbol(news: pd.DataFrame, symbol: str) -> pd.DataFrame:
+    """The rows about ``symbol`` of a news frame that names symbols: its rows and those with
+    no symbol (``""``). The frame unchanged when no row names a symbol or none names this one
+    (e.g. an upload about one company without a symbol column)."""
+    if (news["symbol"] != "").any() and (news["symbol"] == symbol).any():
+        return news[news["symbol"].isin([symbol, ""])]
+    return news
+
+
+def combine_news(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """News frames of several sources stacked (index 0..n-1); an empty frame for none."""
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def feed_urls(text: str) -> tuple[str, ...]:
+    """RSS feed URLs from comma-separated text, stripped, blanks dropped."""
+    return tuple(u.strip() for u in text.split(",") if u.strip())

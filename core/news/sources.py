@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.config import get_settings
 from core.errors import DataSourceError, DataValidationError
 from core.news.frame import NEWS_COLUMNS, normalise_news
 
@@ -23,7 +24,6 @@ logging.getLogger("yfinance").setLevel(logging.CRITICAL)
 
 
 def _offline() -> bool:
-    from core.config import get_settings
 
     return bool(get_settings().offline)
 
@@ -170,7 +170,6 @@ def fetch_rss(url: str, symbol: str = "", timeout: float = 5.0) -> pd.DataFrame:
 def _cache():
     import diskcache
 
-    from core.config import get_settings
 
     d = get_settings().cache_dir / "news"
     d.mkdir(parents=True, exist_ok=True)

@@ -18,8 +18,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.errors import InsufficientDataError, NotTrainedError
-from core.patterns.breakouts import FEATURES
+from core.data import BUNDLED_SYMBOLS, load_ohlcv
+from core.errors import ArtifactIntegrityError, InsufficientDataError, NotTrainedError
+from core.patterns.breakouts import FEATURES, breakout_dataset
 
 EMBARGO_DAYS = 16
 MIN_TRAIN = 200
@@ -51,7 +52,6 @@ class BreakoutClassifier:
         members_: fitted scikit-learn pipelines. base_rate_: training success rate.
         features_: feature names (``breakouts.FEATURES``).
     """
-
     def __init__(self, kind: str = "mlp_svm", random_state: int = 0):
         self.kind = kind
         self.random_state = random_state
@@ -112,7 +112,6 @@ class BreakoutClassifier:
         obj = cls(kind=kind)
         untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in SKOPS_TRUSTED]
         if untrusted:
-            from core.errors import ArtifactIntegrityError
 
             raise ArtifactIntegrityError(f"Breakout model file holds unexpected types {untrusted}.")
         obj.members_ = sio.loads(data, trusted=SKOPS_TRUSTED)
@@ -123,9 +122,6 @@ class BreakoutClassifier:
 
 def pooled_dataset(symbols=None, frames: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Breakout events of several series with a ``symbol`` column, sorted by time."""
-    from core.data import BUNDLED_SYMBOLS, load_ohlcv
-    from core.patterns.breakouts import breakout_dataset
-
     frames = dict(frames or {})
     for s in symbols if symbols is not None else BUNDLED_SYMBOLS:
         if s not in frames:

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InsufficientDataError
+from core.features import atr as feature_atr
+from core.targets import barrier_outcome
 
 PIVOT_K = 5
 MAX_AGE = 250
@@ -55,7 +57,6 @@ class Levels:
         active_resistance / active_support: levels active after the last bar (sorted).
         pivots: DataFrame ``timestamp, kind (high|low), price, confirmed_at``.
     """
-
     events: pd.Series
     level: pd.Series
     level_age: pd.Series
@@ -142,8 +143,6 @@ def find_levels(frame: pd.DataFrame, k: int = PIVOT_K, max_age: int = MAX_AGE) -
 def atr(frame: pd.DataFrame, bars: int = ATR_BARS) -> pd.Series:
     """Wilder's average true range [price units], :func:`core.features.atr` named ``atr``
     (NaN in warm-up)."""
-    from core.features import atr as feature_atr
-
     return feature_atr(frame, bars).rename("atr")
 
 
@@ -195,8 +194,6 @@ def breakout_dataset(frame: pd.DataFrame, *, k_target: float = K_TARGET, k_stop:
                      horizon: int = HORIZON) -> pd.DataFrame:
     """Features plus ``level``, ``close``, ``atr`` and the label ``success`` (NaN when the
     outcome is not known yet) for every breakout event of ``frame``."""
-    from core.targets import barrier_outcome
-
     levels = find_levels(frame)
     feats = breakout_features(frame, levels)
     a = atr(frame)
@@ -214,8 +211,6 @@ def random_entry_rate(frame: pd.DataFrame, *, k_target: float = K_TARGET,
                       k_stop: float = K_STOP, horizon: int = HORIZON) -> dict[str, float]:
     """Success rate of entering long (and short) at *every* bar with the same barriers: the
     'random entry' reference for breakouts. Returns ``{"up": rate, "down": rate, "n": bars}``."""
-    from core.targets import barrier_outcome
-
     a = atr(frame)
     ok = a.notna()
     longs = barrier_outcome(frame, pd.Series(np.where(ok, 1, 0), index=frame.index), a,

@@ -32,8 +32,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.data import load_ohlcv
 from core.errors import InsufficientDataError, NotTrainedError
 from core.patterns.rules import PATTERNS, detect
+from core.registry import load_artifact
+from core.serving import load_active
 
 WINDOW = 20
 FAMILY = "patterns-cnn"
@@ -279,7 +282,6 @@ class PatternCNN:
         net_: the torch module (eval mode). thresholds_: float array (15,) of decision
             thresholds on the sigmoid (0.5 unless tuned on validation symbols).
     """
-
     def __init__(self, epochs: int = 12, batch_size: int = 128, lr: float = 3e-3,
                  weight_decay: float = 0.05, patience: int = 4, seed: int = 0, threads: int = 2):
         self.epochs = epochs
@@ -461,8 +463,6 @@ def dataset(symbols, mirror: bool = False, part: str = "all", resample: bool = F
     mirrored copy of every series (training augmentation; the split is by timestamp, so a
     resampled window never reaches into the validation period). Features and labels are
     computed on each whole series (both causal), then split."""
-    from core.data import load_ohlcv
-
     Xs, Ys, As = [], [], []
     for s in symbols:
         f = load_ohlcv(s).frame
@@ -535,8 +535,6 @@ def load_cnn(version: str | None = None) -> tuple[PatternCNN, str]:
     """The active (or given) registry version of the CNN and its version id.
 
     Raises NotTrainedError / ArtifactIntegrityError (from the registry)."""
-    from core.registry import load_active, load_artifact
-
     art = load_artifact(FAMILY, version) if version else load_active(FAMILY)
     return PatternCNN.from_files(art.files), art.version
 

@@ -7,8 +7,19 @@ from typing import Optional
 
 import typer
 
-from core.cli import app, emit_json, evaluate_app, fail, load_market, train_app
+from core.cliutil import emit_json, fail, groups, load_market
+from core.data import BUNDLED_SYMBOLS, load_ohlcv
 from core.errors import QuantdeskError
+from core.patterns import cnn as C
+from core.patterns.breakout_model import pooled_dataset, score, walk_forward
+from core.patterns.breakouts import random_entry_rate
+from core.patterns.rules import pooled_agreement
+from core.patterns.service import detections
+from core.patterns.train import train_breakout, train_patterns
+from core.registry import read_metadata
+
+#: merged into the root and into ``quantdesk train|evaluate|predict`` by core.cli
+app, train_app, evaluate_app, predict_app = groups()
 
 
 def _echo_progress(frac: float, msg: str) -> None:
@@ -23,8 +34,6 @@ def patterns_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List pattern detections: timestamp, pattern, direction, rule hit, CNN probability."""
-    from core.patterns.service import detections
-
     try:
         md = load_market(symbol, csv, min_bars=20)
         try:
@@ -56,16 +65,10 @@ def patterns_cmd(
 def evaluate_patterns(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """CNN vs rule labels on the held-out symbols (per-pattern precision/recall/F1, macro-F1)."""
     try:
-        from core.patterns import cnn as C
-
-        from core.registry import read_metadata
-
         model, version = C.load_cnn()
         Xt, Yt = C.dataset(C.TEST_SYMBOLS)
         ev = C.per_pattern_scores(Yt, model.predict(Xt))
         trained = read_metadata(C.FAMILY, version).get("evaluation", {})
-        from core.patterns.rules import pooled_agreement
-
         agree = pooled_agreement()
     except QuantdeskError as err:
         fail(err)
@@ -103,10 +106,6 @@ def evaluate_breakout(
     Training folds use every bundled symbol's earlier breakouts (plus SYMBOL's own); only
     SYMBOL's breakouts are scored.
     """
-    from core.data import BUNDLED_SYMBOLS, load_ohlcv
-    from core.patterns.breakout_model import pooled_dataset, score, walk_forward
-    from core.patterns.breakouts import random_entry_rate
-
     try:
         md = load_market(symbol, csv, min_bars=60)
         frames = {s: load_ohlcv(s).frame for s in BUNDLED_SYMBOLS if s != md.symbol}
@@ -140,8 +139,6 @@ def evaluate_breakout(
 @train_app.command("patterns")
 def train_patterns_cmd(epochs: int = typer.Option(12, "--epochs", help="Training epochs.")) -> None:
     """Train the pattern CNN on rule labels (CPU) and save a new ``patterns-cnn`` version."""
-    from core.patterns.train import train_patterns
-
     try:
         art = train_patterns(_echo_progress, epochs=epochs)
     except QuantdeskError as err:
@@ -154,8 +151,6 @@ def train_patterns_cmd(epochs: int = typer.Option(12, "--epochs", help="Training
 @train_app.command("breakout")
 def train_breakout_cmd() -> None:
     """Walk-forward evaluate and train the breakout classifier; save a ``breakout`` version."""
-    from core.patterns.train import train_breakout
-
     try:
         art = train_breakout(_echo_progress)
     except QuantdeskError as err:

@@ -55,6 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.data import BUNDLED_SYMBOLS, load_ohlcv
 from core.errors import InsufficientDataError
 
 PATTERNS: tuple[str, ...] = (
@@ -93,7 +94,6 @@ class Detections:
         strength: float64 DataFrame in [0, 1]: TA-Lib's magnitude / 100 (1.0 full, 0.8
             partial engulfing/harami) for TA-Lib-based patterns, 1.0 for own rules, 0 no hit.
     """
-
     hits: pd.DataFrame
     direction: pd.DataFrame
     strength: pd.DataFrame
@@ -315,8 +315,6 @@ def agreement_with_talib(frame: pd.DataFrame) -> pd.DataFrame:
 
 def pooled_agreement(symbols=None) -> pd.DataFrame:
     """:func:`agreement_with_talib` summed over bundled ``symbols`` (default all six)."""
-    from core.data import BUNDLED_SYMBOLS, load_ohlcv
-
     tot = None
     for s in symbols if symbols is not None else BUNDLED_SYMBOLS:
         a = agreement_with_talib(load_ohlcv(s).frame)[["ours", "talib", "both"]]

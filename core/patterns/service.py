@@ -11,8 +11,13 @@ import pandas as pd
 
 from core.errors import NotTrainedError, QuantdeskError
 from core.patterns import breakouts as bo
+from core.patterns.breakout_model import BreakoutClassifier
+from core.patterns.cnn import WINDOW, cnn_probabilities, load_cnn, windows
 from core.patterns.rules import DIRECTION, PATTERNS, detect
 from core.predictions import Prediction, hash_inputs
+from core.registry import load_artifact
+from core.serving import load_active
+from core.targets import barrier_outcome
 
 BREAKOUT_FAMILY = "breakout"
 _DIR_NAME = {1: "bullish", -1: "bearish", 0: "neutral"}
@@ -29,7 +34,6 @@ def detections(frame: pd.DataFrame, cnn=None, *, tail: int | None = None) -> pd.
     det = detect(frame)
     hits = det.hits
     if cnn is not None:
-        from core.patterns.cnn import cnn_probabilities
 
         prob = cnn_probabilities(frame, cnn)
         cnn_hit = prob.ge(pd.Series(cnn.thresholds_, index=list(PATTERNS)), axis=1)
@@ -59,8 +63,6 @@ def detections(frame: pd.DataFrame, cnn=None, *, tail: int | None = None) -> pd.
 def latest_pattern_scores(frame: pd.DataFrame, cnn) -> pd.DataFrame:
     """The latest bar: per pattern the CNN probability and whether the rule fires, sorted by
     probability (descending). Columns ``pattern, cnn_probability, rule_hit, threshold``."""
-    from core.patterns.cnn import WINDOW, windows
-
     f = frame.tail(WINDOW + 30)  # the per-bar channels average up to 20 bars before a bar
     X, _ = windows(f)
     p = cnn.predict_proba(X)[-1]
@@ -75,7 +77,6 @@ def latest_pattern_scores(frame: pd.DataFrame, cnn) -> pd.DataFrame:
 @dataclass
 class BreakoutModel:
     """The active breakout artifact: classifier, version, metadata (metrics, skill)."""
-
     model: object
     version: str
     metadata: dict
@@ -89,9 +90,6 @@ class BreakoutModel:
 def load_breakout_model(version: str | None = None) -> BreakoutModel:
     """Load the active (or given) ``breakout`` version. Raises NotTrainedError /
     ArtifactIntegrityError."""
-    from core.patterns.breakout_model import BreakoutClassifier
-    from core.registry import load_active, load_artifact
-
     art = load_artifact(BREAKOUT_FAMILY, version) if version else load_active(BREAKOUT_FAMILY)
     meta = art.metadata
     clf = BreakoutClassifier.from_bytes(art.files["model.skops"], meta["params"]["kind"],
@@ -103,8 +101,6 @@ def track_record(symbol: str, bm: BreakoutModel) -> pd.DataFrame:
     """Walk-forward (out-of-sample) breakout probabilities stored with the artifact for a
     bundled ``symbol``: ``timestamp, direction, level, probability, base_rate, success``.
     Empty for symbols the artifact does not cover."""
-    from core.registry import load_artifact
-
     art = load_artifact(BREAKOUT_FAMILY, bm.version)
     rows = [r for r in art.json("walkforward.json") if r["symbol"] == symbol]
     df = pd.DataFrame(rows, columns=["timestamp", "symbol", "direction", "level", "probability",
@@ -121,8 +117,6 @@ def breakout_events(frame: pd.DataFrame, bm: BreakoutModel | None = None) -> pd.
     Note: for bars inside the model's training period the probability is in-sample; the
     out-of-sample record is :func:`track_record` / ``evaluate breakout``.
     """
-    from core.targets import barrier_outcome
-
     levels = bo.find_levels(frame)
     feats = bo.breakout_features(frame, levels)
     a = bo.atr(frame)
@@ -209,8 +203,6 @@ def predict_latest(md) -> list[Prediction]:
     skipped, never raised; too-short data raise InsufficientDataError."""
     out: list[Prediction] = []
     try:
-        from core.patterns.cnn import load_cnn
-
         cnn, version = load_cnn()
         out.append(pattern_prediction(md, cnn, version))
     except NotTrainedError:

@@ -1,4 +1,4 @@
-"""Trainers for ``core.training.FAMILIES``: ``patterns-cnn`` and ``breakout``.
+"""Trainers of the ``patterns-cnn`` and ``breakout`` families (:mod:`core.patterns.family`).
 
 Each writes a new registry version with metrics and provenance in its metadata.
 """
@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 
-from core.training import Progress
+from core.data import BUNDLED_SYMBOLS, load_ohlcv
+from core.family import Progress
+from core.patterns import breakouts as bo, cnn as C
+from core.patterns.breakout_model import BreakoutClassifier, pooled_dataset, score, walk_forward
+from core.predictions import hash_inputs
+from core.registry import save_artifact, sha256_bytes
 
 
 def _data_hash(symbols) -> str:
-    from core.data import load_ohlcv
-    from core.predictions import hash_inputs
-    from core.registry import sha256_bytes
 
     return sha256_bytes("".join(hash_inputs(load_ohlcv(s).frame) for s in symbols).encode())
 
@@ -23,9 +25,6 @@ def train_patterns(progress: Progress | None = None, epochs: int = 12, seed: int
 
     Returns the :class:`core.registry.Artifact`; metadata holds the held-out evaluation.
     """
-    from core.patterns import cnn as C
-    from core.registry import save_artifact
-
     if progress:
         progress(0.0, "building windows and rule labels")
     model, ev = C.train_cnn(epochs=epochs, progress=progress, seed=seed)
@@ -47,12 +46,6 @@ def train_breakout(progress: Progress | None = None, kind: str = "mlp_svm"):
     """Walk-forward evaluate, then fit the breakout classifier on all labelled breakouts of
     the bundled symbols; save it as family ``breakout`` with the out-of-sample predictions
     (``walkforward.json``, the track record) and the metrics (incl. the ``skill`` verdict)."""
-    from core.data import BUNDLED_SYMBOLS
-    from core.patterns import breakouts as bo
-    from core.patterns.breakout_model import (BreakoutClassifier, pooled_dataset, score,
-                                              walk_forward)
-    from core.registry import save_artifact
-
     if progress:
         progress(0.0, "finding breakouts")
     data = pooled_dataset()

@@ -8,8 +8,11 @@ from typing import Optional
 
 import typer
 
-from core.cli import app, emit_json, evaluate_app, fail, load_market, predict_app, train_app
+from core.cliutil import emit_json, fail, groups, load_market
 from core.errors import QuantdeskError
+
+#: merged into the root and into ``quantdesk train|evaluate|predict`` by core.cli
+app, train_app, evaluate_app, predict_app = groups()
 
 
 def evaluate_policies(frame, target_vol: float = 0.15, cost_bp: float = 5.0,
@@ -131,15 +134,18 @@ def train_risk(
     Each run holds the training lock and registers a *candidate* version (promotion is a
     separate step on the Admin page / ``quantdesk models``)."""
     from core.registry import read_metadata
-    from core.training import FAMILIES, run_training
+    from core.risk import dqn, signal_quality
+    from core.store.runs import run_single_flight
 
-    fams = [only] if only else ["risk-dqn", "signal-quality"]
+    trainers = {dqn.FAMILY: dqn.train, signal_quality.FAMILY: signal_quality.train}
+    fams = [only] if only else list(trainers)
     for fam in fams:
-        if fam not in FAMILIES:
+        if fam not in trainers:
             fail(QuantdeskError(f"Unknown family {fam!r}; use risk-dqn or signal-quality."))
         try:
-            run = run_training(fam, who="cli",
-                               progress=lambda p, m: typer.echo(f"  [{p:4.0%}] {m}", err=True))
+            run = run_single_flight(
+                fam, trainers[fam], who="cli",
+                progress=lambda p, m: typer.echo(f"  [{p:4.0%}] {m}", err=True))
         except QuantdeskError as err:
             fail(err)
         if run.version is None:

@@ -319,7 +319,7 @@ def train(progress=None, config: DQNConfig | None = None, models_dir=None):
 
 def load_agent(models_dir=None) -> tuple[DQNAgent, dict]:
     """The active DQN agent and its metadata. Raises NotTrainedError/ArtifactIntegrityError."""
-    from core.registry import load_active
+    from core.serving import load_active
 
     art = load_active(FAMILY, models_dir=models_dir)
     return DQNAgent.from_files(art.files), art.metadata

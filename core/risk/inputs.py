@@ -11,30 +11,14 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InsufficientDataError, QuantdeskError
-
-PERIODS_PER_YEAR = {"1d": 252, "1wk": 52, "1mo": 12, "1h": 252 * 7, "60m": 252 * 7,
-                    "30m": 252 * 13, "15m": 252 * 26, "5m": 252 * 78, "1m": 252 * 390}
-
-
-def periods_per_year(interval: str = "1d") -> int:
-    """Bars per year for annualising (252 trading days for ``1d``)."""
-    return PERIODS_PER_YEAR.get(interval, 252)
+from core.market import (  # noqa: F401  (re-exported for the risk modules)
+    EWMA_LAMBDA, ewma_variance, log_returns, periods_per_year, simple_returns,
+)
 
 
-def simple_returns(close: pd.Series) -> pd.Series:
-    """``close[t] / close[t-1] - 1`` [fraction]; first value NaN."""
-    return close.astype("float64").pct_change()
 
-
-def log_returns(close: pd.Series) -> pd.Series:
-    """``log(close[t] / close[t-1])``; first value NaN."""
-    return np.log(close.astype("float64")).diff()
-
-
-def ewma_sigma2(frame: pd.DataFrame, lam: float = 0.94) -> pd.Series:
+def ewma_sigma2(frame: pd.DataFrame, lam: float = EWMA_LAMBDA) -> pd.Series:
     """RiskMetrics EWMA one-bar-ahead variance of log returns at every bar (bars <= t)."""
-    from core.volatility import ewma_variance
-
     return ewma_variance(log_returns(frame["close"]), lam=lam)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.risk.inputs import ewma_sigma2, periods_per_year
+from core.risk.inputs import EWMA_LAMBDA, ewma_sigma2, periods_per_year
 
 
 def fixed_exposure(frame: pd.DataFrame, level: float = 1.0) -> pd.Series:
@@ -24,7 +24,7 @@ def fixed_exposure(frame: pd.DataFrame, level: float = 1.0) -> pd.Series:
 
 
 def vol_target_exposure(frame: pd.DataFrame, target_vol: float = 0.15, cap: float = 1.0,
-                        lam: float = 0.94, interval: str = "1d") -> pd.Series:
+                        lam: float = EWMA_LAMBDA, interval: str = "1d") -> pd.Series:
     """Volatility targeting ``min(cap, target_vol / vol_ann_t)`` [fraction of equity].
 
     Args:

@@ -214,7 +214,7 @@ def train(progress=None, models_dir=None):
 
 def load_scorer(models_dir=None) -> tuple[SignalQualityScorer, dict]:
     """The active scorer and its metadata (raises NotTrainedError/ArtifactIntegrityError)."""
-    from core.registry import load_active
+    from core.serving import load_active
 
     art = load_active(FAMILY, models_dir=models_dir)
     return SignalQualityScorer.from_files(art.files, art.metadata), art.metadata

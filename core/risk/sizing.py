@@ -55,6 +55,8 @@ class RiskParameters:
         target_vol: annualised volatility budget [fraction], e.g. 0.15.
         max_leverage: largest position value / equity [fraction], e.g. 1.0.
         win_prob, payoff_ratio: Kelly inputs (None: estimated from history).
+        win_prob_source: where a given ``win_prob`` comes from when ``payoff_ratio`` is
+            estimated from history, e.g. ``"signal-quality model"`` (None: the user).
         kelly_cap: ceiling on the displayed half-Kelly risk [fraction of equity].
         var_lookback: bars of history for historical VaR (default 500, about 2 years).
     """
@@ -76,6 +78,7 @@ class RiskParameters:
     max_leverage: float = 1.0
     win_prob: float | None = None
     payoff_ratio: float | None = None
+    win_prob_source: str | None = None
     kelly_cap: float = 0.25
     var_lookback: int = 500
 
@@ -213,6 +216,17 @@ def historical_trade_stats(frame: pd.DataFrame, direction: str, atr_multiple: fl
     return p, b, len(out)
 
 
+def default_entry(frame: pd.DataFrame) -> float:
+    """The calculator's starting entry price: the last close, rounded to 4 decimals."""
+    return round(float(frame["close"].iloc[-1]), 4)
+
+
+def default_target(frame: pd.DataFrame, direction: str = "long") -> float:
+    """The calculator's starting forecast target: 5% beyond the last close on the profit
+    side of ``direction`` (x 1.05 long, x 0.95 short), rounded to 4 decimals."""
+    return round(float(frame["close"].iloc[-1]) * (1.05 if direction == "long" else 0.95), 4)
+
+
 def size_position(frame: pd.DataFrame, params: RiskParameters, symbol: str = "",
                   interval: str = "1d") -> SizingResult:
     """Size one trade on the last bar of ``frame``.
@@ -287,7 +301,9 @@ def size_position(frame: pd.DataFrame, params: RiskParameters, symbol: str = "",
         src = (f"history of {symbol or 'this symbol'}: {n} past entries with the same "
                f"{params.atr_multiple:g} ATR stop / {params.r_multiple:g} R target / "
                f"{params.horizon}-bar exit (triple barrier)")
-        if params.win_prob is not None or params.payoff_ratio is not None:
+        if params.win_prob is not None and params.win_prob_source and params.payoff_ratio is None:
+            src = f"{params.win_prob_source} p; history b"
+        elif params.win_prob is not None or params.payoff_ratio is not None:
             src = "user input + " + src
     if np.isfinite(p) and np.isfinite(b) and 0 < p < 1 and b > 0:
         kf = kelly_fraction(p, b)

@@ -8,8 +8,19 @@ from typing import Optional
 
 import typer
 
-from core.cli import app, emit_json, evaluate_app, fail, train_app
-from core.errors import DataValidationError, QuantdeskError
+from core.cliutil import emit_json, fail, groups
+from core.errors import DataSourceError, DataValidationError, QuantdeskError
+from core.news import get_news, parse_news_csv
+from core.sentiment.datasets import load_dataset
+from core.sentiment.evaluate import evaluate, markdown_table
+from core.sentiment.head import HeadConfig, METHODS
+from core.sentiment.predict import symbol_sentiment
+from core.sentiment.service import load_scorers, score_texts
+from core.sentiment.train import train
+from core.store import register_version, session_scope
+
+#: merged into the root and into ``quantdesk train|evaluate|predict`` by core.cli
+app, train_app, evaluate_app, predict_app = groups()
 
 sentiment_app = typer.Typer(help="Score headlines and per-symbol news sentiment.",
                             no_args_is_help=True)
@@ -19,7 +30,6 @@ app.add_typer(sentiment_app, name="sentiment")
 def _texts_from_csv(path: Path) -> list[str]:
     import pandas as pd
 
-    from core.errors import DataValidationError
 
     try:
         df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
@@ -46,8 +56,6 @@ def score_cmd(
                                                 help="Hub id or local folder of FinBERT."),
 ) -> None:
     """Score TEXT... (or --csv) with every available scorer and the ensemble."""
-    from core.sentiment.service import load_scorers, score_texts
-
     try:
         items = list(texts or [])
         if csv is not None:
@@ -86,10 +94,6 @@ def symbol_cmd(
     """Aggregate news sentiment for SYMBOL (Yahoo/RSS when online, or --news-csv)."""
     import pandas as pd
 
-    from core.errors import DataSourceError
-    from core.news import get_news, parse_news_csv
-    from core.sentiment.predict import symbol_sentiment
-    from core.sentiment.service import load_scorers
 
     try:
         notes = []
@@ -130,10 +134,6 @@ def evaluate_cmd(
     finbert_model: Optional[str] = typer.Option(None, "--finbert-model"),
 ) -> None:
     """Accuracy, macro-F1 and confusion per scorer, the ensemble and the majority baseline."""
-    from core.sentiment.datasets import load_dataset
-    from core.sentiment.evaluate import evaluate, markdown_table
-    from core.sentiment.service import load_scorers
-
     try:
         ds = load_dataset(dataset)
         res = evaluate(ds, load_scorers(finbert=finbert, finbert_model=finbert_model,
@@ -150,11 +150,6 @@ def evaluate_cmd(
 
 def _register(art) -> None:
     """Record the new version in the model store as a candidate (when the store exists)."""
-    try:
-        from core.store.db import session_scope
-        from core.store.ops import register_version
-    except ImportError:
-        return
     try:
         with session_scope() as s:
             register_version(art.family, art.version, session=s, who="cli")
@@ -180,8 +175,6 @@ def train_cmd(
     """Train the offline MiniLM head + ensemble weights; writes a new sentiment-head version."""
     from dataclasses import replace
 
-    from core.sentiment.head import METHODS, HeadConfig
-    from core.sentiment.train import train
 
     if method not in METHODS:
         fail(DataValidationError(f"--method must be one of {', '.join(METHODS)}, not "

@@ -27,9 +27,10 @@ from typing import Callable
 
 import numpy as np
 
+from core.config import get_settings
 from core.errors import ModelUnavailableError
 from core.sentiment.encoder import length_batches
-from core.sentiment.labels import LABEL_INDEX, LABELS
+from core.sentiment.labels import LABELS, LABEL_INDEX
 
 DEFAULT_FINBERT = "ProsusAI/finbert"
 HUB_HOST = ("huggingface.co", 443)
@@ -39,7 +40,6 @@ _FAILED: dict[tuple, str] = {}
 
 
 def _offline() -> bool:
-    from core.config import get_settings
 
     env = os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
     return env or bool(get_settings().offline)
@@ -106,7 +106,6 @@ class FinBertScorer:
     Raises (constructor): ModelUnavailableError when it cannot be resolved or its labels are
     not negative/neutral/positive.
     """
-
     name = "finbert"
     title = "FinBERT"
 

@@ -6,6 +6,9 @@ import time
 
 import pandas as pd
 
+from core.config import get_settings
+from core.errors import QuantdeskError
+from core.news import get_news
 from core.predictions import Prediction, hash_inputs
 from core.sentiment.aggregate import DEFAULT_HALF_LIFE_HOURS, SentimentScore, aggregate
 from core.sentiment.service import FAMILY, ScorerSet, load_scorers, score_texts
@@ -55,3 +58,48 @@ def latest_predictions(symbol: str, news: pd.DataFrame, frame: pd.DataFrame,
                        output={"score": agg.overall, "impact": agg.impact,
                                "news_count": agg.news_count, "topics": agg.topics,
                                "family": FAMILY, "scorers": scorers.names})]
+
+
+def predict_latest(md, *, news_fn=None, scorers: ScorerSet | None = None) -> list:
+    """Live-panel entry point: the sentiment ``Prediction`` for the latest bar of ``md``.
+
+    Fetches headlines for ``md.symbol`` with :func:`core.news.get_news` (Yahoo, 30-minute
+    disk cache), keeps those published at or before the latest bar's timestamp (no
+    lookahead; undated headlines are dropped, their time cannot be checked) and scores them
+    with the offline scorers (lexicons + MiniLM head; FinBERT is not loaded here, it would
+    cost seconds to minutes) through
+    :func:`latest_predictions`.
+
+    Args:
+        md: ``core.data.MarketData`` (``.frame`` OHLCV with UTC index, ``.symbol``,
+            ``.interval``).
+        news_fn: ``symbol -> (news frame, notes)``; defaults to ``core.news.get_news``
+            (injectable for tests).
+        scorers: preloaded scorers (default: :func:`load_scorers` ``finbert=False``).
+    Returns:
+        ``[]`` when offline (``QUANTDESK_OFFLINE``; returns in well under a millisecond, no
+        cache or network access), when the news source fails or has no headline up to the
+        latest bar, or when ``md`` has no bars. Otherwise a one-element list (``kind
+        "label"``, value -1/0/1, ``output["score"]`` in [-1, 1]). Headlines are never
+        invented.
+    Raises:
+        QuantdeskError subclasses from loading the models (the panel reports them).
+    """
+    frame = getattr(md, "frame", None)
+    if frame is None or len(frame) == 0 or get_settings().offline:
+        return []
+    if news_fn is None:
+        news_fn = get_news
+    try:
+        news, _notes = news_fn(md.symbol)
+    except QuantdeskError:
+        return []
+    if news is None or news.empty:
+        return []
+    origin = frame.index[-1]
+    pub = pd.to_datetime(news["published_at"], utc=True, errors="coerce")
+    news = news[pub.notna() & (pub <= origin)]
+    if news.empty or not news["headline"].astype(str).str.strip().any():
+        return []
+    return latest_predictions(md.symbol, news, frame, interval=md.interval,
+                              scorers=scorers or load_scorers(finbert=False))

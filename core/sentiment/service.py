@@ -17,8 +17,12 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError, QuantdeskError
-from core.sentiment.ensemble import SCORER_ORDER, Ensemble, as_score, default_ensemble
-from core.sentiment.labels import LABEL_INDEX, LABELS
+from core.sentiment import lexicon
+from core.sentiment.ensemble import Ensemble, SCORER_ORDER, as_score, default_ensemble
+from core.sentiment.finbert import finbert as load_finbert
+from core.sentiment.head import SentimentHead
+from core.sentiment.labels import LABELS, LABEL_INDEX
+from core.serving import load_active, serving_key
 
 FAMILY = "sentiment-head"
 TITLES = {"minilm": "MiniLM head (offline transformer)", "finbert": "FinBERT",
@@ -31,7 +35,6 @@ _CACHED: dict[tuple, "ScorerSet"] = {}
 @dataclass
 class ScorerStatus:
     """One scorer: ``active`` or not, and why (``detail``: version, source or reason)."""
-
     name: str
     title: str
     active: bool
@@ -43,7 +46,6 @@ class ScorerStatus:
 class ScorerSet:
     """Active scorers (name -> object with ``score(texts)``), their status, the ensemble and
     the head artifact's metadata (``{}`` when no head is available)."""
-
     scorers: dict = field(default_factory=dict)
     status: list[ScorerStatus] = field(default_factory=list)
     ensemble: Ensemble = field(default_factory=default_ensemble)
@@ -68,13 +70,10 @@ def load_scorers(*, finbert: bool = True, finbert_model: str | None = None,
     downloadable with ``finbert_download``; ``progress(message)`` hears about a download).
     Cached per process per arguments and serving version of the head (a promote, rollback or
     disable by an admin is picked up at the next call)."""
-    from core.store.ops import serving_key
-
     key = (finbert, finbert_model, finbert_download, str(models_dir), serving_key(FAMILY))
     with _LOCK:
         if key in _CACHED:
             return _CACHED[key]
-    from core.sentiment import lexicon
 
     out = ScorerSet()
     for name, factory in (("vader", lexicon.vader), ("lm", lexicon.lm)):
@@ -94,7 +93,6 @@ def load_scorers(*, finbert: bool = True, finbert_model: str | None = None,
     except QuantdeskError as err:
         out.status.insert(0, ScorerStatus("minilm", TITLES["minilm"], False, str(err)))
     if finbert:
-        from core.sentiment.finbert import finbert as load_finbert
 
         try:
             fb, s = _timed(lambda: load_finbert(finbert_model, progress=progress,
@@ -117,9 +115,6 @@ def load_head(models_dir=None):
 
     Raises: NotTrainedError, ArtifactIntegrityError, ModelUnavailableError.
     """
-    from core.registry import load_active
-    from core.sentiment.head import SentimentHead
-
     art = load_active(FAMILY, models_dir=models_dir)
     return SentimentHead.from_files(art.files), art
 
@@ -216,52 +211,3 @@ def status_table(scorers: ScorerSet) -> pd.DataFrame:
 
 def scorer_json(scorers: ScorerSet) -> str:
     return json.dumps([s.__dict__ for s in scorers.status])
-
-
-def predict_latest(md, *, news_fn=None, scorers: ScorerSet | None = None) -> list:
-    """Live-panel entry point: the sentiment ``Prediction`` for the latest bar of ``md``.
-
-    Fetches headlines for ``md.symbol`` with :func:`core.news.get_news` (Yahoo, 30-minute
-    disk cache), keeps those published at or before the latest bar's timestamp (no
-    lookahead; undated headlines are dropped, their time cannot be checked) and scores them
-    with the offline scorers (lexicons + MiniLM head; FinBERT is not loaded here, it would
-    cost seconds to minutes) through
-    :func:`core.sentiment.predict.latest_predictions`.
-
-    Args:
-        md: ``core.data.MarketData`` (``.frame`` OHLCV with UTC index, ``.symbol``,
-            ``.interval``).
-        news_fn: ``symbol -> (news frame, notes)``; defaults to ``core.news.get_news``
-            (injectable for tests).
-        scorers: preloaded scorers (default: :func:`load_scorers` ``finbert=False``).
-    Returns:
-        ``[]`` when offline (``QUANTDESK_OFFLINE``; returns in well under a millisecond, no
-        cache or network access), when the news source fails or has no headline up to the
-        latest bar, or when ``md`` has no bars. Otherwise a one-element list (``kind
-        "label"``, value -1/0/1, ``output["score"]`` in [-1, 1]). Headlines are never
-        invented.
-    Raises:
-        QuantdeskError subclasses from loading the models (the panel reports them).
-    """
-    from core.config import get_settings
-
-    frame = getattr(md, "frame", None)
-    if frame is None or len(frame) == 0 or get_settings().offline:
-        return []
-    if news_fn is None:
-        from core.news import get_news as news_fn
-    try:
-        news, _notes = news_fn(md.symbol)
-    except QuantdeskError:
-        return []
-    if news is None or news.empty:
-        return []
-    origin = frame.index[-1]
-    pub = pd.to_datetime(news["published_at"], utc=True, errors="coerce")
-    news = news[pub.notna() & (pub <= origin)]
-    if news.empty or not news["headline"].astype(str).str.strip().any():
-        return []
-    from core.sentiment.predict import latest_predictions
-
-    return latest_predictions(md.symbol, news, frame, interval=md.interval,
-                              scorers=scorers or load_scorers(finbert=False))

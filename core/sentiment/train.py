@@ -26,13 +26,16 @@ import numpy as np
 
 from core.config import PROJECT_ROOT
 from core.errors import DataValidationError, QuantdeskError
-from core.sentiment.datasets import LabelledText, class_counts, parse_labelled_csv, \
-    parse_phrasebank
+from core.registry import save_artifact
+from core.sentiment import lexicon
+from core.sentiment.datasets import LabelledText, class_counts, parse_labelled_csv, parse_phrasebank
 from core.sentiment.encoder import MINILM_PACKAGE, MINILM_SHA256
 from core.sentiment.ensemble import Ensemble
+from core.sentiment.evaluate import evaluate
+from core.sentiment.finbert import finbert as load_finbert
 from core.sentiment.head import HeadConfig, SentimentHead, n_parameters
 from core.sentiment.metrics import classification_report
-from core.sentiment.service import FAMILY, ScorerSet, scorer_inputs
+from core.sentiment.service import FAMILY, ScorerSet, clear_cache, scorer_inputs
 
 #: ``../shared`` beside the repository (override with QUANTDESK_SHARED_DIR, e.g. in a worktree)
 SHARED_DATA = Path(os.environ.get("QUANTDESK_SHARED_DIR") or PROJECT_ROOT.parent / "shared") \
@@ -101,11 +104,9 @@ def training_data(csv: str | Path | None = None, valid_csv: str | Path | None = 
 
 
 def _scorer_set(head: SentimentHead, finbert: bool) -> ScorerSet:
-    from core.sentiment import lexicon
 
     s = ScorerSet(scorers={"minilm": head, "vader": lexicon.vader(), "lm": lexicon.lm()})
     if finbert:
-        from core.sentiment.finbert import finbert as load_finbert
 
         try:
             s.scorers["finbert"] = load_finbert()
@@ -132,7 +133,6 @@ def _cv_ensemble_accuracy(scores, labels, folds: int = 5, seed: int = 0) -> dict
 class _Memo:
     """Scorer proxy that remembers results per text (PhraseBank AllAgree is a subset of
     50Agree, so each sentence is scored once)."""
-
     def __init__(self, scorer):
         self._s, self._p, self._v = scorer, {}, {}
         self.name = getattr(scorer, "name", "")
@@ -186,9 +186,6 @@ def finalize(head: SentimentHead, valid_ds: LabelledText, prov: dict, *,
              progress: Progress | None = None, finbert: bool = False,
              evaluate_phrasebank: bool = True, models_dir=None, started: float | None = None):
     """Fit the ensemble on ``valid_ds`` for a fitted ``head``, evaluate, save the artifact."""
-    from core.registry import save_artifact
-    from core.sentiment.evaluate import evaluate
-
     progress = progress or (lambda f, m: None)
     started = started or time.perf_counter()
     progress(0.7, "fitting ensemble weights on the validation split")
@@ -239,7 +236,6 @@ def finalize(head: SentimentHead, valid_ds: LabelledText, prov: dict, *,
     files = head.to_files()
     files["ensemble.json"] = json.dumps(ens.to_dict()).encode()
     art = save_artifact(FAMILY, files, metadata, models_dir=models_dir)
-    from core.sentiment.service import clear_cache
 
     clear_cache()
     progress(1.0, f"saved {FAMILY} {art.version}")

@@ -4,7 +4,7 @@ session keyword-only. Typical use::
     from core.store import session_scope, log_predictions, backfill_outcomes
     with session_scope() as session:
         log_predictions(records, session=session)
-        backfill_outcomes(session=session)
+        backfill_outcomes(session=session, load_bars=load_ohlcv)
 
 See :mod:`core.store.db` (engine, migrations, UTC), :mod:`core.store.tables`,
 :mod:`core.store.predictions` (logging, realisers, backfill) and :mod:`core.store.ops`
@@ -21,14 +21,16 @@ from core.store.predictions import (
 )
 from core.store.tables import (
     ABTest, AuditLog, Lock, MetricSnapshot, ModelVersion, Outcome, PredictionRow, ReplayCursor,
-    TrainingRun,
+    TrainingRun, Watchlist,
 )
+from core.store.watchlists import get_watchlist, normalise_symbols, save_watchlist
 
 __all__ = [
     "ABTest", "AuditLog", "Lock", "MetricSnapshot", "ModelVersion", "Outcome", "PredictionRow",
-    "RealiseContext", "RegistryOpError", "ReplayCursor", "TrainingRun", "active_version",
-    "audit", "audit_log", "backfill_outcomes", "disable", "dispose_engines", "enable",
-    "get_engine", "init_db", "is_disabled", "list_model_versions", "log_predictions",
-    "pending_predictions", "promote", "record_metric", "register_realiser", "register_version",
-    "rollback", "session_scope", "sync_models_dir", "to_utc", "utcnow",
+    "RealiseContext", "RegistryOpError", "ReplayCursor", "TrainingRun", "Watchlist",
+    "active_version", "audit", "audit_log", "backfill_outcomes", "disable", "dispose_engines",
+    "enable", "get_engine", "get_watchlist", "init_db", "is_disabled", "list_model_versions",
+    "log_predictions", "normalise_symbols", "pending_predictions", "promote", "record_metric",
+    "register_realiser", "register_version", "rollback", "save_watchlist", "session_scope",
+    "sync_models_dir", "to_utc", "utcnow",
 ]

@@ -1,7 +1,7 @@
 """Registry operations (the database is the source of truth for which version serves),
 the audit log, named locks and metric counters.
 
-Contract for serving code (:func:`core.registry.load_active`):
+Contract for serving code (:func:`core.serving.load_active`):
 
 * a family with an ``active`` row serves that version;
 * a family an admin disabled (a ``disabled`` row, no ``active`` row) raises
@@ -19,7 +19,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from core.errors import NotTrainedError, QuantdeskError
+from core import registry
+from core.errors import QuantdeskError
 from core.store.db import to_utc, utcnow
 from core.store.tables import (
     ACTIVE, CANDIDATE, DEPRECATED, DISABLED, AuditLog, Lock, MetricSnapshot, ModelVersion,
@@ -108,14 +109,12 @@ def register_version(family: str, version: str, *, session: Session,
     Reads ``metadata.json`` for kind, metrics and created_at; sha256 is the digest of
     metadata.json (which itself lists the sha256 of every file).
     """
-    from core import registry
-
     existing = session.exec(select(ModelVersion).where(
         ModelVersion.family == family, ModelVersion.version == version)).first()
     if existing is not None:
         return existing
     meta = registry.read_metadata(family, version, models_dir=models_dir)
-    path = registry._root(models_dir) / family / version
+    path = registry.models_root(models_dir) / family / version
     digest = hashlib.sha256((path / "metadata.json").read_bytes()).hexdigest()
     created = meta.get("created_at")
     row = ModelVersion(
@@ -130,9 +129,7 @@ def register_version(family: str, version: str, *, session: Session,
 
 
 def _families_on_disk(models_dir: Path | None) -> list[str]:
-    from core import registry
-
-    root = registry._root(models_dir)
+    root = registry.models_root(models_dir)
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -146,8 +143,6 @@ def sync_models_dir(*, session: Session, models_dir: Path | None = None,
     Returns:
         ``{"registered": ["family/version", ...], "activated": [...]}``.
     """
-    from core import registry
-
     out: dict[str, list[str]] = {"registered": [], "activated": []}
     for family in _families_on_disk(models_dir):
         versions = registry.list_versions(family, models_dir=models_dir)
@@ -260,37 +255,6 @@ def enable(family: str, *, who: str, session: Session) -> ModelVersion:
     session.flush()
     audit(who, "enable", f"{family}/{row.version}", {}, session=session)
     return row
-
-
-def serving_version(family: str) -> tuple[str | None, bool]:
-    """``(active_version, disabled)`` for ``family`` from the default store, opening its own
-    session (used by :func:`core.registry.load_active`)."""
-    from core.store.db import session_scope
-
-    with session_scope() as session:
-        return active_version(family, session=session), is_disabled(family, session=session)
-
-
-def serving_key(family: str) -> tuple[str | None, bool]:
-    """:func:`serving_version`, or ``(None, False)`` when the store cannot be read (then
-    :func:`core.registry.load_active` serves the newest version on disk). A cheap cache key
-    for loaded models: it changes when an admin promotes, rolls back, disables or enables."""
-    try:
-        return serving_version(family)
-    except Exception:  # same fallback as core.registry.load_active
-        return None, False
-
-
-def disabled_message(family: str) -> str:
-    return (f"Model family '{family}' is disabled by an admin; predictions fall back to the "
-            "naive baseline. An admin can enable it or promote a version on the Admin page.")
-
-
-def check_not_disabled(family: str) -> None:
-    """Raise NotTrainedError (see module contract) when ``family`` is disabled."""
-    _, disabled = serving_version(family)
-    if disabled:
-        raise NotTrainedError(disabled_message(family))
 
 
 # ---------------------------------------------------------------- locks

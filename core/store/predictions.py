@@ -31,7 +31,7 @@ from sqlmodel import Session, select
 
 from core.errors import DataValidationError, QuantdeskError
 from core.predictions import Prediction
-from core.store.db import to_utc
+from core.store.db import to_utc, utcnow
 from core.store.tables import Outcome, PredictionRow
 
 RETURN_KINDS = {"log_return"}
@@ -130,7 +130,6 @@ def log_predictions(records: Iterable[Prediction], *, session: Session) -> int:
             from sqlalchemy.dialects.sqlite import insert
         else:
             from sqlalchemy.dialects.postgresql import insert
-        from core.store.db import utcnow
 
         now = utcnow()
         for r in rows:
@@ -151,12 +150,6 @@ def log_predictions(records: Iterable[Prediction], *, session: Session) -> int:
 
 def _bars_frame(loaded) -> pd.DataFrame:
     return loaded.frame if hasattr(loaded, "frame") else loaded
-
-
-def _default_loader(symbol: str, interval: str):
-    from core.data import load_ohlcv
-
-    return load_ohlcv(symbol, interval)
 
 
 def _positions(frame: pd.DataFrame) -> dict:
@@ -212,24 +205,23 @@ def pending_predictions(*, session: Session) -> list[PredictionRow]:
 
 
 def backfill_outcomes(
-    *, session: Session, load_bars: Callable | None = None,
+    *, session: Session, load_bars: Callable,
 ) -> int:
     """Write the outcome of every pending prediction whose target bar now exists.
 
     Args:
         session: open session (the caller commits).
         load_bars: ``(symbol, interval) -> MarketData | DataFrame`` returning the bars known
-            now (default :func:`core.data.load_ohlcv`; the replay passes its visible history so
-            no outcome is read from bars after the replay cursor).
+            now. The store knows no market data: the caller passes its loader (the CLI
+            ``core.data.load_ohlcv``; the replay its visible history, so no outcome is read
+            from bars after the replay cursor). A loader that raises ``QuantdeskError``
+            leaves that symbol's predictions pending.
 
     Returns:
         Number of outcomes written. Predictions whose bars cannot be loaded (unknown symbol,
         source down) or whose target bar is not there yet stay pending. Idempotent: only
         predictions without an outcome are considered and ``outcomes.prediction_id`` is unique.
     """
-    from core.store.db import utcnow
-
-    load_bars = load_bars or _default_loader
     P, O = PredictionRow.__table__, Outcome.__table__
     stmt = (sa.select(P).outerjoin(O, O.c.prediction_id == P.c.id).where(O.c.id.is_(None))
             .order_by(P.c.origin_ts, P.c.id))

@@ -127,7 +127,7 @@ class TrainingRun(SQLModel, table=True):
 
 
 class ABTest(SQLModel, table=True):
-    """A champion/challenger experiment on one model family (see :mod:`core.abtest`)."""
+    """A champion/challenger experiment on one model family (see :mod:`core.panel.abtest`)."""
 
     __tablename__ = "ab_tests"
 
@@ -179,5 +179,18 @@ class ReplayCursor(SQLModel, table=True):
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class Watchlist(SQLModel, table=True):
+    """A trader's watchlist: ``owner`` is ``user:<name>`` for a signed-in user or
+    ``session:<id>`` for an anonymous browser session; ``symbols`` an ordered JSON list of
+    upper-case tickers."""
+
+    __tablename__ = "watchlists"
+
+    owner: str = Field(primary_key=True)
+    symbols: list = Field(default_factory=list, sa_type=JSON)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 STORE_TABLES = ("model_versions", "predictions", "outcomes", "metric_snapshots",
-                "training_runs", "ab_tests", "audit_log", "locks", "replay_cursors")
+                "training_runs", "ab_tests", "audit_log", "locks", "replay_cursors",
+                "watchlists")

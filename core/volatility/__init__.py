@@ -7,18 +7,14 @@ Stable API (used by risk sizing and other pages):
     predict_latest(md) -> list[Prediction]
 """
 
+from core.market import ewma_variance
 from core.volatility.api import forecast_all, forecast_variance, regime, regime_series
-from core.volatility.estimators import (ESTIMATORS, all_estimators, realized_var, realized_vol,
-                                        volatility_cone)
-from core.volatility.ewma import ewma_variance
+from core.volatility.estimators import (
+    ESTIMATORS, all_estimators, realized_var, realized_vol, volatility_cone,
+)
+from core.volatility.serve import predict_latest
 
 __all__ = ["ESTIMATORS", "all_estimators", "ewma_variance", "forecast_all", "forecast_variance",
            "predict_latest", "realized_var", "realized_vol", "regime", "regime_series",
            "volatility_cone"]
 
-
-def predict_latest(md, **kw):
-    """See :func:`core.volatility.serve.predict_latest` (imported lazily)."""
-    from core.volatility.serve import predict_latest as _pl
-
-    return _pl(md, **kw)

@@ -14,10 +14,13 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InsufficientDataError
+from core.market import log_returns
 from core.predictions import hash_inputs
-from core.volatility.estimators import log_returns, realized_vol
+from core.targets import forward_realized_var
+from core.volatility.estimators import realized_vol
 from core.volatility.garch import GarchForecaster
 from core.volatility.har import HARForecaster, ewma_path
+from core.volatility.ml import MLForecaster, ml_features
 
 FORECAST_MODELS = ("gjr", "garch", "ewma", "har", "ml")
 FIT_BARS = 2520  # GARCH/HAR fitted on at most the last 10 years of daily bars
@@ -47,9 +50,6 @@ def _fit_garch(frame: pd.DataFrame, kind: str, fhash: str) -> GarchForecaster:
 def _fit_ml_insample(frame: pd.DataFrame, horizon: int, fhash: str):
     """ML model trained on this frame with in-sample base forecasts (used only when no
     trained artifact exists for the symbol)."""
-    from core.targets import forward_realized_var
-    from core.volatility.ml import MLForecaster, ml_features
-
     def make():
         base = base_paths(frame, horizon, fhash)
         x = ml_features(frame, base, horizon)

@@ -1,4 +1,4 @@
-"""CLI commands of the volatility domain (registered on the groups of :mod:`core.cli`):
+"""CLI commands of the volatility domain (mounted by :mod:`core.cli`):
 
 * ``quantdesk evaluate volatility --symbol ^GSPC [--csv PATH] [--horizon 1] [--json]``
 * ``quantdesk train volatility``
@@ -12,8 +12,14 @@ from typing import Optional
 
 import typer
 
-from core.cli import emit_json, evaluate_app, fail, load_market, predict_app, train_app
+from core.cliutil import emit_json, fail, groups, load_market
 from core.errors import QuantdeskError
+from core.volatility.evaluation import MODEL_LABELS, evaluate
+from core.volatility.serve import predict_latest
+from core.volatility.train import train
+
+#: merged into the root and into ``quantdesk train|evaluate|predict`` by core.cli
+app, train_app, evaluate_app, predict_app = groups()
 
 
 def evaluation_json(res: dict, horizon: int) -> dict:
@@ -42,7 +48,6 @@ def evaluation_json(res: dict, horizon: int) -> dict:
 
 
 def _table(j: dict) -> str:
-    from core.volatility.evaluation import MODEL_LABELS
 
     lines = [f"{j['symbol']} h={j['horizon']}  test {j['test_start']}..{j['test_end']}  "
              f"n={j['n_test']}  (baseline: GARCH(1,1)-normal; * = in the 90% MCS)",
@@ -66,8 +71,6 @@ def evaluate_volatility(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Rolling out-of-sample evaluation of EWMA, GARCH, GJR, HAR and ML beside GARCH(1,1)."""
-    from core.volatility.evaluation import evaluate
-
     try:
         if horizon < 1:
             raise ValueError("--horizon must be >= 1 bar")
@@ -85,8 +88,6 @@ def evaluate_volatility(
 @train_app.command("volatility")
 def train_volatility() -> None:
     """Evaluate and fit the volatility family on every bundled symbol; save a new version."""
-    from core.volatility.train import train
-
     try:
         art = train(progress=lambda f, m: typer.echo(f"[{f:4.0%}] {m}"))
     except QuantdeskError as err:
@@ -101,8 +102,6 @@ def predict_volatility(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Variance / annualised vol forecasts for h = 1, 5, 21 at the latest bar."""
-    from core.volatility.serve import predict_latest
-
     try:
         md = load_market(symbol, csv)
         preds = predict_latest(md)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError, InsufficientDataError
+from core.market import log_returns
 
 ESTIMATORS: tuple[str, ...] = ("close_to_close", "parkinson", "garman_klass",
                                "rogers_satchell", "yang_zhang")
@@ -39,14 +40,6 @@ _NEEDS = {"close_to_close": ("close",), "parkinson": ("high", "low"),
           "garman_klass": ("open", "high", "low", "close"),
           "rogers_satchell": ("open", "high", "low", "close"),
           "yang_zhang": ("open", "high", "low", "close")}
-PERIODS_PER_YEAR = {"1d": 252, "1wk": 52, "1mo": 12, "1h": 252 * 6.5, "60m": 252 * 6.5}
-
-
-def log_returns(close: pd.Series) -> pd.Series:
-    """``log_return[t] = log(close[t] / close[t-1])``; NaN on the first bar. Unit: fraction."""
-    return np.log(close.astype("float64")).diff().rename("log_return")
-
-
 def _check(frame: pd.DataFrame, estimator: str, window: int) -> None:
     if estimator not in ESTIMATORS:
         raise ValueError(f"unknown estimator {estimator!r}; choose one of {', '.join(ESTIMATORS)}")

@@ -28,8 +28,10 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InsufficientDataError
+from core.evaluation import beats_baseline
+from core.family import EvalCell, EvalRecord
+from core.market import log_returns
 from core.targets import forward_range_var, forward_realized_var
-from core.volatility.estimators import log_returns
 from core.volatility.garch import GarchForecaster
 from core.volatility.har import HARForecaster, ewma_path, har_features
 from core.volatility.ml import MLForecaster, ml_features
@@ -246,3 +248,27 @@ def evaluate(frame: pd.DataFrame, symbol: str, horizons=HORIZONS, **kw) -> dict:
     tables per horizon: ``{"symbol", "n_refits", "results": {h: {"primary", "range"}}}``.
     Raises InsufficientDataError for short histories (see :func:`rolling_forecasts`)."""
     return evaluate_rolling(frame, symbol, horizons, **kw)[0]
+
+
+def evaluation_record(metadata: dict) -> EvalRecord:
+    """The record from ``metadata["evaluation"]`` (``{symbol: {"results": {h: {"primary":
+    ...}}}}`` of :func:`core.volatility.evaluation.evaluate_rolling`): QLIKE of the best model
+    of each cell (the one the page serves) against GARCH(1,1)-normal, the Diebold-Mariano
+    p-value against it, skill by :func:`beats_baseline`."""
+    out: EvalRecord = {}
+    ev = metadata.get("evaluation")
+    if not isinstance(ev, dict):
+        return out
+    for sym, res in ev.items():
+        for h, cell in ((res or {}).get("results") or {}).items():
+            primary = (cell or {}).get("primary") or {}
+            models = primary.get("models") or {}
+            best = models.get(primary.get("best")) or {}
+            base = (models.get("garch") or {}).get("qlike")
+            ratio, p = best.get("qlike_ratio"), best.get("dm_pvalue_vs_garch")
+            skill = (beats_baseline(p, ratio) if isinstance(p, (int, float))
+                     and isinstance(ratio, (int, float)) else None)
+            out.setdefault(str(sym).upper(), {})[str(h)] = EvalCell.from_dict(
+                {"metric": "qlike", "model": best.get("qlike"), "baseline": base,
+                 "ratio": ratio, "pvalue": p, "skill": skill})
+    return out

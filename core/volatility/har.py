@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InsufficientDataError, NotTrainedError
+from core.market import EWMA_LAMBDA, ewma_variance, log_returns
 from core.targets import forward_realized_var
 from core.volatility.estimators import bar_variance
 
@@ -109,11 +110,8 @@ class HARForecaster:
         return json.dumps(self.to_dict(), sort_keys=True)
 
 
-def ewma_path(frame: pd.DataFrame, horizon: int, lam: float = 0.94) -> pd.Series:
+def ewma_path(frame: pd.DataFrame, horizon: int, lam: float = EWMA_LAMBDA) -> pd.Series:
     """RiskMetrics EWMA horizon variance ``h * sigma2[t]`` (flat term structure), fraction²."""
-    from core.volatility.ewma import ewma_variance
-    from core.volatility.estimators import log_returns
-
     return (ewma_variance(log_returns(frame["close"]), lam) * horizon).rename(f"ewma_var_{horizon}")
 
 

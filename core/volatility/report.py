@@ -1,11 +1,67 @@
-"""Evaluation tables from stored results (artifact metadata or ``evaluate``), for the page
-and ``docs/volatility.md``. Nothing here recomputes a forecast."""
+"""What the Volatility page and ``docs/volatility.md`` show: forecast, cone and evaluation
+tables and sentences from computed or stored results (artifact metadata or ``evaluate``).
+Nothing here recomputes a forecast."""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
-from core.volatility.evaluation import MODEL_LABELS, MODELS
+from core.predictions import Prediction
+from core.volatility.evaluation import MODELS, MODEL_LABELS
+from core.volatility.serve import load_model
+
+
+
+#: bars of the estimator history drawn on the page (about three years of daily bars)
+ESTIMATOR_CHART_BARS = 750
+
+
+def realised_vol_interval(pred: Prediction, periods_per_year: float
+                          ) -> tuple[float, float] | None:
+    """The 80 % interval of the realised volatility [fraction, annualised] from a variance
+    forecast's bounds: ``sqrt(bound x periods_per_year / horizon)`` (a negative lower bound
+    counts as 0); None when the forecast has no interval."""
+    if pred.lower is None or pred.upper is None:
+        return None
+    return (math.sqrt(max(pred.lower, 0) * periods_per_year / pred.horizon),
+            math.sqrt(pred.upper * periods_per_year / pred.horizon))
+
+
+def models_table(preds: list[Prediction]) -> list[dict]:
+    """One row per horizon and model of the volatility forecasts: ``horizon [bars]``,
+    ``model``, ``variance (sum over horizon)`` [fraction²], ``Volatility [% ann.]`` (2
+    decimals) and ``best`` (the model the forecast serves)."""
+    rows = []
+    for p in preds:
+        for m, v in p.output["models"].items():
+            rows.append({"horizon [bars]": p.horizon, "model": m,
+                         "variance (sum over horizon)": v["variance"],
+                         "Volatility [% ann.]": round(v["vol_ann"] * 100, 2),
+                         "best": m == p.output["best_model"]})
+    return rows
+
+
+def vix_comparison(vix: pd.Series, realised: pd.Series | None, start, end
+                   ) -> tuple[pd.Series, pd.Series | None]:
+    """^VIX closes within [start, end] and the realised vol from the first of them on (both
+    as given, realised None stays None)."""
+    vix = vix[(vix.index >= start) & (vix.index <= end)]
+    if realised is not None and not vix.empty:
+        realised = realised[realised.index >= vix.index[0]]
+    return vix, realised
+
+
+def cone_table(cone: pd.DataFrame) -> pd.DataFrame:
+    """The volatility cone (rows: windows [bars]; columns: quantiles, fractions) in percent,
+    2 decimals, index named ``window [bars]``."""
+    return (cone * 100).round(2).rename_axis("window [bars]")
+
+
+def estimators_for_chart(estimates: pd.DataFrame) -> pd.DataFrame:
+    """The last ``ESTIMATOR_CHART_BARS`` rows of the estimator history."""
+    return estimates.tail(ESTIMATOR_CHART_BARS)
 
 
 def evaluation_table(ev: dict, horizon: int, target: str = "primary") -> pd.DataFrame:
@@ -22,6 +78,39 @@ def evaluation_table(ev: dict, horizon: int, target: str = "primary") -> pd.Data
                      "MZ R²": v["mz_r2"], "DM p vs GARCH": v["dm_pvalue_vs_garch"],
                      "In MCS": m in sc["mcs_members"]})
     return pd.DataFrame(rows)
+
+
+def evaluation_display(ev: dict, horizon: int) -> pd.DataFrame:
+    """:func:`evaluation_table` for the page: ``In MCS`` as ``"✓"`` or ``""``."""
+    table = evaluation_table(ev, horizon)
+    table["In MCS"] = table["In MCS"].map({True: "✓", False: ""})
+    return table
+
+
+def evaluated_symbol(ev_by_symbol: dict, symbol: str, fallback: str = "^GSPC") -> str:
+    """The symbol whose stored evaluation the page shows: ``symbol`` when it was evaluated,
+    else ``fallback``."""
+    return symbol if symbol in ev_by_symbol else fallback
+
+
+def evaluation_caption(symbol: str, ev: dict, horizon: int) -> str:
+    """Markdown line naming the evaluation's symbol, horizon, test period and protocol."""
+    sc = ev["results"][str(horizon)]["primary"]
+    return (f"**{symbol}, h = {horizon}**: rolling out-of-sample {sc['test_start']} .. "
+            f"{sc['test_end']}, n = {sc['n_test']}, refit every 21 bars; target = sum of "
+            "squared log returns over the horizon. Baseline: GARCH(1,1). ✓ = in arch's 90 % "
+            "Model Confidence Set.")
+
+
+def ml_verdict(ev: dict, horizon: int) -> str:
+    """One sentence: does the ML model beat GARCH(1,1) on QLIKE (ratio < 1) at ``horizon``,
+    and how often its 80 % interval covered the realised variance."""
+    sc = ev["results"][str(horizon)]["primary"]
+    ml = sc["models"]["ml"]["qlike_ratio"]
+    cov = sc["interval"]["coverage"]
+    verdict = "beats" if ml < 1 else "does not beat"
+    return (f"The ML model {verdict} GARCH(1,1) here (QLIKE ratio {ml:.3f}); its 80 % "
+            f"interval covered {cov:.0%} of outcomes.")
 
 
 def markdown(ev_by_symbol: dict, horizons=(1, 5, 21), target: str = "primary") -> str:
@@ -69,8 +158,6 @@ def summary_rows(ev_by_symbol: dict, horizons=(1, 5, 21)) -> pd.DataFrame:
 def main() -> None:
     """Print the stored evaluation of the active artifact as markdown
     (``python -m core.volatility.report``)."""
-    from core.volatility.serve import load_model
-
     art = load_model()
     if art is None:
         print("No volatility artifact: run `quantdesk train volatility` first.")

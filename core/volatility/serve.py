@@ -13,9 +13,12 @@ import time
 import pandas as pd
 
 from core.errors import NotTrainedError
+from core.market import log_returns, periods_per_year
 from core.predictions import Prediction, hash_inputs
-from core.volatility.api import FIT_BARS, base_paths, forecast_all, regime
-from core.volatility.estimators import PERIODS_PER_YEAR, log_returns
+from core.serving import load_active
+from core.volatility.api import (
+    FIT_BARS, _fit_garch, base_paths, forecast_all, regime, regime_series,
+)
 from core.volatility.evaluation import HORIZONS, MODELS
 from core.volatility.garch import GarchForecaster
 from core.volatility.har import HARForecaster, har_features
@@ -28,8 +31,6 @@ SERVE_BARS = 750
 
 def load_model(models_dir=None):
     """The active ``volatility`` artifact (verified) or None when none is trained."""
-    from core.registry import load_active
-
     try:
         return load_active(FAMILY, models_dir=models_dir)
     except NotTrainedError:
@@ -106,7 +107,7 @@ def predict_latest(md, horizons=HORIZONS, models_dir=None) -> list[Prediction]:
     t0 = time.perf_counter()
     frame = md.frame
     art = load_model(models_dir)
-    ppy = PERIODS_PER_YEAR.get(md.interval, 252)
+    ppy = periods_per_year(md.interval)
     fc = forecasts_from_artifact(frame, md.symbol, art, horizons) if art is not None else None
     how = "artifact"
     if fc is None:
@@ -144,9 +145,6 @@ def history(frame: pd.DataFrame, symbol: str, art=None, periods_per_year: float 
     """Per bar: ``cond_vol`` (GJR-GARCH-t conditional vol, annualised fraction, from the
     artifact's parameters for bundled symbols, else fitted on this history), ``realized_vol``
     (21 bars, annualised), ``pct`` and ``regime`` (see ``core.volatility.api.regime_series``)."""
-    from core.volatility.api import _fit_garch, regime_series
-    from core.volatility.estimators import log_returns
-
     params = art.json("params.json").get(symbol) if art is not None else None
     r = log_returns(frame["close"]).iloc[1:]
     if params is not None:

@@ -17,10 +17,13 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from core.data import BUNDLED_SYMBOLS, load_ohlcv
+from core.market import log_returns
 from core.predictions import hash_inputs
+from core.registry import save_artifact
 from core.volatility.api import FIT_BARS
-from core.volatility.estimators import log_returns
-from core.volatility.evaluation import HORIZONS, MODELS, evaluate_rolling
+from core.family import record_to_json
+from core.volatility.evaluation import HORIZONS, MODELS, evaluate_rolling, evaluation_record
 from core.volatility.garch import GarchForecaster
 from core.volatility.har import HARForecaster
 from core.volatility.ml import MLForecaster, ml_features
@@ -58,9 +61,6 @@ def train(progress: Callable[[float, str], None] | None = None, symbols=None, mo
     """Train the volatility family on the bundled symbols and save a new version.
 
     Returns the :class:`core.registry.Artifact`. Progress reports per symbol."""
-    from core.data import BUNDLED_SYMBOLS, load_ohlcv
-    from core.registry import save_artifact
-
     symbols = list(symbols or BUNDLED_SYMBOLS)
     params, files, evaluation, data = {}, {}, {}, {}
     for i, sym in enumerate(symbols):
@@ -82,6 +82,7 @@ def train(progress: Callable[[float, str], None] | None = None, symbols=None, mo
     meta = {
         "kind": "variance", "horizons": list(HORIZONS), "models": list(MODELS),
         "symbols": symbols, "data": data, "evaluation": _json_keys(evaluation),
+        "record": record_to_json(evaluation_record({"evaluation": _json_keys(evaluation)})),
         "best_overall": best,
         "protocol": "rolling out-of-sample, GARCH/HAR refit every 21 bars (window <= 2520), "
                     "ML refit every 126 bars on out-of-sample base forecasts; target: sum of "

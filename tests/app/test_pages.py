@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.page_checks import assert_page_ok
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 PAGES = ["views/overview.py", "views/patterns.py", "views/forecasts.py", "views/sentiment.py",
@@ -34,11 +36,10 @@ def status_captions(at: AppTest) -> list[str]:
 
 def test_every_page_runs_on_bundled_data():
     at = app(symbol="AAPL", start="2011-01-03", end="2012-12-31")
-    assert not at.exception, at.exception
+    assert_page_ok(at)
     for page in PAGES:
         at.switch_page(page).run()
-        assert not at.exception, f"{page}: {at.exception}"
-        assert not at.error, f"{page}: {texts(at, 'error')}"
+        assert_page_ok(at)  # no error, and no warning beyond the models' known verdicts
         if page != "views/monitoring.py":  # monitoring has its own controls, no sidebar
             # the sidebar selection survives the page switch (bound to the URL)
             assert at.selectbox(key="symbol").value == "AAPL", page
@@ -46,6 +47,16 @@ def test_every_page_runs_on_bundled_data():
     at.switch_page("views/volatility.py").run()
     line = status_captions(at)[0]
     assert line.startswith("AAPL 1d") and "2011-01-03" in line and "source: bundled" in line
+
+
+def test_bundled_history_is_labelled_with_its_as_of_date():
+    at = app(symbol="AAPL", bundled="true")
+    assert not at.exception, at.exception
+    at.switch_page("views/volatility.py").run()
+    assert not at.exception and not at.error, texts(at, "error")
+    assert at.checkbox(key="bundled").value is True
+    assert "Bundled history (offline demo), last bar 2013-03-01." in texts(at, "info")
+    assert "source: bundled" in status_captions(at)[0]
 
 
 @pytest.mark.parametrize("params, expect", [
@@ -57,7 +68,7 @@ def test_every_page_runs_on_bundled_data():
 ])
 def test_bad_sidebar_input_is_explained_not_raised(params, expect):
     at = app(**params)
-    assert not at.exception, at.exception
+    assert_page_ok(at, allow_errors=(expect,), allow_warnings=None)  # only the expected error
     assert expect in texts(at, "error"), texts(at, "error")
     assert not status_captions(at)
     if params.get("symbol") != "ZZZZ":  # AppTest cannot rerun a typed (new) option
@@ -67,9 +78,8 @@ def test_bad_sidebar_input_is_explained_not_raised(params, expect):
 
 def test_other_ticker_without_text_asks_for_one():
     at = app(symbol="OTHER")
-    assert not at.exception
+    assert_page_ok(at)
     assert "Type a ticker" in texts(at, "info")
-    assert not at.error
 
 
 def test_malformed_csv_upload_names_the_column():
@@ -104,8 +114,8 @@ def test_admin_page_is_registered_only_for_admins():
     at.session_state["admin_source"] = "local"
     at.run()
     at.switch_page("views/admin.py").run()
-    assert not at.exception
-    assert at.title[0].value == "Admin" and not at.error
+    assert_page_ok(at)
+    assert [t.value for t in at.title] == ["Admin"]
 
 
 def test_admin_page_gate_rechecks_when_run_directly():
@@ -135,12 +145,13 @@ def _is_admin(at: AppTest) -> bool:
 def _sign_in(at: AppTest, name: str, password: str) -> AppTest:
     at.text_input(key="qd_login_name").input(name)
     at.text_input(key="qd_login_password").input(password)
-    return at.button[[b.label for b in at.button].index("Sign in")].click().run()
+    return at.button(key="qd_sign_in").click().run()
 
 
 def test_app_shows_the_sign_in_box():
     at = app()
-    assert [b.label for b in at.button] == ["Sign in"]
+    assert at.button(key="qd_sign_in").label == "Sign in"
+    assert "Sign out" not in [b.label for b in at.button]  # nobody is signed in yet
     assert at.text_input(key="qd_login_password").proto.type == 1  # PASSWORD
 
 
@@ -174,3 +185,31 @@ def test_no_default_password_works_and_guessing_is_throttled():
     at = _sign_in(at, "admin", "one more guess")  # 6th attempt: must wait
     assert "Too many failed sign-ins" in texts(at, "error")
     ui.auth._THROTTLE.success("admin")
+
+
+def _ibm_status_script():
+    """IBM's data-status block, as a page shows it (the test sets up Yahoo's failure)."""
+    from core.data import load_ohlcv
+    from ui.sidebar import status_line
+
+    status_line(load_ohlcv("IBM"))
+
+
+def test_status_line_warns_when_bundled_stands_in_for_yahoo(monkeypatch):
+    from core.config import get_settings
+    from core.data import network
+    from core.errors import SourceUnreachableError
+
+    def unreachable(*a, **k):  # Yahoo's seam fails as it does with DNS down
+        raise SourceUnreachableError("Yahoo Finance is unreachable (DNSError).")
+
+    monkeypatch.setenv("QUANTDESK_OFFLINE", "0")
+    get_settings.cache_clear()
+    monkeypatch.setattr("core.data.fetch_yahoo", unreachable)
+    network.PROBE.remember(True)  # the probe said yes a moment ago (no socket opened)
+    at = AppTest.from_function(_ibm_status_script, default_timeout=60).run()
+    assert not at.exception, at.exception
+    warning = texts(at, "warning")
+    assert "Stale data: Bundled history (offline demo), last bar 2013-03-01." in warning
+    assert "unreachable (DNSError)" in warning
+    assert status_captions(at)[0].startswith("STALE · IBM 1d")

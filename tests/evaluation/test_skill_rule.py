@@ -11,10 +11,9 @@ def test_skill_needs_significance_and_practical_size():
 
 
 def test_panel_skill_uses_the_rule():
-    from core.predictors import artifact_skill
+    from core.panel.predictors import artifact_skill
 
-    meta = {"walk_forward": [{"symbol": "AAPL", "horizon": 5, "dm_pvalue": 0.03,
-                              "rmse_ratio": 0.999995}]}
-    assert artifact_skill(meta, "AAPL", 5) is False
-    meta["walk_forward"][0]["rmse_ratio"] = 0.99
-    assert artifact_skill(meta, "AAPL", 5) is True
+    meta = {"walk_forward": {"AAPL": {"5": {"dm_pvalue": 0.03, "rmse_ratio": 0.999995}}}}
+    assert artifact_skill("forecast", meta, "AAPL", 5) is False
+    meta["walk_forward"]["AAPL"]["5"]["rmse_ratio"] = 0.99
+    assert artifact_skill("forecast", meta, "AAPL", 5) is True

@@ -7,7 +7,6 @@ from typer.testing import CliRunner
 
 from core.cli import app
 from core.data import load_ohlcv
-from core.errors import NotTrainedError
 from core.forecasting.service import forecast_table, predict_latest
 
 
@@ -46,12 +45,32 @@ def test_cli_predict_as_of_identical_with_or_without_later_bars(tmp_path):
     assert json.loads(a.output) == json.loads(b.output)
 
 
-def test_unknown_symbol_and_bad_input_are_clear(tmp_path):
+def test_unknown_symbol_is_served_by_the_pooled_model_and_bad_input_is_clear(tmp_path):
     md = load_ohlcv("MSFT")
     md.symbol = "ZZZZ"
-    with pytest.raises(NotTrainedError, match="quantdesk train forecast"):
-        predict_latest(md)
+    preds = predict_latest(md)  # the committed version has a pooled model: any symbol
+    assert [p.output["scope"] for p in preds] == ["pooled"] * 3
+    assert all(p.symbol == "ZZZZ" and p.lower < p.upper for p in preds)
     r = CliRunner().invoke(app, ["predict", "forecast", "--symbol", "MSFT", "--as-of", "1990-01-01"])
     assert r.exit_code == 2 and "No bars on or before" in r.output
     r = CliRunner().invoke(app, ["evaluate", "forecast"])
     assert r.exit_code == 2
+
+
+def test_cli_predict_csv_of_any_symbol_ignores_bars_after_as_of(tmp_path):
+    frame = load_ohlcv("IBM").frame
+    r = CliRunner()
+    out = []
+    for name, f in (("full", frame), ("cut", frame[frame.index <= "2008-03-31 23:59:59+00:00"])):
+        path = tmp_path / name / "BARS.csv"
+        path.parent.mkdir()
+        f.reset_index().rename(columns={"timestamp": "Date"}).to_csv(path, index=False)
+        res = r.invoke(app, ["predict", "forecast", "--csv", str(path), "--as-of", "2008-03-31",
+                             "--json"])
+        assert res.exit_code == 0, res.output
+        out.append(json.loads(res.output))
+    assert out[0] == out[1]
+    assert [p["symbol"] for p in out[0]] == ["BARS"] * 3
+    assert {p["output"]["scope"] for p in out[0]} == {"pooled"}
+    assert set(out[0][0]) >= {"model_name", "model_version", "symbol", "horizon", "origin_ts",
+                              "value", "lower", "upper", "confidence", "output"}

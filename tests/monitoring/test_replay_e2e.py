@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from sqlmodel import select
 
-from core.data.replay import (
-    Z80, ReplaySource, naive_predictor, register_predictor, run_replay, unregister_predictor,
-)
+from core.baseline.naive import naive_predictor
+from core.market import Z80
+from core.panel.replay import ReplaySource, run_replay
 from core.monitoring import Thresholds, monitoring_figures
 from core.predictions import Prediction
 from core.store import Outcome, PredictionRow, record_metric, session_scope
@@ -35,13 +35,10 @@ def test_replay_source_hides_future(synthetic_frame):
 
 def test_replay_end_to_end_matches_hand_computation(synthetic_frame):
     f = synthetic_frame
-    register_predictor(momentum)
-    try:
-        r1 = run_replay("SYN", steps=10, start_bars=START, frame=f)
-        r2 = run_replay("SYN", steps=N - 10, frame=f)  # continues from the stored cursor
-        r3 = run_replay("SYN", steps=0, frame=f)
-    finally:
-        unregister_predictor(momentum)
+    preds = (naive_predictor, momentum)
+    r1 = run_replay("SYN", steps=10, start_bars=START, frame=f, predictors=preds)
+    r2 = run_replay("SYN", steps=N - 10, frame=f, predictors=preds)  # continues from the cursor
+    r3 = run_replay("SYN", steps=0, frame=f, predictors=preds)
     assert r1.position == START - 1 + 10 and r2.position == START - 1 + N == r3.position
     assert r1.logged == 10 * 3 and r2.logged == (N - 10) * 3
     assert r1.outcomes + r2.outcomes == N + (N - 4) + N  # h=1, h=5 (last 4 pending), mom h=1
@@ -128,11 +125,8 @@ def test_failing_predictor_counted_not_fatal(synthetic_frame):
     def broken(md):
         raise ModelUnavailableError("weights missing")
 
-    register_predictor(broken)
-    try:
-        r = run_replay("SYN", steps=4, start_bars=40, frame=synthetic_frame)
-    finally:
-        unregister_predictor(broken)
+    r = run_replay("SYN", steps=4, start_bars=40, frame=synthetic_frame,
+                   predictors=(naive_predictor, broken))
     assert r.logged == 8 and r.errors == ["broken: weights missing"] * 4
     with session_scope() as s:
         rep = monitoring_figures(session=s)

@@ -11,7 +11,7 @@ from core.predictions import Prediction, hash_inputs
 
 @pytest.fixture(autouse=True)
 def private_models(tmp_path, monkeypatch):
-    from core import predictors
+    from core.panel import predictors
     from core.config import get_settings
 
     monkeypatch.setenv("QUANTDESK_MODELS_DIR", str(tmp_path / "models"))
@@ -46,7 +46,7 @@ def momentum_forecast(md, version="t1"):
 
 def active_forecast(md):
     """Serves through the registry like a real domain predictor (raises when disabled)."""
-    from core.registry import load_active
+    from core.serving import load_active
 
     art = load_active("forecast")
     return momentum_forecast(md, version=art.version)

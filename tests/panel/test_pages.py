@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.page_checks import assert_page_ok
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 
@@ -19,7 +21,7 @@ def texts(at) -> str:
 @pytest.fixture
 def no_domains(monkeypatch):
     """Only the naive baseline (the panel must work before any model lands)."""
-    from core import predictors
+    from core.panel import predictors
 
     monkeypatch.setattr(predictors, "DOMAIN_PREDICTORS", [])
 
@@ -37,7 +39,7 @@ def test_overview_panel_logs_and_shows_as_of(no_domains):
     from core.store import PredictionRow, session_scope
 
     at = overview(ov_watchlist=["MSFT", "IBM"])
-    assert not at.exception
+    assert_page_ok(at)
     assert "As of " in texts(at) and "auto-refresh every 30 s" in texts(at)
     assert "2 new prediction(s) logged" not in texts(at)  # 2 symbols x 2 horizons = 4
     assert "4 new prediction(s) logged" in texts(at)
@@ -52,24 +54,24 @@ def test_overview_pause_and_replay_mode(no_domains):
     from core.store import Outcome, session_scope
 
     at = overview(ov_watchlist=["MSFT"], ov_paused=True, ov_replay=True)
-    assert not at.exception
+    assert_page_ok(at)
     assert "paused" in texts(at)
     assert "Replay: MSFT bar 300" in texts(at)
     for _ in range(3):
         at.button(key="ov_step").click().run()
-    assert not at.exception
+    assert_page_ok(at)
     assert "Replay: MSFT bar 303" in texts(at)
     with session_scope() as s:
         assert s.query(Outcome).count() >= 2  # h=1 outcomes of the revealed bars
 
 
 def test_overview_disabled_model_banner(monkeypatch, fakes):
-    from core import predictors
+    from core.panel import predictors
     from core.registry import save_artifact
     from core.store import disable, session_scope, sync_models_dir
 
     monkeypatch.setattr(predictors, "DOMAIN_PREDICTORS", [predictors.DomainPredictor(
-        "forecast", fakes.active_forecast, ("forecast",), "forecast model not installed")])
+        "forecast", fakes.active_forecast, ("forecast",))])
     save_artifact("forecast", {"params.json": b"{}"}, {"metrics": {"skill": True}})
     with session_scope() as s:
         sync_models_dir(session=s)
@@ -84,15 +86,15 @@ def test_overview_disabled_model_banner(monkeypatch, fakes):
 def test_monitoring_empty_state_then_figures(no_domains):
     at = AppTest.from_file(str(ROOT / "views" / "monitoring.py"), default_timeout=60)
     at.run()
-    assert not at.exception
+    assert_page_ok(at)
     assert any("no predictions logged yet" in i.value.lower() for i in at.info)
-    from core.data.replay import run_replay
+    from core.panel.replay import run_replay
 
     run_replay("MSFT", steps=30, start_bars=300)
     at.run()
-    assert not at.exception
+    assert_page_ok(at)
     assert not any("no predictions logged yet" in i.value.lower() for i in at.info)
-    df = at.dataframe[0].value
+    df = next(d.value for d in at.dataframe if "Outcomes" in d.value.columns)  # the summary
     assert set(df["Model"]) == {"naive"} and set(df["Outcomes"]) == {30, 26}
     assert len(at.get("plotly_chart")) >= 3
 
@@ -127,7 +129,7 @@ def test_non_admin_gets_no_page_and_no_actions():
         at.switch_page("views/admin.py").run()  # not registered in st.navigation
     at = admin_page(None)
     assert not at.exception
-    assert at.error and "for admins" in at.error[0].value
+    assert [e.value for e in at.error] == ["This page is for admins. Log in as an admin first."]
     assert len(at.button) == 0
 
 

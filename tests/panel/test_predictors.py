@@ -1,4 +1,5 @@
-"""Domain predictor list: lazy skipping, disabled fallback, skill annotation, logging."""
+"""Domain predictors from the family declarations: disabled fallback, skill annotation from
+the evaluation record, logging, A/B routing."""
 
 import json
 
@@ -6,34 +7,38 @@ import pandas as pd
 import pytest
 
 from core.data import MarketData
-from core.predictors import (DOMAIN_PREDICTORS, DomainPredictor, artifact_skill, loggable,
-                             log_panel, run_domain, symbol_panel, with_skill)
+from core.families import FAMILIES
+from core.family import EvalCell, ModelFamily, record_to_json
+from core.panel.predictors import (DOMAIN_PREDICTORS, DomainPredictor, artifact_skill,
+                                   domain_predictors, loggable, run_domain, with_skill)
+from core.panel.refresh import log_panel
+from core.panel.symbol import symbol_panel
 
 
 def md_of(frame, symbol="SYN"):
     return MarketData(frame, symbol, "1d", "synthetic", frame.index[-1])
 
 
-def test_missing_modules_are_skipped_with_a_reason(synthetic_frame):
-    dps = [DomainPredictor("forecast", "core.no_such_module:predict_latest", ("forecast",),
-                           "forecast model not installed"),
-           DomainPredictor("vol", "core.data:no_such_function", ("volatility",),
-                           "volatility model not installed")]
-    run = run_domain(md_of(synthetic_frame), dps)
-    assert run.predictions == []
-    assert run.skipped == {"forecast": "forecast model not installed",
-                           "vol": "volatility model not installed"}
+def test_domain_predictors_come_from_the_family_declarations():
+    by_name = {dp.name: dp for dp in DOMAIN_PREDICTORS}
+    assert list(by_name)[:4] == ["forecast", "volatility", "patterns", "sentiment"]
+    assert by_name["forecast"].predict is FAMILIES["forecast"].predict_latest
+    assert by_name["patterns"].families == ("patterns-cnn", "breakout")
+    assert by_name["forecast"].accepts_artifact and not by_name["volatility"].accepts_artifact
+    assert "risk" not in by_name and "baseline" not in by_name  # no panel predictor declared
 
 
-def test_default_list_names_the_three_domains():
-    targets = {dp.name: dp.target for dp in DOMAIN_PREDICTORS}
-    assert {"forecast", "volatility", "patterns"} <= set(targets)
-    assert all(":" in t for t in targets.values())
+def test_a_new_family_is_one_declaration(fakes):
+    """Adding a family (one declaration) adds its domain to the panel; no other list."""
+    extra = ModelFamily(name="momentum", domain="momentum", title="Momentum", kind="log_return",
+                        train=lambda progress=None: None, predict_latest=fakes.momentum_forecast)
+    dps = domain_predictors({**FAMILIES, "momentum": extra})
+    assert dps[-1] == DomainPredictor("momentum", fakes.momentum_forecast, ("momentum",))
 
 
 def test_failing_predictor_is_recorded_not_raised(synthetic_frame, fakes):
-    dps = [DomainPredictor("bad", fakes.broken, ("x",), "-"),
-           DomainPredictor("forecast", fakes.momentum_forecast, ("forecast",), "-")]
+    dps = [DomainPredictor("bad", fakes.broken, ("x",)),
+           DomainPredictor("forecast", fakes.momentum_forecast, ("forecast",))]
     run = run_domain(md_of(synthetic_frame), dps)
     assert any("bug in a domain" in e for e in run.errors)
     assert len(run.predictions) == 2  # the other predictor still ran
@@ -49,7 +54,7 @@ def test_disabled_family_falls_back_to_naive_with_banner(synthetic_frame, fakes)
     from core.store import disable, session_scope, sync_models_dir
 
     _save_forecast({"metrics": {"skill": True}})
-    dps = [DomainPredictor("forecast", fakes.active_forecast, ("forecast",), "-")]
+    dps = [DomainPredictor("forecast", fakes.active_forecast, ("forecast",))]
     md = md_of(synthetic_frame)
     with session_scope() as s:
         sync_models_dir(session=s)
@@ -65,20 +70,26 @@ def test_disabled_family_falls_back_to_naive_with_banner(synthetic_frame, fakes)
     assert any("disabled by an admin" in r for r in sp.signal.reasons)
 
 
-@pytest.mark.parametrize("meta, expected", [
-    ({"metrics": {"skill": False}}, False),
-    ({"skill": True}, True),
-    ({"skill": {"SYN": {"5": False}}}, False),
-    ({"walk_forward": {"SYN": {"5": {"dm_pvalue": 0.01, "rmse_ratio": 0.97}}}}, True),
-    ({"walk_forward": {"SYN": {"5": {"dm_pvalue": 0.40, "rmse_ratio": 0.99}}}}, False),
-    ({"walk_forward": [{"symbol": "SYN", "horizon": 5, "dm_pvalue": 0.01,
-                        "rmse_ratio": 1.02}]}, False),
-    ({"evaluation": {"5": {"SYN": {"skill": True}}}}, True),
-    ({"walk_forward": {"OTHER": {"5": {"skill": True}}}}, None),
-    ({}, None),
+_CELL = EvalCell("rmse", 0.0100, 0.0102, 0.98, 0.01, True)
+
+
+@pytest.mark.parametrize("family, meta, expected", [
+    ("forecast", {"metrics": {"skill": False}}, False),  # family-wide verdict
+    ("forecast", {"record": record_to_json({"SYN": {"5": _CELL}})}, True),
+    ("forecast", {"record": {"SYN": {"5": {"metric": "rmse", "skill": False}}}}, False),
+    ("forecast", {"record": record_to_json({"SYN": {"1": _CELL}})}, None),  # other horizon
+    ("forecast", {"record": record_to_json({"OTHER": {"5": _CELL}})}, None),
+    # forecast artifacts written before the record: read from their walk_forward layout
+    ("forecast", {"walk_forward": {"SYN": {"5": {"dm_pvalue": 0.01, "rmse_ratio": 0.97}}}}, True),
+    ("forecast", {"walk_forward": {"SYN": {"5": {"dm_pvalue": 0.40, "rmse_ratio": 0.99}}}}, False),
+    ("forecast", {"walk_forward": {"SYN": {"5": {"dm_pvalue": 0.01, "rmse_ratio": 1.02}}}}, False),
+    ("volatility", {"walk_forward": {"SYN": {"5": {"dm_pvalue": 0.01, "rmse_ratio": 0.97}}}},
+     None),  # no legacy layout declared for volatility
+    ("not-a-family", {"record": record_to_json({"SYN": {"5": _CELL}})}, None),
+    ("forecast", {}, None),
 ])
-def test_artifact_skill_layouts(meta, expected):
-    assert artifact_skill(meta, "syn", 5) is expected
+def test_artifact_skill_reads_the_family_record(family, meta, expected):
+    assert artifact_skill(family, meta, "syn", 5) is expected
 
 
 def test_no_skill_metadata_keeps_model_out_of_signal(synthetic_frame, fakes):
@@ -87,7 +98,7 @@ def test_no_skill_metadata_keeps_model_out_of_signal(synthetic_frame, fakes):
     art = _save_forecast({"metrics": {"skill": False}})
     with session_scope() as s:
         sync_models_dir(session=s)
-    dps = [DomainPredictor("forecast", fakes.active_forecast, ("forecast",), "-")]
+    dps = [DomainPredictor("forecast", fakes.active_forecast, ("forecast",))]
     sp = symbol_panel(md_of(synthetic_frame), dps)
     fcs = [p for p in sp.predictions if p.model_name == "forecast"]
     assert fcs and all(p.output["skill"] is False for p in fcs)
@@ -97,7 +108,7 @@ def test_no_skill_metadata_keeps_model_out_of_signal(synthetic_frame, fakes):
 
 
 def test_with_skill_leaves_naive_alone(synthetic_frame):
-    from core.data.replay import naive_predictor
+    from core.baseline.naive import naive_predictor
 
     p = naive_predictor(md_of(synthetic_frame))[0]
     assert with_skill(p) is p
@@ -106,7 +117,7 @@ def test_with_skill_leaves_naive_alone(synthetic_frame):
 def test_horizon_zero_detections_shown_not_logged(synthetic_frame, fakes):
     from core.store import PredictionRow, session_scope
 
-    dps = [DomainPredictor("patterns", fakes.pattern_detection, ("patterns-cnn",), "-")]
+    dps = [DomainPredictor("patterns", fakes.pattern_detection, ("patterns-cnn",))]
     sp = symbol_panel(md_of(synthetic_frame), dps)
     assert sp.pattern.startswith("hammer (bullish")
     assert "Pattern: hammer (bullish, p=0.90)" in sp.signal.reasons
@@ -120,7 +131,7 @@ def test_horizon_zero_detections_shown_not_logged(synthetic_frame, fakes):
 
 
 def test_symbol_panel_figures(synthetic_frame, fakes):
-    dps = [DomainPredictor("forecast", fakes.momentum_forecast, ("forecast",), "-")]
+    dps = [DomainPredictor("forecast", fakes.momentum_forecast, ("forecast",))]
     sp = symbol_panel(md_of(synthetic_frame), dps)
     c = synthetic_frame["close"]
     assert sp.last_price == pytest.approx(c.iloc[-1])
@@ -134,9 +145,12 @@ def test_symbol_panel_figures(synthetic_frame, fakes):
 def test_ab_test_logs_both_versions_and_serves_the_routed_one(synthetic_frame, fakes):
     """Champion/challenger: both versions logged on every bar, the served one follows the
     deterministic route, and the comparison runs on the paired outcomes."""
-    from core.abtest import CHALLENGER, compare, route, start_ab_test
-    from core.predictors import refresh_panel, replay_tick, running_experiments
-    from core.registry import load_active, save_artifact
+    from core.panel.abtest import CHALLENGER, compare, route, start_ab_test
+    from core.panel.predictors import running_experiments
+    from core.panel.refresh import refresh_panel
+    from core.panel.replay import replay_tick
+    from core.registry import save_artifact
+    from core.serving import load_active
     from core.store import PredictionRow, session_scope, sync_models_dir
 
     def versioned(md, artifact=None):
@@ -151,7 +165,7 @@ def test_ab_test_logs_both_versions_and_serves_the_routed_one(synthetic_frame, f
         sync_models_dir(session=s)
         start_ab_test("fc-ab", "forecast", champ.version, chall.version, share=0.5,
                       who="alice", session=s)
-    dps = [DomainPredictor("forecast", versioned, ("forecast",), "-")]
+    dps = [DomainPredictor("forecast", versioned, ("forecast",), accepts_artifact=True)]
     served = []
     with session_scope() as s:
         exps = running_experiments(session=s)

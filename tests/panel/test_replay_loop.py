@@ -7,8 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from core.data.replay import NAIVE_STD_WINDOW, Z80
-from core.predictors import DomainPredictor, refresh_panel, replay_position, replay_tick
+from core.baseline.naive import NAIVE_STD_WINDOW
+from core.market import Z80
+from core.panel.predictors import DomainPredictor
+from core.panel.refresh import refresh_panel
+from core.panel.replay import replay_position, replay_tick
 
 START, N = 300, 25
 
@@ -43,7 +46,7 @@ def test_replay_loop_end_to_end(synthetic_frame, fakes):
     ext = pd.DataFrame({"open": c, "high": c * 1.003, "low": c * 0.997, "close": c,
                         "volume": 5000.0}, index=idx)
     frame = pd.concat([more, ext])
-    dps = [DomainPredictor("forecast", fakes.momentum_forecast, ("forecast",), "-")]
+    dps = [DomainPredictor("forecast", fakes.momentum_forecast, ("forecast",))]
 
     positions = run_loop(frame, N, dps)
     assert positions == list(range(START, START + N))  # one bar per refresh
@@ -107,19 +110,19 @@ def test_replay_stops_at_the_end(synthetic_frame):
 
 
 def test_cli_replay_logs_domain_predictions(synthetic_frame, fakes, monkeypatch):
-    """`quantdesk replay` (run_replay) logs what the panel shows once core.predictors is
-    registered (core/cli.py imports it)."""
-    from core import predictors
-    from core.data.replay import predictors as replay_predictors
-    from core.data.replay import register_predictor, run_replay
+    """`quantdesk replay` (run_replay) logs what the panel shows: its default predictors
+    are the naive baseline and the panel's domain predictors."""
+    from core.baseline.naive import naive_predictor
+    from core.panel import predictors, replay
     from core.store import PredictionRow, session_scope
 
     monkeypatch.setattr(predictors, "DOMAIN_PREDICTORS", [
-        DomainPredictor("forecast", fakes.momentum_forecast, ("forecast",), "-"),
-        DomainPredictor("patterns", fakes.pattern_detection, ("patterns-cnn",), "-")])
-    register_predictor(predictors.domain_predictor)
-    assert predictors.domain_predictor in replay_predictors()
-    r = run_replay("SYN", steps=3, start_bars=280, frame=synthetic_frame, with_figures=False)
+        DomainPredictor("forecast", fakes.momentum_forecast, ("forecast",)),
+        DomainPredictor("patterns", fakes.pattern_detection, ("patterns-cnn",))])
+    monkeypatch.setattr(replay, "DEFAULT_PREDICTORS", (naive_predictor,
+                                                       predictors.domain_predictor))
+    r = replay.run_replay("SYN", steps=3, start_bars=280, frame=synthetic_frame,
+                          with_figures=False)
     assert r.errors == []
     with session_scope() as s:
         names = sorted({p.model_name for p in s.query(PredictionRow).all()})

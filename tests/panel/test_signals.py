@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from core.predictions import Prediction
-from core.signals import (ACT, BUY, HOLD, SELL, STRONG, STRONG_BUY, STRONG_SELL, WEIGHTS,
+from core.panel.signals import (ACT, BUY, HOLD, SELL, STRONG, STRONG_BUY, STRONG_SELL, WEIGHTS,
                           forecast_reason, forecast_score, fuse)
 
 T0 = pd.Timestamp("2012-01-03", tz="UTC")

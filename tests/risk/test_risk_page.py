@@ -2,6 +2,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from tests.page_checks import EXPECTED_WARNINGS, assert_page_ok
+
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "risk_sizing.py")
 
 
@@ -9,16 +11,16 @@ def test_risk_page_renders_without_exception():
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.query_params["symbol"] = "IBM"
     at.run()
-    assert not at.exception, at.exception
-    assert not at.error, [e.value for e in at.error]
+    assert_page_ok(at)
     labels = [m.label for m in at.metric]
     assert "Position [% equity]" in labels and "Stop loss" in labels
     assert any("VaR" in lbl for lbl in labels)  # portfolio view with the example holdings
+    assert at.number_input(key="risk_entry").value > 0  # starts at the last close
     # bad input: an impossible forecast target gives a message, not a crash
-    at.radio[2].set_value("forecast").run()
-    assert at.number_input[7].label == "Forecast target price"
-    at.number_input[7].set_value(1.0).run()
-    assert not at.exception
+    at.radio(key="risk_tp_method").set_value("forecast").run()
+    assert at.number_input(key="risk_target").label == "Forecast target price"
+    at.number_input(key="risk_target").set_value(1.0).run()
+    assert_page_ok(at, allow_errors=("profit side",))
     assert any("profit side" in e.value for e in at.error)
 
 
@@ -26,8 +28,22 @@ def test_signal_quality_kelly_source_says_it_loses():
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.query_params["symbol"] = "MSFT"
     at.run()
-    box = next(b for b in at.selectbox if b.label == "Kelly inputs")
-    box.set_value("Signal-quality model").run()
-    assert not at.exception
+    at.selectbox(key="risk_kelly_src").set_value("Signal-quality model").run()
+    assert_page_ok(at)  # "Signal-quality model unavailable" would be a warning
     text = " ".join(i.value for i in at.info)
     assert "P(success)" in text and "did **not** beat the base rate" in text
+
+
+def test_entry_and_target_follow_the_symbol_and_direction():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["symbol"] = "IBM"
+    at.run()
+    entry = at.number_input(key="risk_entry").value
+    target = at.number_input(key="risk_target").value
+    assert abs(target / entry - 1.05) < 1e-4
+    at.number_input(key="risk_entry").set_value(100.0).run()
+    assert at.number_input(key="risk_entry").value == 100.0  # the user's entry survives reruns
+    at.radio(key="risk_direction").set_value("short").run()
+    assert abs(at.number_input(key="risk_target").value / entry - 0.95) < 1e-4
+    assert at.number_input(key="risk_entry").value == 100.0
+    assert_page_ok(at, allow_warnings=EXPECTED_WARNINGS + ("Kelly",))  # a sizing note

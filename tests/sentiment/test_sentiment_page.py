@@ -4,20 +4,23 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from tests.page_checks import assert_page_ok
+
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "sentiment.py")
 
 
 def test_page_offline_says_so_then_scores_pasted_headlines():
     at = AppTest.from_file(PAGE, default_timeout=120)
     at.run()
-    assert not at.exception
+    assert_page_ok(at)
     assert any("Offline mode" in i.value for i in at.info)
     at.text_area(key="sent_paste").set_value(
         "2024-05-02 14:30 | Apple beats quarterly earnings estimates, shares jump\n"
         "Regulators sue Apple over app store fees").run()
-    assert not at.exception
-    heads = at.dataframe[0].value
+    assert_page_ok(at)  # the committed head: no "default weights" warning
+    frames = [d.value for d in at.dataframe]
+    heads = next(f for f in frames if "headline" in f.columns)
     assert len(heads) == 2 and set(heads["label"]) <= {"negative", "neutral", "positive"}
     assert {"vader", "lm", "ensemble"} <= set(heads.columns)
-    models = at.dataframe[1].value
+    models = next(f for f in frames if "detail / why unavailable" in f.columns)
     assert "FinBERT" in set(models["model"])

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from core.abtest import (
+from core.panel.abtest import (
     CHALLENGER, compare, diebold_mariano, route, running_ab_test, start_ab_test, stop_ab_test,
     two_proportion_z,
 )

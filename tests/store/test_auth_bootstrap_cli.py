@@ -84,7 +84,7 @@ def test_bootstrap_trains_missing_family_and_activates(tmp_path, monkeypatch):
 
 
 def test_cli_replay_backfill_monitor_json(synthetic_frame, monkeypatch):
-    monkeypatch.setattr("core.data.load_ohlcv", lambda *a, **k: type(
+    monkeypatch.setattr("core.panel.replay.load_ohlcv", lambda *a, **k: type(
         "MD", (), {"frame": synthetic_frame})())
     r = runner.invoke(app, ["replay", "--symbol", "SYN", "--steps", "6", "--start-bars", "30", "--json"])
     assert r.exit_code == 0, r.output

@@ -1,7 +1,7 @@
 import pytest
 from sqlmodel import select
 
-from core import registry
+from core import registry, serving
 from core.errors import ArtifactIntegrityError, NotTrainedError
 from core.store import (
     AuditLog, RegistryOpError, active_version, disable, enable, list_model_versions, promote,
@@ -36,7 +36,7 @@ def test_sync_registers_and_activates_newest(models):
         row = list_model_versions("demo", session=s)[0]
         assert row.metrics == {"mae": 1.0 / 3} and row.kind == "log_return" and len(row.sha256) == 64
         assert sync_models_dir(session=s) == {"registered": [], "activated": []}  # idempotent
-    assert registry.load_active("demo").version == models[-1]
+    assert serving.load_active("demo").version == models[-1]
 
 
 def test_promote_rollback_disable_enable_with_audit(models):
@@ -45,7 +45,7 @@ def test_promote_rollback_disable_enable_with_audit(models):
         sync_models_dir(session=s)
         promote("demo", v1, who="alice", session=s)
         assert _statuses(s) == {v1: "active", v2: "candidate", v3: "candidate"}
-    assert registry.load_active("demo").version == v1
+    assert serving.load_active("demo").version == v1
     with session_scope() as s:
         back = rollback("demo", who="bob", session=s)
         assert back.version == v3  # the version active before v1
@@ -57,7 +57,7 @@ def test_promote_rollback_disable_enable_with_audit(models):
         with pytest.raises(RegistryOpError, match="already disabled"):
             disable("demo", who="carol", session=s)
     with pytest.raises(NotTrainedError, match="Model family 'demo' is disabled"):
-        registry.load_active("demo")
+        serving.load_active("demo")
     with session_scope() as s:
         assert sync_models_dir(session=s)["activated"] == []  # sync does not undo a disable
         enable("demo", who="carol", session=s)
@@ -82,16 +82,16 @@ def test_promote_errors(models):
 
 
 def test_load_active_without_store_rows_serves_newest(models):
-    assert registry.load_active("demo").version == models[-1]
+    assert serving.load_active("demo").version == models[-1]
 
 
 def test_tampered_active_artifact_refused(models):
     with session_scope() as s:
         sync_models_dir(session=s)
         promote("demo", models[0], who="a", session=s)
-    (registry._root(None) / "demo" / models[0] / "w.json").write_bytes(b'{"w": 99}')
+    (registry.models_root() / "demo" / models[0] / "w.json").write_bytes(b'{"w": 99}')
     with pytest.raises(ArtifactIntegrityError, match="sha256"):
-        registry.load_active("demo")
+        serving.load_active("demo")
 
 
 def test_active_version_missing_on_disk(models):
@@ -99,14 +99,14 @@ def test_active_version_missing_on_disk(models):
 
     with session_scope() as s:
         sync_models_dir(session=s)
-    shutil.rmtree(registry._root(None) / "demo" / models[-1])
+    shutil.rmtree(registry.models_root() / "demo" / models[-1])
     with pytest.raises(ArtifactIntegrityError, match="missing"):
-        registry.load_active("demo")
+        serving.load_active("demo")
 
 
 def test_store_unreachable_serves_newest_on_disk(models, monkeypatch):
     def broken(family):
         raise RuntimeError("database is locked")
 
-    monkeypatch.setattr("core.store.ops.serving_version", broken)
-    assert registry.load_active("demo").version == models[-1]
+    monkeypatch.setattr("core.serving.serving_version", broken)
+    assert serving.load_active("demo").version == models[-1]

@@ -1,0 +1,1 @@
+"""The naive baseline (zero-return random walk) that every forecast is compared with."""

@@ -1,0 +1,60 @@
+"""What every ``quantdesk`` command shares: the plain error exit, JSON output, and bars from
+``--csv`` or the data layer. Domain ``commands.py`` modules import this, never ``core.cli``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from core.data import _slice, load_csv, load_ohlcv
+
+
+def groups() -> tuple[typer.Typer, typer.Typer, typer.Typer, typer.Typer]:
+    """A domain's command groups ``(app, train_app, evaluate_app, predict_app)``:
+    :mod:`core.cli` merges ``app`` into the root and the others into ``quantdesk train``,
+    ``evaluate`` and ``predict``, so ``@train_app.command("forecast")`` becomes
+    ``quantdesk train forecast``."""
+    return tuple(typer.Typer() for _ in range(4))
+
+
+def fail(err: Exception) -> None:
+    """Print a user-facing error and exit 2."""
+    typer.echo(f"error: {err}", err=True)
+    raise typer.Exit(code=2)
+
+
+def emit_json(obj) -> None:
+    """Print JSON (NaN -> null, timestamps -> ISO strings)."""
+    typer.echo(json.dumps(obj, indent=2, default=str, allow_nan=False)
+               if _finite(obj) else json.dumps(_nan_to_none(obj), indent=2, default=str))
+
+
+def _finite(obj) -> bool:
+    try:
+        json.dumps(obj, default=str, allow_nan=False)
+        return True
+    except ValueError:
+        return False
+
+
+def _nan_to_none(obj):
+    if isinstance(obj, float) and obj != obj or obj in (float("inf"), float("-inf")):
+        return None
+    if isinstance(obj, dict):
+        return {k: _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_nan_to_none(v) for v in obj]
+    return obj
+
+
+def load_market(symbol: str, csv: Optional[Path], interval: str = "1d", start=None, end=None,
+                min_bars: int = 1):
+    """Bars for a CLI command: from ``--csv`` when given, else ``core.data.load_ohlcv``."""
+    if csv is not None:
+        md = load_csv(csv, symbol or csv.stem, min_bars=min_bars)
+        md.frame = _slice(md.frame, start, end)
+        return md
+    return load_ohlcv(symbol, interval, start, end, min_bars=min_bars)

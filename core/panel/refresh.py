@@ -1,0 +1,152 @@
+"""The store side of a panel refresh: log what the panel shows, backfill the watchlist's
+outcomes, and report each family's serving state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+
+from core import registry
+from core.data import MarketData
+from core.errors import DataSourceError, QuantdeskError
+from core.panel import predictors as panel_predictors
+from core.panel.predictors import DomainPredictor, loggable, running_experiments
+from core.panel.symbol import SymbolPanel, symbol_panel
+from core.predictions import Prediction
+from core.store import (
+    active_version, backfill_outcomes, is_disabled, log_predictions, record_metric, utcnow,
+)
+
+
+@dataclass
+class ModelStatus:
+    """Serving state of one family: ``state`` in active | disabled | disk | not trained."""
+
+    family: str
+    state: str
+    version: str | None
+    message: str
+
+
+def model_status(families: list[str] | None = None, *, session=None) -> list[ModelStatus]:
+    """Serving state of each family (default: every family of every domain predictor)."""
+    fams = families or [f for dp in panel_predictors.DOMAIN_PREDICTORS for f in dp.families]
+    out = []
+    for fam in fams:
+        try:
+            act = active_version(fam, session=session) if session is not None else None
+            dis = is_disabled(fam, session=session) if session is not None else False
+        except Exception:  # store unreachable: report from disk
+            act, dis = None, False
+        if dis:
+            out.append(ModelStatus(fam, "disabled", None, "disabled by an admin: naive "
+                                   "baseline shown"))
+        elif act:
+            out.append(ModelStatus(fam, "active", act, f"active {act}"))
+        else:
+            versions = registry.list_versions(fam)
+            if versions:
+                out.append(ModelStatus(fam, "disk", versions[-1],
+                                       f"newest on disk {versions[-1]} (not registered)"))
+            else:
+                out.append(ModelStatus(fam, "not trained", None, "no trained version"))
+    return out
+
+
+def log_panel(panels: list[SymbolPanel], *, session) -> tuple[int, list[str]]:
+    """Log the loggable predictions of ``panels`` (idempotent per symbol/bar/model version);
+    one batch per (symbol, model) so a bad record cannot block the others. Also counts
+    ``requests``/``errors`` for the monitoring error rate.
+
+    Returns:
+        ``(rows inserted, error messages)``.
+    """
+    inserted, errors = 0, []
+    for sp in panels:
+        groups: dict[str, list[Prediction]] = {}
+        for p in loggable(sp.predictions + sp.shadow):
+            groups.setdefault(p.model_name, []).append(p)
+        for name, preds in groups.items():
+            try:  # log_predictions validates the whole batch before inserting any row
+                inserted += log_predictions(preds, session=session)
+            except QuantdeskError as err:
+                errors.append(f"{sp.symbol} {name}: {err}")
+        record_metric("requests", 1, session=session, detail={"source": "panel",
+                                                               "symbol": sp.symbol})
+        if sp.errors:
+            record_metric("errors", len(sp.errors), session=session,
+                          detail={"source": "panel", "symbol": sp.symbol})
+    return inserted, errors
+
+
+def backfill_watchlist(bars: dict[tuple[str, str], pd.DataFrame], *, session) -> int:
+    """Fill outcomes of pending predictions of the watchlist only, from the bars known now
+    (``bars[(SYMBOL, interval)]``: the visible frame; other symbols stay pending)."""
+    def load(symbol: str, interval: str):
+        try:
+            return bars[(symbol.upper(), interval)]
+        except KeyError:
+            raise DataSourceError("not on the watchlist") from None
+
+    return backfill_outcomes(session=session, load_bars=load)
+
+
+@dataclass
+class PanelRefresh:
+    """One refresh of the watchlist: panels, what was logged and backfilled, and when."""
+
+    generated_at: dt.datetime
+    panels: list[SymbolPanel]
+    logged: int
+    outcomes: int
+    errors: list[str]
+    seconds: float
+
+
+def refresh_panel(markets: list[MarketData], *, session,
+                  predictors: list[DomainPredictor] | None = None,
+                  panels: list[SymbolPanel] | None = None) -> PanelRefresh:
+    """The panel's core step: predict each symbol's latest bar (unless ``panels`` are given,
+    e.g. from a cache), log the predictions, backfill the watchlist's outcomes.
+
+    Args:
+        markets: the watchlist's bars as known now (replayed symbols: visible bars only).
+        session: store session (the caller commits).
+        predictors: domain predictors (default :data:`DOMAIN_PREDICTORS`).
+        panels: precomputed :class:`SymbolPanel` list (same order as ``markets``).
+    """
+    t0 = time.perf_counter()
+    errors: list[str] = []
+    if panels is None:
+        panels = []
+        experiments = running_experiments(session=session)
+        for md in markets:
+            try:
+                panels.append(symbol_panel(md, predictors, experiments))
+            except QuantdeskError as err:
+                errors.append(f"{md.symbol}: {err}")
+    logged, errs = log_panel(panels, session=session)
+    errors += errs
+    bars = {(md.symbol.upper(), md.interval): md.frame for md in markets}
+    outcomes = backfill_watchlist(bars, session=session)
+    return PanelRefresh(utcnow(), panels, logged, outcomes, errors, time.perf_counter() - t0)
+
+
+def replay_table(rows: list[dict]) -> pd.DataFrame:
+    """The replay's monitoring rows (:func:`core.monitoring.summary_rows`) as the Overview
+    shows them: model beside its naive baseline, rates in percent, labelled columns."""
+    t = pd.DataFrame(rows)
+    t = t[[c for c in ("model_name", "model_version", "kind", "horizon", "n", "n_realised",
+                       "directional_accuracy", "baseline_accuracy", "mae", "baseline_mae",
+                       "coverage") if c in t]]
+    for c in ("directional_accuracy", "baseline_accuracy", "coverage"):
+        if c in t:
+            t[c] = (t[c] * 100).round(1)
+    return t.rename(columns={
+        "model_name": "Model", "model_version": "Version", "kind": "Kind",
+        "horizon": "h [bars]", "n": "Predictions", "n_realised": "Outcomes",
+        "directional_accuracy": "Dir. accuracy [%]", "baseline_accuracy": "Always-up [%]",
+        "coverage": "Coverage 80 [%]", "mae": "MAE", "baseline_mae": "Naive MAE"})

@@ -1,0 +1,14 @@
+"""The ``risk-dqn`` and ``signal-quality`` families (sizing; not on the live panel)."""
+
+from __future__ import annotations
+
+from core.family import ModelFamily
+from core.risk import commands, dqn, signal_quality
+
+RISK_DQN = ModelFamily(
+    name=dqn.FAMILY, domain="risk", title="DQN exposure agent", kind="policy",
+    train=dqn.train, commands=commands)
+
+SIGNAL_QUALITY = ModelFamily(
+    name=signal_quality.FAMILY, domain="risk", title="Signal-quality scorer",
+    kind="probability", train=signal_quality.train, commands=commands)

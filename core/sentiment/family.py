@@ -1,0 +1,13 @@
+"""The ``sentiment-head`` family: declared once for the registry, CLI, panel and Admin."""
+
+from __future__ import annotations
+
+from core.family import ModelFamily
+from core.sentiment import commands
+from core.sentiment.predict import predict_latest
+from core.sentiment.service import FAMILY
+from core.sentiment.train import train
+
+SENTIMENT_HEAD = ModelFamily(
+    name=FAMILY, domain="sentiment", title="News sentiment (MiniLM head + lexicons)",
+    kind="label", train=train, predict_latest=predict_latest, commands=commands)

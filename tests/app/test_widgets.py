@@ -1,0 +1,40 @@
+"""ui.widgets: a keyed input that follows its default like an unkeyed one; metric rows."""
+
+from streamlit.testing.v1 import AppTest
+
+
+def _follow_script():
+    import streamlit as st
+
+    from ui.widgets import follow_default
+
+    side = st.radio("Side", ["long", "short"], key="side")
+    follow_default("price", 105.0 if side == "long" else 95.0)
+    st.number_input("Price", min_value=0.0, key="price")
+
+
+def test_follow_default_resets_only_when_the_default_moves():
+    at = AppTest.from_function(_follow_script, default_timeout=30).run()
+    assert not at.exception
+    assert at.number_input(key="price").value == 105.0
+    at.number_input(key="price").set_value(101.0).run()
+    at.run()  # a plain rerun keeps the user's value
+    assert at.number_input(key="price").value == 101.0
+    at.radio(key="side").set_value("short").run()  # new default: start from it again
+    assert at.number_input(key="price").value == 95.0
+    assert not at.exception and not at.warning  # no "default value and Session State" warning
+
+
+def _metrics_script():
+    from core.display import Metric
+    from ui.widgets import metric_row
+
+    metric_row([Metric("A", "1"), Metric("B", "2", "second", help="tip")])
+
+
+def test_metric_row_one_column_per_metric():
+    at = AppTest.from_function(_metrics_script, default_timeout=30).run()
+    assert not at.exception
+    assert [(m.label, m.value, m.delta) for m in at.metric] == [("A", "1", ""),
+                                                                ("B", "2", "second")]
+    assert len(at.columns) == 2

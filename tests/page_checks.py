@@ -1,0 +1,21 @@
+"""Checks shared by the AppTest page tests: a page that takes its error path fails them."""
+
+from __future__ import annotations
+
+#: warnings the bundled models give on purpose (they report a negative result, not a failure)
+EXPECTED_WARNINGS = ("**No skill.**",                               # Patterns: breakout filter
+                     "The DQN did **not** beat volatility targeting")  # Risk Sizing: DQN
+
+
+def assert_page_ok(at, *, allow_errors: tuple[str, ...] = (),
+                   allow_warnings: tuple[str, ...] | None = EXPECTED_WARNINGS) -> None:
+    """Fail when the page raised, shows an ``st.error`` that contains none of
+    ``allow_errors``, or an ``st.warning`` that contains none of ``allow_warnings`` (most
+    pages show a failed load or model as a warning; None: warnings are not checked)."""
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error if not any(a in e.value for a in allow_errors)]
+    assert not errors, errors
+    if allow_warnings is not None:
+        warnings = [w.value for w in at.warning
+                    if not any(a in w.value for a in allow_warnings)]
+        assert not warnings, warnings

@@ -1,0 +1,32 @@
+"""Widget helpers shared by the pages."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.display import Metric
+
+
+def follow_default(key: str, default) -> None:
+    """Start the keyed widget ``key`` again from ``default`` whenever ``default`` changes.
+
+    An unkeyed widget does this by itself (its identity includes its default value); a keyed
+    one keeps its value. Call right before creating the widget, and create it with
+    ``key=key`` and without ``value=``. The user's edits survive reruns until the default
+    changes (e.g. another symbol's last close).
+    """
+    marker = f"{key}__default"
+    if key not in st.session_state or st.session_state.get(marker) != default:
+        st.session_state[marker] = default
+        st.session_state[key] = default
+
+
+def metric_row(metrics: list[Metric]) -> None:
+    """One column per headline figure; a delta is a second figure, not a change, so it is
+    shown without colour or arrow."""
+    for col, m in zip(st.columns(len(metrics)), metrics):
+        if m.delta is None:
+            col.metric(m.label, m.value, help=m.help)
+        else:
+            col.metric(m.label, m.value, m.delta, help=m.help, delta_color="off",
+                       delta_arrow="off")
