@@ -15,15 +15,18 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+from core import store, training
 from core.errors import QuantdeskError, TrainingInProgressError
+from core.panel import abtest
+from core.store import ABTest, audit_log, session_scope
+from core.training import training_runs
+from ui.auth import is_admin
 
 ALL = "all families"
 
 
 def current_admin() -> str | None:
     """The logged-in admin's name, or None (re-checked before every action)."""
-    from ui.auth import is_admin
-
     if not is_admin():
         return None
     return str(st.session_state.get("admin_user") or "") or None
@@ -63,8 +66,6 @@ def _metrics_text(m: dict, limit: int = 160) -> str:
 
 def retrain_section() -> None:
     """Retrain one family or all, with a progress bar inside ``st.status``."""
-    from core import training
-
     st.subheader("Retrain")
     fams = sorted(training.FAMILIES)
     if not fams:
@@ -112,7 +113,6 @@ def retrain_section() -> None:
 # ---------------------------------------------------------------- tables
 
 def runs_section(session) -> None:
-    from core.training import training_runs
 
     st.subheader("Training runs")
     runs = training_runs(session=session, limit=50)
@@ -127,8 +127,6 @@ def runs_section(session) -> None:
 
 def versions_section(session) -> None:
     """Versions per family with metrics, and promote / rollback / disable / enable."""
-    from core import store
-
     st.subheader("Model versions")
     c1, c2 = st.columns([3, 1])
     if c2.button("Sync from models/", key="adm_sync",
@@ -198,9 +196,6 @@ def ab_section(session) -> None:
     """Start / compare / stop a champion-challenger test of one family."""
     from sqlmodel import select
 
-    from core import store
-    from core.panel import abtest
-    from core.store import ABTest
 
     st.subheader("A/B tests (champion / challenger)")
     rows = store.list_model_versions(session=session)
@@ -273,7 +268,6 @@ def ab_section(session) -> None:
 
 
 def audit_section(session) -> None:
-    from core.store import audit_log
 
     st.subheader("Audit log")
     rows = audit_log(session=session, limit=200)
@@ -292,7 +286,6 @@ def admin_body() -> None:
     if who is None:
         st.error("This page is for admins. Log in as an admin first.")
         return
-    from core.store import session_scope
 
     st.caption(f"Signed in as **{who}**. Every action is re-checked and audited.")
     _show_flash()

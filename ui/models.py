@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.serving import serving_key
+from core.serving import load_active, serving_key
 
 
 @st.cache_resource(max_entries=16, show_spinner="Loading the model…")
 def _load(family: str, key: tuple[str | None, bool]):
-    from core.serving import load_active
 
     return load_active(family)
 

@@ -15,6 +15,7 @@ import streamlit as st
 from core.data import MarketData
 from core.errors import QuantdeskError
 from core.panel.symbol import SymbolPanel, symbol_panel
+from ui.data import cached_market
 
 ACTION_STYLE = {
     "STRONG_BUY": ("🟢🟢", "green"), "BUY": ("🟢", "green"), "HOLD": ("⚪", "gray"),
@@ -128,8 +129,6 @@ def symbol_card(sp: SymbolPanel, statuses: dict[str, str]) -> None:
 
 def replay_frame(symbol: str, interval: str) -> pd.DataFrame:
     """Full history of a replayed symbol (cached by :func:`ui.data.cached_market`)."""
-    from ui.data import cached_market
-
     return cached_market(symbol, interval, None, None).frame
 
 

@@ -6,7 +6,9 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.errors import QuantdeskError
+from core.panel.predictors import loggable
 from core.predictions import Prediction
+from core.store import log_predictions, session_scope
 
 
 def log_shown(preds: list[Prediction] | None) -> None:
@@ -16,7 +18,6 @@ def log_shown(preds: list[Prediction] | None) -> None:
     """
     if not preds:
         return
-    from core.panel.predictors import loggable
 
     rows = loggable(preds)
     keys = {(p.model_name, p.model_version, p.symbol, p.interval, p.kind, p.horizon,
@@ -24,7 +25,6 @@ def log_shown(preds: list[Prediction] | None) -> None:
     seen = st.session_state.setdefault("_logged_predictions", set())
     if not rows or keys <= seen:
         return
-    from core.store import log_predictions, session_scope
 
     try:
         with session_scope() as session:

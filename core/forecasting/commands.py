@@ -10,7 +10,12 @@ from typing import Optional
 import typer
 
 from core.cliutil import emit_json, fail, groups, load_market
+from core.data import BUNDLED_SYMBOLS, load_ohlcv
 from core.errors import QuantdeskError
+from core.forecasting.evaluate import evaluate_symbol, verdict
+from core.forecasting.pooled import POOLED_STEP, evaluate_leave_symbols_out
+from core.forecasting.service import forecast_table, predict_latest
+from core.forecasting.train import DAILY_HORIZONS, train
 
 #: merged into the root and into ``quantdesk train|evaluate|predict`` by core.cli
 app, train_app, evaluate_app, predict_app = groups()
@@ -30,7 +35,6 @@ def train_forecast(
     bars) as a new version."""
     from rich.progress import Progress
 
-    from core.forecasting.train import train
 
     syms = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else None
     try:
@@ -76,10 +80,6 @@ def evaluate_forecast(
 ) -> None:
     """Walk-forward skill of members and ensemble beside the naive random walk (--pooled:
     the pooled model on symbols it never trained on, beside the per-symbol models)."""
-    from core.data import BUNDLED_SYMBOLS
-    from core.forecasting.evaluate import evaluate_symbol, verdict
-    from core.forecasting.train import DAILY_HORIZONS
-
     if pooled:
         _evaluate_pooled(horizon, step, jobs, save, as_json)
         return
@@ -119,11 +119,6 @@ def _evaluate_pooled(horizon: Optional[int], step: Optional[int], jobs: int,
                      save: Optional[Path], as_json: bool) -> None:
     """``evaluate forecast --pooled``: :func:`core.forecasting.pooled.evaluate_leave_symbols_out`
     on the bundled history (``source="bundled"``, so the numbers are reproducible)."""
-    from core.data import BUNDLED_SYMBOLS, load_ohlcv
-    from core.forecasting.evaluate import verdict
-    from core.forecasting.pooled import POOLED_STEP, evaluate_leave_symbols_out
-    from core.forecasting.train import DAILY_HORIZONS
-
     if horizon is not None and horizon < 1:
         fail(ValueError("--horizon must be >= 1 bar"))
     if step is not None and step < 1:
@@ -161,8 +156,6 @@ def predict_forecast(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Forecasts for every horizon from the last bar (<= --as-of) with the active model."""
-    from core.forecasting.service import forecast_table, predict_latest
-
     if not symbol and csv is None:
         fail(ValueError("give --symbol SYMBOL or --csv PATH"))
     try:

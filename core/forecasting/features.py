@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.errors import ArtifactIntegrityError
 from core.features import build_features
 from core.market import ewma_variance, log_returns
 from core.targets import forward_log_return
@@ -32,7 +33,6 @@ def design(frame: pd.DataFrame, horizon: int, columns: list[str] | None = None):
     if columns is not None:
         missing = [c for c in columns if c not in feats.columns]
         if missing:
-            from core.errors import ArtifactIntegrityError
             raise ArtifactIntegrityError(
                 f"The forecast model needs feature columns that build_features no longer "
                 f"produces ({', '.join(missing[:5])}...). Retrain: `quantdesk train forecast`.")

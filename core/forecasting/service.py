@@ -9,12 +9,14 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from core.data import INTERVALS
 from core.errors import DataValidationError, InsufficientDataError, NotTrainedError
 from core.forecasting.artifact import FAMILY, get_bundle
 from core.forecasting.features import daily_sigma, feature_frame
 from core.forecasting.model import MEMBERS
 from core.market import Z80
 from core.predictions import Prediction, hash_inputs
+from core.serving import load_active
 
 # Features and EWMA sigma are computed on the last FEATURE_TAIL bars only (5x faster than the
 # whole history). The longest indicator look-back is 200 bars; EMA-type features differ from a
@@ -50,8 +52,6 @@ def target_timestamp(origin: pd.Timestamp, horizon: int, interval: str) -> pd.Ti
 def bar_interval(md) -> str:
     """``md.interval``, or for a CSV upload (interval ``csv``) ``1d`` when the median bar
     spacing is between 20 hours and 4 days (daily bars), else ``unknown``."""
-    from core.data import INTERVALS
-
     if md.interval in INTERVALS:
         return md.interval
     idx = md.frame.index
@@ -102,7 +102,6 @@ def predict_latest(md, artifact=None, *, as_of=None) -> list[Prediction]:
     """
     t0 = time.perf_counter()
     if artifact is None:
-        from core.serving import load_active
         artifact = load_active(FAMILY)
     bundle = get_bundle(artifact)
     sym = md.symbol.upper()

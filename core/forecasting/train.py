@@ -11,12 +11,18 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from core.data import BUNDLED_SYMBOLS, load_ohlcv
 from core.family import record_to_json
+from core.features import FEATURE_VERSION
 from core.forecasting.artifact import FAMILY, POOLED, head_record, model_files
 from core.forecasting.evaluate import evaluation_record, usable_start
 from core.forecasting.features import design, feature_frame
-from core.forecasting.model import MEMBERS, HorizonForecaster
+from core.forecasting.model import (
+    HorizonForecaster, LGB_PARAMS, MEMBERS, RF_PARAMS, SHRINK_FLOOR, XGB_PARAMS,
+)
 from core.forecasting.pooled import compare_scope, fit_pooled
+from core.predictions import hash_inputs
+from core.registry import save_artifact
 
 DAILY_HORIZONS = (1, 5, 20)
 INTRADAY_HORIZONS = (1, 5, 15, 60)
@@ -93,11 +99,6 @@ def train(progress: Progress | None = None, symbols: Sequence[str] | None = None
     Raises:
         QuantdeskError subclasses when a symbol's data cannot be loaded or is too short.
     """
-    from core.data import BUNDLED_SYMBOLS, load_ohlcv
-    from core.features import FEATURE_VERSION
-    from core.predictions import hash_inputs
-    from core.registry import save_artifact
-
     t0 = time.perf_counter()
     if frames is not None:
         frames = {str(k).upper(): v for k, v in frames.items()}
@@ -153,7 +154,6 @@ def train(progress: Progress | None = None, symbols: Sequence[str] | None = None
             scope[sym] = {h: c["serve"] for h, c in cmp.items()}
             scope_val[sym] = cmp
     files["heads.json"] = json.dumps(heads, indent=1).encode()
-    from core.forecasting.model import LGB_PARAMS, RF_PARAMS, SHRINK_FLOOR, XGB_PARAMS
     meta = {
         "kind": "log_return", "interval": interval, "horizons": horizons,
         "symbols": symbols, "pooled": bool(pooled), "members": list(MEMBERS),

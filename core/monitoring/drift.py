@@ -17,6 +17,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.errors import InsufficientDataError
+from core.features import build_features
+from core.store.ops import record_metric
+
 PSI_ALERT = 0.2
 EPS = 1e-4
 
@@ -94,9 +98,6 @@ def feature_drift(frame: pd.DataFrame, *, recent_bars: int = 250,
     Raises:
         InsufficientDataError: fewer than ``recent_bars + 50`` bars.
     """
-    from core.errors import InsufficientDataError
-    from core.features import build_features
-
     if len(frame) < recent_bars + 50:
         raise InsufficientDataError(f"Drift needs at least {recent_bars + 50} bars, got {len(frame)}.")
     feats = build_features(frame)
@@ -113,8 +114,6 @@ def feature_drift(frame: pd.DataFrame, *, recent_bars: int = 250,
 def record_drift(table: pd.DataFrame, *, session, model_name: str | None = None) -> int:
     """Store each feature's PSI as a ``psi`` metric snapshot (detail: feature, KS) so the
     monitoring report and its alerts pick it up. Returns the number of rows written."""
-    from core.store.ops import record_metric
-
     n = 0
     for r in table.to_dict("records"):
         if r["psi"] is None or not np.isfinite(r["psi"]):

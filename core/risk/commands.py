@@ -10,6 +10,13 @@ import typer
 
 from core.cliutil import emit_json, fail, groups, load_market
 from core.errors import QuantdeskError
+from core.registry import read_metadata
+from core.risk import dqn, signal_quality
+from core.risk.backtest import compare
+from core.risk.predict import latest_predictions
+from core.risk.sizing import RiskParameters, size_position, summary_frame
+from core.risk.var import var_frame
+from core.store.runs import run_single_flight
 
 #: merged into the root and into ``quantdesk train|evaluate|predict`` by core.cli
 app, train_app, evaluate_app, predict_app = groups()
@@ -18,9 +25,6 @@ app, train_app, evaluate_app, predict_app = groups()
 def evaluate_policies(frame, target_vol: float = 0.15, cost_bp: float = 5.0,
                       models_dir=None) -> tuple[dict, list[str]]:
     """Per-policy metrics dict (JSON-ready) and notes for one symbol's frame."""
-    from core.risk import dqn
-    from core.risk.backtest import compare
-
     notes: list[str] = []
     agent = None
     meta: dict = {}
@@ -98,9 +102,6 @@ def size(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Position size, stop, take profit, Kelly and VaR/CVaR for one trade on the last bar."""
-    from core.risk.sizing import RiskParameters, size_position, summary_frame
-    from core.risk.var import var_frame
-
     try:
         md = load_market(symbol, csv, min_bars=60)
         params = RiskParameters(equity=equity, risk_pct=risk_pct, cash=cash, entry=entry,
@@ -133,10 +134,6 @@ def train_risk(
 
     Each run holds the training lock and registers a *candidate* version (promotion is a
     separate step on the Admin page / ``quantdesk models``)."""
-    from core.registry import read_metadata
-    from core.risk import dqn, signal_quality
-    from core.store.runs import run_single_flight
-
     trainers = {dqn.FAMILY: dqn.train, signal_quality.FAMILY: signal_quality.train}
     fams = [only] if only else list(trainers)
     for fam in fams:
@@ -167,8 +164,6 @@ def predict_risk(
     csv: Optional[Path] = typer.Option(None, "--csv"),
 ) -> None:
     """Latest-bar signal-quality probability and DQN exposure as Prediction JSON."""
-    from core.risk.predict import latest_predictions
-
     try:
         md = load_market(symbol, csv, min_bars=300)
     except QuantdeskError as err:
@@ -181,8 +176,6 @@ def evaluate_risk_heldout(
     markdown: bool = typer.Option(False, "--markdown", help="Print a markdown table."),
 ) -> None:
     """Policy table per held-out symbol (IBM, GOOG, ^IXIC from 2008) with the active DQN."""
-    from core.risk import dqn
-
     try:
         agent, meta = dqn.load_agent()
         table = dqn.heldout_evaluation(agent, meta.get("heldout_symbols", dqn.HELDOUT_SYMBOLS),

@@ -21,8 +21,14 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from core.data import load_ohlcv
 from core.errors import InsufficientDataError, NotTrainedError
+from core.predictions import hash_inputs
+from core.registry import save_artifact
+from core.risk.backtest import compare
+from core.risk.policies import fixed_exposure, vol_target_exposure
 from core.risk.state import STATE_COLUMNS, WARMUP, risk_state
+from core.serving import load_active
 
 FAMILY = "risk-dqn"
 ACTIONS = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -35,7 +41,6 @@ SCALE = {"log_vol": 1.0, "vol_regime": 1.0, "drawdown": 2.0, "mom_5": 0.5, "mom_
 class DQNConfig:
     """Hyper-parameters (defaults: the committed artifact). steps: environment steps, each
     with ``n_envs`` parallel transitions and one gradient step on a ``batch`` sample."""
-
     hidden: int = 32
     gamma: float = 0.5
     lr: float = 1e-3
@@ -77,7 +82,6 @@ def market_matrix(frame: pd.DataFrame, interval: str = "1d") -> tuple[np.ndarray
 class DQNAgent:
     """Exposure agent. scikit-learn style: ``fit`` returns self; ``q_net_`` is learned;
     ``exposure`` before ``fit``/``load`` raises :class:`NotTrainedError`."""
-
     def __init__(self, config: DQNConfig | None = None):
         self.config = config or DQNConfig()
 
@@ -245,8 +249,6 @@ TEST_START = "2008-01-01"
 def policy_exposures(frame: pd.DataFrame, agent: DQNAgent | None = None,
                      target_vol: float = 0.15) -> dict[str, pd.Series]:
     """Exposure series of every policy on ``frame`` (fixed, vol target cap 1 and 2, DQN)."""
-    from core.risk.policies import fixed_exposure, vol_target_exposure
-
     out = {"fixed": fixed_exposure(frame),
            "vol_target_cap1": vol_target_exposure(frame, target_vol, 1.0),
            "vol_target_cap2": vol_target_exposure(frame, target_vol, 2.0)}
@@ -263,9 +265,6 @@ def policy_exposures(frame: pd.DataFrame, agent: DQNAgent | None = None,
 def heldout_evaluation(agent: DQNAgent, symbols=HELDOUT_SYMBOLS, start=TEST_START,
                        cost_bp: float = 5.0) -> pd.DataFrame:
     """Policy metrics per held-out symbol, scored from ``start`` (rows symbol x policy)."""
-    from core.data import load_ohlcv
-    from core.risk.backtest import compare
-
     rows = []
     for sym in symbols:
         f = load_ohlcv(sym).frame
@@ -287,10 +286,6 @@ def beats_vol_target(table: pd.DataFrame) -> bool:
 def train(progress=None, config: DQNConfig | None = None, models_dir=None):
     """Trainer for family ``risk-dqn``: fit on TRAIN_SYMBOLS up to TRAIN_END, score on
     HELDOUT_SYMBOLS from TEST_START, save via :mod:`core.registry`. Returns the Artifact."""
-    from core.data import load_ohlcv
-    from core.predictions import hash_inputs
-    from core.registry import save_artifact
-
     t0 = time.perf_counter()
     frames = {s: load_ohlcv(s, end=TRAIN_END).frame for s in TRAIN_SYMBOLS}
     agent = DQNAgent(config).fit(frames, progress=(lambda p, m: progress(0.9 * p, m))
@@ -319,7 +314,5 @@ def train(progress=None, config: DQNConfig | None = None, models_dir=None):
 
 def load_agent(models_dir=None) -> tuple[DQNAgent, dict]:
     """The active DQN agent and its metadata. Raises NotTrainedError/ArtifactIntegrityError."""
-    from core.serving import load_active
-
     art = load_active(FAMILY, models_dir=models_dir)
     return DQNAgent.from_files(art.files), art.metadata

@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InsufficientDataError, QuantdeskError
+from core.features import atr as feature_atr
 from core.market import (  # noqa: F401  (re-exported for the risk modules)
     EWMA_LAMBDA, ewma_variance, log_returns, periods_per_year, simple_returns,
 )
+from core.volatility import forecast_variance
 
 
 
@@ -25,8 +27,8 @@ def ewma_sigma2(frame: pd.DataFrame, lam: float = EWMA_LAMBDA) -> pd.Series:
 def forecast_sigma2(frame: pd.DataFrame, horizon: int = 1) -> tuple[float, str]:
     """Per-bar variance forecast for the next ``horizon`` bars at the last bar.
 
-    Uses ``core.volatility.forecast_variance(frame, horizon, model)`` when the volatility
-    package provides it (its default model), else EWMA(0.94) on daily log returns.
+    Uses :func:`core.volatility.forecast_variance` (its default model), else EWMA(0.94) on
+    the log returns when that model cannot forecast these bars.
 
     Returns:
         (sigma2 per bar [fraction^2, not annualised], source label for display).
@@ -34,20 +36,12 @@ def forecast_sigma2(frame: pd.DataFrame, horizon: int = 1) -> tuple[float, str]:
         InsufficientDataError: too few bars for any forecast.
     """
     try:
-        from core.volatility import forecast_variance  # type: ignore[attr-defined]
-    except ImportError:
-        forecast_variance = None
-    if forecast_variance is not None:
-        try:
-            fc = forecast_variance(frame, horizon)
-            val = _last_value(fc)
-            if np.isfinite(val) and val > 0:
-                # forecast_variance gives the variance summed over the horizon
-                return float(val) / max(horizon, 1), "core.volatility.forecast_variance"
-        except QuantdeskError:
-            pass
-        except (TypeError, ValueError, KeyError, AttributeError):
-            pass
+        val = _last_value(forecast_variance(frame, horizon))
+        if np.isfinite(val) and val > 0:
+            # forecast_variance gives the variance summed over the horizon
+            return float(val) / max(horizon, 1), "core.volatility.forecast_variance"
+    except (QuantdeskError, TypeError, ValueError, KeyError, AttributeError):
+        pass
     s2 = ewma_sigma2(frame).dropna()
     if s2.empty:
         raise InsufficientDataError("Need at least 21 bars to forecast volatility (EWMA).")
@@ -73,8 +67,6 @@ def _last_value(fc) -> float:
 def atr(frame: pd.DataFrame, window: int = 14) -> pd.Series:
     """Wilder's average true range [price units] (:func:`core.features.atr`, TA-Lib ``ATR``);
     NaN during warm-up. Raises InsufficientDataError with ``window`` bars or fewer."""
-    from core.features import atr as feature_atr
-
     if len(frame) <= window:
         raise InsufficientDataError(f"ATR({window}) needs more than {window} bars, got {len(frame)}.")
     return feature_atr(frame, window)

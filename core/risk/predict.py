@@ -9,6 +9,7 @@ import pandas as pd
 
 from core.errors import QuantdeskError
 from core.predictions import Prediction, hash_inputs
+from core.risk import dqn, signal_quality as sq
 
 
 def latest_predictions(frame: pd.DataFrame, symbol: str, interval: str = "1d",
@@ -19,8 +20,6 @@ def latest_predictions(frame: pd.DataFrame, symbol: str, interval: str = "1d",
     A model that is missing or fails is skipped (its absence is visible in the list); returns
     an empty list when neither is available.
     """
-    from core.risk import dqn, signal_quality as sq
-
     out: list[Prediction] = []
     origin = frame.index[-1]
     h = hash_inputs(frame.tail(300))

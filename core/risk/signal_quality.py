@@ -21,10 +21,15 @@ import time
 import numpy as np
 import pandas as pd
 
+from core.data import BUNDLED_SYMBOLS, load_ohlcv
 from core.errors import InsufficientDataError, NotTrainedError
 from core.evaluation import wilson_ci
+from core.predictions import hash_inputs
+from core.registry import save_artifact
 from core.risk.inputs import atr
 from core.risk.state import STATE_COLUMNS, risk_state
+from core.serving import load_active
+from core.targets import triple_barrier_outcome
 
 FAMILY = "signal-quality"
 FEATURES = tuple(STATE_COLUMNS) + ("rsi_14", "atr_pct", "side")
@@ -62,8 +67,6 @@ def signal_features(frame: pd.DataFrame, side: pd.Series | None = None) -> pd.Da
 def signal_labels(frame: pd.DataFrame, side: pd.Series) -> pd.Series:
     """1.0 when the trade on ``side`` had a positive triple-barrier return, 0.0 if not, NaN
     when unknown (last ``HORIZON`` bars). Target only: looks ahead."""
-    from core.targets import triple_barrier_outcome
-
     a = atr(frame, 14)
     out = {}
     for s in (1, -1):
@@ -86,7 +89,6 @@ def panel(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
 class SignalQualityScorer:
     """Random forest of trade success. ``fit(X, y)`` returns self; ``predict_proba`` before
     fit raises :class:`NotTrainedError`."""
-
     def __init__(self, threshold: float = EXECUTE_THRESHOLD, **rf_params):
         self.threshold = threshold
         self.rf_params = {**RF_PARAMS, **rf_params}
@@ -183,10 +185,6 @@ def walk_forward(data: pd.DataFrame, first_year: int = 2003, progress=None) -> d
 def train(progress=None, models_dir=None):
     """Trainer for family ``signal-quality``: walk-forward evaluation on the six bundled
     symbols, then a final fit on all labelled bars; saved via :mod:`core.registry`."""
-    from core.data import BUNDLED_SYMBOLS, load_ohlcv
-    from core.predictions import hash_inputs
-    from core.registry import save_artifact
-
     t0 = time.perf_counter()
     frames = {s: load_ohlcv(s).frame for s in BUNDLED_SYMBOLS}
     data = panel(frames)
@@ -214,8 +212,6 @@ def train(progress=None, models_dir=None):
 
 def load_scorer(models_dir=None) -> tuple[SignalQualityScorer, dict]:
     """The active scorer and its metadata (raises NotTrainedError/ArtifactIntegrityError)."""
-    from core.serving import load_active
-
     art = load_active(FAMILY, models_dir=models_dir)
     return SignalQualityScorer.from_files(art.files, art.metadata), art.metadata
 

@@ -36,6 +36,7 @@ import pandas as pd
 from core.errors import DataValidationError, InsufficientDataError
 from core.risk.inputs import atr, forecast_sigma2, periods_per_year, simple_returns
 from core.risk.var import VaRRow, var_table
+from core.targets import triple_barrier_outcome
 
 MIN_BARS = 60
 
@@ -60,7 +61,6 @@ class RiskParameters:
         kelly_cap: ceiling on the displayed half-Kelly risk [fraction of equity].
         var_lookback: bars of history for historical VaR (default 500, about 2 years).
     """
-
     equity: float
     risk_pct: float = 1.0
     cash: float | None = None
@@ -122,7 +122,6 @@ class SizingResult:
     win_prob, payoff_ratio: the Kelly inputs used.
     var: VaR/CVaR rows (fractions of position value). notes: sentences for the user.
     """
-
     symbol: str
     direction: str
     entry: float
@@ -203,8 +202,6 @@ def historical_trade_stats(frame: pd.DataFrame, direction: str, atr_multiple: fl
     Every bar is an entry; outcome from :func:`core.targets.triple_barrier_outcome`.
     Returns (p, b, n): share of positive outcomes, mean win / mean loss, trades counted.
     """
-    from core.targets import triple_barrier_outcome
-
     a = atr(frame, atr_window)
     out = triple_barrier_outcome(frame, a * atr_multiple, a * atr_multiple * r_multiple,
                                  horizon, 1 if direction == "long" else -1).dropna()

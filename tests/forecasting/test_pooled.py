@@ -220,7 +220,7 @@ def test_pooled_walk_forward_ignores_training_bars_after_the_cutoff():
 
 
 def test_cli_evaluate_pooled_prints_the_cells_as_json(monkeypatch):
-    from core.forecasting import pooled
+    from core.forecasting import commands, pooled
 
     seen = {}
 
@@ -228,7 +228,7 @@ def test_cli_evaluate_pooled_prints_the_cells_as_json(monkeypatch):
         seen.update(symbols=list(frames), horizons=list(horizons), **kw)
         return [{"symbol": "AAPL", "horizon": 1, "fold": 0, "rmse_ratio": 0.9997}]
 
-    monkeypatch.setattr(pooled, "evaluate_leave_symbols_out", fake)
+    monkeypatch.setattr(commands, "evaluate_leave_symbols_out", fake)
     r = CliRunner().invoke(app, ["evaluate", "forecast", "--pooled", "--json"])
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)[0]["rmse_ratio"] == 0.9997
