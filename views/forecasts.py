@@ -20,11 +20,14 @@ if md is not None:
                                    len(md.frame), art.version)
     except QuantdeskError as err:
         st.warning(f"{err}")
-        st.info("Forecasts are available for the trained symbols on daily bars; pick one of "
-                "them in the sidebar, or train: `quantdesk train forecast --symbols SYMBOL`.")
+        st.info("Forecasts need daily (1d) bars and at least 60 of them; any symbol is served "
+                "(by its own model where it has one, else by the pooled model).")
         preds = None
     if preds:
         log_shown(preds)
+        pooled_note = report.scope_note(preds, art.metadata)
+        if pooled_note:
+            st.info(pooled_note)
         st.plotly_chart(fan_figure(md.frame, preds, f"{md.symbol} · forecast fan "
                                    f"(model {art.version})"), width="stretch", key="fc_fan")
         table = forecast_table(preds)
@@ -42,7 +45,16 @@ if md is not None:
         st.subheader("Walk-forward skill vs a random walk")
         wf, wf_version = walk_forward_results(art.metadata)
         rows = (wf or {}).get(md.symbol, {})
-        if not rows:
+        lso = art.metadata.get("leave_symbols_out") or []
+        if not rows and lso:
+            st.caption("This symbol has no walk-forward record of its own. The pooled model "
+                       "was judged on symbols it never saw (trained on four bundled symbols, "
+                       "tested on the other two, three rotations):")
+            st.dataframe(report.pooled_frame(lso).style.format(
+                {"Pooled RMSE ratio vs RW": "{:.4f}", "Per-symbol RMSE ratio vs RW": "{:.4f}",
+                 "Pooled coverage 80 [%]": "{:.1f}"}), hide_index=True, width="stretch")
+            st.markdown(":material/remove: " + report.pooled_verdict(lso))
+        elif not rows:
             st.info(f"No stored walk-forward evaluation for {md.symbol}. Run `quantdesk evaluate "
                     f"forecast --symbol {md.symbol}` to compute it.")
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from core.evaluation import beats_baseline
 from core.forecasting.evaluate import verdict
 
 
@@ -147,3 +148,41 @@ def feature_importance(metadata: dict, symbol: str) -> dict[str, dict]:
     empty when the version stores none."""
     imp = metadata.get("feature_importance", {}).get(symbol, {})
     return {h: imp[h] for h in sorted(imp, key=int)}
+
+
+def pooled_frame(results: list[dict]) -> pd.DataFrame:
+    """The leave-symbols-out results (``metadata["leave_symbols_out"]``, see
+    :func:`core.forecasting.pooled.evaluate_leave_symbols_out`) as the Forecasts page shows
+    them: one row per test symbol x horizon, the pooled and the per-symbol model's RMSE ratio
+    against the random walk on the same unseen bars, and the pooled 80% coverage [%]."""
+    rows = [{"Test symbol": r["symbol"], "Fold": r["fold"], "h [bars]": r["horizon"],
+             "Trained on": ", ".join(r.get("train_symbols", [])),
+             "Pooled RMSE ratio vs RW": r["rmse_ratio"],
+             "Per-symbol RMSE ratio vs RW": (r.get("per_symbol") or {}).get("rmse_ratio"),
+             "Pooled coverage 80 [%]": 100 * r["coverage_80"]} for r in results]
+    return pd.DataFrame(rows)
+
+
+def scope_note(preds, metadata: dict) -> str | None:
+    """What the page says when the pooled model served some horizons of ``preds`` (None
+    when the symbol's own model served every horizon)."""
+    pooled = sorted({int(p.horizon) for p in preds if (p.output or {}).get("scope") == "pooled"})
+    if not pooled:
+        return None
+    trained = ", ".join(metadata.get("symbols", [])) or "the training symbols"
+    own = preds[0].symbol in metadata.get("symbols", [])
+    why = ("its own model did not beat the pooled one on its validation bars there" if own
+           else "it has no model of its own")
+    return (f"{preds[0].symbol}: the pooled model (trained on {trained} together) serves "
+            f"horizon(s) {', '.join(map(str, pooled))} because {why}.")
+
+
+def pooled_verdict(results: list[dict]) -> str:
+    """One sentence on the leave-symbols-out results: how many cells beat the random walk
+    (:func:`core.evaluation.beats_baseline`: significant and of practical size), and the
+    worst 80% coverage."""
+    wins = sum(1 for r in results if beats_baseline(r.get("dm_pvalue"), r["rmse_ratio"]))
+    worst = min(results, key=lambda r: r["coverage_80"])
+    return (f"On unseen symbols the pooled model beat the random walk significantly in {wins} "
+            f"of {len(results)} cells; its 80% interval covered as little as "
+            f"{100 * worst['coverage_80']:.1f}% ({worst['symbol']}, h={worst['horizon']}).")

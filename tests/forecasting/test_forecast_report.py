@@ -68,3 +68,27 @@ def test_feature_importance_sorted_by_horizon():
     assert list(got) == ["1", "5", "20"] and got["5"] == {"c": 3}
     assert report.feature_importance(meta, "IBM") == {}
     assert report.feature_importance({}, "MSFT") == {}
+
+
+def test_scope_note_and_pooled_verdict():
+    from core.forecasting.report import pooled_verdict, scope_note
+    from core.predictions import Prediction
+
+    ts = pd.Timestamp("2020-01-02", tz="UTC")
+
+    def pred(sym, h, scope):
+        return Prediction("forecast", "v", sym, "1d", "log_return", h, ts, 0.0,
+                          output={"scope": scope})
+
+    meta = {"symbols": ["AAPL", "MSFT"]}
+    assert scope_note([pred("AAPL", 1, "symbol"), pred("AAPL", 5, "symbol")], meta) is None
+    note = scope_note([pred("AAPL", 1, "symbol"), pred("AAPL", 5, "pooled")], meta)
+    assert "horizon(s) 5" in note and "did not beat the pooled one" in note
+    assert "no model of its own" in scope_note([pred("NEWCO", 1, "pooled")], meta)
+    cells = [{"symbol": "A", "horizon": 1, "dm_pvalue": 0.01, "rmse_ratio": 0.98,
+              "coverage_80": 0.79},
+             {"symbol": "B", "horizon": 20, "dm_pvalue": 0.01, "rmse_ratio": 0.99999,
+              "coverage_80": 0.686}]  # significant but negligible: not a win
+    assert pooled_verdict(cells) == ("On unseen symbols the pooled model beat the random walk "
+                                     "significantly in 1 of 2 cells; its 80% interval covered "
+                                     "as little as 68.6% (B, h=20).")

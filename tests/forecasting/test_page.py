@@ -16,3 +16,27 @@ def test_forecasts_page_renders_for_a_bundled_symbol():
     columns = [set(d.value.columns) for d in at.dataframe]
     assert any({"horizon", "model", "Price", "Return [%]"} <= c for c in columns)  # forecasts
     assert any({"RMSE ratio vs naive", "DM p vs naive"} <= c for c in columns)  # skill
+
+
+def test_a_symbol_without_a_model_gets_pooled_forecasts_and_their_honest_record(monkeypatch):
+    """A typed ticker no model was trained on (served here from real bundled IBM bars under
+    another name, as Yahoo would serve it): the pooled model forecasts it, the page says so
+    and shows the leave-symbols-out record instead of a missing walk-forward table."""
+    from core.data import MarketData, load_ohlcv
+
+    def fake_load(symbol, interval="1d", start=None, end=None, *, source="auto", min_bars=1):
+        md = load_ohlcv("IBM", interval, start, end, source="bundled")
+        return MarketData(md.frame, symbol.upper(), interval, "yahoo", md.as_of)
+
+    monkeypatch.setattr("ui.data.load_ohlcv", fake_load)
+    at = AppTest.from_file(str(ROOT / "views" / "forecasts.py"), default_timeout=60)
+    at.query_params["symbol"] = "NEWCO"
+    at.run()
+    assert_page_ok(at)
+    assert any("NEWCO: the pooled model" in i.value and "no model of its own" in i.value
+               for i in at.info)
+    columns = [set(d.value.columns) for d in at.dataframe]
+    assert any({"horizon", "model", "Price"} <= c for c in columns)
+    assert any({"Test symbol", "Pooled RMSE ratio vs RW"} <= c for c in columns)
+    assert any("On unseen symbols the pooled model beat the random walk" in m.value
+               for m in at.markdown)
