@@ -13,7 +13,7 @@ from benchmarks.timing import median_ms, report
 
 def run() -> None:
     from core.data import load_ohlcv
-    from core.forecasting.service import predict_latest
+    from core.forecasting.serve import predict_latest
     from core.forecasting.train import train
     from core.serving import load_active
 

@@ -10,7 +10,7 @@ def run() -> None:
     from core.patterns.cnn import load_cnn, windows
     from core.patterns.edge import edge_table
     from core.patterns.rules import detect
-    from core.patterns.service import predict_latest
+    from core.patterns.serve import predict_latest
 
     md = load_ohlcv("^GSPC")
     f = md.frame  # ~5,000 daily bars

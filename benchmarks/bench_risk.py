@@ -13,7 +13,8 @@ from benchmarks.timing import median_ms, report
 def run() -> None:
     from core.data import load_ohlcv
     from core.risk.backtest import compare
-    from core.risk.dqn import load_agent, policy_exposures
+    from core.risk.dqn import load_agent
+    from core.risk.evaluate import policy_exposures
     from core.risk.portfolio import aligned_returns, portfolio_risk
     from core.risk.sizing import RiskParameters, size_position
 

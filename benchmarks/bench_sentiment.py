@@ -81,7 +81,7 @@ def run() -> None:
         print(f"   skipped throughput: {TWITTER_VALID} not found (real headlines needed)")
     else:
         from core.sentiment.lexicon import lm, vader
-        from core.sentiment.service import load_head
+        from core.sentiment.scorers import load_head
 
         v, m = vader(), lm()
         rate, cpu = _throughput(lambda t: (v.score(t), m.score(t)), texts)

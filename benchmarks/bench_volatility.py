@@ -16,7 +16,7 @@ from benchmarks.timing import median_ms, report
 def run() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from core.data import load_ohlcv
-    from core.volatility.evaluation import evaluate
+    from core.volatility.evaluate import evaluate
     from core.volatility.serve import forecasts_from_artifact, load_model
 
     print(f"   load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")

@@ -50,11 +50,14 @@ def _nan_to_none(obj):
     return obj
 
 
-def load_market(symbol: str, csv: Optional[Path], interval: str = "1d", start=None, end=None,
-                min_bars: int = 1):
-    """Bars for a CLI command: from ``--csv`` when given, else ``core.data.load_ohlcv``."""
+def load_market(symbol: Optional[str], csv: Optional[Path], interval: str = "1d", start=None,
+                end=None, min_bars: int = 1, default: str = ""):
+    """Bars for a CLI command: from ``--csv`` when given (named ``symbol``, else after the
+    file, e.g. ``NEWCO.csv`` -> NEWCO), else ``core.data.load_ohlcv(symbol or default)``.
+
+    Raises what ``load_csv`` / ``load_ohlcv`` raise (``core.errors`` types)."""
     if csv is not None:
         md = load_csv(csv, symbol or csv.stem, min_bars=min_bars)
         md.frame = _slice(md.frame, start, end)
         return md
-    return load_ohlcv(symbol, interval, start, end, min_bars=min_bars)
+    return load_ohlcv(symbol or default, interval, start, end, min_bars=min_bars)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.forecasting.service import predict_latest
+from core.forecasting.serve import predict_latest
 from core.registry import list_versions, read_metadata
 from ui.models import active_artifact
 

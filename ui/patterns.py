@@ -10,9 +10,9 @@ from core.patterns.breakouts import find_levels
 from core.patterns.cnn import FAMILY as CNN_FAMILY
 from core.patterns.cnn import load_cnn  # torch is imported inside, on use
 from core.patterns.edge import edge_table
-from core.patterns.service import (breakout_events, detections, latest_pattern_scores,
+from core.patterns.serve import (breakout_events, detections, latest_pattern_scores,
                                    load_breakout_model)
-from core.patterns.service import track_record as stored_track_record
+from core.patterns.serve import track_record as stored_track_record
 from ui.models import serving_key
 
 

@@ -10,7 +10,8 @@ from core.data import MarketData, load_ohlcv
 from core.errors import QuantdeskError
 from core.risk import book as _book
 from core.risk.backtest import compare
-from core.risk.dqn import load_agent, policy_exposures  # torch is imported inside, on use
+from core.risk.dqn import load_agent  # torch is imported inside, on use
+from core.risk.evaluate import policy_exposures
 from core.risk.portfolio import PortfolioRisk, aligned_returns, portfolio_risk
 from core.risk.signal_quality import load_scorer, score_latest
 from core.risk.sizing import RiskParameters, SizingResult

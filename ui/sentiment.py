@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from core.news import get_news
-from core.sentiment.predict import symbol_sentiment
-from core.sentiment.service import FAMILY, load_scorers
+from core.sentiment.serve import symbol_sentiment
+from core.sentiment.scorers import FAMILY, load_scorers
 from ui.models import serving_key
 
 NEWS_TTL_S = 30 * 60

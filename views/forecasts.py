@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.errors import QuantdeskError
 from core.forecasting import report
-from core.forecasting.service import forecast_table
+from core.forecasting.serve import forecast_table
 from core.plots.forecast import fan_figure, importance_figure
 from ui.forecast import active_forecast_artifact, cached_predictions, walk_forward_results
 from ui.layout import page_start

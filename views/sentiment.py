@@ -11,7 +11,7 @@ from core.news import normalise_news, parse_news_csv, parse_pasted
 from core.news.frame import combine_news, feed_urls, for_symbol
 from core.plots.sentiment import gauge_figure, sentiment_price_figure, topic_bars_figure
 from core.sentiment import report
-from core.sentiment.service import FAMILY, ensemble_summary
+from core.sentiment.scorers import FAMILY, ensemble_summary
 from ui.layout import page_start, price_chart
 from ui.models import serving_key
 from ui.sentiment import cached_news, cached_sentiment, news_to_json, scorers

@@ -124,7 +124,7 @@ def load_bundled(symbol: str) -> pd.DataFrame:
 def load_vix() -> pd.Series:
     """CBOE ^VIX daily close (index points, i.e. annualised implied vol in percent),
     2014-01-03..2019-01-03, from ``arch.data.vix``. UTC DatetimeIndex named timestamp."""
-    from arch.data import vix
+    from arch.data import vix  # deferred: arch is slow to import
 
     s = vix.load()["vix"].astype("float64")
     s.index = pd.to_datetime(s.index, utc=True).rename("timestamp")

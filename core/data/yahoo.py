@@ -52,7 +52,7 @@ def fetch_yahoo(
             f"Interval '{interval}' is not offered by Yahoo; use one of {', '.join(INTERVALS)}."
         )
     try:
-        import yfinance as yf
+        import yfinance as yf  # deferred: yfinance is slow to import
         from yfinance.exceptions import YFRateLimitError, YFTickerMissingError
     except ImportError:  # pragma: no cover - yfinance is a core dependency
         raise DataSourceError("yfinance is not installed; Yahoo Finance is unavailable.") from None

@@ -112,7 +112,7 @@ def atr(frame: pd.DataFrame, period: int = 14) -> pd.Series:
     Raises:
         DataValidationError: missing columns or unsorted index.
     """
-    import talib
+    import talib  # deferred: talib is slow to import
 
     _check(frame)
     values = talib.ATR(f64(frame["high"]), f64(frame["low"]), f64(frame["close"]), period) \
@@ -158,7 +158,7 @@ def build_features(frame: pd.DataFrame, bars_per_year: float = BARS_PER_YEAR) ->
 
 
 def _compute(o, h, l, c, v, bars_per_year: float) -> dict[str, np.ndarray]:
-    import talib
+    import talib  # deferred: talib is slow to import
 
     f: dict[str, np.ndarray] = {}
     logc = np.log(c)

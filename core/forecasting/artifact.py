@@ -49,7 +49,7 @@ def file_base(symbol: str, horizon: int) -> str:
 
 def model_files(symbol: str, horizon: int, model: HorizonForecaster) -> dict[str, bytes]:
     """Native-format bytes of one fitted forecaster's members."""
-    import skops.io as sio
+    import skops.io as sio  # deferred: skops is slow to import
 
     xb, lb, rf = model.members_
     base = file_base(symbol, horizon)
@@ -74,9 +74,9 @@ def restore(files: dict[str, bytes], symbol: str, horizon: int, head: dict) -> H
     Raises:
         ArtifactIntegrityError: a member file is missing or cannot be parsed.
     """
-    import lightgbm as lgb
-    import skops.io as sio
-    import xgboost as xgb
+    import lightgbm as lgb  # deferred: lightgbm is slow to import
+    import skops.io as sio  # deferred: skops is slow to import
+    import xgboost as xgb  # deferred: xgboost is slow to import
 
     base = file_base(symbol, horizon)
     try:

@@ -14,7 +14,7 @@ from core.data import BUNDLED_SYMBOLS, load_ohlcv
 from core.errors import QuantdeskError
 from core.forecasting.evaluate import evaluate_symbol, verdict
 from core.forecasting.pooled import POOLED_STEP, evaluate_leave_symbols_out
-from core.forecasting.service import forecast_table, predict_latest
+from core.forecasting.serve import forecast_table, predict_latest
 from core.forecasting.train import DAILY_HORIZONS, train
 
 #: merged into the root and into ``quantdesk train|evaluate|predict`` by core.cli

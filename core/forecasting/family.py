@@ -6,7 +6,7 @@ from core.family import ModelFamily
 from core.forecasting import commands
 from core.forecasting.artifact import FAMILY
 from core.forecasting.evaluate import evaluation_record
-from core.forecasting.service import predict_latest
+from core.forecasting.serve import predict_latest
 from core.forecasting.train import train
 
 

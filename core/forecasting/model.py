@@ -51,9 +51,9 @@ RF_PARAMS = dict(n_estimators=40, max_depth=4, min_samples_leaf=50, max_features
 
 
 def _fit_members(X: np.ndarray, y: np.ndarray, params: dict) -> list:
-    import lightgbm as lgb
-    import xgboost as xgb
-    from sklearn.ensemble import RandomForestRegressor
+    import lightgbm as lgb  # deferred: lightgbm is slow to import
+    import xgboost as xgb  # deferred: xgboost is slow to import
+    from sklearn.ensemble import RandomForestRegressor  # deferred: scikit-learn is slow to import
 
     xm = xgb.XGBRegressor(**params["xgboost"]).fit(X, y)
     lm = lgb.LGBMRegressor(**params["lightgbm"]).fit(X, y)

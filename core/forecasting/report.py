@@ -78,7 +78,7 @@ def members_table(results: list[dict]) -> str:
 
 # ---------------------------------------------------------------- the Forecasts page
 
-#: columns of the forecast table the page shows (of :func:`core.forecasting.service.forecast_table`)
+#: columns of the forecast table the page shows (of :func:`core.forecasting.serve.forecast_table`)
 PAGE_COLUMNS = ["horizon", "model", "Price", "Return [%]", "ensemble-lo-80", "ensemble-hi-80",
                 "ensemble-lo-95", "ensemble-hi-95", "confidence"]
 

@@ -107,7 +107,7 @@ def fetch_yahoo_news(symbol: str, count: int = 30) -> pd.DataFrame:
         raise DataSourceError("Offline mode: Yahoo news is not fetched. Upload a news CSV or "
                               "paste headlines.")
     try:
-        import yfinance as yf
+        import yfinance as yf  # deferred: yfinance is slow to import
 
         items = yf.Ticker(symbol).get_news(count=count) or []
     except Exception as err:  # yfinance raises many types on network failure

@@ -147,7 +147,7 @@ def _ab_split(md: MarketData, dp: DomainPredictor, preds: list[Prediction], exp:
               ) -> tuple[list[Prediction], list[Prediction], str | None]:
     """Champion/challenger on one bar: both arms are predicted; ``route`` picks the served
     one. Returns ``(served, shadow, error)``. Needs a predictor with an ``artifact``
-    keyword (e.g. ``core.forecasting.service.predict_latest``)."""
+    keyword (e.g. ``core.forecasting.serve.predict_latest``)."""
     mine = [p for p in preds if p.model_name == exp.family]
     if not mine or mine[0].model_version != exp.champion or not dp.accepts_artifact:
         return preds, [], None

@@ -8,6 +8,6 @@ torch and scikit-learn are imported only when a model is loaded or trained.
 """
 
 from core.patterns.rules import DIRECTION, PATTERNS, detect
-from core.patterns.service import predict_latest
+from core.patterns.serve import predict_latest
 
 __all__ = ["DIRECTION", "PATTERNS", "detect", "predict_latest"]

@@ -57,12 +57,14 @@ class BreakoutClassifier:
         self.random_state = random_state
 
     def _make(self):
+        # deferred: scikit-learn is slow to import
         from sklearn.calibration import CalibratedClassifierCV
+        # deferred: scikit-learn is slow to import
         from sklearn.linear_model import LogisticRegression
-        from sklearn.neural_network import MLPClassifier
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
-        from sklearn.svm import SVC
+        from sklearn.neural_network import MLPClassifier  # deferred: scikit-learn is slow to import
+        from sklearn.pipeline import make_pipeline  # deferred: scikit-learn is slow to import
+        from sklearn.preprocessing import StandardScaler  # deferred: scikit-learn is slow to import
+        from sklearn.svm import SVC  # deferred: scikit-learn is slow to import
 
         if self.kind == "logit":
             return [make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=500))]
@@ -100,14 +102,14 @@ class BreakoutClassifier:
 
     def to_bytes(self) -> bytes:
         """skops bytes of the fitted members (no pickle)."""
-        import skops.io as sio
+        import skops.io as sio  # deferred: skops is slow to import
 
         return sio.dumps(self.members_)
 
     @classmethod
     def from_bytes(cls, data: bytes, kind: str, base_rate: float) -> "BreakoutClassifier":
         """Rebuild from :meth:`to_bytes` output, trusting only ``SKOPS_TRUSTED`` types."""
-        import skops.io as sio
+        import skops.io as sio  # deferred: skops is slow to import
 
         obj = cls(kind=kind)
         untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in SKOPS_TRUSTED]
@@ -179,7 +181,7 @@ def walk_forward(data: pd.DataFrame, kind: str = "mlp_svm", test_symbols=None,
 
 
 def _auc(y, p) -> float:
-    from sklearn.metrics import roc_auc_score
+    from sklearn.metrics import roc_auc_score  # deferred: scikit-learn is slow to import
 
     return float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else float("nan")
 
@@ -190,7 +192,7 @@ def score(scored: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> dict:
     model and base-rate forecast, Brier skill score, AUC with a bootstrap 95% CI, the
     reliability curve (10 quantile bins) and a ``skill`` verdict (AUC CI above 0.5 AND Brier
     skill score > 0)."""
-    from sklearn.calibration import calibration_curve
+    from sklearn.calibration import calibration_curve  # deferred: scikit-learn is slow to import
 
     y = scored["success"].to_numpy(dtype=int)
     p = scored["p"].to_numpy()

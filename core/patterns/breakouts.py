@@ -155,7 +155,7 @@ def breakout_features(frame: pd.DataFrame, levels: Levels | None = None) -> pd.D
     ``log_volume_ratio`` log(volume / mean volume of the 20 prior bars) (0 when no volume);
     ``room_atr`` distance to the next active level, capped at 10 ATR.
     """
-    import talib
+    import talib  # deferred: talib is slow to import
 
     if len(frame) < MIN_BARS:
         raise InsufficientDataError(f"Breakout analysis needs at least {MIN_BARS} bars; "

@@ -220,8 +220,8 @@ def build_net(in_channels: int | None = None, thermometer: bool = True, wide: bo
     artifacts trained on fewer channels still load and run. ``forward_parts(x)`` returns
     ``(hidden, logits)`` (training uses the hidden layer for the auxiliary loss).
     Older artifacts: ``wide=False, skip=True`` (see :meth:`PatternCNN.from_files`)."""
-    import torch
-    import torch.nn as nn
+    import torch  # deferred: torch is slow to import
+    import torch.nn as nn  # deferred: torch is slow to import
 
     c = in_channels or len(CHANNELS)
     cont = _continuous(c)
@@ -306,7 +306,7 @@ class PatternCNN:
         improvement."""
         import copy
 
-        import torch
+        import torch  # deferred: torch is slow to import
 
         torch.set_num_threads(self.threads)
         torch.manual_seed(self.seed)
@@ -388,7 +388,7 @@ class PatternCNN:
         """Sigmoid outputs, float64 (n, 15). Raises NotTrainedError before fit/load."""
         if not hasattr(self, "net_"):
             raise NotTrainedError("The pattern CNN is not trained; run `quantdesk train patterns`.")
-        import torch
+        import torch  # deferred: torch is slow to import
 
         with torch.no_grad():
             out = [torch.sigmoid(self.net_(torch.from_numpy(X[i:i + 4096])))

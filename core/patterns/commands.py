@@ -14,7 +14,7 @@ from core.patterns import cnn as C
 from core.patterns.breakout_model import pooled_dataset, score, walk_forward
 from core.patterns.breakouts import random_entry_rate
 from core.patterns.rules import pooled_agreement
-from core.patterns.service import detections
+from core.patterns.serve import detections
 from core.patterns.train import train_breakout, train_patterns
 from core.registry import read_metadata
 
@@ -28,14 +28,15 @@ def _echo_progress(frac: float, msg: str) -> None:
 
 @app.command("patterns")
 def patterns_cmd(
-    symbol: str = typer.Option("MSFT", "--symbol", help="Ticker, e.g. MSFT or ^GSPC."),
+    symbol: Optional[str] = typer.Option(None, "--symbol",
+        help="Ticker, e.g. MSFT or ^GSPC (default MSFT; with --csv, the file name)."),
     csv: Optional[Path] = typer.Option(None, "--csv", help="Read bars from this CSV instead."),
     tail: int = typer.Option(250, "--tail", help="Only detections in the last N bars."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List pattern detections: timestamp, pattern, direction, rule hit, CNN probability."""
     try:
-        md = load_market(symbol, csv, min_bars=20)
+        md = load_market(symbol, csv, default="MSFT", min_bars=20)
         try:
             from core.patterns.cnn import load_cnn
 
@@ -96,7 +97,8 @@ def evaluate_patterns(as_json: bool = typer.Option(False, "--json", help="Print 
 
 @evaluate_app.command("breakout")
 def evaluate_breakout(
-    symbol: str = typer.Option("MSFT", "--symbol", help="Ticker to score (walk-forward)."),
+    symbol: Optional[str] = typer.Option(None, "--symbol",
+        help="Ticker to score (walk-forward) (default MSFT; with --csv, the file name)."),
     csv: Optional[Path] = typer.Option(None, "--csv", help="Read bars from this CSV instead."),
     kind: str = typer.Option("mlp_svm", "--model", help="mlp_svm (default) or logit."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -107,7 +109,7 @@ def evaluate_breakout(
     SYMBOL's breakouts are scored.
     """
     try:
-        md = load_market(symbol, csv, min_bars=60)
+        md = load_market(symbol, csv, default="MSFT", min_bars=60)
         frames = {s: load_ohlcv(s).frame for s in BUNDLED_SYMBOLS if s != md.symbol}
         frames[md.symbol] = md.frame
         data = pooled_dataset(symbols=[], frames=frames)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.family import ModelFamily
 from core.patterns import commands
 from core.patterns.cnn import FAMILY as CNN_FAMILY
-from core.patterns.service import BREAKOUT_FAMILY, predict_latest
+from core.patterns.serve import BREAKOUT_FAMILY, predict_latest
 from core.patterns.train import train_breakout, train_patterns
 
 PATTERNS_CNN = ModelFamily(

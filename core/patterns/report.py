@@ -58,7 +58,7 @@ def latest_table(scores: pd.DataFrame, n: int = 5) -> pd.DataFrame:
     (yes/no); other columns of ``scores`` kept.
 
     Args:
-        scores: :func:`core.patterns.service.latest_pattern_scores` (``pattern``,
+        scores: :func:`core.patterns.serve.latest_pattern_scores` (``pattern``,
             ``cnn_probability``, ``threshold``, ``rule_hit``), best first.
     """
     view = scores.head(n).copy()
@@ -124,7 +124,7 @@ def latest_breakout(events: pd.DataFrame, frame: pd.DataFrame, metadata: dict,
     stop [price], horizon [bars], risk to the stop [% of price] and the model version.
 
     Args:
-        events: :func:`core.patterns.service.breakout_events` (at least one row).
+        events: :func:`core.patterns.serve.breakout_events` (at least one row).
         frame: the OHLCV the events come from (for the age).
     Raises:
         IndexError: no events.
@@ -158,7 +158,7 @@ def track_record_table(record: pd.DataFrame) -> pd.DataFrame:
     probability [%] and base rate [%] (1 decimal).
 
     Args:
-        record: :func:`core.patterns.service.track_record` (non-empty).
+        record: :func:`core.patterns.serve.track_record` (non-empty).
     """
     view = record.tail(TRACK_RECORD_ROWS).iloc[::-1].copy()
     view["timestamp"] = view["timestamp"].dt.strftime("%Y-%m-%d")

@@ -133,7 +133,7 @@ def _shift(x: np.ndarray, k: int) -> np.ndarray:
 
 def _talib_raw(frame: pd.DataFrame) -> dict[str, np.ndarray]:
     """TA-Lib CDL outputs (int, +-100/80) for the patterns TA-Lib covers."""
-    import talib
+    import talib  # deferred: talib is slow to import
 
     o, h, l, c = _arrays(frame)
     return {

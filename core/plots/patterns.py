@@ -16,7 +16,7 @@ def pattern_chart(frame: pd.DataFrame, detections: pd.DataFrame, *, resistance=(
     """Candlesticks with pattern markers and support/resistance lines.
 
     Args:
-        frame: OHLCV bars to draw. detections: :func:`core.patterns.service.detections`
+        frame: OHLCV bars to draw. detections: :func:`core.patterns.serve.detections`
             rows (markers above the high for bearish, below the low for bullish/neutral;
             hover shows pattern name, rule hit and CNN confidence [%]).
         resistance / support: active level prices (horizontal dashed lines).

@@ -12,9 +12,10 @@ from core.cliutil import emit_json, fail, groups, load_market
 from core.errors import QuantdeskError
 from core.registry import read_metadata
 from core.risk import dqn, signal_quality
-from core.risk.backtest import compare
-from core.risk.predict import latest_predictions
+from core.risk.evaluate import beats_vol_target, evaluate_policies, heldout_evaluation
+from core.risk.serve import latest_predictions
 from core.risk.sizing import RiskParameters, size_position, summary_frame
+from core.risk.train import train_dqn, train_signal_quality
 from core.risk.var import var_frame
 from core.store.runs import run_single_flight
 
@@ -22,33 +23,10 @@ from core.store.runs import run_single_flight
 app, train_app, evaluate_app, predict_app = groups()
 
 
-def evaluate_policies(frame, target_vol: float = 0.15, cost_bp: float = 5.0,
-                      models_dir=None) -> tuple[dict, list[str]]:
-    """Per-policy metrics dict (JSON-ready) and notes for one symbol's frame."""
-    notes: list[str] = []
-    agent = None
-    meta: dict = {}
-    try:
-        agent, meta = dqn.load_agent(models_dir)
-    except QuantdeskError as err:
-        notes.append(f"DQN policy skipped: {err}")
-    table, _ = compare(frame["close"], dqn.policy_exposures(frame, agent, target_vol), cost_bp)
-    policies = {p: {k: (None if v != v else float(v)) for k, v in row.items()}
-                for p, row in table.iterrows()}
-    if agent is not None:
-        notes.append("DQN trained on " + ", ".join(meta.get("train_symbols", [])) +
-                     f" up to {meta.get('train_end')}; judged on held-out "
-                     + ", ".join(meta.get("heldout_symbols", [])) + " from "
-                     f"{meta.get('test_start')}. It "
-                     + ("beat" if meta.get("beats_vol_target") else "did NOT beat")
-                     + " volatility targeting there, so the default policy is "
-                     + ("the DQN." if meta.get("beats_vol_target") else "volatility targeting."))
-    return policies, notes
-
-
 @evaluate_app.command("risk")
 def evaluate_risk(
-    symbol: str = typer.Option("MSFT", "--symbol", help="Ticker (bundled or Yahoo)."),
+    symbol: Optional[str] = typer.Option(None, "--symbol",
+        help="Ticker (bundled or Yahoo) (default MSFT; with --csv, the file name)."),
     csv: Optional[Path] = typer.Option(None, "--csv", help="Read bars from this CSV."),
     target_vol: float = typer.Option(0.15, "--target-vol", help="Annualised target [fraction]."),
     cost_bp: float = typer.Option(5.0, "--cost-bp", help="Cost per unit turnover [bp]."),
@@ -56,7 +34,7 @@ def evaluate_risk(
 ) -> None:
     """Walk-forward backtest of sizing policies (fixed 100% = baseline, vol targeting, DQN)."""
     try:
-        md = load_market(symbol, csv, min_bars=300)
+        md = load_market(symbol, csv, default="MSFT", min_bars=300)
         policies, notes = evaluate_policies(md.frame, target_vol, cost_bp)
     except QuantdeskError as err:
         fail(err)
@@ -103,7 +81,7 @@ def size(
 ) -> None:
     """Position size, stop, take profit, Kelly and VaR/CVaR for one trade on the last bar."""
     try:
-        md = load_market(symbol, csv, min_bars=60)
+        md = load_market(symbol, csv, default="MSFT", min_bars=60)
         params = RiskParameters(equity=equity, risk_pct=risk_pct, cash=cash, entry=entry,
                                 direction=direction, stop_method=stop_method,
                                 atr_multiple=atr_multiple, r_multiple=r_multiple,
@@ -134,7 +112,7 @@ def train_risk(
 
     Each run holds the training lock and registers a *candidate* version (promotion is a
     separate step on the Admin page / ``quantdesk models``)."""
-    trainers = {dqn.FAMILY: dqn.train, signal_quality.FAMILY: signal_quality.train}
+    trainers = {dqn.FAMILY: train_dqn, signal_quality.FAMILY: train_signal_quality}
     fams = [only] if only else list(trainers)
     for fam in fams:
         if fam not in trainers:
@@ -160,12 +138,13 @@ def train_risk(
 
 @predict_app.command("risk")
 def predict_risk(
-    symbol: str = typer.Option("MSFT", "--symbol"),
+    symbol: Optional[str] = typer.Option(None, "--symbol",
+        help="Ticker (default MSFT; with --csv, the file name)."),
     csv: Optional[Path] = typer.Option(None, "--csv"),
 ) -> None:
     """Latest-bar signal-quality probability and DQN exposure as Prediction JSON."""
     try:
-        md = load_market(symbol, csv, min_bars=300)
+        md = load_market(symbol, csv, default="MSFT", min_bars=300)
     except QuantdeskError as err:
         fail(err)
     emit_json([p.to_dict() for p in latest_predictions(md.frame, md.symbol, md.interval)])
@@ -178,11 +157,11 @@ def evaluate_risk_heldout(
     """Policy table per held-out symbol (IBM, GOOG, ^IXIC from 2008) with the active DQN."""
     try:
         agent, meta = dqn.load_agent()
-        table = dqn.heldout_evaluation(agent, meta.get("heldout_symbols", dqn.HELDOUT_SYMBOLS),
+        table = heldout_evaluation(agent, meta.get("heldout_symbols", dqn.HELDOUT_SYMBOLS),
                                        meta.get("test_start", dqn.TEST_START))
     except QuantdeskError as err:
         fail(err)
-    verdict = dqn.beats_vol_target(table)
+    verdict = beats_vol_target(table)
     if not markdown:
         emit_json({"version": meta.get("version"), "beats_vol_target": verdict,
                    "rows": json_rows(table)})

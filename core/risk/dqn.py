@@ -15,18 +15,12 @@ Persistence: ``state_dict`` as safetensors + ``config.json`` (no pickle), throug
 from __future__ import annotations
 
 import json
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 
-from core.data import load_ohlcv
 from core.errors import InsufficientDataError, NotTrainedError
-from core.predictions import hash_inputs
-from core.registry import save_artifact
-from core.risk.backtest import compare
-from core.risk.policies import fixed_exposure, vol_target_exposure
 from core.risk.state import STATE_COLUMNS, WARMUP, risk_state
 from core.serving import load_active
 
@@ -59,7 +53,7 @@ class DQNConfig:
 
 
 def _build_net(n_in: int, hidden: int, n_out: int):
-    import torch.nn as nn
+    import torch.nn as nn  # deferred: torch is slow to import
 
     return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
                          nn.ReLU(), nn.Linear(hidden, n_out))
@@ -91,7 +85,7 @@ class DQNAgent:
 
         Deterministic for a given config/seed on CPU (single thread).
         """
-        import torch
+        import torch  # deferred: torch is slow to import
 
         cfg = self.config
         torch.manual_seed(cfg.seed)
@@ -184,7 +178,7 @@ class DQNAgent:
 
     def q_values(self, states: np.ndarray) -> np.ndarray:
         """Q-values (n x 5, float32) for scaled states (n x 6, ``FEATURES`` order)."""
-        import torch
+        import torch  # deferred: torch is slow to import
 
         self._check()
         with torch.no_grad():
@@ -239,77 +233,11 @@ class DQNAgent:
         return agent
 
 
-# ---- evaluation + trainer ---------------------------------------------------------------------
+# ---- the training protocol (held-out symbols and period) ----------------------------------
 TRAIN_SYMBOLS = ("AAPL", "MSFT", "^GSPC")
 HELDOUT_SYMBOLS = ("IBM", "GOOG", "^IXIC")
 TRAIN_END = "2007-12-31"      # training bars end here; held-out scoring starts 2008-01-01
 TEST_START = "2008-01-01"
-
-
-def policy_exposures(frame: pd.DataFrame, agent: DQNAgent | None = None,
-                     target_vol: float = 0.15) -> dict[str, pd.Series]:
-    """Exposure series of every policy on ``frame`` (fixed, vol target cap 1 and 2, DQN)."""
-    out = {"fixed": fixed_exposure(frame),
-           "vol_target_cap1": vol_target_exposure(frame, target_vol, 1.0),
-           "vol_target_cap2": vol_target_exposure(frame, target_vol, 2.0)}
-    # score every policy from the DQN's warm-up on, so all share the same bars
-    warm = risk_state(frame)[list(STATE_COLUMNS)].dropna().index
-    if len(warm):
-        for k in list(out):
-            out[k] = out[k].where(out[k].index >= warm[0])
-    if agent is not None:
-        out["dqn"] = agent.exposure(frame)
-    return out
-
-
-def heldout_evaluation(agent: DQNAgent, symbols=HELDOUT_SYMBOLS, start=TEST_START,
-                       cost_bp: float = 5.0) -> pd.DataFrame:
-    """Policy metrics per held-out symbol, scored from ``start`` (rows symbol x policy)."""
-    rows = []
-    for sym in symbols:
-        f = load_ohlcv(sym).frame
-        table, _ = compare(f["close"], policy_exposures(f, agent), cost_bp,
-                           start=pd.Timestamp(start, tz="UTC"))
-        table.insert(0, "symbol", sym)
-        rows.append(table.rename_axis("policy").reset_index())
-    return pd.concat(rows, ignore_index=True)
-
-
-def beats_vol_target(table: pd.DataFrame) -> bool:
-    """The rule for making the DQN the default: on held-out symbols its mean Sharpe AND mean
-    Calmar exceed those of volatility targeting with the same leverage cap (1x)."""
-    m = table.groupby("policy")[["sharpe", "calmar"]].mean()
-    return bool(m.loc["dqn", "sharpe"] > m.loc["vol_target_cap1", "sharpe"]
-                and m.loc["dqn", "calmar"] > m.loc["vol_target_cap1", "calmar"])
-
-
-def train(progress=None, config: DQNConfig | None = None, models_dir=None):
-    """Trainer for family ``risk-dqn``: fit on TRAIN_SYMBOLS up to TRAIN_END, score on
-    HELDOUT_SYMBOLS from TEST_START, save via :mod:`core.registry`. Returns the Artifact."""
-    t0 = time.perf_counter()
-    frames = {s: load_ohlcv(s, end=TRAIN_END).frame for s in TRAIN_SYMBOLS}
-    agent = DQNAgent(config).fit(frames, progress=(lambda p, m: progress(0.9 * p, m))
-                                 if progress else None)
-    fit_s = time.perf_counter() - t0
-    if progress:
-        progress(0.92, "Scoring on held-out symbols")
-    table = heldout_evaluation(agent)
-    meta = {
-        "kind": "dqn-exposure-policy", "features": list(FEATURES), "actions": list(ACTIONS),
-        "train_symbols": list(TRAIN_SYMBOLS), "train_end": TRAIN_END,
-        "heldout_symbols": list(HELDOUT_SYMBOLS), "test_start": TEST_START,
-        "data_hash": {s: hash_inputs(f) for s, f in frames.items()},
-        "params": asdict(agent.config), "train_seconds": round(fit_s, 1),
-        "train_loss": agent.train_loss_,
-        "heldout_metrics": json.loads(table.to_json(orient="records")),
-        "beats_vol_target": beats_vol_target(table),
-        "default_rule": "DQN is the default policy only if its mean held-out Sharpe and "
-                        "Calmar both exceed volatility targeting (15%, cap 1x).",
-    }
-    art = save_artifact(FAMILY, agent.to_files(), meta, models_dir=models_dir)
-    if progress:
-        progress(1.0, f"Saved {FAMILY}/{art.version}")
-    return art
 
 
 def load_agent(models_dir=None) -> tuple[DQNAgent, dict]:

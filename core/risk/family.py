@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from core.family import ModelFamily
 from core.risk import commands, dqn, signal_quality
+from core.risk.train import train_dqn, train_signal_quality
 
 RISK_DQN = ModelFamily(
     name=dqn.FAMILY, domain="risk", title="DQN exposure agent", kind="policy",
-    train=dqn.train, commands=commands)
+    train=train_dqn, commands=commands)
 
 SIGNAL_QUALITY = ModelFamily(
     name=signal_quality.FAMILY, domain="risk", title="Signal-quality scorer",
-    kind="probability", train=signal_quality.train, commands=commands)
+    kind="probability", train=train_signal_quality, commands=commands)

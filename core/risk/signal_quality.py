@@ -16,16 +16,12 @@ Persistence: skops with an explicit trusted-type list (no pickle), registry fami
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pandas as pd
 
-from core.data import BUNDLED_SYMBOLS, load_ohlcv
 from core.errors import InsufficientDataError, NotTrainedError
 from core.evaluation import wilson_ci
-from core.predictions import hash_inputs
-from core.registry import save_artifact
 from core.risk.inputs import atr
 from core.risk.state import STATE_COLUMNS, risk_state
 from core.serving import load_active
@@ -51,7 +47,7 @@ RF_PARAMS = dict(n_estimators=200, max_depth=6, min_samples_leaf=100, max_featur
 def signal_features(frame: pd.DataFrame, side: pd.Series | None = None) -> pd.DataFrame:
     """Feature matrix (bars x ``FEATURES``, float64, NaN in warm-up); ``side`` defaults to the
     primary signal ``sign(mom_20)`` (+1/-1)."""
-    import talib
+    import talib  # deferred: talib is slow to import
 
     st = risk_state(frame)
     X = st[list(STATE_COLUMNS)].copy()
@@ -94,6 +90,7 @@ class SignalQualityScorer:
         self.rf_params = {**RF_PARAMS, **rf_params}
 
     def fit(self, X: pd.DataFrame, y) -> "SignalQualityScorer":
+        # deferred: scikit-learn is slow to import
         from sklearn.ensemble import RandomForestClassifier
 
         self.model_ = RandomForestClassifier(**self.rf_params).fit(
@@ -115,13 +112,13 @@ class SignalQualityScorer:
         return np.where(np.asarray(proba) > self.threshold, "EXECUTE", "SKIP")
 
     def to_files(self) -> dict[str, bytes]:
-        import skops.io as sio
+        import skops.io as sio  # deferred: skops is slow to import
 
         return {"model.skops": sio.dumps(self.model_)}
 
     @classmethod
     def from_files(cls, files: dict[str, bytes], meta: dict) -> "SignalQualityScorer":
-        import skops.io as sio
+        import skops.io as sio  # deferred: skops is slow to import
 
         obj = cls(meta.get("threshold", EXECUTE_THRESHOLD))
         untrusted = set(sio.get_untrusted_types(data=files["model.skops"])) - set(TRUSTED)
@@ -139,7 +136,7 @@ def walk_forward(data: pd.DataFrame, first_year: int = 2003, progress=None) -> d
     Returns pooled out-of-sample metrics: auc, brier (model) vs brier_base (training base
     rate), execute count / hit rate / Wilson CI, test base rate, skip hit rate, per-symbol rows.
     """
-    from sklearn.metrics import roc_auc_score
+    from sklearn.metrics import roc_auc_score  # deferred: scikit-learn is slow to import
 
     years = sorted({y for y in data.index.year if y >= first_year})
     preds = []
@@ -180,34 +177,6 @@ def walk_forward(data: pd.DataFrame, first_year: int = 2003, progress=None) -> d
     out["per_symbol"] = {s: summarise(g) for s, g in P.groupby("symbol")}
     out["years"] = [int(years[0]), int(years[-1])]
     return out
-
-
-def train(progress=None, models_dir=None):
-    """Trainer for family ``signal-quality``: walk-forward evaluation on the six bundled
-    symbols, then a final fit on all labelled bars; saved via :mod:`core.registry`."""
-    t0 = time.perf_counter()
-    frames = {s: load_ohlcv(s).frame for s in BUNDLED_SYMBOLS}
-    data = panel(frames)
-    wf = walk_forward(data, progress=(lambda p, m: progress(0.8 * p, m)) if progress else None)
-    model = SignalQualityScorer().fit(data, data["y"])
-    import skops.io as sio
-    files = model.to_files()
-    extra = set(sio.get_untrusted_types(data=files["model.skops"])) - set(TRUSTED)
-    if extra:
-        raise RuntimeError(f"skops reports types outside the trusted list: {sorted(extra)}")
-    meta = {
-        "kind": "random-forest-meta-label", "features": list(FEATURES),
-        "threshold": EXECUTE_THRESHOLD, "horizon": HORIZON, "atr_multiple": ATR_MULT,
-        "r_multiple": R_MULT, "base_rate": model.base_rate_, "rf_params": RF_PARAMS,
-        "symbols": list(BUNDLED_SYMBOLS), "n_samples": int(len(data)),
-        "data_hash": {s: hash_inputs(f) for s, f in frames.items()},
-        "walk_forward": wf, "train_seconds": round(time.perf_counter() - t0, 1),
-        "trusted_types": TRUSTED,
-    }
-    art = save_artifact(FAMILY, files, meta, models_dir=models_dir)
-    if progress:
-        progress(1.0, f"Saved {FAMILY}/{art.version}")
-    return art
 
 
 def load_scorer(models_dir=None) -> tuple[SignalQualityScorer, dict]:

@@ -14,8 +14,8 @@ from core.news import get_news, parse_news_csv
 from core.sentiment.datasets import load_dataset
 from core.sentiment.evaluate import evaluate, markdown_table
 from core.sentiment.head import HeadConfig, METHODS
-from core.sentiment.predict import symbol_sentiment
-from core.sentiment.service import load_scorers, score_texts
+from core.sentiment.serve import symbol_sentiment
+from core.sentiment.scorers import load_scorers, score_texts
 from core.sentiment.train import train
 from core.store import register_version, session_scope
 

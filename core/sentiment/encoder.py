@@ -90,7 +90,9 @@ class MiniLM:
                     f"{MINILM_SHA256[:12]}… (the all-MiniLM-L6-v2 release). Reinstall "
                     f"{MINILM_PACKAGE}.")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        # deferred: transformers is slow to import
         from transformers import AutoModel, AutoTokenizer
+        # deferred: transformers is slow to import
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # no "Loading weights" bar in CLI/JSON output
@@ -150,7 +152,7 @@ def serving_encoder():
 
 @functools.cache
 def _serving_encoder(precision: str):
-    import torch
+    import torch  # deferred: torch is slow to import
 
     model = minilm().model
     if precision == "bfloat16":
@@ -161,7 +163,7 @@ def _serving_encoder(precision: str):
 @functools.cache
 def bf16_supported() -> bool:
     """True when oneDNN can run bfloat16 matmuls natively on this CPU."""
-    import torch
+    import torch  # deferred: torch is slow to import
 
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
@@ -185,7 +187,7 @@ def inference_context(allow_bf16: bool = True):
     :func:`inference_precision` says so (a context manager; int8 models pass False)."""
     import contextlib
 
-    import torch
+    import torch  # deferred: torch is slow to import
 
     stack = contextlib.ExitStack()
     stack.enter_context(torch.inference_mode())
@@ -200,7 +202,7 @@ def encode(texts: list[str], *, max_length: int = DEFAULT_MAX_LENGTH, normalize:
     :func:`inference_context`): mean-pooled last hidden states, L2-normalised when
     ``normalize`` (the model card's embedding): float32 (n, 384). ``progress(done, total)``
     after each batch."""
-    import torch
+    import torch  # deferred: torch is slow to import
 
     base = minilm()
     encoder = serving_encoder()

@@ -116,6 +116,7 @@ class Stacker:
                    acc, fixed=True)
 
     def fit(self, scores: dict[str, np.ndarray], labels) -> "Stacker":
+        # deferred: scikit-learn is slow to import
         from sklearn.linear_model import LogisticRegression
 
         y = _class_indices(labels)

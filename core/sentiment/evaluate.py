@@ -14,7 +14,7 @@ import numpy as np
 from core.sentiment.datasets import LabelledText, class_counts
 from core.sentiment.labels import LABELS, label_from_score
 from core.sentiment.metrics import classification_report, majority_label
-from core.sentiment.service import TITLES, ScorerSet, load_scorers, raw_scores
+from core.sentiment.scorers import TITLES, ScorerSet, load_scorers, raw_scores
 
 LEXICON_THRESHOLDS = {"vader": 0.05, "lm": 0.0}
 

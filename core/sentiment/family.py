@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from core.family import ModelFamily
 from core.sentiment import commands
-from core.sentiment.predict import predict_latest
-from core.sentiment.service import FAMILY
+from core.sentiment.serve import predict_latest
+from core.sentiment.scorers import FAMILY
 from core.sentiment.train import train
 
 SENTIMENT_HEAD = ModelFamily(

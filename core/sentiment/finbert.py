@@ -113,6 +113,7 @@ class FinBertScorer:
                  max_length: int = 128, progress: Callable[[str], None] | None = None,
                  allow_download: bool = True) -> None:
         path = resolve_finbert(model, progress, allow_download)
+        # deferred: transformers is slow to import
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
         try:
@@ -134,7 +135,7 @@ class FinBertScorer:
         self.max_length = max_length
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
-        import torch
+        import torch  # deferred: torch is slow to import
 
         texts = [str(t) for t in texts]
         out = np.zeros((len(texts), 3), dtype="float64")

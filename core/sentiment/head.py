@@ -93,7 +93,7 @@ TEXT_PREPS = ("clean_headline", "none")
 
 
 def _torch():
-    import torch
+    import torch  # deferred: torch is slow to import
 
     return torch
 
@@ -194,6 +194,7 @@ class SentimentHead:
     def _fit_lora(self, texts, labels, *, valid=None, progress=None) -> "SentimentHead":
         import warnings
 
+        # deferred: peft is slow to import
         from peft import LoraConfig, get_peft_model, get_peft_model_state_dict
 
         torch = _torch()
@@ -283,6 +284,7 @@ class SentimentHead:
                     Cs=(0.0625, 0.125, 0.25, 0.5, 2.0, 8.0, 32.0)) -> "SentimentHead":
         """Frozen sentence embeddings + multinomial logistic regression (scikit-learn);
         ``C`` from ``Cs`` by validation accuracy (``config.C`` alone without ``valid``)."""
+        # deferred: scikit-learn is slow to import
         from sklearn.linear_model import LogisticRegression
 
         torch = _torch()

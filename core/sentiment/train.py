@@ -35,7 +35,7 @@ from core.sentiment.evaluate import evaluate
 from core.sentiment.finbert import finbert as load_finbert
 from core.sentiment.head import HeadConfig, SentimentHead, n_parameters
 from core.sentiment.metrics import classification_report
-from core.sentiment.service import FAMILY, ScorerSet, clear_cache, scorer_inputs
+from core.sentiment.scorers import FAMILY, ScorerSet, clear_cache, scorer_inputs
 
 #: ``../shared`` beside the repository (override with QUANTDESK_SHARED_DIR, e.g. in a worktree)
 SHARED_DATA = Path(os.environ.get("QUANTDESK_SHARED_DIR") or PROJECT_ROOT.parent / "shared") \

@@ -14,7 +14,7 @@ import typer
 
 from core.cliutil import emit_json, fail, groups, load_market
 from core.errors import QuantdeskError
-from core.volatility.evaluation import MODEL_LABELS, evaluate
+from core.volatility.evaluate import MODEL_LABELS, evaluate
 from core.volatility.serve import predict_latest
 from core.volatility.train import train
 
@@ -23,7 +23,7 @@ app, train_app, evaluate_app, predict_app = groups()
 
 
 def evaluation_json(res: dict, horizon: int) -> dict:
-    """Flatten one horizon of :func:`core.volatility.evaluation.evaluate` into the CLI keys:
+    """Flatten one horizon of :func:`core.volatility.evaluate.evaluate` into the CLI keys:
     symbol, horizon, n_test, models{qlike, mse, mz_r2, qlike_ratio, dm_pvalue_vs_garch},
     dm_pvalue_vs_garch{model}, mcs_members, interval_coverage, best, range_target."""
     p = res["results"][horizon]["primary"]
@@ -65,7 +65,8 @@ def _table(j: dict) -> str:
 
 @evaluate_app.command("volatility")
 def evaluate_volatility(
-    symbol: str = typer.Option("^GSPC", "--symbol", help="Ticker, e.g. ^GSPC."),
+    symbol: Optional[str] = typer.Option(None, "--symbol",
+        help="Ticker, e.g. ^GSPC (default ^GSPC; with --csv, the file name)."),
     csv: Optional[Path] = typer.Option(None, "--csv", help="Read bars from this CSV instead."),
     horizon: int = typer.Option(1, "--horizon", help="Bars ahead (1, 5, 21...)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -74,7 +75,7 @@ def evaluate_volatility(
     try:
         if horizon < 1:
             raise ValueError("--horizon must be >= 1 bar")
-        md = load_market(symbol, csv)
+        md = load_market(symbol, csv, default="^GSPC")
         res = evaluate(md.frame, md.symbol, (horizon,))
     except (QuantdeskError, ValueError) as err:
         fail(err)
@@ -97,13 +98,14 @@ def train_volatility() -> None:
 
 @predict_app.command("volatility")
 def predict_volatility(
-    symbol: str = typer.Option("^GSPC", "--symbol", help="Ticker."),
+    symbol: Optional[str] = typer.Option(None, "--symbol",
+        help="Ticker (default ^GSPC; with --csv, the file name)."),
     csv: Optional[Path] = typer.Option(None, "--csv", help="Read bars from this CSV instead."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Variance / annualised vol forecasts for h = 1, 5, 21 at the latest bar."""
     try:
-        md = load_market(symbol, csv)
+        md = load_market(symbol, csv, default="^GSPC")
         preds = predict_latest(md)
     except QuantdeskError as err:
         fail(err)

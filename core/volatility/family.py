@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core.family import ModelFamily
 from core.volatility import commands
-from core.volatility.evaluation import evaluation_record
+from core.volatility.evaluate import evaluation_record
 from core.volatility.serve import predict_latest
 from core.volatility.train import FAMILY, train
 

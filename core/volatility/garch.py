@@ -85,7 +85,7 @@ class GarchForecaster:
         return dict(SPECS[self.kind])
 
     def _model(self, r: pd.Series):
-        from arch import arch_model
+        from arch import arch_model  # deferred: arch is slow to import
 
         return arch_model(r * SCALE, rescale=False, **self.spec)
 

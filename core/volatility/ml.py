@@ -114,7 +114,7 @@ class MLForecaster:
     def fit(self, x: pd.DataFrame, y: pd.Series, g: pd.Series) -> "MLForecaster":
         """Train on rows where features, target ``y`` (realised horizon variance) and GJR
         forecast ``g`` are all finite. Raises InsufficientDataError below 300 rows."""
-        import lightgbm as lgb
+        import lightgbm as lgb  # deferred: lightgbm is slow to import
 
         ok = x.notna().all(axis=1) & np.isfinite(y) & np.isfinite(g) & (g > 0)
         if ok.sum() < MIN_ROWS:
@@ -172,7 +172,7 @@ class MLForecaster:
 
     @classmethod
     def from_files(cls, files: dict[str, bytes], prefix: str, horizon: int) -> "MLForecaster":
-        import lightgbm as lgb
+        import lightgbm as lgb  # deferred: lightgbm is slow to import
 
         def load(name):
             return lgb.Booster(model_str=files[f"{prefix}-{name}.txt"].decode())

@@ -9,7 +9,7 @@ import math
 import pandas as pd
 
 from core.predictions import Prediction
-from core.volatility.evaluation import MODELS, MODEL_LABELS
+from core.volatility.evaluate import MODELS, MODEL_LABELS
 from core.volatility.serve import load_model
 
 

@@ -19,7 +19,7 @@ from core.serving import load_active
 from core.volatility.api import (
     FIT_BARS, _fit_garch, base_paths, forecast_all, regime, regime_series,
 )
-from core.volatility.evaluation import HORIZONS, MODELS
+from core.volatility.evaluate import HORIZONS, MODELS
 from core.volatility.garch import GarchForecaster
 from core.volatility.har import HARForecaster, har_features
 from core.volatility.ml import MLForecaster, ml_features

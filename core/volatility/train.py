@@ -1,6 +1,6 @@
 """Trainer of the ``volatility`` family (``quantdesk train volatility``).
 
-For every bundled symbol: the rolling out-of-sample evaluation (``core.volatility.evaluation``,
+For every bundled symbol: the rolling out-of-sample evaluation (``core.volatility.evaluate``,
 h = 1, 5, 21), then the serving fit on the last 2520 bars — GARCH(1,1) and GJR-GARCH-t
 parameters and HAR coefficients as JSON (``params.json``), and the ML model per horizon as
 LightGBM text files trained on the out-of-sample base forecasts of the evaluation. Metrics,
@@ -23,7 +23,7 @@ from core.predictions import hash_inputs
 from core.registry import save_artifact
 from core.volatility.api import FIT_BARS
 from core.family import record_to_json
-from core.volatility.evaluation import HORIZONS, MODELS, evaluate_rolling, evaluation_record
+from core.volatility.evaluate import HORIZONS, MODELS, evaluate_rolling, evaluation_record
 from core.volatility.garch import GarchForecaster
 from core.volatility.har import HARForecaster
 from core.volatility.ml import MLForecaster, ml_features

@@ -33,7 +33,7 @@ def test_pattern_cnn_and_sentiment_scorers_follow_a_rollback():
     import streamlit as st
 
     from core.registry import list_versions
-    from core.sentiment.service import load_scorers
+    from core.sentiment.scorers import load_scorers
     from core.store import promote, session_scope, sync_models_dir
     from ui.patterns import cnn_model
 

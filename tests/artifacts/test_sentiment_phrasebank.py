@@ -21,7 +21,7 @@ def test_phrasebank_reaches_reported_numbers():
                     "developer machines and CI")
     from core.sentiment.datasets import parse_phrasebank
     from core.sentiment.evaluate import evaluate
-    from core.sentiment.service import ScorerSet, load_scorers
+    from core.sentiment.scorers import ScorerSet, load_scorers
     from core.sentiment.train import _Memo
 
     sc = load_scorers(finbert=False)

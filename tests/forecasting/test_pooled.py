@@ -14,7 +14,7 @@ from core.data import MarketData
 from core.errors import NotTrainedError
 from core.forecasting.artifact import POOLED, Bundle, get_bundle
 from core.forecasting.model import HorizonForecaster
-from core.forecasting.service import predict_latest
+from core.forecasting.serve import predict_latest
 from core.forecasting.pooled import compare_scope, stacked_design
 from core.forecasting.train import train
 from core.registry import load_artifact, save_artifact

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from core.cli import app
 from core.data import load_ohlcv
-from core.forecasting.service import forecast_table, predict_latest
+from core.forecasting.serve import forecast_table, predict_latest
 
 
 def _strip(preds):

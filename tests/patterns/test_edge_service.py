@@ -48,7 +48,7 @@ def test_bearish_pattern_counts_a_fall_as_success():
 
 def test_predict_latest_uses_committed_models():
     from core.data import load_ohlcv
-    from core.patterns.service import predict_latest
+    from core.patterns.serve import predict_latest
 
     md = load_ohlcv("MSFT")
     md.frame = md.frame.tail(400)
@@ -64,7 +64,7 @@ def test_breakout_prediction_on_a_breakout_bar():
     """Cut the series at a real breakout bar: the prediction carries the full output."""
     from core.data import load_ohlcv
     from core.patterns.breakouts import find_levels
-    from core.patterns.service import breakout_prediction, load_breakout_model
+    from core.patterns.serve import breakout_prediction, load_breakout_model
 
     md = load_ohlcv("IBM")
     f = md.frame.tail(600)

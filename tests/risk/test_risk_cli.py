@@ -33,7 +33,7 @@ def test_size_json_and_bad_input():
 
 def test_latest_predictions_records():
     from core.data import load_ohlcv
-    from core.risk.predict import latest_predictions
+    from core.risk.serve import latest_predictions
 
     f = load_ohlcv("IBM").frame
     preds = latest_predictions(f, "IBM")

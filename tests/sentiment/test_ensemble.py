@@ -95,7 +95,7 @@ def test_probabilistic_scorer_feeds_three_log_probabilities():
 
 
 def test_ensemble_summary_names_served_and_left_out_scorers():
-    from core.sentiment.service import ScorerSet, ensemble_summary
+    from core.sentiment.scorers import ScorerSet, ensemble_summary
 
     scores, y = _synthetic_scores()
     ens = Ensemble().fit(scores, y)
@@ -119,7 +119,7 @@ def _synthetic_proba(n=600, seed=1, neutral_bias=0.0):
 
 
 def test_probabilistic_scorer_competes_as_is_and_serves_when_nothing_beats_it():
-    from core.sentiment.service import ScorerSet, ensemble_summary
+    from core.sentiment.scorers import ScorerSet, ensemble_summary
 
     p, y = _synthetic_proba()
     noise = np.random.default_rng(5).uniform(-1, 1, len(y))

@@ -111,7 +111,7 @@ def test_lora_merge_equals_peft_merge_and_unload():
 
 
 def test_trainer_on_a_labelled_csv_writes_a_loadable_version(tmp_path):
-    from core.sentiment.service import load_scorers, score_texts
+    from core.sentiment.scorers import load_scorers, score_texts
     from core.sentiment.train import train
 
     csv = tmp_path / "labelled.csv"

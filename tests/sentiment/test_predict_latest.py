@@ -1,10 +1,10 @@
-"""core.sentiment.predict.predict_latest: the live panel's sentiment entry point."""
+"""core.sentiment.serve.predict_latest: the live panel's sentiment entry point."""
 
 import pandas as pd
 
 from core.data import MarketData
-from core.sentiment.predict import predict_latest
-from core.sentiment.service import load_scorers
+from core.sentiment.serve import predict_latest
+from core.sentiment.scorers import load_scorers
 
 
 def _md(frame):  # SYNTHETIC bars (tests only)

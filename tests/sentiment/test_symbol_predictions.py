@@ -1,7 +1,7 @@
 import pandas as pd
 
-from core.sentiment.predict import latest_predictions, symbol_sentiment
-from core.sentiment.service import load_scorers
+from core.sentiment.serve import latest_predictions, symbol_sentiment
+from core.sentiment.scorers import load_scorers
 
 
 def _news(last_bar):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.volatility.evaluation import dm_test, mcs_members, mse, mz_r2, qlike
+from core.volatility.evaluate import dm_test, mcs_members, mse, mz_r2, qlike
 
 
 def test_qlike_hand_values():

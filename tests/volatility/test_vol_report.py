@@ -7,7 +7,7 @@ import pytest
 
 from core.predictions import Prediction
 from core.volatility import report
-from core.volatility.evaluation import MODEL_LABELS, MODELS
+from core.volatility.evaluate import MODEL_LABELS, MODELS
 
 
 def _pred(h, lower=None, upper=None, models=None, best="gjr"):

@@ -95,7 +95,7 @@ def mcs_members(losses: pd.DataFrame, size: float = 0.10, reps: int = 500, seed:
                 block_size: int | None = None) -> list[str]:
     """Models in the Model Confidence Set (Hansen, Lunde & Nason 2011) via
     ``arch.bootstrap.MCS`` (stationary bootstrap, "R" statistic) at level ``size``."""
-    from arch.bootstrap import MCS
+    from arch.bootstrap import MCS  # deferred: arch is slow to import
 
     clean = losses.dropna()
     if len(clean) < 30 or clean.shape[1] < 2:
@@ -252,7 +252,7 @@ def evaluate(frame: pd.DataFrame, symbol: str, horizons=HORIZONS, **kw) -> dict:
 
 def evaluation_record(metadata: dict) -> EvalRecord:
     """The record from ``metadata["evaluation"]`` (``{symbol: {"results": {h: {"primary":
-    ...}}}}`` of :func:`core.volatility.evaluation.evaluate_rolling`): QLIKE of the best model
+    ...}}}}`` of :func:`core.volatility.evaluate.evaluate_rolling`): QLIKE of the best model
     of each cell (the one the page serves) against GARCH(1,1)-normal, the Diebold-Mariano
     p-value against it, skill by :func:`beats_baseline`."""
     out: EvalRecord = {}

@@ -11,12 +11,12 @@ from core.errors import QuantdeskError
 from core.news import get_news
 from core.predictions import Prediction, hash_inputs
 from core.sentiment.aggregate import DEFAULT_HALF_LIFE_HOURS, SentimentScore, aggregate
-from core.sentiment.service import FAMILY, ScorerSet, load_scorers, score_texts
+from core.sentiment.scorers import FAMILY, ScorerSet, load_scorers, score_texts
 
 
 def score_news(news: pd.DataFrame, scorers: ScorerSet | None = None) -> pd.DataFrame:
     """Score a news frame (``core.news`` contract): the news columns plus the columns of
-    :func:`core.sentiment.service.score_texts` (``text`` equals ``headline``)."""
+    :func:`core.sentiment.scorers.score_texts` (``text`` equals ``headline``)."""
     news = news.reset_index(drop=True)
     keep = news["headline"].astype(str).str.strip() != ""
     news = news[keep].reset_index(drop=True)
