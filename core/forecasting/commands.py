@@ -61,6 +61,9 @@ def train_forecast(
     except QuantdeskError as err:
         fail(err)
     typer.echo(f"saved forecast/{art.version} ({art.metadata['train_seconds']} s)")
+    for sym, d in art.metadata.get("data", {}).items():  # live, cached or bundled: say which
+        typer.echo(f"  {sym}: {d.get('bars', '?')} bars {str(d.get('first', ''))[:10]} .. "
+                   f"{str(d.get('last', ''))[:10]} from {d.get('source', '?')}")
 
 
 @evaluate_app.command("forecast")

@@ -74,3 +74,22 @@ def test_cli_predict_csv_of_any_symbol_ignores_bars_after_as_of(tmp_path):
     assert {p["output"]["scope"] for p in out[0]} == {"pooled"}
     assert set(out[0][0]) >= {"model_name", "model_version", "symbol", "horizon", "origin_ts",
                               "value", "lower", "upper", "confidence", "output"}
+
+
+def test_cli_train_says_which_data_it_trained_on(monkeypatch):
+    from types import SimpleNamespace
+
+    from core.forecasting import commands
+
+    def fake_train(progress=None, **kw):
+        progress(1.0, "done")
+        return SimpleNamespace(version="v1", metadata={"train_seconds": 1.0, "data": {
+            "NVDA": {"source": "yahoo", "bars": 500, "first": "2024-01-02T00:00:00+00:00",
+                     "last": "2025-12-31T00:00:00+00:00"},
+            "MSFT": {"source": "bundled", "bars": 3270, "first": "2000-03-01", "last": "2013-03-01"}}})
+
+    monkeypatch.setattr(commands, "train", fake_train)
+    r = CliRunner().invoke(app, ["train", "forecast", "--symbols", "NVDA,MSFT"])
+    assert r.exit_code == 0, r.output
+    assert "NVDA: 500 bars 2024-01-02 .. 2025-12-31 from yahoo" in r.output
+    assert "MSFT: 3270 bars 2000-03-01 .. 2013-03-01 from bundled" in r.output
