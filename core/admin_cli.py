@@ -1,6 +1,7 @@
 """CLI for admins, mounted by :mod:`core.cli`: the model registry (``quantdesk models
 list|sync|promote|rollback|disable|enable|retrain|runs``) and admin accounts (``quantdesk
-admin create-user|list``).
+admin create-user|list|unlock``). A store fault (database read-only, locked, missing) ends in
+a plain ``error:`` line and exit code 2 (:func:`core.cliutil.guarded`), never a traceback.
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ import typer
 
 from core import training
 from core.auth import create_admin, list_admins
-from core.cliutil import emit_json, fail, groups
+from core.cliutil import emit_json, fail, groups, guarded
 from core.errors import QuantdeskError
 from core.store import (
-    disable, enable, list_model_versions, promote, rollback, session_scope, sync_models_dir,
+    break_lock, disable, enable, list_model_versions, promote, rollback, session_scope,
+    sync_models_dir,
 )
-from core.training import training_runs
+from core.store.ops import current_lock
+from core.training import TRAINING_LOCK, training_runs
 
 #: merged into the root by core.cli
 app, train_app, evaluate_app, predict_app = groups()
@@ -39,7 +42,7 @@ def _who(who: Optional[str]) -> str:
 def models_list(family: Optional[str] = typer.Argument(None),
                 as_json: bool = typer.Option(False, "--json")) -> None:
     """Registered versions with status and metrics."""
-    with session_scope() as s:
+    with guarded(), session_scope() as s:
         rows = [r.model_dump() for r in list_model_versions(family, session=s)]
     if as_json:
         emit_json(rows)
@@ -54,13 +57,13 @@ def models_list(family: Optional[str] = typer.Argument(None),
 @models_app.command("sync")
 def models_sync() -> None:
     """Register on-disk versions; activate the newest where a family has none active."""
-    with session_scope() as s:
+    with guarded(), session_scope() as s:
         out = sync_models_dir(session=s, who=_who(None))
     emit_json(out)
 
 
 def _op(name: str, family: str, version: Optional[str], who: Optional[str]) -> None:
-    try:
+    with guarded():
         with session_scope() as s:
             if name == "promote":
                 row = promote(family, version, who=_who(who), session=s)
@@ -71,8 +74,6 @@ def _op(name: str, family: str, version: Optional[str], who: Optional[str]) -> N
             else:
                 row = enable(family, who=_who(who), session=s)
             typer.echo(f"{name}: {family}/{row.version} is now {row.status}")
-    except QuantdeskError as err:
-        fail(err)
 
 
 @models_app.command("promote")
@@ -106,11 +107,9 @@ def models_retrain(family: str = typer.Argument(..., help="A family, or 'all'.")
     def progress(frac: float, msg: str) -> None:
         typer.echo(f"[{frac:4.0%}] {msg}")
 
-    try:
+    with guarded():
         runs = (training.train_all(who=_who(who), progress=progress) if family == "all"
                 else [training.run_training(family, who=_who(who), progress=progress)])
-    except QuantdeskError as err:
-        fail(err)
     failed = False
     for r in runs:
         if r.status == "COMPLETED":
@@ -126,7 +125,7 @@ def models_retrain(family: str = typer.Argument(..., help="A family, or 'all'.")
 @models_app.command("runs")
 def models_runs(as_json: bool = typer.Option(False, "--json")) -> None:
     """Recent training runs."""
-    with session_scope() as s:
+    with guarded(), session_scope() as s:
         rows = [r.model_dump() for r in training_runs(session=s)]
     if as_json:
         emit_json(rows)
@@ -159,3 +158,29 @@ def admin_list() -> None:
     except QuantdeskError as err:
         fail(err)
     typer.echo("\n".join(names) if names else "no admins (quantdesk admin create-user NAME)")
+
+
+@admin_app.command("unlock")
+def admin_unlock(
+    name: str = typer.Argument(TRAINING_LOCK, help="Lock name, or the family a retrain holds "
+                               f"it for (default: the {TRAINING_LOCK!r} lock)."),
+    who: Optional[str] = typer.Option(None, "--who"),
+) -> None:
+    """Clear a stuck lock (its holder died): the run it guarded is marked FAILED; audited.
+
+    A dead holder's lock also frees itself within a minute (no heartbeat); this is for
+    when you cannot wait. Use it only when the holding process is gone."""
+    with guarded(), session_scope() as s:
+        lock_name = name
+        held = current_lock(name, session=s)
+        if held is None:
+            training_lock = current_lock(TRAINING_LOCK, session=s)
+            if training_lock is not None and training_lock.detail == name:
+                lock_name = TRAINING_LOCK
+        row = break_lock(lock_name, who=_who(who), session=s)
+    if row is None:
+        typer.echo(f"No lock {name!r} is held; nothing to unlock.")
+        return
+    typer.echo(f"unlocked {row.name} ({row.detail}) held by {row.holder.rsplit('#', 1)[0]} on "
+               f"{row.host or '?'} pid {row.pid or '?'}"
+               + (f"; training run {row.run_id} marked FAILED" if row.run_id else ""))

@@ -15,6 +15,7 @@ from typing import Optional
 import typer
 
 from core import admin_cli
+from core.api import commands as api_commands
 from core.bootstrap import bootstrap
 from core.cliutil import emit_json, fail, load_market
 from core.config import get_settings
@@ -37,7 +38,7 @@ app.add_typer(predict_app, name="predict")
 
 _COMMAND_MODULES = list(dict.fromkeys(
     [f.commands for f in FAMILIES.values() if f.commands is not None]
-    + [panel_commands, monitoring_commands, admin_cli]))
+    + [panel_commands, monitoring_commands, admin_cli, api_commands]))
 for _mod in _COMMAND_MODULES:  # each module's groups merge into ours (typer, no name)
     app.add_typer(_mod.app)
     train_app.add_typer(_mod.train_app)

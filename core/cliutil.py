@@ -4,12 +4,16 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.data import _slice, load_csv, load_ohlcv
+from core.errors import QuantdeskError
+from core.store.db import store_error_message
 
 
 def groups() -> tuple[typer.Typer, typer.Typer, typer.Typer, typer.Typer]:
@@ -24,6 +28,25 @@ def fail(err: Exception) -> None:
     """Print a user-facing error and exit 2."""
     typer.echo(f"error: {err}", err=True)
     raise typer.Exit(code=2)
+
+
+@contextmanager
+def guarded() -> Iterator[None]:
+    """Turn an expected fault into a plain ``error: ...`` line and exit 2 (:func:`fail`):
+    a :class:`core.errors.QuantdeskError`, or a store fault
+    (``sqlalchemy.exc.SQLAlchemyError``: database read-only, locked, missing), never a
+    traceback::
+
+        with guarded():
+            with session_scope() as s:
+                ...
+    """
+    try:
+        yield
+    except QuantdeskError as err:
+        fail(err)
+    except SQLAlchemyError as err:
+        fail(QuantdeskError(store_error_message(err)))
 
 
 def emit_json(obj) -> None:

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
         yahoo_timeout: seconds before a Yahoo request is given up.
         probe_timeout: seconds the network probe waits for Yahoo before calling the desk
             offline (the answer is remembered for a minute; see :mod:`core.data.network`).
+        api_rate_per_minute, api_burst: the HTTP API's per-client token bucket
+            (``QUANTDESK_API_RATE_PER_MINUTE``, ``QUANTDESK_API_BURST``; 0 turns it off).
     """
 
     model_config = SettingsConfigDict(env_prefix="QUANTDESK_", env_file=".env", extra="ignore")
@@ -43,6 +45,8 @@ class Settings(BaseSettings):
     watchlist: str | None = None
     yahoo_timeout: float = 10.0
     probe_timeout: float = 1.5
+    api_rate_per_minute: float = 600.0
+    api_burst: int = 120
 
     @property
     def cache_dir(self) -> Path:

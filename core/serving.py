@@ -1,43 +1,99 @@
 """Which artifact serves a family: the store's choice (promote, rollback, disable) applied to
 the verified artifacts on disk. Serving code calls :func:`load_active`; caches key on
-:func:`serving_key`.
+:func:`serving_key`; pages show :func:`store_notice` as a banner.
 
-Contract (serving code relies on it):
+Contract (serving code relies on it). The store alone decides; an unpromoted candidate never
+serves:
 
 * the store records an ``active`` version -> that version is loaded;
 * an admin *disabled* the family -> :class:`core.errors.NotTrainedError` whose message
   starts with ``"Model family '<family>' is disabled"``: serve the naive baseline and say so;
-* the store has no row for the family (or cannot be opened) -> the newest version on disk.
+* the store has rows for the family but none is active (candidates only) ->
+  :class:`core.errors.NotTrainedError` ("... has no promoted version ..."): naive baseline;
+* the store is readable and has **no row at all** for the family -> the newest version on
+  disk. This is the fresh clone before ``quantdesk init`` (shipped artifacts, empty store):
+  no version of the family was ever registered, so there is no store decision to
+  contradict. As soon as any version of the family is registered (``quantdesk init``, any
+  ``train`` command, a retrain), the store decides and the disk is never consulted;
+* the store cannot be read (file deleted or unreadable, locked, bad URL) -> the version this
+  process last saw the store choose for the family (process memory), with
+  :func:`store_notice` set for a banner ("model store unavailable: serving the last known
+  version X"); a family last seen disabled stays disabled; a family this process never saw
+  raises :class:`core.errors.NotTrainedError` ("model store unavailable ..."): naive
+  baseline. The disk's newest version is never served in this case.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 from core.errors import ArtifactIntegrityError, NotTrainedError
 from core.registry import Artifact, load_artifact, models_root
 from core.store.db import session_scope
-from core.store.ops import active_version, is_disabled
+from core.store.ops import active_version, family_registered, is_disabled
 
 log = logging.getLogger(__name__)
+
+#: what this process last read from the store per family: a version, or _DISABLED
+_LAST_KNOWN: dict[str, str] = {}
+#: family -> banner text while it is served from process memory (store unreadable)
+_NOTICES: dict[str, str] = {}
+_DISABLED = "\0disabled"
+_MEMORY_LOCK = threading.Lock()
 
 
 def serving_version(family: str) -> tuple[str | None, bool]:
     """``(active_version, disabled)`` for ``family`` from the default store, opening its own
-    session (used by :func:`load_active`)."""
+    session. Raises whatever the store raises when it cannot be read."""
     with session_scope() as session:
         return active_version(family, session=session), is_disabled(family, session=session)
 
 
+def serving_state(family: str) -> tuple[str | None, bool, bool]:
+    """``(active_version, disabled, registered)`` for ``family`` from the default store;
+    ``registered``: the store has any row of the family. Raises what the store raises."""
+    version, disabled = serving_version(family)
+    if version is not None or disabled:
+        return version, disabled, True
+    with session_scope() as session:
+        return None, False, family_registered(family, session=session)
+
+
 def serving_key(family: str) -> tuple[str | None, bool]:
-    """:func:`serving_version`, or ``(None, False)`` when the store cannot be read (then
-    :func:`load_active` serves the newest version on disk). A cheap cache key
-    for loaded models: it changes when an admin promotes, rolls back, disables or enables."""
+    """:func:`serving_version`; when the store cannot be read, the version this process
+    last knew (``(version, False)``, ``(None, True)`` for a family last seen disabled,
+    ``(None, False)`` if none). A cheap cache key for loaded models: it changes when an
+    admin promotes, rolls back, disables or enables."""
     try:
         return serving_version(family)
-    except Exception:  # same fallback as core.registry.load_active
-        return None, False
+    except Exception:  # store unreadable: same process memory as load_active
+        with _MEMORY_LOCK:
+            last = _LAST_KNOWN.get(family)
+        if last == _DISABLED:
+            return None, True
+        return last, False
+
+
+def store_notice(family: str) -> str | None:
+    """Banner text while ``family`` is served from process memory because the store cannot
+    be read ("model store unavailable: serving the last known version X"), else None."""
+    with _MEMORY_LOCK:
+        return _NOTICES.get(family)
+
+
+def store_notices() -> dict[str, str]:
+    """Every family's :func:`store_notice` now (family -> banner text)."""
+    with _MEMORY_LOCK:
+        return dict(_NOTICES)
+
+
+def forget() -> None:
+    """Drop the process memory of served versions (tests; a process that switched stores)."""
+    with _MEMORY_LOCK:
+        _LAST_KNOWN.clear()
+        _NOTICES.clear()
 
 
 def disabled_message(family: str) -> str:
@@ -52,34 +108,63 @@ def check_not_disabled(family: str) -> None:
         raise NotTrainedError(disabled_message(family))
 
 
+def _remember(family: str, value: str) -> None:
+    with _MEMORY_LOCK:
+        _LAST_KNOWN[family] = value
+        _NOTICES.pop(family, None)
+
+
+def _from_memory(family: str, err: Exception) -> str:
+    """The version to serve when the store cannot be read (see the module contract)."""
+    with _MEMORY_LOCK:
+        last = _LAST_KNOWN.get(family)
+        if last is not None and last != _DISABLED:
+            _NOTICES[family] = f"model store unavailable: serving the last known version {last}"
+    if last == _DISABLED:
+        raise NotTrainedError(disabled_message(family))
+    if last is None:
+        raise NotTrainedError(
+            f"Model family '{family}': the model store is unavailable ({type(err).__name__}) "
+            "and this process has not served a version of it yet, so the naive baseline is "
+            "shown. Check DATABASE_URL / the data directory; serving resumes when the store "
+            "can be read.")
+    log.warning("Model store unavailable (%s); serving the last known %s version %s.",
+                err, family, last)
+    return last
+
+
 def load_active(family: str, *, models_dir: Path | None = None) -> Artifact:
     """The verified artifact that serves predictions for ``family``.
 
-    Contract (serving code relies on it):
-
-    * the store (:mod:`core.store`) records an ``active`` version -> that version is loaded;
-    * an admin *disabled* the family -> :class:`NotTrainedError` whose message starts with
-      ``"Model family '<family>' is disabled"``: catch it, serve the naive baseline and show
-      a banner ("model disabled, naive baseline shown");
-    * the store has no row for the family (or cannot be opened) -> the newest version on
-      disk (fresh clone before ``quantdesk init``).
+    Contract: see the module docstring (the store alone decides; an unpromoted candidate
+    never serves; store unreadable -> the last version this process saw, with
+    :func:`store_notice` set, or NotTrainedError).
 
     Raises:
-        NotTrainedError: no version exists, or the family is disabled.
+        NotTrainedError: the family is disabled, has no promoted version, has no version at
+            all, or the store cannot be read and no version of it is known to this process.
         ArtifactIntegrityError: a file of the chosen version is missing or was modified.
     """
-    version = None
+    from_memory = False
     try:
-        version, disabled = serving_version(family)
-    except Exception as err:  # store unreachable (locked/corrupt db, bad URL): serve from disk
-        log.warning(
-            "Model store unavailable (%s); serving the newest %s version on disk.", err, family)
-        version, disabled = None, False
-    if disabled:
-        raise NotTrainedError(disabled_message(family))
+        version, disabled, registered = serving_state(family)
+    except Exception as err:  # store unreachable (deleted/locked/corrupt db, bad URL)
+        version, from_memory = _from_memory(family, err), True
+    else:
+        if disabled:
+            _remember(family, _DISABLED)
+            raise NotTrainedError(disabled_message(family))
+        if version is None and registered:
+            raise NotTrainedError(
+                f"Model family '{family}' has no promoted version: trained versions are "
+                "candidates until an admin promotes one (Admin page, or `quantdesk models "
+                f"promote {family} VERSION`). The naive baseline is shown meanwhile.")
     if version is not None and not (models_root(models_dir) / family / version).is_dir():
         raise ArtifactIntegrityError(
             f"The active version {family}/{version} is missing from {models_root(models_dir)}. "
             "Restore it, or promote/roll back to another version on the Admin page."
         )
-    return load_artifact(family, version, models_dir=models_dir)
+    art = load_artifact(family, version, models_dir=models_dir)
+    if not from_memory:
+        _remember(family, art.version)
+    return art

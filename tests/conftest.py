@@ -26,6 +26,9 @@ def isolated_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("QUANTDESK_OFFLINE", "1")
     monkeypatch.delenv("DATABASE_URL", raising=False)
     get_settings.cache_clear()
+    serving = sys.modules.get("core.serving")  # served-version memory is per test
+    if serving is not None:
+        serving.forget()
     yield
     get_settings.cache_clear()
     store_db = sys.modules.get("core.store.db")  # close this test's SQLite engine, if any

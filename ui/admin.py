@@ -18,8 +18,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from core import store, training
 from core.errors import QuantdeskError, TrainingInProgressError
 from core.panel import abtest
-from core.store import ABTest, audit_log, session_scope
-from core.training import training_runs
+from core.store import ABTest, audit_log, session_scope, store_error_message
+from core.store.ops import break_lock, current_lock
+from core.training import TRAINING_LOCK, training_runs
 from ui.auth import is_admin
 
 ALL = "all families"
@@ -47,6 +48,17 @@ def _show_flash() -> None:
     msg = st.session_state.pop("admin_flash", None)
     if msg:
         getattr(st, msg[0])(msg[1])
+
+
+def _store_error(err: SQLAlchemyError, session=None) -> None:
+    """Show a store fault (read-only, locked, missing database) as a message, not a
+    traceback, after rolling back ``session`` when given."""
+    if session is not None:
+        try:
+            session.rollback()
+        except SQLAlchemyError:
+            pass
+    st.error(store_error_message(err))
 
 
 def _ts(x) -> str:
@@ -97,6 +109,10 @@ def retrain_section() -> None:
             status.update(label="Retrain refused", state="error")
             st.error(str(err))
             return
+        except SQLAlchemyError as err:
+            status.update(label="Retrain refused: the model store is unavailable", state="error")
+            _store_error(err)
+            return
         failed = [r for r in runs if r.status != "COMPLETED"]
         for r in runs:
             if r.status == "COMPLETED":
@@ -112,9 +128,34 @@ def retrain_section() -> None:
 
 # ---------------------------------------------------------------- tables
 
+def lock_section(session) -> None:
+    """The training lock's holder, and a button that clears a stuck one (audited)."""
+    held = current_lock(TRAINING_LOCK, session=session)
+    if held is None:
+        return
+    by = held.holder.rsplit("#", 1)[0]
+    c1, c2 = st.columns([3, 1])
+    c1.info(f"A retrain of {held.detail} by {by} on {held.host or '?'} (pid {held.pid or '?'}) "
+            f"holds the training lock since {_ts(held.acquired_at)}; last heartbeat "
+            f"{_ts(held.heartbeat_at)}. A holder that died frees it within a minute.")
+    if c2.button("Clear stuck lock", key="adm_unlock",
+                 help="Only when the holding process is gone: its run is marked FAILED."):
+        who = _guard()
+        if who is None:
+            return
+        try:
+            row = break_lock(TRAINING_LOCK, who=who, session=session)
+        except SQLAlchemyError as err:
+            _store_error(err, session)
+            return
+        _flash("success", "Training lock cleared." if row else "The lock was already free.")
+        st.rerun()
+
+
 def runs_section(session) -> None:
 
     st.subheader("Training runs")
+    lock_section(session)
     runs = training_runs(session=session, limit=50)
     if not runs:
         st.caption("No training run yet.")
@@ -133,8 +174,12 @@ def versions_section(session) -> None:
                  help="Register versions found on disk (new ones as candidates)."):
         who = _guard()
         if who is not None:
-            out = store.sync_models_dir(session=session, who=who)
-            session.commit()
+            try:
+                out = store.sync_models_dir(session=session, who=who)
+                session.commit()
+            except SQLAlchemyError as err:
+                _store_error(err, session)
+                return
             _flash("success", f"Registered {len(out['registered'])} version(s); activated "
                               f"{', '.join(out['activated']) or 'none'}.")
             st.rerun()
@@ -188,6 +233,9 @@ def versions_section(session) -> None:
         session.rollback()
         st.error(str(err))
         return
+    except SQLAlchemyError as err:
+        _store_error(err, session)
+        return
     _flash("success", f"{action}: {fam}/{row.version} is now {row.status}.")
     st.rerun()
 
@@ -233,6 +281,9 @@ def ab_section(session) -> None:
                     except QuantdeskError as err:
                         st.error(str(err))
                         return
+                    except SQLAlchemyError as err:
+                        _store_error(err, session)
+                        return
                     _flash("success", f"A/B test {t.name} stopped.")
                     st.rerun()
     if not families:
@@ -262,6 +313,9 @@ def ab_section(session) -> None:
         except (QuantdeskError, ValueError) as err:
             session.rollback()
             st.error(str(err))
+            return
+        except SQLAlchemyError as err:
+            _store_error(err, session)
             return
         _flash("success", f"A/B test started: {champ} vs {chall} ({share}% challenger).")
         st.rerun()
@@ -299,5 +353,4 @@ def admin_body() -> None:
     except QuantdeskError as err:
         st.error(f"The model store could not be read: {err}")
     except SQLAlchemyError as err:
-        st.error(f"The model store is unavailable ({type(err).__name__}). Check "
-                 "DATABASE_URL / the data directory and reload.")
+        st.error(store_error_message(err))

@@ -90,6 +90,14 @@ def live_panel() -> None:
         return
     for p in problems + errs + res.errors:
         st.warning(p)
+    broken, notices = {}, {}  # per family, once for the page (not per card, not collapsed)
+    for sp in res.panels:
+        broken.update(sp.broken)
+        notices.update(sp.notices)
+    for fam, text in broken.items():
+        st.error(f"Model {fam} cannot be served: {text}", icon="🛠️")
+    for fam, text in notices.items():
+        st.warning(f"Model {fam}: {text}. Check DATABASE_URL / the data directory.", icon="⚠️")
     disabled = [f for f, t in statuses.items() if t.startswith("disabled")]
     if disabled:
         st.warning(f"Disabled by an admin: {', '.join(disabled)}. Their predictions fall back "

@@ -8,12 +8,15 @@ directory is created with mode 0700, and entries carry a time-to-live.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import time
 from pathlib import Path
 
 import diskcache
 import pandas as pd
+
+log = logging.getLogger(__name__)
 
 INTRADAY_TTL_S = 60
 DAILY_TTL_S = 24 * 3600
@@ -44,11 +47,25 @@ class FrameCache:
         self._cache.set(key + ":at", str(time.time()).encode())
 
     def get(self, key: str) -> tuple[pd.DataFrame, float] | None:
+        """``(frame, fetched_at_epoch_s)``, or None on a miss. An entry that cannot be
+        decoded (garbage bytes: ``pyarrow.ArrowInvalid``, a bad timestamp) counts as a miss
+        and is deleted, so the caller refetches and overwrites it."""
         blob = self._cache.get(key)
         at = self._cache.get(key + ":at")
         if not isinstance(blob, bytes) or not isinstance(at, bytes):
             return None
-        return pd.read_parquet(io.BytesIO(blob)), float(at.decode())
+        try:
+            return pd.read_parquet(io.BytesIO(blob)), float(at.decode())
+        except Exception as err:  # ArrowInvalid, OSError, ValueError, UnicodeDecodeError...
+            log.warning("Dropping undecodable cache entry %s (%s: %s).", key,
+                        type(err).__name__, err)
+            self.delete(key)
+            return None
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` and its fetch time (no error when absent)."""
+        self._cache.delete(key)
+        self._cache.delete(key + ":at")
 
     @staticmethod
     def is_fresh(fetched_at: float, ttl_s: int) -> bool:

@@ -9,13 +9,15 @@ from typing import Optional
 
 import typer
 
-from core.cliutil import emit_json, fail, groups, load_market
+from core.cliutil import emit_json, fail, groups, guarded, load_market
 from core.data import BUNDLED_SYMBOLS, load_ohlcv
 from core.errors import QuantdeskError
+from core.forecasting.artifact import FAMILY
 from core.forecasting.evaluate import evaluate_symbol, verdict
 from core.forecasting.pooled import POOLED_STEP, evaluate_leave_symbols_out
 from core.forecasting.serve import forecast_table, predict_latest
 from core.forecasting.train import DAILY_HORIZONS, train
+from core.store.runs import run_single_flight
 
 #: merged into the root and into ``quantdesk train|evaluate|predict`` by core.cli
 app, train_app, evaluate_app, predict_app = groups()
@@ -32,7 +34,7 @@ def train_forecast(
         help="JSON from `evaluate forecast --pooled --save` to store with the model."),
 ) -> None:
     """Train the forecast ensemble (per symbol and pooled across symbols, horizons 1/5/20
-    bars) as a new version."""
+    bars) as a new candidate version (single-flight; promote it to serve it)."""
     from rich.progress import Progress
 
 
@@ -53,14 +55,25 @@ def train_forecast(
             raise json.JSONDecodeError("expected a list of results", "", 0)
     except (OSError, json.JSONDecodeError) as err:
         fail(ValueError(f"cannot read {pooled_evaluation}: {err}"))
-    try:
-        with Progress() as bar:
-            task = bar.add_task("forecast", total=1.0)
-            art = train(progress=lambda f, m: bar.update(task, completed=f, description=m[:40]),
-                        symbols=syms, evaluation=ev, pooled_evaluation=pev)
-    except QuantdeskError as err:
-        fail(err)
-    typer.echo(f"saved forecast/{art.version} ({art.metadata['train_seconds']} s)")
+    made = {}
+
+    def trainer(progress=None):
+        made["art"] = train(progress=progress, symbols=syms, evaluation=ev,
+                            pooled_evaluation=pev)
+        return made["art"]
+
+    # single-flight like `models retrain`: takes the training lock (a lease), records the
+    # run and registers the result as a candidate; serving starts only after a promote
+    with guarded(), Progress() as bar:
+        task = bar.add_task("forecast", total=1.0)
+        run = run_single_flight(
+            FAMILY, trainer, who="cli",
+            progress=lambda f, m: bar.update(task, completed=f, description=m[:40]))
+    if run.version is None:
+        fail(QuantdeskError(f"forecast training failed: {run.error}"))
+    art = made["art"]
+    typer.echo(f"saved candidate forecast/{art.version} ({art.metadata['train_seconds']} s); "
+               f"serve it with `quantdesk models promote forecast {art.version}`")
     for sym, d in art.metadata.get("data", {}).items():  # live, cached or bundled: say which
         typer.echo(f"  {sym}: {d.get('bars', '?')} bars {str(d.get('first', ''))[:10]} .. "
                    f"{str(d.get('last', ''))[:10]} from {d.get('source', '?')}")

@@ -7,8 +7,7 @@ from typing import Optional
 
 import typer
 
-from core.cliutil import emit_json, fail, groups, load_market
-from core.errors import QuantdeskError
+from core.cliutil import emit_json, groups, guarded, load_market
 from core.monitoring.drift import feature_drift, record_drift
 from core.monitoring.figures import Thresholds, monitoring_figures
 from core.store import session_scope
@@ -43,12 +42,9 @@ def monitor_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Monitoring figures (accuracy/MAE vs naive, coverage, Brier, latency, ops) and alerts."""
-    try:
-        with session_scope() as s:
-            rep = monitoring_figures(session=s, model_name=model, symbol=symbol, window=window,
-                                     thresholds=Thresholds(accuracy_floor=accuracy_floor))
-    except QuantdeskError as err:
-        fail(err)
+    with guarded(), session_scope() as s:
+        rep = monitoring_figures(session=s, model_name=model, symbol=symbol, window=window,
+                                 thresholds=Thresholds(accuracy_floor=accuracy_floor))
     if as_json:
         emit_json(rep.to_dict(with_series=series))
         return
@@ -72,14 +68,12 @@ def drift_cmd(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Feature drift (PSI, KS) of SYMBOL: reference window vs the last RECENT_BARS bars."""
-    try:
+    with guarded():
         md = load_market(symbol, None)
         table = feature_drift(md.frame, recent_bars=recent_bars, reference_end=reference_end)
         if record:
             with session_scope() as s:
                 record_drift(table, session=s, model_name=record)
-    except QuantdeskError as err:
-        fail(err)
     if as_json:
         emit_json(table.to_dict("records"))
         return

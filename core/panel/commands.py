@@ -7,9 +7,8 @@ from typing import Optional
 
 import typer
 
-from core.cliutil import emit_json, fail, groups
+from core.cliutil import emit_json, groups, guarded
 from core.data import load_ohlcv
-from core.errors import QuantdeskError
 from core.monitoring.commands import print_summary
 from core.panel.replay import run_replay
 from core.store import backfill_outcomes, pending_predictions, session_scope
@@ -28,10 +27,8 @@ def replay_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Walk SYMBOL's history forward: predict, log, reveal the next bar, backfill."""
-    try:
+    with guarded():  # a QuantdeskError or a store fault: a message, exit 2
         res = run_replay(symbol, steps=steps, start_bars=start_bars, interval=interval)
-    except QuantdeskError as err:
-        fail(err)
     if as_json:
         emit_json(res.to_dict())
         return
@@ -46,12 +43,9 @@ def replay_cmd(
 @app.command("backfill")
 def backfill_cmd(as_json: bool = typer.Option(False, "--json")) -> None:
     """Fill realised outcomes of logged predictions whose target bar now exists."""
-    try:
-        with session_scope() as s:
-            n = backfill_outcomes(session=s, load_bars=load_ohlcv)
-            pending = len(pending_predictions(session=s))
-    except QuantdeskError as err:
-        fail(err)
+    with guarded(), session_scope() as s:
+        n = backfill_outcomes(session=s, load_bars=load_ohlcv)
+        pending = len(pending_predictions(session=s))
     if as_json:
         emit_json({"outcomes_written": n, "pending": pending})
     else:

@@ -7,6 +7,10 @@ streamlit.
 * A family an admin disabled raises ``NotTrainedError("Model family 'X' is disabled ...")``
   from :func:`core.serving.load_active`: it is recorded as a *fallback* (the naive baseline
   serves, the panel shows a banner), see :func:`run_domain`.
+* A family whose artifact fails its integrity check (flipped byte, missing file) is recorded
+  in :attr:`DomainRun.broken` with what to do (retrain or roll back); the other domains keep
+  serving. A family served from process memory because the store cannot be read is in
+  :attr:`DomainRun.notices` (see :func:`core.serving.store_notice`).
 * Every domain prediction is annotated with ``output["skill"]`` (True / False / None) from
   its family's evaluation record (:meth:`core.family.ModelFamily.skill`), so
   :func:`core.panel.signals.fuse` ignores a model that did not beat its naive baseline.
@@ -23,11 +27,12 @@ from typing import Callable
 from sqlmodel import select
 
 from core.data import MarketData
-from core.errors import NotTrainedError, QuantdeskError
+from core.errors import ArtifactIntegrityError, NotTrainedError, QuantdeskError
 from core.families import FAMILIES
 from core.panel.abtest import CHALLENGER, route
 from core.predictions import Prediction
 from core.registry import load_artifact, read_metadata
+from core.serving import store_notice
 from core.store import ABTest, session_scope
 
 log = logging.getLogger(__name__)
@@ -115,6 +120,10 @@ class DomainRun:
         errors: ``domain: message`` for predictors that failed.
         shadow: predictions of the arm of a running A/B test that is *not* served on this
             bar (logged for the comparison, not shown or fused).
+        broken: family -> banner text when its artifact failed the integrity check (what
+            happened and what to do: retrain or roll back).
+        notices: family -> banner text while it is served from process memory because the
+            model store cannot be read.
     """
 
     predictions: list[Prediction] = field(default_factory=list)
@@ -122,6 +131,15 @@ class DomainRun:
     fallbacks: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     shadow: list[Prediction] = field(default_factory=list)
+    broken: dict[str, str] = field(default_factory=dict)
+    notices: dict[str, str] = field(default_factory=dict)
+
+
+def broken_message(family: str, err: Exception) -> str:
+    """Banner text for a family whose artifact cannot be trusted: the error and what to do."""
+    return (f"{err} Predictions of '{family}' are off until an admin retrains it or rolls "
+            f"back to an earlier version (Admin page, or `quantdesk models retrain {family}` "
+            f"/ `quantdesk models rollback {family}`); the other models keep serving.")
 
 
 @dataclass(frozen=True)
@@ -190,6 +208,12 @@ def run_domain(md: MarketData, predictors: list[DomainPredictor] | None = None,
             else:
                 res.skipped[dp.name] = msg
             continue
+        except ArtifactIntegrityError as err:  # corrupt/missing file: say which and what to do
+            fam = next((f for f in dp.families if f in str(err)), dp.families[0])
+            res.broken[fam] = broken_message(fam, err)
+            res.skipped[dp.name] = str(err)
+            res.errors.append(f"{dp.name}: {err}")
+            continue
         except QuantdeskError as err:
             res.skipped[dp.name] = str(err)
             res.errors.append(f"{dp.name}: {err}")
@@ -198,6 +222,10 @@ def run_domain(md: MarketData, predictors: list[DomainPredictor] | None = None,
             log.exception("%s predictor failed", dp.name)
             res.errors.append(f"{dp.name}: {type(err).__name__}: {err}")
             continue
+        for fam in dp.families:
+            note = store_notice(fam)
+            if note:
+                res.notices[fam] = note
         if not preds:
             res.skipped.setdefault(dp.name, "no prediction on this bar")
         preds = list(preds or [])

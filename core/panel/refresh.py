@@ -16,14 +16,19 @@ from core.panel import predictors as panel_predictors
 from core.panel.predictors import DomainPredictor, loggable, running_experiments
 from core.panel.symbol import SymbolPanel, symbol_panel
 from core.predictions import Prediction
+from core.serving import serving_key
 from core.store import (
-    active_version, backfill_outcomes, is_disabled, log_predictions, record_metric, utcnow,
+    active_version, backfill_outcomes, family_registered, is_disabled, log_predictions,
+    record_metric, utcnow,
 )
 
 
 @dataclass
 class ModelStatus:
-    """Serving state of one family: ``state`` in active | disabled | disk | not trained."""
+    """Serving state of one family (the rule of :func:`core.serving.load_active`):
+    ``state`` in active | disabled | candidates (registered, none promoted: nothing serves) |
+    disk (no row in the store: newest on disk) | not trained | last known (store
+    unreadable: the version this process last served)."""
 
     family: str
     state: str
@@ -36,16 +41,26 @@ def model_status(families: list[str] | None = None, *, session=None) -> list[Mod
     fams = families or [f for dp in panel_predictors.DOMAIN_PREDICTORS for f in dp.families]
     out = []
     for fam in fams:
+        act, dis, registered, unreadable = None, False, False, False  # no session: disk
         try:
-            act = active_version(fam, session=session) if session is not None else None
-            dis = is_disabled(fam, session=session) if session is not None else False
-        except Exception:  # store unreachable: report from disk
-            act, dis = None, False
+            if session is not None:
+                act = active_version(fam, session=session)
+                dis = is_disabled(fam, session=session)
+                registered = family_registered(fam, session=session)
+        except Exception:  # store unreachable: what this process last served
+            act, dis = serving_key(fam)
+            registered, unreadable = act is not None or dis, True
         if dis:
             out.append(ModelStatus(fam, "disabled", None, "disabled by an admin: naive "
                                    "baseline shown"))
+        elif act and unreadable:
+            out.append(ModelStatus(fam, "last known", act, f"model store unavailable: serving "
+                                   f"the last known version {act}"))
         elif act:
             out.append(ModelStatus(fam, "active", act, f"active {act}"))
+        elif registered:
+            out.append(ModelStatus(fam, "candidates", None, "no promoted version (candidates "
+                                   "only): naive baseline shown; promote one on the Admin page"))
         else:
             versions = registry.list_versions(fam)
             if versions:

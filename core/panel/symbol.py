@@ -33,7 +33,7 @@ class SymbolPanel:
         vol_ann: forecast volatility [% ann.] of the shortest horizon, or None.
         sentiment: sentiment score in [-1, 1] or None.
         signal: the fused :class:`core.signals.Signal`.
-        skipped / fallbacks / errors: see :class:`DomainRun`.
+        skipped / fallbacks / errors / shadow / broken / notices: see :class:`DomainRun`.
     """
 
     symbol: str
@@ -53,6 +53,8 @@ class SymbolPanel:
     fallbacks: dict[str, str]
     errors: list[str]
     shadow: list[Prediction] = field(default_factory=list)
+    broken: dict[str, str] = field(default_factory=dict)
+    notices: dict[str, str] = field(default_factory=dict)
 
 
 def _pct(x):
@@ -106,4 +108,5 @@ def symbol_panel(md: MarketData, predictors: list[DomainPredictor] | None = None
     signal = fuse(run.predictions, regime=regime, fallbacks=fallbacks)
     return SymbolPanel(md.symbol, md.interval, md.source, f.index[-1], float(close.iloc[-1]),
                        change, preds, fc_rows, pattern, regime, vol, sentiment, signal,
-                       run.skipped, run.fallbacks, run.errors, run.shadow)
+                       run.skipped, run.fallbacks, run.errors, run.shadow, run.broken,
+                       run.notices)

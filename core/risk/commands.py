@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from core.cliutil import emit_json, fail, groups, load_market
+from core.cliutil import emit_json, fail, groups, guarded, load_market
 from core.errors import QuantdeskError
 from core.registry import read_metadata
 from core.risk import dqn, signal_quality
@@ -117,12 +117,10 @@ def train_risk(
     for fam in fams:
         if fam not in trainers:
             fail(QuantdeskError(f"Unknown family {fam!r}; use risk-dqn or signal-quality."))
-        try:
+        with guarded():  # lock held elsewhere, or a store fault: a message, exit 2
             run = run_single_flight(
                 fam, trainers[fam], who="cli",
                 progress=lambda p, m: typer.echo(f"  [{p:4.0%}] {m}", err=True))
-        except QuantdeskError as err:
-            fail(err)
         if run.version is None:
             fail(QuantdeskError(f"{fam} training failed: {run.error}"))
         meta = read_metadata(fam, run.version)

@@ -8,16 +8,16 @@ from typing import Optional
 
 import typer
 
-from core.cliutil import emit_json, fail, groups
+from core.cliutil import emit_json, fail, groups, guarded
 from core.errors import DataSourceError, DataValidationError, QuantdeskError
 from core.news import get_news, parse_news_csv
 from core.sentiment.datasets import load_dataset
 from core.sentiment.evaluate import evaluate, markdown_table
 from core.sentiment.head import HeadConfig, METHODS
 from core.sentiment.serve import symbol_sentiment
-from core.sentiment.scorers import load_scorers, score_texts
+from core.sentiment.scorers import FAMILY, load_scorers, score_texts
 from core.sentiment.train import train
-from core.store import register_version, session_scope
+from core.store.runs import run_single_flight
 
 #: merged into the root and into ``quantdesk train|evaluate|predict`` by core.cli
 app, train_app, evaluate_app, predict_app = groups()
@@ -148,16 +148,6 @@ def evaluate_cmd(
         typer.echo(f"note: {name} unavailable: {why}")
 
 
-def _register(art) -> None:
-    """Record the new version in the model store as a candidate (when the store exists)."""
-    try:
-        with session_scope() as s:
-            register_version(art.family, art.version, session=s, who="cli")
-    except Exception as err:  # the artifact is on disk; the store can sync it later
-        typer.echo(f"note: version not registered in the store ({err}); `quantdesk init` "
-                   "registers versions found on disk.", err=True)
-
-
 @train_app.command("sentiment")
 def train_cmd(
     csv: Optional[Path] = typer.Option(None, "--csv", help="Labelled text,label CSV (default: "
@@ -172,7 +162,8 @@ def train_cmd(
     finbert: bool = typer.Option(False, "--finbert", help="Also fit weights with FinBERT."),
     as_json: bool = typer.Option(False, "--json", help="Print the metadata as JSON."),
 ) -> None:
-    """Train the offline MiniLM head + ensemble weights; writes a new sentiment-head version."""
+    """Train the offline MiniLM head + ensemble weights; writes a new sentiment-head version,
+    registered as a candidate (single-flight; promote it to serve it)."""
     from dataclasses import replace
 
 
@@ -189,15 +180,25 @@ def train_cmd(
             last[0] = f
             typer.echo(f"[{f:4.0%}] {msg}", err=True)
 
-    try:
-        art = train(progress, csv=csv, valid_csv=valid_csv, config=cfg, finbert=finbert)
-        _register(art)
-    except QuantdeskError as err:
-        fail(err)
+    made = {}
+
+    def trainer(progress=None):
+        made["art"] = train(progress, csv=csv, valid_csv=valid_csv, config=cfg,
+                            finbert=finbert)
+        return made["art"]
+
+    # single-flight like `models retrain`: the training lock (a lease), a recorded run and
+    # the new version registered as a candidate (promote it to serve it)
+    with guarded():
+        run = run_single_flight(FAMILY, trainer, who="cli", progress=progress)
+    if run.version is None:
+        fail(QuantdeskError(f"sentiment training failed: {run.error}"))
+    art = made["art"]
     if as_json:
         emit_json(art.metadata)
         return
-    typer.echo(f"saved {art.family}/{art.version} in {art.path}")
+    typer.echo(f"saved candidate {art.family}/{art.version} in {art.path}; serve it with "
+               f"`quantdesk models promote {art.family} {art.version}`")
     for r in art.metadata["metrics"]["valid"]["rows"]:
         typer.echo(f"  valid  {r['title']:<60} acc {r['accuracy']:.3f}  "
                    f"macro-F1 {r['macro_f1']:.3f}")

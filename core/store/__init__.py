@@ -11,10 +11,12 @@ See :mod:`core.store.db` (engine, migrations, UTC), :mod:`core.store.tables`,
 (registry status, audit log, locks, metric counters).
 """
 
-from core.store.db import dispose_engines, get_engine, init_db, session_scope, to_utc, utcnow
+from core.store.db import (
+    dispose_engines, get_engine, init_db, session_scope, store_error_message, to_utc, utcnow,
+)
 from core.store.ops import (
-    RegistryOpError, active_version, audit, audit_log, disable, enable, is_disabled,
-    list_model_versions, promote, record_metric, register_version, rollback, sync_models_dir,
+    RegistryOpError, active_version, audit, audit_log, break_lock, disable, enable,
+    family_registered, is_disabled, list_model_versions, promote, record_metric, register_version, rollback, sync_models_dir,
 )
 from core.store.predictions import (
     RealiseContext, backfill_outcomes, log_predictions, pending_predictions, register_realiser,
@@ -28,9 +30,10 @@ from core.store.watchlists import get_watchlist, normalise_symbols, save_watchli
 __all__ = [
     "ABTest", "AuditLog", "Lock", "MetricSnapshot", "ModelVersion", "Outcome", "PredictionRow",
     "RealiseContext", "RegistryOpError", "ReplayCursor", "TrainingRun", "Watchlist",
-    "active_version", "audit", "audit_log", "backfill_outcomes", "disable", "dispose_engines",
-    "enable", "get_engine", "get_watchlist", "init_db", "is_disabled", "list_model_versions",
+    "active_version", "audit", "audit_log", "backfill_outcomes", "break_lock", "disable", "dispose_engines",
+    "enable", "family_registered", "get_engine", "get_watchlist", "init_db", "is_disabled", "list_model_versions",
     "log_predictions", "normalise_symbols", "pending_predictions", "promote", "record_metric",
     "register_realiser", "register_version", "rollback", "save_watchlist", "session_scope",
+    "store_error_message",
     "sync_models_dir", "to_utc", "utcnow",
 ]

@@ -160,6 +160,17 @@ def init_db(engine: Engine | None = None) -> None:
         command.upgrade(cfg, "head")
 
 
+def store_error_message(err: BaseException) -> str:
+    """A plain sentence for a store fault (a ``sqlalchemy.exc.SQLAlchemyError``: database
+    read-only, locked, missing, unreachable): what failed and what to do. No traceback."""
+    orig = getattr(err, "orig", None) or err
+    detail = str(orig).strip().splitlines()[0][:200] if str(orig).strip() else ""
+    return (f"The model store is unavailable ({type(err).__name__}"
+            f"{': ' + detail if detail else ''}). Check DATABASE_URL, that the data directory "
+            "and its quantdesk.db are writable and not locked by another program, then retry; "
+            "nothing was changed.")
+
+
 @contextmanager
 def session_scope(url: str | None = None) -> Iterator[Session]:
     """A session that commits on success and rolls back on error::

@@ -7,13 +7,20 @@ Contract for serving code (:func:`core.serving.load_active`):
 * a family an admin disabled (a ``disabled`` row, no ``active`` row) raises
   :class:`core.errors.NotTrainedError` whose message starts with ``"Model family 'X' is
   disabled"`` - serving code catches it, falls back to its naive baseline and shows a banner;
-* a family with no rows in the store serves the newest version on disk.
+* a family with rows but none ``active`` (only candidates) serves nothing:
+  :class:`core.errors.NotTrainedError` ("promote a version");
+* a family with no rows in the store serves the newest version on disk (a fresh clone before
+  ``quantdesk init``; see :func:`core.serving.load_active` for the whole rule).
+
+Locks are leases owned by (host, pid) with a heartbeat: see :func:`acquire_lock`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import socket
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -23,7 +30,8 @@ from core import registry
 from core.errors import QuantdeskError
 from core.store.db import to_utc, utcnow
 from core.store.tables import (
-    ACTIVE, CANDIDATE, DEPRECATED, DISABLED, AuditLog, Lock, MetricSnapshot, ModelVersion,
+    ACTIVE, CANDIDATE, DEPRECATED, DISABLED, FAILED, TRAINING, AuditLog, Lock, MetricSnapshot,
+    ModelVersion, TrainingRun,
 )
 
 
@@ -99,6 +107,12 @@ def is_disabled(family: str, *, session: Session) -> bool:
     """True when an admin disabled ``family`` (no active version, a disabled one)."""
     return (not _by_status(family, ACTIVE, session=session)
             and bool(_by_status(family, DISABLED, session=session)))
+
+
+def family_registered(family: str, *, session: Session) -> bool:
+    """True when the store has any version row of ``family`` (whatever its status)."""
+    return session.exec(select(ModelVersion.id).where(ModelVersion.family == family)
+                        ).first() is not None
 
 
 def register_version(family: str, version: str, *, session: Session,
@@ -259,21 +273,82 @@ def enable(family: str, *, who: str, session: Session) -> ModelVersion:
 
 # ---------------------------------------------------------------- locks
 
-STALE_LOCK_AFTER = dt.timedelta(hours=2)
+#: A lease whose heartbeat (or, without one, its acquisition) is older than this is dead.
+LEASE = dt.timedelta(seconds=60)
+#: Kept for callers that name it: locks are leases now, reclaimed after :data:`LEASE`.
+STALE_LOCK_AFTER = LEASE
+
+
+def pid_alive(pid: int) -> bool:
+    """True when process ``pid`` exists on this host (``os.kill(pid, 0)``; a process owned
+    by another user counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:  # e.g. an invalid pid value
+        return False
+    return True
+
+
+def lease_dead(row: Lock, *, now: dt.datetime | None = None,
+               lease: dt.timedelta = LEASE) -> str | None:
+    """Why the lease ``row`` is dead, or None while its holder lives.
+
+    Dead: the holder ran on this host and its pid is gone, or its last heartbeat (its
+    acquisition time when it never beat) is older than ``lease``."""
+    now = now or utcnow()
+    if row.host and row.host == socket.gethostname() and row.pid and not pid_alive(row.pid):
+        return f"holder died (pid {row.pid} on {row.host} is gone)"
+    last = to_utc(row.heartbeat_at or row.acquired_at)
+    if last is not None and now - last > lease:
+        return (f"holder died (no heartbeat from {row.host or 'an unknown host'}"
+                f"{f' pid {row.pid}' if row.pid else ''} for {(now - last).total_seconds():.0f} s)")
+    return None
+
+
+def _end_lock(row: Lock, reason: str, who: str, action: str, *, session: Session) -> bool:
+    """Delete ``row`` if it is still the same holder's; mark its training run FAILED with
+    ``reason`` and audit ``action``. Returns whether this call removed it. Commits."""
+    res = session.exec(sa.delete(Lock).where(Lock.name == row.name, Lock.holder == row.holder))
+    if not res.rowcount:
+        session.rollback()
+        return False
+    run = session.get(TrainingRun, row.run_id) if row.run_id is not None else None
+    if run is not None and run.status == TRAINING:
+        run.status, run.finished_at, run.error = FAILED, utcnow(), reason
+        session.add(run)
+    audit(who, action, row.detail or row.name,
+          {"lock": row.name, "holder": row.holder, "host": row.host, "pid": row.pid,
+           "run": row.run_id, "reason": reason}, session=session)
+    session.commit()
+    return True
 
 
 def acquire_lock(name: str, holder: str, detail: str = "", *, session: Session,
-                 stale_after: dt.timedelta = STALE_LOCK_AFTER) -> Lock | None:
-    """Take the named lock; returns the new row, or None when someone else holds it.
+                 stale_after: dt.timedelta = LEASE, host: str | None = None,
+                 pid: int | None = None) -> Lock | None:
+    """Take the named lock as a lease owned by (``host``, ``pid``), default this process;
+    returns the new row, or None when a live holder has it.
 
-    A lock older than ``stale_after`` (a crashed process) is reclaimed. Atomic on SQLite
-    and PostgreSQL (primary-key insert; conditional delete of the stale row). Commits.
+    A dead holder's lease (:func:`lease_dead` with ``lease=stale_after``) is reclaimed first:
+    its training run (``run_id``) is marked ``FAILED`` ("holder died ...") and a
+    ``train_failed`` audit entry is written. Atomic on SQLite and PostgreSQL (primary-key
+    insert; delete conditional on the dead holder). Commits.
     """
+    held = current_lock(name, session=session)
+    if held is not None:
+        reason = lease_dead(held, lease=stale_after)
+        if reason is None:
+            return None  # a live holder
+        _end_lock(held, reason, "system", "train_failed", session=session)
+        session.expunge(held)
     now = utcnow()
-    cutoff = now - stale_after
-    session.exec(sa.delete(Lock).where(Lock.name == name, Lock.acquired_at < cutoff))
-    session.commit()
-    row = Lock(name=name, holder=holder, detail=detail, acquired_at=now)
+    row = Lock(name=name, holder=holder, detail=detail, acquired_at=now, heartbeat_at=now,
+               host=socket.gethostname() if host is None else host,
+               pid=os.getpid() if pid is None else pid)
     session.add(row)
     try:
         session.commit()
@@ -281,6 +356,21 @@ def acquire_lock(name: str, holder: str, detail: str = "", *, session: Session,
         session.rollback()
         return None
     return row
+
+
+def heartbeat(name: str, holder: str, *, session: Session) -> bool:
+    """Refresh ``holder``'s lease on ``name``; False when it no longer holds it. Commits."""
+    res = session.exec(sa.update(Lock).where(Lock.name == name, Lock.holder == holder)
+                       .values(heartbeat_at=utcnow()))
+    session.commit()
+    return bool(res.rowcount)
+
+
+def attach_run(name: str, holder: str, run_id: int, *, session: Session) -> None:
+    """Record on ``holder``'s lock which training run it guards (flushes, no commit)."""
+    session.exec(sa.update(Lock).where(Lock.name == name, Lock.holder == holder)
+                 .values(run_id=run_id))
+    session.flush()
 
 
 def current_lock(name: str, *, session: Session) -> Lock | None:
@@ -293,3 +383,18 @@ def release_lock(name: str, holder: str, *, session: Session) -> bool:
     res = session.exec(sa.delete(Lock).where(Lock.name == name, Lock.holder == holder))
     session.commit()
     return bool(res.rowcount)
+
+
+def break_lock(name: str, *, who: str, session: Session) -> Lock | None:
+    """An admin clears a stuck lock ``name`` (``quantdesk admin unlock``): the row is deleted,
+    its training run marked ``FAILED`` ("unlocked by WHO") and an ``unlock`` audit entry
+    written. Returns the removed row, or None when nothing held ``name``. Commits.
+
+    Use it only for a holder you know is gone: a live holder keeps training, and a second
+    retrain may then start beside it."""
+    held = current_lock(name, session=session)
+    if held is None:
+        return None
+    info = Lock(**held.model_dump())
+    reason = f"unlocked by {who} (holder {held.holder} on {held.host or '?'} pid {held.pid})"
+    return info if _end_lock(held, reason, who, "unlock", session=session) else None

@@ -158,7 +158,15 @@ class AuditLog(SQLModel, table=True):
 
 
 class Lock(SQLModel, table=True):
-    """A named single-flight lock held in the database (one row while held)."""
+    """A named single-flight lock held in the database (one row while held), as a lease.
+
+    host/pid: the holding process (``socket.gethostname()``, ``os.getpid()``).
+    heartbeat_at: last sign of life (the holder refreshes it every ~20 s while it works); a
+    lease whose heartbeat is older than :data:`core.store.ops.LEASE` (60 s), or whose holder
+    runs on this host and its pid is gone, is reclaimed by the next
+    :func:`core.store.ops.acquire_lock`. run_id: the ``training_runs`` row it guards (marked
+    ``FAILED`` when the lease is reclaimed or broken by an admin).
+    """
 
     __tablename__ = "locks"
 
@@ -166,6 +174,10 @@ class Lock(SQLModel, table=True):
     holder: str
     detail: str = ""
     acquired_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    host: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    pid: Optional[int] = None
+    heartbeat_at: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
+    run_id: Optional[int] = None
 
 
 class ReplayCursor(SQLModel, table=True):

@@ -76,20 +76,54 @@ def test_cli_predict_csv_of_any_symbol_ignores_bars_after_as_of(tmp_path):
                               "value", "lower", "upper", "confidence", "output"}
 
 
-def test_cli_train_says_which_data_it_trained_on(monkeypatch):
-    from types import SimpleNamespace
+def test_cli_train_says_which_data_it_trained_on(monkeypatch, tmp_path):
+    """`train forecast` goes through the single-flight runner: the version it writes is
+    registered as a candidate (never active), the run is recorded, and the lock is free."""
+    from sqlmodel import select
 
+    from core import registry
+    from core.config import get_settings
     from core.forecasting import commands
+    from core.store import Lock, ModelVersion, TrainingRun, session_scope
+
+    monkeypatch.setenv("QUANTDESK_MODELS_DIR", str(tmp_path / "models"))
+    get_settings.cache_clear()
+    meta = {"train_seconds": 1.0, "data": {
+        "NVDA": {"source": "yahoo", "bars": 500, "first": "2024-01-02T00:00:00+00:00",
+                 "last": "2025-12-31T00:00:00+00:00"},
+        "MSFT": {"source": "bundled", "bars": 3270, "first": "2000-03-01", "last": "2013-03-01"}}}
 
     def fake_train(progress=None, **kw):
+        assert kw["symbols"] == ["NVDA", "MSFT"]
         progress(1.0, "done")
-        return SimpleNamespace(version="v1", metadata={"train_seconds": 1.0, "data": {
-            "NVDA": {"source": "yahoo", "bars": 500, "first": "2024-01-02T00:00:00+00:00",
-                     "last": "2025-12-31T00:00:00+00:00"},
-            "MSFT": {"source": "bundled", "bars": 3270, "first": "2000-03-01", "last": "2013-03-01"}}})
+        return registry.save_artifact("forecast", {"w.json": b"{}"}, meta, version="v1")
 
     monkeypatch.setattr(commands, "train", fake_train)
     r = CliRunner().invoke(app, ["train", "forecast", "--symbols", "NVDA,MSFT"])
     assert r.exit_code == 0, r.output
+    assert "saved candidate forecast/v1" in r.output
     assert "NVDA: 500 bars 2024-01-02 .. 2025-12-31 from yahoo" in r.output
     assert "MSFT: 3270 bars 2000-03-01 .. 2013-03-01 from bundled" in r.output
+    with session_scope() as s:
+        assert [(m.version, m.status) for m in s.exec(select(ModelVersion))] == [("v1", "candidate")]
+        assert [(t.family, t.status, t.who) for t in s.exec(select(TrainingRun))] == [
+            ("forecast", "COMPLETED", "cli")]
+        assert s.exec(select(Lock)).all() == []
+
+
+def test_cli_train_forecast_refused_while_another_retrain_holds_the_lock(monkeypatch):
+    """Two concurrent `train forecast` runs: the second is refused by the lock, no traceback."""
+    from core.forecasting import commands
+    from core.store import session_scope
+    from core.store.ops import acquire_lock
+    from core.store.runs import TRAINING_LOCK
+
+    def never(progress=None, **kw):
+        raise AssertionError("must not train while the lock is held")
+
+    monkeypatch.setattr(commands, "train", never)
+    with session_scope() as s:  # a live holder: this process, fresh heartbeat
+        assert acquire_lock(TRAINING_LOCK, "alice#1", "forecast", session=s) is not None
+    r = CliRunner().invoke(app, ["train", "forecast", "--symbols", "MSFT"])
+    assert r.exit_code == 2
+    assert "A retrain of forecast started by alice" in r.output and "Traceback" not in r.output

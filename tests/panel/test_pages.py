@@ -191,3 +191,26 @@ def test_second_retrain_while_one_runs_is_refused(monkeypatch):
     at.button(key="adm_retrain").click().run()
     assert not at.exception
     assert any("A retrain of tiny started by bob" in w.value for w in at.warning)
+
+
+def test_overview_corrupt_artifact_banner_names_family(monkeypatch, fakes):
+    """A corrupt forecast artifact: a visible error (not only inside the expander) names
+    the family and says retrain or roll back; the pattern model keeps serving."""
+    from core.panel import predictors
+    from core.registry import models_root, save_artifact
+    from core.store import session_scope, sync_models_dir
+
+    monkeypatch.setattr(predictors, "DOMAIN_PREDICTORS", [
+        predictors.DomainPredictor("forecast", fakes.active_forecast, ("forecast",)),
+        predictors.DomainPredictor("patterns", fakes.pattern_detection, ("patterns-cnn",))])
+    art = save_artifact("forecast", {"params.json": b"{}"}, {"metrics": {"skill": True}})
+    with session_scope() as s:
+        sync_models_dir(session=s)
+    (models_root() / "forecast" / art.version / "params.json").write_bytes(b"{ }")
+    at = overview(ov_watchlist=["MSFT", "IBM"])
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    banners = [e for e in errors if e.startswith("Model forecast cannot be served")]
+    assert len(banners) == 1, errors  # once for the page, not per symbol
+    assert "sha256" in banners[0] and "roll" in banners[0] and "retrain" in banners[0]
+    assert "Pattern:** hammer" in texts(at)  # the other family still serves

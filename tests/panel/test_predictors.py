@@ -187,3 +187,75 @@ def test_ab_test_logs_both_versions_and_serves_the_routed_one(synthetic_frame, f
     assert len(rows) == 12 * 2 * 2  # 12 bars x 2 horizons x 2 versions
     assert len(set(served)) == 2  # both arms served at share 0.5 over 12 bars
     assert cmp_res.n_pairs == 11 and cmp_res.champion_mse == pytest.approx(cmp_res.challenger_mse)
+
+
+def test_corrupt_artifact_names_the_family_and_others_keep_serving(synthetic_frame, fakes):
+    """One flipped byte in the active forecast artifact: forecast is reported as broken,
+    with what to do; the pattern domain still serves on the same bar."""
+    from core.registry import models_root
+    from core.store import session_scope, sync_models_dir
+
+    art = _save_forecast({"metrics": {"skill": True}})
+    with session_scope() as s:
+        sync_models_dir(session=s)
+    path = models_root() / "forecast" / art.version / "params.json"
+    path.write_bytes(b"{ }")  # one byte more: the sha256 no longer matches
+    dps = [DomainPredictor("forecast", fakes.active_forecast, ("forecast",)),
+           DomainPredictor("patterns", fakes.pattern_detection, ("patterns-cnn",))]
+    run = run_domain(md_of(synthetic_frame), dps)
+    assert list(run.broken) == ["forecast"]
+    assert "sha256" in run.broken["forecast"]
+    assert "retrains it or rolls back" in run.broken["forecast"]
+    assert "quantdesk models rollback forecast" in run.broken["forecast"]
+    assert [p.model_name for p in run.predictions] == ["patterns-cnn"]
+    sp = symbol_panel(md_of(synthetic_frame), dps)
+    assert sp.broken == run.broken and sp.pattern is not None
+
+
+def test_store_unavailable_serves_last_known_with_notice(synthetic_frame, fakes, monkeypatch):
+    from core.store import session_scope, sync_models_dir
+
+    art = _save_forecast({"metrics": {"skill": True}})
+    with session_scope() as s:
+        sync_models_dir(session=s)
+    dps = [DomainPredictor("forecast", fakes.active_forecast, ("forecast",))]
+    md = md_of(synthetic_frame)
+    assert run_domain(md, dps).notices == {}
+
+    def broken(family):
+        raise RuntimeError("database disk image is malformed")
+
+    monkeypatch.setattr("core.serving.serving_version", broken)
+    run = run_domain(md, dps)
+    assert {p.model_version for p in run.predictions} == {art.version}
+    assert run.notices == {"forecast": "model store unavailable: serving the last known "
+                                       f"version {art.version}"}
+
+
+def test_model_status_follows_the_serving_rule(monkeypatch):
+    """Status text matches load_active: no row -> disk; candidates only -> nothing serves;
+    store unreadable -> the last known version."""
+    from core import serving
+    from core.panel.refresh import model_status
+    from core.store import promote, register_version, session_scope
+
+    art = _save_forecast({"metrics": {}})
+    with session_scope() as s:
+        assert model_status(["forecast"], session=s)[0].state == "disk"
+        register_version("forecast", art.version, session=s)
+        st = model_status(["forecast"], session=s)[0]
+        assert st.state == "candidates" and "promote" in st.message
+        promote("forecast", art.version, who="a", session=s)
+    assert serving.load_active("forecast").version == art.version
+
+    class Broken:
+        def exec(self, *a, **k):
+            raise RuntimeError("database is locked")
+
+        get = exec
+
+    monkeypatch.setattr("core.serving.serving_version",
+                        lambda f: (_ for _ in ()).throw(RuntimeError("locked")))
+    st = model_status(["forecast"], session=Broken())[0]
+    assert (st.state, st.version) == ("last known", art.version)
+    assert st.message == f"model store unavailable: serving the last known version {art.version}"

@@ -82,7 +82,23 @@ def test_promote_errors(models):
 
 
 def test_load_active_without_store_rows_serves_newest(models):
+    """A fresh clone before `quantdesk init`: no row of the family at all -> newest on disk."""
     assert serving.load_active("demo").version == models[-1]
+
+
+def test_unpromoted_candidate_never_serves(models):
+    """Once any version of the family is registered, the store decides: candidates only
+    (e.g. `quantdesk train forecast` without a promote) serve nothing, not the newest."""
+    from core.store import register_version
+
+    with session_scope() as s:
+        register_version("demo", models[-1], session=s)  # a candidate, never promoted
+    with pytest.raises(NotTrainedError, match="no promoted version.*models promote demo"):
+        serving.load_active("demo")
+    with session_scope() as s:
+        sync_models_dir(session=s)  # activates the newest (init's rule); then promote v1
+        promote("demo", models[0], who="a", session=s)
+    assert serving.load_active("demo").version == models[0]  # not the newer candidates
 
 
 def test_tampered_active_artifact_refused(models):
@@ -104,9 +120,63 @@ def test_active_version_missing_on_disk(models):
         serving.load_active("demo")
 
 
-def test_store_unreachable_serves_newest_on_disk(models, monkeypatch):
+def _break_store(monkeypatch):
     def broken(family):
         raise RuntimeError("database is locked")
 
     monkeypatch.setattr("core.serving.serving_version", broken)
+
+
+def test_store_unreachable_serves_last_known_version_not_newest(models, monkeypatch):
+    """The old fallback (newest on disk) is gone: with the store unreadable the process
+    serves the version it last saw active, and says so for a banner."""
+    with session_scope() as s:
+        sync_models_dir(session=s)
+        promote("demo", models[0], who="a", session=s)
+    assert serving.load_active("demo").version == models[0]
+    assert serving.store_notice("demo") is None
+    _break_store(monkeypatch)
+    assert serving.load_active("demo").version == models[0]  # not models[-1], the newest
+    assert serving.store_notice("demo") == ("model store unavailable: serving the last known "
+                                            f"version {models[0]}")
+    assert serving.serving_key("demo") == (models[0], False)
+    monkeypatch.undo()  # the store is back: the notice goes
+    assert serving.load_active("demo").version == models[0]
+    assert serving.store_notices() == {}
+
+
+def test_store_unreachable_without_memory_raises_not_trained(models, monkeypatch):
+    """A process that never read the store serves nothing from disk: naive baseline."""
+    _break_store(monkeypatch)
+    with pytest.raises(NotTrainedError, match="model store is unavailable"):
+        serving.load_active("demo")
+    assert serving.store_notice("demo") is None
+
+
+def test_store_unreachable_disabled_family_stays_disabled(models, monkeypatch):
+    with session_scope() as s:
+        sync_models_dir(session=s)
     assert serving.load_active("demo").version == models[-1]
+    with session_scope() as s:
+        disable("demo", who="carol", session=s)
+    with pytest.raises(NotTrainedError, match="is disabled"):
+        serving.load_active("demo")
+    _break_store(monkeypatch)
+    with pytest.raises(NotTrainedError, match="Model family 'demo' is disabled"):
+        serving.load_active("demo")
+    assert serving.serving_key("demo") == (None, True)
+
+
+def test_store_file_made_read_only_still_serves_last_known(models, tmp_path, monkeypatch):
+    """A real unreadable store (DATABASE_URL at a file that is not a database)."""
+    with session_scope() as s:
+        sync_models_dir(session=s)
+    assert serving.load_active("demo").version == models[-1]
+    bad = tmp_path / "garbage.db"
+    bad.write_bytes(b"this is not a sqlite database" * 100)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{bad}")
+    from core.config import get_settings
+
+    get_settings.cache_clear()
+    assert serving.load_active("demo").version == models[-1]
+    assert "model store unavailable" in serving.store_notice("demo")

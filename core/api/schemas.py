@@ -1,0 +1,273 @@
+"""Request and response bodies of the HTTP API (pydantic v2). Units follow
+:class:`core.predictions.Prediction` and :class:`core.risk.sizing.RiskParameters`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+#: most bars one request may carry
+MAX_BARS = 20_000
+#: most symbols in one ``POST /batch``
+MAX_BATCH = 50
+#: most headlines in one ``POST /predict/sentiment``
+MAX_TEXTS = 200
+
+SYMBOL_PATTERN = r"^[A-Za-z0-9^][A-Za-z0-9^.=\-]{0,19}$"
+Interval = Literal["1m", "2m", "5m", "15m", "30m", "60m", "90m", "1h", "1d", "5d", "1wk",
+                   "1mo", "3mo"]
+Source = Literal["auto", "bundled"]
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer: ``error`` (the exception class, e.g. ``UnknownSymbolError``),
+    ``detail`` (a plain sentence saying what to fix), ``field`` (the offending input, dotted
+    path, when one is to blame) and, for request validation, every problem in ``errors``."""
+
+    error: str
+    detail: str
+    field: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class Bar(BaseModel):
+    """One OHLCV bar; a timestamp without zone is read as UTC."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timestamp: dt.datetime
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float = 0.0
+
+
+class MarketInput(BaseModel):
+    """Bars to predict on: ``symbol`` (+ ``interval``, ``as_of``, ``source``) loaded by
+    :func:`core.data.load_ohlcv`, or ``bars`` given in the body (validated by
+    :func:`core.data.validate_ohlcv`; ``symbol`` then only names them). ``as_of`` keeps bars on
+    or before that date/time (a date means the end of that day, UTC)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    symbol: str | None = Field(None, pattern=SYMBOL_PATTERN, examples=["MSFT"])
+    interval: Interval = "1d"
+    as_of: dt.datetime | dt.date | None = None
+    source: Source = Field("auto", description="auto: live first (cache, Yahoo, bundled "
+                           "fallback); bundled: the offline history only.")
+    bars: list[Bar] | None = Field(None, max_length=MAX_BARS)
+
+    @model_validator(mode="after")
+    def _one_input(self):
+        if self.symbol is None and self.bars is None:
+            raise ValueError("give either 'symbol' (with interval, as_of) or 'bars'")
+        return self
+
+
+class RiskInput(MarketInput):
+    """:class:`MarketInput` plus the sizing parameters of
+    :class:`core.risk.sizing.RiskParameters` (units there: equity and cash in currency,
+    ``risk_pct`` in % of equity, prices in the bars' currency, ``horizon`` in bars,
+    ``target_vol`` annualised fraction)."""
+
+    equity: float = Field(100_000.0, gt=0, le=1e15)
+    risk_pct: float = Field(1.0, gt=0, le=100)
+    cash: float | None = Field(None, ge=0, le=1e15)
+    entry: float | None = Field(None, gt=0, le=1e12)
+    direction: Literal["long", "short"] = "long"
+    stop_method: Literal["atr", "volatility"] = "atr"
+    atr_multiple: float = Field(2.0, gt=0, le=100)
+    atr_window: int = Field(14, ge=2, le=1000)
+    vol_multiple: float = Field(2.0, gt=0, le=100)
+    take_profit_method: Literal["r_multiple", "forecast"] = "r_multiple"
+    r_multiple: float = Field(2.0, gt=0, le=100)
+    forecast_target: float | None = Field(None, gt=0, le=1e12)
+    horizon: int = Field(10, ge=1, le=1000)
+    target_vol: float = Field(0.15, gt=0, le=10)
+    max_leverage: float = Field(1.0, gt=0, le=100)
+    win_prob: float | None = Field(None, gt=0, lt=1)
+    payoff_ratio: float | None = Field(None, gt=0, le=1000)
+    kelly_cap: float = Field(0.25, gt=0, le=1)
+    var_lookback: int = Field(500, ge=20, le=100_000)
+
+
+class TextsInput(BaseModel):
+    """Headlines to score (1-200, each at most 2,000 characters)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    texts: list[Annotated[str, Field(max_length=2000)]] = Field(..., min_length=1,
+                                                                max_length=MAX_TEXTS)
+
+
+class PredictionOut(BaseModel):
+    """One prediction (see :class:`core.predictions.Prediction`): ``value`` in the unit of
+    ``kind`` (``log_return`` over ``horizon`` bars, ``variance`` of daily log returns summed
+    over ``horizon`` bars, ``probability``, ``label``); ``lower``/``upper`` the 80% interval;
+    ``skill``: whether this version beat its naive baseline walk-forward on this symbol and
+    horizon (None: not evaluated)."""
+
+    model_name: str
+    model_version: str
+    symbol: str
+    interval: str
+    kind: str
+    horizon: int
+    origin_ts: str
+    target_ts: str | None = None
+    value: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    confidence: float | None = None
+    latency_ms: float | None = None
+    skill: bool | None = None
+    output: dict[str, Any] = Field(default_factory=dict)
+
+
+class PredictResponse(BaseModel):
+    """``POST /predict/{family}``: the model's predictions for the last bar beside the naive
+    baseline's. ``latency_ms``: the whole request's compute time; ``logged``: rows written
+    to the prediction table."""
+
+    family: str
+    symbol: str
+    interval: str
+    last_bar: str
+    source: str
+    model_versions: list[str]
+    latency_ms: float
+    predictions: list[PredictionOut]
+    baseline: list[PredictionOut]
+    notes: list[str] = Field(default_factory=list)
+    logged: int = 0
+
+
+class RiskResponse(BaseModel):
+    """``POST /predict/risk``: :class:`core.risk.sizing.SizingResult` as ``sizing`` (units in
+    its docstring), with the naive baseline of the same bars. Sizing is a rule, not a
+    registry model: ``model_versions`` names the volatility forecast it used."""
+
+    family: str = "risk"
+    symbol: str
+    interval: str
+    last_bar: str
+    source: str
+    model_versions: list[str]
+    latency_ms: float
+    sizing: dict[str, Any]
+    baseline: list[PredictionOut]
+    notes: list[str] = Field(default_factory=list)
+
+
+class SentimentResponse(BaseModel):
+    """``POST /predict/sentiment``: one row per non-empty text (``ensemble`` in [-1, 1],
+    ``label``, ``confidence`` in [0, 1], class probabilities, one score per scorer)."""
+
+    family: str = "sentiment"
+    model_versions: list[str]
+    latency_ms: float
+    results: list[dict[str, Any]]
+
+
+class BatchInput(BaseModel):
+    """``POST /batch``: one family over up to 50 symbols."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    family: Literal["forecast", "volatility", "patterns"] = "forecast"
+    symbols: list[str] = Field(..., min_length=1, max_length=MAX_BATCH)
+    interval: Interval = "1d"
+    as_of: dt.datetime | dt.date | None = None
+    source: Source = "auto"
+
+
+class BatchItem(BaseModel):
+    """One symbol of a batch: ``result`` when it served, else ``error``."""
+
+    symbol: str
+    ok: bool
+    result: PredictResponse | None = None
+    error: ErrorBody | None = None
+
+
+class BatchResponse(BaseModel):
+    family: str
+    count: int
+    failed: int
+    latency_ms: float
+    results: list[BatchItem]
+
+
+class FamilyHealth(BaseModel):
+    name: str
+    active_version: str | None
+    disabled: bool
+    loads: bool
+    detail: str | None = None
+
+
+class HealthResponse(BaseModel):
+    """``GET /health``: ``status`` is ``ok`` when the database answers and every family that
+    is not disabled loads, else ``degraded``. ``uptime_s`` in seconds."""
+
+    status: Literal["ok", "degraded"]
+    database: dict[str, Any]
+    yahoo: dict[str, Any]
+    bundled_data: dict[str, Any]
+    families: list[FamilyHealth]
+    uptime_s: float
+    version: str
+
+
+class ModelSummary(BaseModel):
+    name: str
+    title: str
+    domain: str
+    kind: str
+    versions: list[str]
+    serving_version: str | None
+    disabled: bool
+    predict_endpoint: str | None = None
+
+
+class ModelDetail(ModelSummary):
+    """``record``: the walk-forward evaluation record of the serving (else newest) version,
+    ``{SYMBOL: {horizon: {metric, model, baseline, ratio, pvalue, skill}}}``."""
+
+    record_version: str | None = None
+    record: dict[str, dict[str, dict[str, Any]]] = Field(default_factory=dict)
+    metrics: dict[str, Any] = Field(default_factory=dict)
+
+
+class PromoteInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    version: str = Field(..., min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
+
+
+class AdminResult(BaseModel):
+    family: str
+    action: str
+    version: str | None
+    status: str
+    who: str
+
+
+class JobOut(BaseModel):
+    """A retrain job: ``status`` queued | running | completed | failed, ``progress`` in
+    [0, 1], ``version`` written when completed, ``error`` when failed."""
+
+    id: str
+    family: str
+    who: str
+    status: str
+    progress: float
+    message: str
+    version: str | None
+    error: str | None
+    created_at: str
+    finished_at: str | None

@@ -1,0 +1,64 @@
+"""FrameCache: an entry that cannot be decoded is a miss, is deleted, and is refetched."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from core.config import get_settings
+from core.data import load_ohlcv
+from core.data.cache import FrameCache
+from tests.conftest import synthetic_ohlcv
+
+
+def _poison(key: str) -> None:
+    cache = FrameCache(get_settings().cache_dir)
+    try:
+        cache._cache.set(key, b"PAR1 garbage bytes, not parquet at all")
+        cache._cache.set(key + ":at", b"1700000000.0")
+    finally:
+        cache.close()
+
+
+def test_garbage_entry_is_a_miss_and_is_deleted():
+    key = "yahoo:MSFT:1d"
+    _poison(key)
+    cache = FrameCache(get_settings().cache_dir)
+    try:
+        assert cache.get(key) is None
+        assert cache._cache.get(key) is None and cache._cache.get(key + ":at") is None
+        frame = synthetic_ohlcv(20)
+        cache.put(key, frame)  # the next fetch overwrites it and is read back
+        got, at = cache.get(key)
+        pd.testing.assert_frame_equal(got, frame, check_freq=False)
+        assert at > 0
+    finally:
+        cache.close()
+
+
+def test_garbage_entry_is_refetched_from_yahoo(monkeypatch):
+    """Before: ArrowInvalid from the cache read broke the symbol for good. Now the live
+    path refetches and caches a good copy."""
+    import core.data as data
+
+    monkeypatch.setenv("QUANTDESK_OFFLINE", "0")
+    get_settings.cache_clear()
+    bars = load_ohlcv("MSFT", "1d", source="bundled").frame.tail(300)
+    calls = []
+
+    def fake_fetch(symbol, interval, timeout=None):
+        calls.append(symbol)
+        return bars
+
+    monkeypatch.setattr(data, "fetch_yahoo", fake_fetch)
+    monkeypatch.setattr(data.network, "yahoo_reachable", lambda timeout=None: True)
+    _poison("yahoo:MSFT:1d")
+    md = load_ohlcv("MSFT", "1d")
+    assert calls == ["MSFT"] and md.source == "yahoo" and len(md.frame) == 300
+    md2 = load_ohlcv("MSFT", "1d")  # the refetched copy was cached
+    assert calls == ["MSFT"] and md2.source == "cache"
+
+
+def test_garbage_entry_offline_falls_back_to_bundled():
+    _poison("yahoo:MSFT:1d")
+    md = load_ohlcv("MSFT", "1d")
+    assert md.source == "bundled"
