@@ -12,9 +12,11 @@ import streamlit as st
 
 from ui.auth import auth_sidebar, is_admin
 from ui.sidebar import begin_run, draw_sidebar, end_run
+from ui.warmup import start as start_warmup
 
 st.set_page_config(page_title="Quantdesk", page_icon=":material/candlestick_chart:",
                    layout="wide")
+start_warmup()  # once per server process: heavy imports and model loads in the background
 
 pages = [
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),

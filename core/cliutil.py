@@ -12,7 +12,7 @@ import typer
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.data import _slice, load_csv, load_ohlcv
-from core.errors import QuantdeskError
+from core.errors import DataValidationError, InsufficientDataError, QuantdeskError
 from core.store.db import store_error_message
 
 
@@ -81,6 +81,16 @@ def load_market(symbol: Optional[str], csv: Optional[Path], interval: str = "1d"
     Raises what ``load_csv`` / ``load_ohlcv`` raise (``core.errors`` types)."""
     if csv is not None:
         md = load_csv(csv, symbol or csv.stem, min_bars=min_bars)
-        md.frame = _slice(md.frame, start, end)
+        sliced = _slice(md.frame, start, end)
+        if sliced.empty:
+            raise DataValidationError(
+                f"No bars of {csv.name} in the chosen dates: it has bars from "
+                f"{md.frame.index[0].date()} to {md.frame.index[-1].date()}; pick --start/--end "
+                "inside that range or leave them out.")
+        if len(sliced) < min_bars:
+            raise InsufficientDataError(
+                f"{md.symbol} has {len(sliced)} bar(s) in the chosen dates; this needs at "
+                f"least {min_bars}. Widen --start/--end.")
+        md.frame = sliced
         return md
     return load_ohlcv(symbol or default, interval, start, end, min_bars=min_bars)

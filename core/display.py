@@ -3,9 +3,11 @@ core and only laid out by the page)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -22,3 +24,50 @@ class Metric:
 def pct(v: float | None, digits: int = 2) -> str:
     """A fraction as a percent string (``0.1234 -> "12.34%"``); ``"n/a"`` for None/NaN/inf."""
     return "n/a" if v is None or not np.isfinite(v) else f"{v * 100:.{digits}f}%"
+
+
+#: escaped wherever they stand: links ``[..](..)``, images ``![..](..)``, autolinks and HTML
+#: ``<..>``, bare ``https://`` URLs (the ``:``), emphasis ``* _ ~``, code, tables ``|``, LaTeX
+#: ``$``, Streamlit's ``:color[..]`` / ``:material/..:`` directives (the ``:``) and ``{ }``
+_ANYWHERE = re.compile(r"([\\`*_\[\]()!<>{}|~$:])")
+#: block markers (heading, list, numbered list, quote) only mean something at a line start,
+#: and ``www.`` starts a bare autolink: escaped there only, so ``2013-03-01`` stays readable
+_LINE_START = re.compile(r"^(\s*(?:\d+)?)([#+\-=.)])")
+_WWW_DOT = re.compile(r"(?i)(?<=www)\.")
+
+
+def literal(text: object) -> str:
+    """``text`` escaped so that Streamlit's markdown (``st.error``, ``st.caption``, ...) shows
+    it character for character: no link, image, HTML or formatting from user input (symbols,
+    file names, CSV headers, headlines, query values, error messages that embed them).
+    Newlines become spaces, so no user line can start a block; ``#``, ``+``, ``-``, ``=`` and
+    ``1.`` are escaped at the start, where they would start one."""
+    s = str(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    s = _WWW_DOT.sub(r"\\.", _ANYWHERE.sub(r"\\\1", s))
+    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), s, count=1)
+
+
+#: what a spreadsheet reads as the start of a formula (OWASP "CSV injection")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A string that a spreadsheet would run as a formula (it starts with ``=``, ``+``,
+    ``-``, ``@``, tab or carriage return) prefixed with ``'`` so it is read as text; every
+    other value (numbers too, negative ones included) unchanged."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def csv_export(frame: pd.DataFrame, *, index: bool = False) -> bytes:
+    """``frame`` as UTF-8 CSV bytes for a download, every string cell and header passed
+    through :func:`csv_cell`; numeric columns are written as numbers. Every CSV export goes
+    through here."""
+    out = frame.copy()
+    out.columns = [csv_cell(c) for c in out.columns]
+    for i in range(out.shape[1]):
+        col = out.iloc[:, i]
+        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_datetime64_any_dtype(col)):
+            out.isetitem(i, col.map(csv_cell))
+    if index and not pd.api.types.is_numeric_dtype(out.index):
+        out.index = out.index.map(csv_cell)
+    return out.to_csv(index=index).encode()

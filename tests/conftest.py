@@ -13,6 +13,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ["QUANTDESK_OFFLINE"] = "1"
+os.environ.setdefault("QUANTDESK_WARMUP", "0")  # no background model loads (ui/warmup.py)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import streamlit as st
 
 from core.data import BUNDLED_LABEL, BUNDLED_SYMBOLS, INTERVALS, MarketData
+from core.display import literal
 from core.errors import QuantdeskError
 from ui.data import cached_csv, cached_market
 
@@ -124,7 +125,7 @@ def sidebar() -> Selection:
 def market_data(sel: Selection) -> MarketData | None:
     """Load the selection's bars; on failure show the reason and return None (never raise)."""
     if sel.problem:
-        (st.info if sel.symbol in ("", "CSV") else st.error)(sel.problem)
+        (st.info if sel.symbol in ("", "CSV") else st.error)(literal(sel.problem))
         return None
     try:
         if sel.symbol == "CSV":
@@ -133,9 +134,10 @@ def market_data(sel: Selection) -> MarketData | None:
             return cached_csv(sel.csv_bytes or b"", name or "CSV")
         return cached_market(sel.symbol, sel.interval, sel.start, sel.end, sel.source)
     except QuantdeskError as err:
-        st.error(str(err))
+        st.error(literal(err))
     except Exception as err:  # a page must never raise: say what failed, keep the app up
-        st.error(f"Could not load {sel.symbol} {sel.interval}: {type(err).__name__}: {err}")
+        st.error(literal(f"Could not load {sel.symbol} {sel.interval}: "
+                         f"{type(err).__name__}: {err}"))
     return None
 
 
@@ -145,14 +147,14 @@ def status_line(md: MarketData) -> None:
     if md.fallback:
         if md.stale:
             why = md.notes[0] if md.notes and md.notes[0] != md.fallback else ""
-            st.warning(f"Stale data: {md.fallback} {why}".strip())
+            st.warning(literal(f"Stale data: {md.fallback} {why}".strip()))
         else:
-            st.info(md.fallback)
+            st.info(literal(md.fallback))
     elif md.stale:
         st.warning(f"Stale data as of {md.as_of:%Y-%m-%d %H:%M} UTC — the live source failed.")
-    st.caption(md.status_line)
+    st.caption(literal(md.status_line))
     notes = [n for n in md.notes if n != md.fallback]
     if notes:
         with st.expander(f"{len(notes)} data note(s)"):
             for n in notes:
-                st.write("• " + n)
+                st.write("• " + literal(n))

@@ -10,6 +10,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.data import BUNDLED_SYMBOLS
+from core.display import literal
 from core.errors import QuantdeskError
 from core.panel.watchlist import add_symbols, load_watchlist, owner_key, set_symbols
 from core.store import session_scope
@@ -37,7 +38,7 @@ def _store(fn, *args) -> list[str] | None:
         with session_scope() as s:
             return fn(_owner(), *args, session=s)
     except QuantdeskError as err:
-        st.warning(str(err))
+        st.warning(literal(err))
     except SQLAlchemyError as err:
         st.warning(f"The watchlist could not be saved ({type(err).__name__}); it is kept for "
                    "this session. Check DATABASE_URL / the data directory.")
@@ -85,7 +86,7 @@ def watchlist_widget(container, interval: str = "1d") -> list[str]:
         change = _store(lambda owner, session: add_symbols(
             owner, chosen, typed.split(","), session=session, interval=interval))
         if change is not None:
-            notes = [f"{sym} was not added: {why}" for sym, why in change.refused.items()]
+            notes = [literal(f"{sym} was not added: {why}") for sym, why in change.refused.items()]
             if change.added:
                 st.session_state[_NOTES] = notes
                 st.session_state[_PENDING] = change.symbols

@@ -3,6 +3,7 @@ walk-forward skill against a random walk. Widgets and layout only; computation i
 
 import streamlit as st
 
+from core.display import literal
 from core.errors import QuantdeskError
 from core.forecasting import report
 from core.forecasting.serve import forecast_table
@@ -19,7 +20,7 @@ if md is not None:
         preds = cached_predictions(md, md.symbol, md.interval, md.frame.index[-1],
                                    len(md.frame), art.version)
     except QuantdeskError as err:
-        st.warning(f"{err}")
+        st.warning(literal(err))
         st.info("Forecasts need daily (1d) bars and at least 60 of them; any symbol is served "
                 "(by its own model where it has one, else by the pooled model).")
         preds = None

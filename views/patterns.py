@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core.display import literal
 from core.errors import QuantdeskError
 from core.patterns import report
 from core.patterns.edge import edge_display
@@ -121,4 +122,4 @@ if md is not None:
             st.subheader("Breakouts")
             _breakout(md, ev)
     except QuantdeskError as err:
-        st.error(f"{err}")
+        st.error(literal(err))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.display import literal
 from core.errors import QuantdeskError
 from core.plots.risk import contribution_figure, correlation_heatmap, policy_figure
 from core.risk import report, signal_quality, sizing
@@ -89,7 +90,7 @@ if md is not None:
             try:
                 st.session_state["risk_holdings"] = parse_holdings(up.getvalue())
             except QuantdeskError as err:
-                st.error(str(err))
+                st.error(literal(err))
         edited = st.data_editor(st.session_state["risk_holdings"], num_rows="dynamic",
                                 key="risk_port_editor", width="stretch",
                                 column_config={
@@ -103,7 +104,7 @@ if md is not None:
             st.download_button("Export portfolio CSV", holdings_to_csv(holdings),
                                file_name="portfolio.csv", mime="text/csv")
         except QuantdeskError as err:
-            st.error(str(err))
+            st.error(literal(err))
             holdings = empty_holdings()
 
     # ---------------- portfolio data ----------------
@@ -156,7 +157,7 @@ if md is not None:
     # ---------------- portfolio view ----------------
     with tab_port:
         for m in port_msgs:
-            st.warning(m)
+            st.warning(literal(m))
         if w_before.empty:
             st.info("Add holdings above to see portfolio weights, VaR and risk contributions.")
         else:

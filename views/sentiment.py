@@ -6,12 +6,14 @@ Layout only; scoring, aggregation and figures live in core.sentiment / core.plot
 import streamlit as st
 
 from core.config import get_settings
+from core.display import literal
 from core.errors import QuantdeskError
 from core.news import normalise_news, parse_news_csv, parse_pasted
 from core.news.frame import combine_news, feed_urls, for_symbol
 from core.plots.sentiment import gauge_figure, sentiment_price_figure, topic_bars_figure
 from core.sentiment import report
 from core.sentiment.scorers import FAMILY, ensemble_summary
+from ui import warmup
 from ui.layout import page_start, price_chart
 from ui.models import serving_key
 from ui.sentiment import cached_news, cached_sentiment, news_to_json, scorers
@@ -46,7 +48,7 @@ try:
     if upload is not None:
         frames.append(for_symbol(parse_news_csv(upload.getvalue(), symbol), symbol))
 except QuantdeskError as err:
-    st.error(f"Could not read your headlines: {err}")
+    st.error(f"Could not read your headlines: {literal(err)}")
 
 if live and not offline:
     live_news, live_notes = cached_news(symbol, feed_urls(feeds_text))
@@ -54,13 +56,25 @@ if live and not offline:
     if not live_news.empty:
         frames.append(live_news)
 for n in notes:
-    st.caption(f"News source note: {n}")
+    st.caption(f"News source note: {literal(n)}")
 
-try:
-    sc = scorers(allow_dl)
-except QuantdeskError as err:
+if warmup.pending():  # server just started: models load in the background (ui/warmup.py)
     sc = None
-    st.error(f"Sentiment models could not be loaded: {err}")
+    st.info("Sentiment models are warming up (first minute after the server started); "
+            "scores appear here by themselves.", icon=":material/hourglass_top:")
+
+    @st.fragment(run_every=1.0)
+    def _wait_for_warmup() -> None:
+        if not warmup.pending():
+            st.rerun(scope="app")
+
+    _wait_for_warmup()
+else:
+    try:
+        sc = scorers(allow_dl)
+    except QuantdeskError as err:
+        sc = None
+        st.error(f"Sentiment models could not be loaded: {err}")
 
 news = combine_news(frames)
 if news.empty:
@@ -76,7 +90,7 @@ elif sc is not None:
         agg, scored = cached_sentiment(symbol, news_to_json(news), float(half_life), allow_dl,
                                        serving_key(FAMILY))
     except QuantdeskError as err:
-        st.error(f"Scoring failed: {err}")
+        st.error(f"Scoring failed: {literal(err)}")
         agg = None
     if agg is not None:
         g1, g2 = st.columns([1, 1])

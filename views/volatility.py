@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core.display import literal
 from core.errors import QuantdeskError
 from core.market import periods_per_year
 from core.plots import volatility as vp
@@ -24,7 +25,7 @@ if md is not None:
     try:
         preds = cached_predictions(key, md)
     except QuantdeskError as err:
-        st.warning(f"No forecast: {err}")
+        st.warning(f"No forecast: {literal(err)}")
 
     if preds:
         log_shown(preds)
@@ -61,7 +62,7 @@ if md is not None:
             st.caption("Regime: today's 21-bar realised vol ranked against the previous 5 years "
                        "(below the 20th percentile = low, above the 80th = high).")
         except QuantdeskError as err:
-            st.warning(f"No GARCH history: {err}")
+            st.warning(f"No GARCH history: {literal(err)}")
         if md.symbol in INDEXES:
             vix, rv = report.vix_comparison(cached_vix(),
                                             hist["realized_vol"] if hist is not None else None,
@@ -77,7 +78,7 @@ if md is not None:
             st.plotly_chart(vp.cone_figure(cone, md.symbol), width="stretch", key="vol_cone")
             st.dataframe(report.cone_table(cone), width="stretch")
         except QuantdeskError as err:
-            st.warning(str(err))
+            st.warning(literal(err))
     with tabs[3]:
         window = st.select_slider("Window [bars]", [5, 10, 21, 63, 126], value=21, key="vol_win")
         try:
@@ -88,7 +89,7 @@ if md is not None:
             st.caption("Range estimators use open/high/low/close; they miss overnight gaps "
                        "(except Yang-Zhang) and so run below close-to-close on stocks.")
         except QuantdeskError as err:
-            st.warning(str(err))
+            st.warning(literal(err))
     with tabs[4]:
         ev_all = (art.metadata.get("evaluation", {}) if art is not None else {})
         if not ev_all:

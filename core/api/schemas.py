@@ -9,6 +9,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from core.news.frame import MAX_HEADLINE_CHARS
+
 #: most bars one request may carry
 MAX_BARS = 20_000
 #: most symbols in one ``POST /batch``
@@ -96,11 +98,12 @@ class RiskInput(MarketInput):
 
 
 class TextsInput(BaseModel):
-    """Headlines to score (1-200, each at most 2,000 characters)."""
+    """Headlines to score (1-200, each at most 1,000 characters: the limit of every entry,
+    :data:`core.news.frame.MAX_HEADLINE_CHARS`)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    texts: list[Annotated[str, Field(max_length=2000)]] = Field(..., min_length=1,
+    texts: list[Annotated[str, Field(max_length=MAX_HEADLINE_CHARS)]] = Field(..., min_length=1,
                                                                 max_length=MAX_TEXTS)
 
 

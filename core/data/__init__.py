@@ -84,11 +84,29 @@ def list_symbols() -> list[dict]:
     return rows
 
 
+def parse_date(value, what: str = "date") -> pd.Timestamp:
+    """``value`` (a date, datetime or ISO string) as a UTC timestamp.
+
+    Raises:
+        DataValidationError: not a date, or outside pandas' range (years 1677-2262); the
+            message shows the value and the expected form.
+    """
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        ts = None
+    if ts is None or ts is pd.NaT:
+        shown = str(value)[:40]
+        raise DataValidationError(f"The {what} {shown!r} is not a date: use YYYY-MM-DD "
+                                  "(years 1677 to 2262), e.g. 2020-01-31.")
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
 def _slice(frame: pd.DataFrame, start, end) -> pd.DataFrame:
     if start is not None:
-        frame = frame[frame.index >= pd.Timestamp(start, tz="UTC")]
+        frame = frame[frame.index >= parse_date(start, "start date")]
     if end is not None:
-        end_ts = pd.Timestamp(end, tz="UTC")
+        end_ts = parse_date(end, "end date")
         if end_ts == end_ts.normalize():
             end_ts = end_ts + pd.Timedelta(days=1)  # an end *date* includes that day
         frame = frame[frame.index < end_ts]

@@ -56,6 +56,11 @@ def read_ohlcv_csv(source: str | Path | IO[bytes] | IO[str] | bytes) -> pd.DataF
         raw = pd.read_csv(source, dtype=str, skipinitialspace=True)
     except FileNotFoundError:
         raise DataValidationError(f"CSV file not found: {source}") from None
+    except IsADirectoryError:
+        raise DataValidationError(f"{source} is a directory, not a CSV file.") from None
+    except OSError as err:  # permission denied, a device, ...
+        raise DataValidationError(f"Could not open the CSV {source}: "
+                                  f"{err.strerror or type(err).__name__}.") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise DataValidationError(f"Could not read the CSV ({err}). Is it comma-separated text?") from None
     mapping: dict[str, str] = {}

@@ -10,6 +10,10 @@ Rules (reject = raise :class:`DataValidationError`; repair = fix and report):
 empty input, missing column, non-numeric      reject, naming the column / rows
 NaN / inf in a price                          repair: drop the bar (reported)
 non-positive price                            reject, naming the rows
+price outside [MIN_PRICE, MAX_PRICE]          reject, naming the rows
+bar-to-bar |ln(close/prev close)| or          reject, naming the rows
+ln(high/low) above MAX_ABS_LOG_MOVE
+volume above MAX_VOLUME                       reject, naming the rows
 high < max(open, close), low > min(o, c)      repair: widen high/low (reported)
 negative volume                               reject, naming the rows
 NaN volume                                    repair: 0 (reported)
@@ -32,6 +36,17 @@ from core.errors import DataValidationError, InsufficientDataError
 
 OHLCV = ["open", "high", "low", "close", "volume"]
 PRICE_COLUMNS = ["open", "high", "low", "close"]
+#: the sane price range (any currency unit): below 1e-8 (under the smallest quoted crypto
+#: prices, ~1e-7) or above 1e9 (a thousand times Berkshire Hathaway class A) a price is a
+#: data error, and the models' exp/var arithmetic stops being finite near 1e-300 / 1e308
+MIN_PRICE, MAX_PRICE = 1e-8, 1e9
+#: the largest move one bar may show, as a log ratio: ln(1000), a thousandfold rise or a
+#: fall to a thousandth, close to close or low to high. Beyond the largest real splits and
+#: reverse splits (1:200 is ln 5.3) that unadjusted data may show; anything more is a unit or
+#: typing error that would make every volatility and forecast meaningless
+MAX_ABS_LOG_MOVE = float(np.log(1000.0))
+#: most units traded in one bar (10^16: above any real share or coin volume)
+MAX_VOLUME = 1e16
 
 
 @dataclass
@@ -145,8 +160,32 @@ def validate_ohlcv(
             f"Non-positive prices at {_rows(out.index[nonpos])}. Prices must be > 0."
         )
 
+    # absurd but well-formed prices
+    absurd = ((out[PRICE_COLUMNS] < MIN_PRICE) | (out[PRICE_COLUMNS] > MAX_PRICE)).any(axis=1)
+    if absurd.any():
+        raise DataValidationError(
+            f"Prices outside the sane range [{MIN_PRICE:g}, {MAX_PRICE:g}] at "
+            f"{_rows(out.index[absurd])}. Check the units and the decimal point."
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        jump = np.abs(np.log(out["close"] / out["close"].shift(1))) > MAX_ABS_LOG_MOVE
+        span = np.log(np.maximum(out["high"], out[["open", "close"]].max(axis=1))
+                      / np.minimum(out["low"], out[["open", "close"]].min(axis=1))) \
+            > MAX_ABS_LOG_MOVE
+    if (jump | span).any():
+        raise DataValidationError(
+            f"Moves of more than a factor of 1,000 within or between bars at "
+            f"{_rows(out.index[jump | span])}: a unit, split or typing error. Correct or remove "
+            "those rows."
+        )
+
     # volume
     vol = out["volume"]
+    if (vol > MAX_VOLUME).any():
+        raise DataValidationError(
+            f"Volume above {MAX_VOLUME:g} at {_rows(out.index[vol > MAX_VOLUME])}. Check the "
+            "volume column's units."
+        )
     if (vol < 0).any():
         raise DataValidationError(
             f"Negative volume at {_rows(out.index[vol < 0])}. Volume must be >= 0."

@@ -85,7 +85,7 @@ def evaluate_forecast(
     csv: Optional[Path] = typer.Option(None, "--csv", help="Read bars from this CSV instead."),
     horizon: Optional[int] = typer.Option(None, "--horizon", help="Bars ahead (default 1, 5, 20)."),
     step: Optional[int] = typer.Option(
-        None, "--step", help="Refit every STEP bars (default 250; 750 with --pooled)."),
+        None, "--step", min=1, help="Refit every STEP bars (default 250; 750 with --pooled)."),
     all_symbols: bool = typer.Option(False, "--all", help="Every bundled symbol."),
     pooled: bool = typer.Option(
         False, "--pooled", help="Leave-symbols-out evaluation of the pooled model: train on "

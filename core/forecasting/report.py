@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from core.display import csv_export
 from core.evaluation import beats_baseline
 from core.forecasting.evaluate import verdict
 
@@ -90,7 +91,7 @@ def page_table(table: pd.DataFrame) -> pd.DataFrame:
 
 def table_csv(table: pd.DataFrame) -> bytes:
     """The whole forecast table as CSV bytes (UTF-8, no index) for download."""
-    return table.to_csv(index=False).encode()
+    return csv_export(table)
 
 
 def _by_horizon(rows: dict) -> list[tuple[int, dict]]:

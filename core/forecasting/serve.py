@@ -10,7 +10,8 @@ import pandas as pd
 from scipy.stats import norm
 
 from core.data import INTERVALS
-from core.errors import DataValidationError, InsufficientDataError, NotTrainedError
+from core.errors import (DataValidationError, InsufficientDataError, ModelUnavailableError,
+                         NotTrainedError)
 from core.forecasting.artifact import FAMILY, get_bundle
 from core.forecasting.features import daily_sigma, feature_frame
 from core.forecasting.model import MEMBERS
@@ -146,6 +147,8 @@ def predict_latest(md, artifact=None, *, as_of=None) -> list[Prediction]:
         ens = float(p["ensemble"])
         members = {m: float(p[m]) for m in MEMBERS}
         lo80, hi80 = float(p["ensemble-lo-80"]), float(p["ensemble-hi-80"])
+        check_output(h, ens, members, lo80, hi80, float(p["ensemble-lo-95"]),
+                     float(p["ensemble-hi-95"]))
         conf = confidence_score(np.array([members[m] for m in MEMBERS]), model.weights_, ens,
                                 (hi80 - lo80) / 2)
         price = {k: last_close * math.exp(v) for k, v in
@@ -162,6 +165,30 @@ def predict_latest(md, artifact=None, *, as_of=None) -> list[Prediction]:
                     "last_close": last_close, "sigma": sig1 * math.sqrt(h), "price": price,
                     "scope": scope}))
     return out
+
+
+#: the largest |log return| served over any horizon: e^20 (x 485 million) is no forecast,
+#: and ``exp`` of the price overflows near 709
+MAX_ABS_LOG_RETURN = 20.0
+
+
+def check_output(h: int, ens: float, members: dict[str, float], lo80: float, hi80: float,
+                 lo95: float, hi95: float) -> None:
+    """Refuse a forecast that is not finite, absurd (beyond MAX_ABS_LOG_RETURN) or outside
+    its own intervals (lo95 <= lo80 <= ensemble <= hi80 <= hi95).
+
+    Raises:
+        ModelUnavailableError: naming the horizon.
+    """
+    vals = [ens, lo80, hi80, lo95, hi95, *members.values()]
+    if not all(math.isfinite(v) and abs(v) <= MAX_ABS_LOG_RETURN for v in vals):
+        raise ModelUnavailableError(
+            f"The {h}-bar forecast is not a finite, sane log return (|r| <= "
+            f"{MAX_ABS_LOG_RETURN:g}); refused. Check the input prices.")
+    if not lo95 <= lo80 <= ens <= hi80 <= hi95:
+        raise ModelUnavailableError(
+            f"The {h}-bar forecast {ens:.4g} lies outside its own intervals (80%: "
+            f"[{lo80:.4g}, {hi80:.4g}], 95%: [{lo95:.4g}, {hi95:.4g}]); refused.")
 
 
 def forecast_table(preds: list[Prediction]) -> pd.DataFrame:

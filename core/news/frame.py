@@ -9,7 +9,11 @@ from core.errors import DataValidationError
 #: published_at: UTC timestamp (NaT when the source gives none); headline: str;
 #: symbol: upper-case ticker or ""; source: publisher/feed name; url: link or "".
 NEWS_COLUMNS = ["published_at", "headline", "symbol", "source", "url"]
+#: longest headline scored, in characters: the page, the CLI, the API and every other entry
+#: cut (or refuse) longer text at this limit (VADER's time grows quadratically with length)
 MAX_HEADLINE_CHARS = 1000
+#: most headlines scored in one call (one ``score_texts``; the HTTP API allows fewer)
+MAX_HEADLINES = 1000
 
 
 def normalise_news(df: pd.DataFrame, default_source: str = "", symbol: str = "") -> pd.DataFrame:

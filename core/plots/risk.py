@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -12,8 +14,33 @@ COLORS = {"fixed": "#636efa", "vol_target_cap1": "#00cc96", "vol_target_cap2": "
           "dqn": "#ef553b"}
 
 
-def policy_figure(results: dict, height: int = 640) -> go.Figure:
+MAX_POINTS = 1200  # per trace on screen; more points only cost serialisation and drawing
+
+
+def thin(series: pd.Series, max_points: int = MAX_POINTS, how: str = "last") -> pd.Series:
+    """At most about ``max_points`` points of ``series`` for display: consecutive buckets of
+    ``ceil(n / max_points)`` bars, each shown at its first bar's time with its last value
+    (``how="last"``) or its lowest (``how="min"``, keeps the deepest drawdown visible). The
+    last bar is always kept. Unchanged when already short enough."""
+    n = len(series)
+    if n <= max_points:
+        return series
+    k = math.ceil(n / max_points)
+    groups = pd.Series(range(n), index=series.index) // k
+    vals = series.groupby(groups.to_numpy()).agg(how).to_numpy()
+    out = pd.Series(vals, index=series.index[::k][:len(vals)], name=series.name)
+    if how == "last" and out.index[-1] != series.index[-1]:
+        out = pd.concat([out.iloc[:-1], series.iloc[-1:]])
+    return out
+
+
+def policy_figure(results: dict, height: int = 640, max_points: int = MAX_POINTS
+                  ) -> go.Figure:
     """Equity (growth of 1, log scale), drawdown [%] and exposure [% equity] per policy.
+
+    Long histories are thinned for display (:func:`thin`, about ``max_points`` points per
+    trace; the backtest itself is untouched); calendar-gap ``rangebreaks`` are only used when
+    every bar is shown (thousands of break values make the browser slow to draw).
 
     Args:
         results: name -> :class:`core.risk.backtest.BacktestResult`.
@@ -24,17 +51,20 @@ def policy_figure(results: dict, height: int = 640) -> go.Figure:
                                         "Exposure [% equity]"))
     for name, res in results.items():
         c = COLORS.get(name)
-        fig.add_trace(go.Scatter(x=res.equity.index, y=res.equity, name=name,
+        eq, dd = thin(res.equity, max_points), thin(res.drawdown, max_points, "min")
+        pos = thin(res.position, max_points)
+        fig.add_trace(go.Scatter(x=eq.index, y=eq, name=name,
                                  line=dict(color=c, width=1.4), legendgroup=name), 1, 1)
-        fig.add_trace(go.Scatter(x=res.drawdown.index, y=res.drawdown * 100, name=name,
+        fig.add_trace(go.Scatter(x=dd.index, y=dd * 100, name=name,
                                  line=dict(color=c, width=1), legendgroup=name,
                                  showlegend=False), 2, 1)
-        fig.add_trace(go.Scatter(x=res.position.index, y=res.position * 100, name=name,
+        fig.add_trace(go.Scatter(x=pos.index, y=pos * 100, name=name,
                                  line=dict(color=c, width=0.8, shape="hv"), legendgroup=name,
                                  showlegend=False), 3, 1)
     if results:
         idx = next(iter(results.values())).equity.index
-        fig.update_xaxes(rangebreaks=gap_breaks(idx))
+        if len(idx) <= max_points:
+            fig.update_xaxes(rangebreaks=gap_breaks(idx))
     fig.update_yaxes(type="log", title_text="Equity [x]", row=1, col=1)
     fig.update_yaxes(title_text="Drawdown [%]", row=2, col=1)
     fig.update_yaxes(title_text="Exposure [%]", row=3, col=1)

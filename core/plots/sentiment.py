@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -17,7 +19,7 @@ def gauge_figure(score: float, title: str = "News sentiment [-1, 1]") -> go.Figu
     """Gauge of an aggregate score in [-1, 1] with red/grey/green bands."""
     fig = go.Figure(go.Indicator(
         mode="gauge+number", value=float(score), number={"valueformat": "+.2f"},
-        title={"text": title},
+        title={"text": html.escape(title)},  # the symbol is user text: no plotly <a> tags
         gauge={"axis": {"range": [-1, 1]}, "bar": {"color": _color(score)},
                "steps": [{"range": [-1, -0.1], "color": "#f6d5d5"},
                          {"range": [-0.1, 0.1], "color": "#eeeeee"},
@@ -50,7 +52,7 @@ def sentiment_price_figure(close: pd.Series | None, daily: pd.DataFrame,
     """
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     if close is not None and len(close):
-        fig.add_trace(go.Scatter(x=close.index, y=close.values, name=f"{symbol} close",
+        fig.add_trace(go.Scatter(x=close.index, y=close.values, name=html.escape(f"{symbol} close"),
                                  line=dict(color="#1f77b4")), secondary_y=False)
     if daily is not None and len(daily):
         fig.add_trace(go.Bar(x=daily.index, y=daily["score"], name="Daily sentiment",

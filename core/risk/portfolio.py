@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from core.display import csv_export
 from core.errors import DataValidationError, InsufficientDataError
 from core.risk.var import historical_cvar, historical_var, parametric_cvar, parametric_var
 
@@ -84,7 +85,7 @@ def parse_holdings(data) -> pd.DataFrame:
 
 def holdings_to_csv(holdings: pd.DataFrame) -> bytes:
     """Holdings as CSV bytes (``symbol,shares,entry``) for download."""
-    return parse_holdings(holdings).to_csv(index=False).encode()
+    return csv_export(parse_holdings(holdings))
 
 
 def aligned_returns(closes: dict[str, pd.Series], lookback: int | None = 500) -> pd.DataFrame:

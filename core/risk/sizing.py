@@ -33,12 +33,20 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from core.data.validate import MAX_PRICE, MIN_PRICE
 from core.errors import DataValidationError, InsufficientDataError
 from core.risk.inputs import atr, forecast_sigma2, periods_per_year, simple_returns
 from core.risk.var import VaRRow, var_table
 from core.targets import triple_barrier_outcome
 
 MIN_BARS = 60
+#: documented input ranges (the CLI, the page and the API refuse anything outside, naming
+#: the range): equity and cash up to 10^12 [currency]; an entry price in the data's sane
+#: range (core.data.validate MIN_PRICE..MAX_PRICE); a horizon of 1..1000 bars (about four
+#: years of days: square-root-of-time VaR means little beyond); leverage up to 100
+MAX_EQUITY = 1e12
+MAX_HORIZON = 1000
+MAX_LEVERAGE = 100.0
 
 
 @dataclass
@@ -84,11 +92,24 @@ class RiskParameters:
 
     def validate(self) -> None:
         """Raise :class:`DataValidationError` with a readable message on bad inputs."""
+        numbers = {k: v for k, v in asdict(self).items()
+                   if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        for k, v in numbers.items():
+            if not math.isfinite(v):
+                raise DataValidationError(f"{k} must be a finite number (got {v}).")
         checks = [
-            (self.equity > 0, "Equity must be positive."),
-            (self.cash is None or self.cash >= 0, "Cash cannot be negative."),
+            (0 < self.equity <= MAX_EQUITY,
+             f"Equity must be in (0, {MAX_EQUITY:g}] [currency]; got {self.equity:g}."),
+            (self.cash is None or 0 <= self.cash <= MAX_EQUITY,
+             f"Cash must be in [0, {MAX_EQUITY:g}] [currency]."),
             (0 < self.risk_pct <= 100, "Risk per trade must be in (0, 100] % of equity."),
-            (self.entry is None or self.entry > 0, "Entry price must be positive."),
+            (self.entry is None or MIN_PRICE <= self.entry <= MAX_PRICE,
+             f"Entry price must be in [{MIN_PRICE:g}, {MAX_PRICE:g}]; got "
+             f"{self.entry if self.entry is None else f'{self.entry:g}'}."),
+            (1 <= self.horizon <= MAX_HORIZON,
+             f"Horizon must be in [1, {MAX_HORIZON}] bars; got {self.horizon}."),
+            (self.max_leverage <= MAX_LEVERAGE,
+             f"Max leverage must be at most {MAX_LEVERAGE:g}."),
             (self.direction in ("long", "short"), "Direction must be long or short."),
             (self.stop_method in ("atr", "volatility"), "Stop method must be atr or volatility."),
             (self.take_profit_method in ("r_multiple", "forecast"),
@@ -286,7 +307,8 @@ def size_position(frame: pd.DataFrame, params: RiskParameters, symbol: str = "",
     w = value / params.equity
 
     rets = simple_returns(frame["close"]).dropna().tail(params.var_lookback)
-    rows = var_table(sgn * rets.to_numpy(), params.horizon, sigma=sigma, mu=0.0)
+    rows = var_table(sgn * rets.to_numpy(), params.horizon, sigma=sigma, mu=0.0,
+                     cap=1.0 if params.direction == "long" else None)
 
     if params.win_prob is not None and params.payoff_ratio is not None:
         p, b, src = params.win_prob, params.payoff_ratio, "user input"

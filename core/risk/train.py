@@ -8,8 +8,6 @@ import json
 import time
 from dataclasses import asdict
 
-import skops.io as sio
-
 from core.data import BUNDLED_SYMBOLS, load_ohlcv
 from core.predictions import hash_inputs
 from core.registry import save_artifact
@@ -62,6 +60,8 @@ def train_signal_quality(progress=None, models_dir=None):
     wf = walk_forward(data, progress=(lambda p, m: progress(0.8 * p, m)) if progress else None)
     model = SignalQualityScorer().fit(data, data["y"])
     files = model.to_files()
+    import skops.io as sio  # deferred: skops (and the torch it pulls in) is slow to import
+
     extra = set(sio.get_untrusted_types(data=files["model.skops"])) - set(TRUSTED)
     if extra:
         raise RuntimeError(f"skops reports types outside the trusted list: {sorted(extra)}")

@@ -125,7 +125,7 @@ class VaRRow:
 
 
 def var_table(returns, horizon: int = 1, levels=LEVELS, sigma: float | None = None,
-              mu: float = 0.0) -> list[VaRRow]:
+              mu: float = 0.0, cap: float | None = None) -> list[VaRRow]:
     """Historical and parametric VaR/CVaR at 1 bar and ``horizon`` bars for each level.
 
     Args:
@@ -134,6 +134,9 @@ def var_table(returns, horizon: int = 1, levels=LEVELS, sigma: float | None = No
         horizon: bars for the second block (skipped when 1).
         sigma: per-bar volatility forecast [fraction] for the parametric method (e.g. EWMA);
             default the sample standard deviation. mu: per-bar mean (default 0, conservative).
+        cap: the largest loss the position can take [fraction of position value]: 1.0 for a
+            long position (it cannot lose more than its value; the Gaussian tail can exceed
+            it at long horizons), None for a short (unbounded).
     Returns:
         list of :class:`VaRRow` (method x horizon x level).
     """
@@ -148,6 +151,9 @@ def var_table(returns, horizon: int = 1, levels=LEVELS, sigma: float | None = No
                                    historical_cvar(rh, lv)))
             rows.append(VaRRow("parametric", h, lv, parametric_var(mu, s, lv, h),
                                parametric_cvar(mu, s, lv, h)))
+    if cap is not None:
+        rows = [VaRRow(r.method, r.horizon, r.level, min(r.var, cap), min(r.cvar, cap))
+                for r in rows]
     return rows
 
 

@@ -15,7 +15,7 @@ from core.sentiment.datasets import load_dataset
 from core.sentiment.evaluate import evaluate, markdown_table
 from core.sentiment.head import HeadConfig, METHODS
 from core.sentiment.serve import symbol_sentiment
-from core.sentiment.scorers import FAMILY, load_scorers, score_texts
+from core.sentiment.scorers import FAMILY, clean_texts, load_scorers, score_texts
 from core.sentiment.train import train
 from core.store.runs import run_single_flight
 
@@ -60,6 +60,7 @@ def score_cmd(
         items = list(texts or [])
         if csv is not None:
             items += _texts_from_csv(csv)
+        clean_texts(items)  # count refused before any model loads
         scorers = load_scorers(finbert=finbert, finbert_model=finbert_model,
                                progress=lambda m: typer.echo(m, err=True))
         df = score_texts(items, scorers)
@@ -67,9 +68,11 @@ def score_cmd(
         fail(err)
     models = [{"model": s.name, "active": s.active, "detail": s.detail}
               for s in scorers.status]
+    for note in df.attrs["notes"]:
+        typer.echo(f"Note: {note}", err=True)
     if as_json:
         emit_json({"models": models, "ensemble_scorers": df.attrs["ensemble_scorers"],
-                   "ensemble_fitted": df.attrs["ensemble_fitted"],
+                   "ensemble_fitted": df.attrs["ensemble_fitted"], "notes": df.attrs["notes"],
                    "results": df.to_dict(orient="records")})
         return
     for m in models:

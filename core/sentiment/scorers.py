@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError, QuantdeskError
+from core.news.frame import MAX_HEADLINE_CHARS, MAX_HEADLINES
 from core.sentiment import lexicon
 from core.sentiment.ensemble import Ensemble, SCORER_ORDER, as_score, default_ensemble
 from core.sentiment.finbert import finbert as load_finbert
@@ -27,7 +28,7 @@ from core.serving import load_active, serving_key
 FAMILY = "sentiment-head"
 TITLES = {"minilm": "MiniLM head (offline transformer)", "finbert": "FinBERT",
           "vader": "VADER", "lm": "Loughran-McDonald"}
-MAX_TEXTS = 5000
+MAX_TEXTS = MAX_HEADLINES  # one limit for every entry (core.news.frame)
 _LOCK = threading.Lock()
 _CACHED: dict[tuple, "ScorerSet"] = {}
 
@@ -146,7 +147,8 @@ def clear_cache() -> None:
 
 
 def clean_texts(texts) -> list[str]:
-    """Strip, drop empty, check the count.
+    """Strip, drop empty, check the count, cut each text at MAX_HEADLINE_CHARS (the page's
+    limit; :func:`cut_note` says how many were cut).
 
     Raises:
         DataValidationError: nothing to score, or more than MAX_TEXTS texts.
@@ -155,8 +157,19 @@ def clean_texts(texts) -> list[str]:
     if not out:
         raise DataValidationError("No text to score: give at least one non-empty headline.")
     if len(out) > MAX_TEXTS:
-        raise DataValidationError(f"{len(out)} texts; score at most {MAX_TEXTS} at a time.")
-    return out
+        raise DataValidationError(f"{len(out):,} headlines: score at most {MAX_TEXTS:,} per "
+                                  "call.")
+    return [t[:MAX_HEADLINE_CHARS].strip() for t in out]
+
+
+def cut_note(texts) -> str | None:
+    """What :func:`clean_texts` cut: a note naming how many texts were longer than
+    MAX_HEADLINE_CHARS, else None."""
+    n = sum(len(str(t).strip()) > MAX_HEADLINE_CHARS for t in texts if t is not None)
+    if not n:
+        return None
+    return (f"{n} headline(s) longer than {MAX_HEADLINE_CHARS:,} characters were cut to "
+            f"{MAX_HEADLINE_CHARS:,} (the limit of every entry, as on the Sentiment page).")
 
 
 def raw_scores(texts: list[str], scorers: ScorerSet) -> dict[str, np.ndarray]:
@@ -185,8 +198,10 @@ def score_texts(texts, scorers: ScorerSet | None = None) -> pd.DataFrame:
         ``label`` (negative/neutral/positive); ``confidence`` in [0, 1] (max class
         probability of the ensemble); ``p_negative``, ``p_neutral``, ``p_positive``.
     Raises:
-        DataValidationError: no text / too many texts.
+        DataValidationError: no text / too many texts (MAX_TEXTS). Texts longer than
+        MAX_HEADLINE_CHARS are cut; ``df.attrs["notes"]`` says so.
     """
+    note = cut_note(texts := list(texts))
     texts = clean_texts(texts)
     scorers = scorers or load_scorers()
     inputs = scorer_inputs(texts, scorers)
@@ -200,6 +215,7 @@ def score_texts(texts, scorers: ScorerSet | None = None) -> pd.DataFrame:
     df.attrs["ensemble_scorers"] = res.scorers
     df.attrs["ensemble_fitted"] = res.fitted
     df.attrs["ensemble_weights"] = res.weights
+    df.attrs["notes"] = [note] if note else []
     return df
 
 

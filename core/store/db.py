@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -96,6 +97,26 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def _private_sqlite_file(db_path: Path) -> None:
+    """Create the SQLite file's directory (0700 when it is new or the configured data
+    directory) and the file itself 0600 before SQLite opens it: SQLite gives its -wal and -shm
+    files the database file's mode, so the predictions, audit log and users stay private like
+    the cache and the admins file. An existing file of this user is tightened to 0600."""
+    parent = db_path.parent
+    new_dir = not parent.exists()
+    parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        if new_dir or parent.resolve() == get_settings().data_dir.resolve():
+            parent.chmod(0o700)
+        if not db_path.exists():
+            db_path.touch(mode=0o600)
+        for f in (db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")):
+            if f.exists() and f.stat().st_uid == os.getuid():
+                f.chmod(0o600)
+    except OSError:  # a read-only or foreign directory: SQLite reports what matters
+        pass
+
+
 def database_url() -> str:
     """The configured URL (``DATABASE_URL`` or the SQLite file under ``data_dir``)."""
     return get_settings().db_url
@@ -116,7 +137,7 @@ def get_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
         if url.startswith("sqlite"):
             db_path = sa.engine.make_url(url).database
             if db_path and db_path != ":memory:":
-                Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+                _private_sqlite_file(Path(db_path))
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:
             kwargs["pool_pre_ping"] = True

@@ -12,7 +12,7 @@ import time
 
 import pandas as pd
 
-from core.errors import NotTrainedError
+from core.errors import ModelUnavailableError, NotTrainedError
 from core.market import log_returns, periods_per_year
 from core.predictions import Prediction, hash_inputs
 from core.serving import load_active
@@ -95,6 +95,10 @@ def best_model(art, symbol: str, horizon: int) -> str:
     return art.metadata.get("best_overall", {}).get(str(horizon), DEFAULT_BEST)
 
 
+#: the largest per-bar variance served: a 100% move per bar (sigma 1) is no forecast
+MAX_VARIANCE = 1.0
+
+
 def predict_latest(md, horizons=HORIZONS, models_dir=None) -> list[Prediction]:
     """One :class:`Prediction` per horizon for the latest bar of ``md`` (a MarketData).
 
@@ -126,16 +130,28 @@ def predict_latest(md, horizons=HORIZONS, models_dir=None) -> list[Prediction]:
         best = best_model(art, md.symbol, h)
         if best not in row:
             best = DEFAULT_BEST
+        point = float(row[best])
+        if not (math.isfinite(point) and 0 <= point <= MAX_VARIANCE * h):
+            raise ModelUnavailableError(
+                f"The {h}-bar volatility forecast ({point:.4g}) is not a finite variance in "
+                f"[0, {MAX_VARIANCE:g} per bar]; refused. Check the input prices.")
+        lower, upper = row.get("ml-lo-80"), row.get("ml-hi-80")
+        interval_model = "ml" if "ml-lo-80" in row else None
+        if lower is not None and not (math.isfinite(lower) and math.isfinite(upper)
+                                      and lower <= point <= upper):
+            # the ML model's interval does not hold the best model's point: not served as
+            # that point's interval
+            lower = upper = interval_model = None
         models = {m: {"variance": row[m], "vol_ann": math.sqrt(row[m] * ppy / h)}
-                  for m in MODELS if m in row and row[m] == row[m]}
+                  for m in MODELS if m in row and math.isfinite(row[m]) and row[m] >= 0}
         preds.append(Prediction(
             model_name=FAMILY, model_version=version, symbol=md.symbol, interval=md.interval,
-            kind="variance", horizon=h, origin_ts=frame.index[-1], value=row[best],
-            lower=row.get("ml-lo-80"), upper=row.get("ml-hi-80"), latency_ms=latency,
+            kind="variance", horizon=h, origin_ts=frame.index[-1], value=point,
+            lower=lower, upper=upper, latency_ms=latency,
             inputs_hash=ihash,
             output={"best_model": best, "models": models, "regime": reg, "how": how,
                     "vol_ann": math.sqrt(row[best] * ppy / h), "periods_per_year": ppy,
-                    "interval_model": "ml" if "ml-lo-80" in row else None}))
+                    "interval_model": interval_model}))
     return preds
 
 

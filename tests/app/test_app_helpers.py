@@ -57,3 +57,25 @@ def test_admin_emails_need_configuration(monkeypatch):
     assert admin_emails() == set()
     monkeypatch.setenv("QUANTDESK_ADMIN_EMAILS", " Ops@Example.org, not-an-email ,")
     assert admin_emails() == {"ops@example.org"}
+
+
+def test_policy_figure_thins_long_histories_but_keeps_ends_and_deepest_drawdown():
+    import numpy as np
+    import pandas as pd
+
+    from core.plots.risk import thin
+
+    idx = pd.bdate_range("2010-01-01", periods=3000)
+    s = pd.Series(np.linspace(1, 2, 3000), index=idx)
+    t = thin(s, 1000)
+    assert len(t) <= 1001 and t.index[0] == idx[0] and t.iloc[-1] == s.iloc[-1]
+    dd = pd.Series(np.zeros(3000), index=idx)
+    dd.iloc[1234] = -0.5
+    assert thin(dd, 1000, "min").min() == -0.5
+    assert thin(s.iloc[:500], 1000).equals(s.iloc[:500])
+
+
+def test_warmup_is_off_without_a_server_start():
+    from ui import warmup
+
+    assert not warmup.pending()  # nothing started: pages load models synchronously

@@ -80,3 +80,19 @@ def test_page_adds_removes_and_mirrors_in_url(no_domains):
     with session_scope() as s:
         sid = at.session_state["qd_session_id"]
         assert get_watchlist(f"session:{sid}", session=s) == ["MSFT", "AAPL"]
+
+
+@pytest.mark.parametrize("entry", ["[x](https://e.x)", "![i](http://h/t)"])
+def test_watchlist_refusals_show_the_entry_literally(no_domains, entry):
+    """Issue 18: a typed or linked watchlist entry never renders as a link or image."""
+    from core.display import literal
+
+    at = AppTest.from_file(str(ROOT / "views" / "overview.py"), default_timeout=90)
+    at.session_state["ov_paused"] = True
+    at.run()
+    at.text_input(key="ov_add").input(entry)
+    at.button[0].click().run()
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    assert any(literal(entry.upper()) in w for w in warnings), warnings
+    assert not any("](" in w for w in warnings), warnings

@@ -1,0 +1,57 @@
+"""Issue 18: every CSV export escapes what a spreadsheet would run as a formula, in one
+helper (core.display.csv_export); numbers, negative ones included, stay numbers."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pandas as pd
+import pytest
+
+from core.display import csv_cell, csv_export
+from core.forecasting import report as forecast_report
+from core.risk.portfolio import holdings_to_csv
+
+HOSTILE = ["=CMD|' /C CALC'!A0", "+HYPERLINK(\"http://evil.example\")", "@SUM(1+1)", "-2+3",
+           "\t=1", "\r=1"]
+
+
+def rows(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode())))
+
+
+@pytest.mark.parametrize("cell", HOSTILE)
+def test_formula_cells_are_prefixed_with_a_quote(cell):
+    assert csv_cell(cell) == "'" + cell
+    assert csv_cell("MSFT") == "MSFT" and csv_cell(-1.5) == -1.5 and csv_cell(None) is None
+
+
+def test_portfolio_export_escapes_imported_symbols():
+    h = pd.DataFrame({"symbol": HOSTILE + ["AAPL"], "shares": [1.0] * 6 + [-3.0],
+                      "entry": [10.0] * 7})
+    out = rows(holdings_to_csv(h))
+    assert out[0] == ["symbol", "shares", "entry"]
+    for r in out[1:]:
+        assert not r[0].startswith(("=", "+", "-", "@", "\t", "\r")), r
+    assert out[-1] == ["AAPL", "-3.0", "10.0"]  # a negative number stays a number
+
+
+def test_forecast_table_export_escapes_text_and_keeps_numbers():
+    table = pd.DataFrame({"model": ["=1+1", "ensemble"], "Return [%]": [-1.25, 2.0],
+                          "=bad header": ["@x", "ok"]})
+    out = rows(forecast_report.table_csv(table))
+    assert out[0] == ["model", "Return [%]", "'=bad header"]
+    assert out[1] == ["'=1+1", "-1.25", "'@x"] and out[2] == ["ensemble", "2.0", "ok"]
+
+
+def test_csv_export_keeps_dates_and_numbers():
+    f = pd.DataFrame({"d": pd.to_datetime(["2020-01-02"]), "x": [-5], "s": ["-5"]})
+    assert rows(csv_export(f))[1] == ["2020-01-02", "-5", "'-5"]
+
+
+def test_sentiment_figures_escape_the_symbol():
+    from core.plots.sentiment import gauge_figure
+
+    fig = gauge_figure(0.1, '<a href="https://evil.example">X</a> news sentiment')
+    assert "<a" not in fig.data[0].title.text and "&lt;a" in fig.data[0].title.text
