@@ -27,6 +27,30 @@ def ttl_for(interval: str) -> int:
     return INTRADAY_TTL_S if interval.endswith(("m", "h")) and interval != "1mo" else DAILY_TTL_S
 
 
+class BytesOnlyDisk(diskcache.Disk):
+    """A diskcache ``Disk`` that stores only ``bytes`` and refuses a pickled row on read
+    *before* unpickling it (a row planted in the cache directory never runs its payload).
+
+    Raises:
+        TypeError: storing anything but bytes.
+        UnsafeCacheEntry: reading a row in diskcache's pickle mode.
+    """
+
+    def store(self, value, read, key=diskcache.core.UNKNOWN):
+        if not read and not isinstance(value, bytes):
+            raise TypeError(f"the cache stores bytes only, not {type(value).__name__}")
+        return super().store(value, read, key=key)
+
+    def fetch(self, mode, filename, value, read):
+        if mode == diskcache.core.MODE_PICKLE:
+            raise UnsafeCacheEntry("a pickled cache row was refused unread")
+        return super().fetch(mode, filename, value, read)
+
+
+class UnsafeCacheEntry(Exception):
+    """A cache row in a mode this cache never writes (pickle): refused, then deleted."""
+
+
 class FrameCache:
     """Store DataFrames as parquet bytes with a fetch time, in a 0700 directory.
 
@@ -38,7 +62,7 @@ class FrameCache:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         os.chmod(directory, 0o700)
-        self._cache = diskcache.Cache(str(directory), disk=diskcache.Disk)
+        self._cache = diskcache.Cache(str(directory), disk=BytesOnlyDisk)
 
     def put(self, key: str, frame: pd.DataFrame) -> None:
         buf = io.BytesIO()
@@ -50,8 +74,13 @@ class FrameCache:
         """``(frame, fetched_at_epoch_s)``, or None on a miss. An entry that cannot be
         decoded (garbage bytes: ``pyarrow.ArrowInvalid``, a bad timestamp) counts as a miss
         and is deleted, so the caller refetches and overwrites it."""
-        blob = self._cache.get(key)
-        at = self._cache.get(key + ":at")
+        try:
+            blob = self._cache.get(key)
+            at = self._cache.get(key + ":at")
+        except UnsafeCacheEntry as err:
+            log.warning("Dropping cache entry %s: %s.", key, err)
+            self.delete(key)
+            return None
         if not isinstance(blob, bytes) or not isinstance(at, bytes):
             return None
         try:

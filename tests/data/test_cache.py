@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from core.config import get_settings
 from core.data import load_ohlcv
@@ -62,3 +63,35 @@ def test_garbage_entry_offline_falls_back_to_bundled():
     _poison("yahoo:MSFT:1d")
     md = load_ohlcv("MSFT", "1d")
     assert md.source == "bundled"
+
+
+class _Payload:
+    """Unpickling this writes a marker file: proof that a planted row was executed."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (self.marker.write_text, ("pwned",))
+
+
+def test_a_planted_pickle_row_is_refused_unread_and_dropped(tmp_path, synthetic_frame):
+    import diskcache
+
+    from core.data.cache import FrameCache
+
+    marker = tmp_path / "marker"
+    with diskcache.Cache(str(tmp_path / "cache")) as plain:  # an attacker's default Disk
+        plain.set("yahoo:EVIL:1d", _Payload(marker))
+        plain.set("yahoo:EVIL:1d:at", _Payload(marker))
+    cache = FrameCache(tmp_path / "cache")
+    try:
+        assert cache.get("yahoo:EVIL:1d") is None
+        assert not marker.exists()  # never unpickled
+        cache.put("yahoo:EVIL:1d", synthetic_frame)  # the refetch overwrites it
+        frame, _ = cache.get("yahoo:EVIL:1d")
+        assert len(frame) == len(synthetic_frame)
+        with pytest.raises(TypeError, match="bytes only"):
+            cache._cache.set("x", {"not": "bytes"})
+    finally:
+        cache.close()
