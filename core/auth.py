@@ -21,6 +21,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import threading
+import time
 import tomllib
 from pathlib import Path
 
@@ -161,41 +163,77 @@ def admin_emails() -> set[str]:
 
 
 class LoginThrottle:
-    """Slows password guessing: after ``free`` failures for a name, each further attempt
-    must wait ``base_s * 2**(failures - free)`` seconds (capped at ``max_s``).
+    """Slows password guessing without letting an attacker lock the real admin out.
 
-    In-memory and per process (the app is one process); a success resets the name. Pure
-    Python, so it is unit-tested without Streamlit. ``clock`` is injectable for tests.
+    Failures are counted per (account, client): after ``free`` failures, each further attempt
+    from that client for that account waits ``base_s * 2**(failures - free)`` seconds
+    (capped at ``max_s``), so a guesser slows only themselves. A separate global budget per
+    account (``global_free`` failures from all clients together) slows a distributed attack
+    with the same back-off. :meth:`begin` checks and records an attempt in one locked step,
+    so parallel sign-ins cannot all pass the check before any failure is recorded; a success
+    (:meth:`success`) forgets that client's failures. In-memory and per process; ``clock``
+    is injectable for tests.
 
     Args:
-        free: failures allowed without delay. base_s: first delay [s]. max_s: cap [s].
+        free: failures per (account, client) without delay. base_s: first delay [s].
+        max_s: cap [s]. global_free: failures per account, all clients, without delay.
     """
 
-    def __init__(self, free: int = 5, base_s: float = 2.0, max_s: float = 300.0, clock=None):
-        import threading
-        import time
-
-        self.free, self.base_s, self.max_s = free, base_s, max_s
+    def __init__(self, free: int = 5, base_s: float = 2.0, max_s: float = 300.0, clock=None,
+                 global_free: int = 50):
+        self.free, self.base_s, self.max_s, self.global_free = free, base_s, max_s, global_free
         self._clock = clock or time.monotonic
         self._lock = threading.Lock()
-        self._state: dict[str, tuple[int, float]] = {}  # name -> (failures, last failure time)
+        self._state: dict[tuple[str, str], tuple[int, float]] = {}  # (name, client) -> n, t
+        self._global: dict[str, tuple[int, float]] = {}  # name -> (failures, last failure)
 
-    def wait_seconds(self, name: str) -> float:
-        """Seconds until ``name`` may try again (0 when it may try now)."""
-        with self._lock:
-            failures, last = self._state.get(name.lower(), (0, 0.0))
-        if failures < self.free:
+    def _delay(self, failures: int, last: float, free: int) -> float:
+        if failures < free:
             return 0.0
-        delay = min(self.max_s, self.base_s * 2 ** (failures - self.free))
+        delay = min(self.max_s, self.base_s * 2 ** (failures - free))
         return max(0.0, last + delay - self._clock())
 
-    def failure(self, name: str) -> None:
-        """Record a failed attempt for ``name``."""
-        with self._lock:
-            failures, _ = self._state.get(name.lower(), (0, 0.0))
-            self._state[name.lower()] = (failures + 1, self._clock())
+    def _wait(self, name: str, client: str) -> float:
+        n, t = self._state.get((name, client), (0, 0.0))
+        g, gt = self._global.get(name, (0, 0.0))
+        return max(self._delay(n, t, self.free), self._delay(g, gt, self.global_free))
 
-    def success(self, name: str) -> None:
-        """Forget the failures of ``name``."""
+    def wait_seconds(self, name: str, client: str = "") -> float:
+        """Seconds until ``client`` may try ``name`` again (0 when it may try now)."""
         with self._lock:
-            self._state.pop(name.lower(), None)
+            return self._wait(name.lower(), client)
+
+    def begin(self, name: str, client: str = "") -> float:
+        """Check and record one attempt atomically: returns the wait in seconds (and records
+        nothing) when the client must wait, else 0 after counting the attempt as a failure
+        until :meth:`success` says otherwise."""
+        name = name.lower()
+        with self._lock:
+            wait = self._wait(name, client)
+            if wait > 0:
+                return wait
+            self._record(name, client)
+            return 0.0
+
+    def _record(self, name: str, client: str) -> None:
+        now = self._clock()
+        n, _ = self._state.get((name, client), (0, 0.0))
+        self._state[(name, client)] = (n + 1, now)
+        g, _ = self._global.get(name, (0, 0.0))
+        self._global[name] = (g + 1, now)
+
+    def failure(self, name: str, client: str = "") -> None:
+        """Record a failed attempt for ``name`` from ``client`` (when :meth:`begin` was not
+        used)."""
+        with self._lock:
+            self._record(name.lower(), client)
+
+    def success(self, name: str, client: str = "") -> None:
+        """Forget the failures of ``name`` from ``client`` (and the attempt :meth:`begin`
+        counted); the global budget keeps the other clients' failures."""
+        name = name.lower()
+        with self._lock:
+            self._state.pop((name, client), None)
+            g, gt = self._global.get(name, (0, 0.0))
+            if g:
+                self._global[name] = (g - 1, gt)

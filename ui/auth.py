@@ -17,9 +17,16 @@ action.
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from core.auth import LoginThrottle, admin_emails, verify_admin
+from core.errors import QuantdeskError
+from core.store import audit, session_scope
+
+log = logging.getLogger(__name__)
 
 ADMIN_KEY = "admin_user"  # session key read by the Admin page (name or e-mail)
 SOURCE_KEY = "admin_source"  # "local" | "oidc"
@@ -89,17 +96,37 @@ def _local_form(box) -> None:
     if not submitted:
         return
     name = name.strip()
-    wait = _THROTTLE.wait_seconds(name)
+    client = _client()
+    wait = _THROTTLE.begin(name, client)  # check and count the attempt in one step
     if wait > 0:
         box.error(f"Too many failed sign-ins for this name. Try again in {wait:.0f} s.")
         return
     if verify_admin(name, password):
-        _THROTTLE.success(name)
+        _THROTTLE.success(name, client)
+        _audit_sign_in(name, "sign_in", client)
         st.session_state[ADMIN_KEY] = name
         st.session_state[SOURCE_KEY] = "local"
         st.rerun()  # rebuild the navigation with the Admin page
-    _THROTTLE.failure(name)
+    _audit_sign_in(name, "sign_in_failed", client)
     box.error("Wrong admin name or password.")
+
+
+def _client() -> str:
+    """Who is signing in, for the throttle: the browser's address when Streamlit knows it."""
+    try:
+        ip = st.context.ip_address
+    except Exception:  # no runtime context (bare script)
+        ip = None
+    return ip if isinstance(ip, str) and ip else "local"
+
+
+def _audit_sign_in(name: str, action: str, client: str) -> None:
+    """Audit a sign-in attempt (never the password); a store fault must not block sign-in."""
+    try:
+        with session_scope() as s:
+            audit(name[:80] or "(empty)", action, "admin", {"client": client}, session=s)
+    except (QuantdeskError, SQLAlchemyError) as err:
+        log.warning("Sign-in not audited (%s).", type(err).__name__)
 
 
 def auth_sidebar() -> None:

@@ -51,6 +51,41 @@ def test_login_throttle_backs_off_and_resets():
     assert t.wait_seconds("alice") == 0
 
 
+def test_login_throttle_check_and_record_is_one_step():
+    """Ten parallel attempts after the free ones: only the free ones reach bcrypt."""
+    import threading
+
+    now = [1000.0]
+    t = LoginThrottle(free=5, clock=lambda: now[0])
+    passed = []
+    barrier = threading.Barrier(10)
+
+    def attempt():
+        barrier.wait()
+        if t.begin("alice", "10.0.0.9") == 0:
+            passed.append(1)
+
+    threads = [threading.Thread(target=attempt) for _ in range(10)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(passed) == 5
+
+
+def test_login_throttle_an_attacker_slows_only_themselves():
+    now = [1000.0]
+    t = LoginThrottle(free=3, base_s=2.0, clock=lambda: now[0], global_free=20)
+    for _ in range(6):
+        t.begin("Admin", "attacker")
+    assert t.wait_seconds("admin", "attacker") > 0
+    assert t.begin("admin", "admin-laptop") == 0  # the real admin still gets in
+    t.success("admin", "admin-laptop")
+    for i in range(20):  # many clients together exhaust the global budget
+        t.begin("admin", f"bot{i}")
+    assert t.wait_seconds("admin", "someone-new") > 0
+
+
 def test_admin_emails_need_configuration(monkeypatch):
     monkeypatch.delenv("QUANTDESK_ADMIN_EMAILS", raising=False)
     monkeypatch.setattr("core.auth.secrets_file", lambda: __import__("pathlib").Path("/nonexistent"))

@@ -178,12 +178,21 @@ def test_local_sign_in_and_out():
     assert any(ADMIN in c.value for c in at.caption)  # "Signed in as ..."
     at.button(key="qd_sign_out").click().run()
     assert not _is_admin(at) and "admin_user" not in at.session_state
+    from core.store import audit_log, session_scope
+
+    with session_scope() as s:  # both attempts audited, never the password
+        rows = [(r.who, r.action, r.detail) for r in audit_log(session=s)
+                if r.action.startswith("sign_in")]
+    assert [a for _, a, _ in rows] == ["sign_in", "sign_in_failed"]  # newest first
+    assert all(w == ADMIN for w, _, _ in rows)
+    assert PASSWORD not in repr(rows) and "wrong password here" not in repr(rows)
 
 
-def test_no_default_password_works_and_guessing_is_throttled():
+def test_no_default_password_works_and_guessing_is_throttled(monkeypatch):
     import ui.auth
+    from core.auth import LoginThrottle
 
-    ui.auth._THROTTLE.success("admin")
+    monkeypatch.setattr(ui.auth, "_THROTTLE", LoginThrottle())
     at = _auth_app()
     for pw in ["admin", "password", "quantdesk", "changeme", "admin123"]:
         at = _sign_in(at, "admin", pw)
@@ -191,7 +200,6 @@ def test_no_default_password_works_and_guessing_is_throttled():
         assert "Wrong admin name or password" in texts(at, "error")
     at = _sign_in(at, "admin", "one more guess")  # 6th attempt: must wait
     assert "Too many failed sign-ins" in texts(at, "error")
-    ui.auth._THROTTLE.success("admin")
 
 
 def _ibm_status_script():
