@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,22 +59,20 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> No
     raise TimeoutError(f"{url}/_stcore/health did not answer within {timeout:.0f} s")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory) -> Server:
-    """``streamlit run app.py`` (offline, temp data dir, one test admin); stopped at the end."""
+@contextmanager
+def running_app(tmp: Path, **env_overrides: str):
+    """``streamlit run app.py`` on a free loopback port with its data in ``tmp / "data"``
+    (offline unless overridden, no DATABASE_URL, one thread per BLAS); stopped on exit."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing (`make test` installs Debian chromium)")
-    from core.auth import create_admin
-
-    tmp = tmp_path_factory.mktemp("e2e")
     data_dir = tmp / "data"
-    create_admin(E2E_ADMIN, E2E_PASSWORD, path=data_dir / "admins.toml")
     port = _free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT), QUANTDESK_OFFLINE="1", HF_HUB_OFFLINE="1",
                TRANSFORMERS_OFFLINE="1", QUANTDESK_DATA_DIR=str(data_dir),
                OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     for k in ("DATABASE_URL", "QUANTDESK_ADMIN_HASHES", "QUANTDESK_ADMIN_EMAILS"):
         env.pop(k, None)
+    env.update(env_overrides)
     log = tmp / "streamlit.log"
     with open(log, "w") as fh:
         proc = subprocess.Popen(
@@ -91,6 +90,17 @@ def server(tmp_path_factory) -> Server:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Server:
+    """The app (offline, temp data dir, one test admin); stopped at the end."""
+    from core.auth import create_admin
+
+    tmp = tmp_path_factory.mktemp("e2e")
+    create_admin(E2E_ADMIN, E2E_PASSWORD, path=tmp / "data" / "admins.toml")
+    with running_app(tmp) as srv:
+        yield srv
 
 
 @pytest.fixture(scope="session")

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, ROOT, SCREENSHOTS, Server, _free_port, _wait_healthy
+from tests.e2e.conftest import ROOT, SCREENSHOTS, running_app
 from tests.e2e.test_app_e2e import EXCEPTION, settle
 
 pytestmark = pytest.mark.e2e
@@ -39,35 +37,13 @@ def write_recorded_acme(folder) -> None:
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing (`make test` installs Debian chromium)")
     tmp = tmp_path_factory.mktemp("live")
     (tmp / "yahoo").mkdir()
     write_recorded_acme(tmp / "yahoo")
-    port = _free_port()
-    env = dict(os.environ, QUANTDESK_OFFLINE="0", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               QUANTDESK_DATA_DIR=str(tmp / "data"), QUANTDESK_TEST_YAHOO_DIR=str(tmp / "yahoo"),
-               PYTHONPATH=os.pathsep.join([str(ROOT / "tests" / "e2e" / "yahoo_replay"),
-                                           str(ROOT)]),
-               OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    env.pop("DATABASE_URL", None)
-    log = tmp / "streamlit.log"
-    with open(log, "w") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(port),
-             "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
-    srv = Server(f"http://127.0.0.1:{port}", tmp / "data", log, proc)
-    try:
-        _wait_healthy(srv.url, proc)
+    seam = os.pathsep.join([str(ROOT / "tests" / "e2e" / "yahoo_replay"), str(ROOT)])
+    with running_app(tmp, QUANTDESK_OFFLINE="0", QUANTDESK_TEST_YAHOO_DIR=str(tmp / "yahoo"),
+                     PYTHONPATH=seam) as srv:
         yield srv
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.mark.parametrize("path, marker", [
