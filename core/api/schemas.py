@@ -131,10 +131,10 @@ class PredictionOut(BaseModel):
     output: dict[str, Any] = Field(default_factory=dict)
 
 
-class PredictResponse(BaseModel):
-    """``POST /predict/{family}``: the model's predictions for the last bar beside the naive
-    baseline's. ``latency_ms``: the whole request's compute time; ``logged``: rows written
-    to the prediction table."""
+class _BarsResponse(BaseModel):
+    """What every answer about one symbol's last bar carries: which bars (symbol, interval,
+    last bar, source), which model versions, the request's compute time [ms], the naive
+    baseline of the same bars and data notes."""
 
     family: str
     symbol: str
@@ -143,27 +143,25 @@ class PredictResponse(BaseModel):
     source: str
     model_versions: list[str]
     latency_ms: float
-    predictions: list[PredictionOut]
     baseline: list[PredictionOut]
     notes: list[str] = Field(default_factory=list)
+
+
+class PredictResponse(_BarsResponse):
+    """``POST /predict/{family}``: the model's predictions for the last bar beside the naive
+    baseline's. ``logged``: rows written to the prediction table."""
+
+    predictions: list[PredictionOut]
     logged: int = 0
 
 
-class RiskResponse(BaseModel):
+class RiskResponse(_BarsResponse):
     """``POST /predict/risk``: :class:`core.risk.sizing.SizingResult` as ``sizing`` (units in
     its docstring), with the naive baseline of the same bars. Sizing is a rule, not a
     registry model: ``model_versions`` names the volatility forecast it used."""
 
     family: str = "risk"
-    symbol: str
-    interval: str
-    last_bar: str
-    source: str
-    model_versions: list[str]
-    latency_ms: float
     sizing: dict[str, Any]
-    baseline: list[PredictionOut]
-    notes: list[str] = Field(default_factory=list)
 
 
 class SentimentResponse(BaseModel):

@@ -45,6 +45,26 @@ def usable_start(X: pd.DataFrame) -> int:
     return int(np.argmax(ok))
 
 
+def walk_forward_design(frame: pd.DataFrame, horizon: int, initial_train: int,
+                        symbol: str = "") -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """``(X, y, sigma)`` of :func:`core.forecasting.features.design` from the end of the
+    indicator warm-up on, checked long enough for one walk-forward fold.
+
+    Raises:
+        InsufficientDataError: fewer than ``initial_train + horizon + 20`` usable bars (the
+            message names ``symbol`` when given).
+    """
+    X, y, sig = design(frame, horizon)
+    s0 = usable_start(X)
+    X, y, sig = X.iloc[s0:], y.iloc[s0:], sig.iloc[s0:]
+    need = initial_train + horizon + 20
+    if len(X) < need:
+        text = (f"walk-forward needs more than {need} bars after the indicator warm-up; only "
+                f"{len(X)} available.")
+        raise InsufficientDataError(f"{symbol}: {text}" if symbol else text[0].upper() + text[1:])
+    return X, y, sig
+
+
 def walk_forward_predictions(
     frame: pd.DataFrame,
     horizon: int,
@@ -64,14 +84,8 @@ def walk_forward_predictions(
     Raises:
         InsufficientDataError: history too short for one fold.
     """
-    X, y, sig = design(frame, horizon)
-    s0 = usable_start(X)
-    X, y, sig = X.iloc[s0:], y.iloc[s0:], sig.iloc[s0:]
+    X, y, sig = walk_forward_design(frame, horizon, initial_train)
     n = len(X)
-    if n < initial_train + horizon + 20:
-        raise InsufficientDataError(
-            f"Walk-forward needs more than {initial_train + horizon + 20} bars after the "
-            f"indicator warm-up; only {n} available.")
     splits = walk_forward_splits(n, horizon=horizon, initial_train=initial_train, step=step)
     Xa, ya, sa = X.to_numpy(), y.to_numpy(), sig.to_numpy()
     parts = []

@@ -25,7 +25,9 @@ from core.evaluation import (
     spearman_ic,
     walk_forward_splits,
 )
-from core.forecasting.evaluate import INITIAL_TRAIN, score_predictions, usable_start
+from core.forecasting.evaluate import (
+    INITIAL_TRAIN, score_predictions, usable_start, walk_forward_design,
+)
 from core.forecasting.features import design
 from core.forecasting.model import HorizonForecaster
 
@@ -179,14 +181,8 @@ def _symbol_split_predictions(frames: dict, test_symbol: str, train_symbols: Seq
     block), ``shrink``, ``symbol_ensemble`` (per-symbol shipped forecast),
     ``symbol_lo_80``/``symbol_hi_80`` and ``symbol_shrink``.
     """
-    X, y, sig = design(frames[test_symbol], horizon)
-    s0 = usable_start(X)
-    X, y, sig = X.iloc[s0:], y.iloc[s0:], sig.iloc[s0:]
+    X, y, sig = walk_forward_design(frames[test_symbol], horizon, initial_train, test_symbol)
     n = len(X)
-    if n < initial_train + horizon + 20:
-        raise InsufficientDataError(
-            f"{test_symbol}: walk-forward needs more than {initial_train + horizon + 20} bars "
-            f"after the indicator warm-up; only {n} available.")
     Xa, ya, sa = X.to_numpy(), y.to_numpy(), sig.to_numpy()
     train_frames = {s: frames[s] for s in train_symbols}
     parts = []

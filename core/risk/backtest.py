@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import InsufficientDataError
-from core.risk.inputs import periods_per_year
+from core.market import periods_per_year
 
 METRIC_KEYS = ("ann_return", "ann_vol", "sharpe", "sortino", "max_drawdown", "calmar",
                "turnover", "avg_exposure")

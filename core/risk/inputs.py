@@ -12,9 +12,7 @@ import pandas as pd
 
 from core.errors import InsufficientDataError, QuantdeskError
 from core.features import atr as feature_atr
-from core.market import (  # noqa: F401  (re-exported for the risk modules)
-    EWMA_LAMBDA, ewma_variance, log_returns, periods_per_year, simple_returns,
-)
+from core.market import EWMA_LAMBDA, ewma_variance, log_returns
 from core.volatility import forecast_variance
 
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.risk.inputs import EWMA_LAMBDA, ewma_sigma2, periods_per_year
+from core.market import EWMA_LAMBDA, periods_per_year
+from core.risk.inputs import ewma_sigma2
 
 
 def fixed_exposure(frame: pd.DataFrame, level: float = 1.0) -> pd.Series:

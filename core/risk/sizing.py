@@ -35,7 +35,8 @@ import pandas as pd
 
 from core.data.validate import MAX_PRICE, MIN_PRICE
 from core.errors import DataValidationError, InsufficientDataError
-from core.risk.inputs import atr, forecast_sigma2, periods_per_year, simple_returns
+from core.market import periods_per_year, simple_returns
+from core.risk.inputs import atr, forecast_sigma2
 from core.risk.var import VaRRow, var_table
 from core.targets import triple_barrier_outcome
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.risk.inputs import ewma_sigma2, log_returns, periods_per_year
+from core.market import log_returns, periods_per_year
+from core.risk.inputs import ewma_sigma2
 
 STATE_COLUMNS = ("log_vol", "vol_regime", "drawdown", "mom_5", "mom_20")
 REGIME_WINDOW = 252
