@@ -9,11 +9,11 @@ PORT ?= 8501
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 
-.PHONY: run test test-fast check-artifacts bench setup setup-dev models chromium clean help
+.PHONY: run test test-fast check-artifacts bench setup setup-dev models chromium postgres clean help
 
 help:
 	@echo "make run    set up .venv, data dirs and default models, serve http://localhost:$(PORT)"
-	@echo "make test   set up .venv with dev extras and Chromium, run the whole suite"
+	@echo "make test   set up .venv with dev extras, Chromium and PostgreSQL, run the whole suite"
 	@echo "make test-fast    the suite without browser, slow and artifact checks (local work)"
 	@echo "make check-artifacts  the committed models still record what the README says"
 	@echo "make bench  run the benchmarks under benchmarks/"
@@ -35,7 +35,7 @@ setup: $(STAMP)
 	@mkdir -p data/cache data/uploads && chmod 700 data/cache
 	$(BIN)/quantdesk init
 
-setup-dev: $(DEV_STAMP) chromium
+setup-dev: $(DEV_STAMP) chromium postgres
 	@mkdir -p data/cache data/uploads && chmod 700 data/cache
 
 chromium:
@@ -43,6 +43,14 @@ chromium:
 	  echo "Installing Debian chromium for the browser tests"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# the store tests start a throwaway PostgreSQL server (tests/pg.py) from Debian's server binaries
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then \
+	  echo "Installing Debian postgresql for the PostgreSQL store tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
 run: setup

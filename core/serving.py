@@ -25,9 +25,12 @@ serves:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import threading
 from pathlib import Path
+from typing import Callable, Iterator
 
 from core.errors import ArtifactIntegrityError, NotTrainedError
 from core.registry import Artifact, load_artifact, models_root
@@ -41,6 +44,8 @@ _LAST_KNOWN: dict[str, str] = {}
 #: family -> banner text while it is served from process memory (store unreadable)
 _NOTICES: dict[str, str] = {}
 _DISABLED = "\0disabled"
+#: :func:`resolve_versions`' marker of a disabled family
+DISABLED = "disabled"
 _MEMORY_LOCK = threading.Lock()
 
 
@@ -133,6 +138,80 @@ def _from_memory(family: str, err: Exception) -> str:
     return last
 
 
+# ---------------------------------------------------------------- pinned versions (scans)
+
+#: family -> version (or _DISABLED / None) pinned for a batch job in this context
+_PINNED: contextvars.ContextVar[dict[str, str | None] | None] = contextvars.ContextVar(
+    "quantdesk_pinned_versions", default=None)
+#: verified artifacts by (models root, family, version), read once per process while pinned
+_PINNED_ARTIFACTS: dict[tuple[str, str, str], Artifact] = {}
+#: parsed models by (artifact path, version, name): see :func:`parsed_model`
+_PARSED: dict[tuple[str, str, str], object] = {}
+_PARSED_MAX = 64
+
+
+def resolve_versions(families) -> dict[str, str | None]:
+    """The version that serves each of ``families`` now (one store read per family), for
+    :func:`pinned`: a version id, :data:`DISABLED` for a disabled family, None for one
+    that has nothing to serve. A batch job (a universe scan) resolves once, so every row
+    uses the same versions even if an admin promotes meanwhile, and the versions become
+    part of its cache key."""
+    out: dict[str, str | None] = {}
+    for fam in families:
+        try:
+            out[fam] = load_active(fam).version
+        except NotTrainedError as err:
+            out[fam] = DISABLED if "is disabled" in str(err) else None
+        except ArtifactIntegrityError:
+            out[fam] = None
+    return out
+
+
+@contextlib.contextmanager
+def pinned(versions: dict[str, str | None]) -> Iterator[None]:
+    """Within the block, :func:`load_active` serves the versions of ``versions`` (from
+    :func:`resolve_versions`) without reading the store, each artifact read and verified
+    once per process. Families not in ``versions`` are served as usual. Used by batch
+    workers (Ray tasks run in other processes: the driver passes the mapping)."""
+    token = _PINNED.set(dict(versions))
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
+
+
+def _load_pinned(family: str, version: str | None, models_dir: Path | None) -> Artifact:
+    if version == DISABLED:
+        raise NotTrainedError(disabled_message(family))
+    if version is None:
+        raise NotTrainedError(f"Model family '{family}' has no version to serve (pinned for "
+                              "this batch job); the naive baseline is shown.")
+    key = (str(models_root(models_dir)), family, version)
+    art = _PINNED_ARTIFACTS.get(key)
+    if art is None:
+        art = load_artifact(family, version, models_dir=models_dir)
+        if len(_PINNED_ARTIFACTS) > _PARSED_MAX:
+            _PINNED_ARTIFACTS.clear()
+        _PINNED_ARTIFACTS[key] = art
+    return art
+
+
+def parsed_model(art: Artifact, name: str, build: Callable[[Artifact], object]) -> object:
+    """``build(art)`` once per (artifact path, version, ``name``) per process: parsing a
+    model (skops, safetensors) costs 10-30 ms, more than predicting with it. Versions are
+    immutable on disk and ``art`` was verified by sha256 before this is called."""
+    key = (str(art.path), art.version, name)
+    with _MEMORY_LOCK:
+        hit = _PARSED.get(key)
+    if hit is None:
+        hit = build(art)
+        with _MEMORY_LOCK:
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[key] = hit
+    return hit
+
+
 def load_active(family: str, *, models_dir: Path | None = None) -> Artifact:
     """The verified artifact that serves predictions for ``family``.
 
@@ -145,6 +224,9 @@ def load_active(family: str, *, models_dir: Path | None = None) -> Artifact:
             all, or the store cannot be read and no version of it is known to this process.
         ArtifactIntegrityError: a file of the chosen version is missing or was modified.
     """
+    pins = _PINNED.get()
+    if pins is not None and family in pins:
+        return _load_pinned(family, pins[family], models_dir)
     from_memory = False
     try:
         version, disabled, registered = serving_state(family)

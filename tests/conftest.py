@@ -10,6 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+# the throwaway PostgreSQL server and db_backend (runs a store test on SQLite and PostgreSQL)
+from tests.pg import db_backend, pg_empty_url, pg_server, pg_url  # noqa: F401
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ["QUANTDESK_OFFLINE"] = "1"

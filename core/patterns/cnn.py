@@ -36,7 +36,7 @@ from core.data import load_ohlcv
 from core.errors import InsufficientDataError, NotTrainedError
 from core.patterns.rules import PATTERNS, detect
 from core.registry import load_artifact
-from core.serving import load_active
+from core.serving import load_active, parsed_model
 
 WINDOW = 20
 FAMILY = "patterns-cnn"
@@ -536,7 +536,7 @@ def load_cnn(version: str | None = None) -> tuple[PatternCNN, str]:
 
     Raises NotTrainedError / ArtifactIntegrityError (from the registry)."""
     art = load_artifact(FAMILY, version) if version else load_active(FAMILY)
-    return PatternCNN.from_files(art.files), art.version
+    return parsed_model(art, "cnn", lambda a: PatternCNN.from_files(a.files)), art.version
 
 
 def cnn_probabilities(frame: pd.DataFrame, model: PatternCNN) -> pd.DataFrame:

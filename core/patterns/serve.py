@@ -16,7 +16,7 @@ from core.patterns.cnn import WINDOW, cnn_probabilities, load_cnn, windows
 from core.patterns.rules import DIRECTION, PATTERNS, detect
 from core.predictions import Prediction, hash_inputs
 from core.registry import load_artifact
-from core.serving import load_active
+from core.serving import load_active, parsed_model
 from core.targets import barrier_outcome
 
 BREAKOUT_FAMILY = "breakout"
@@ -65,7 +65,7 @@ def latest_pattern_scores(frame: pd.DataFrame, cnn) -> pd.DataFrame:
     probability (descending). Columns ``pattern, cnn_probability, rule_hit, threshold``."""
     f = frame.tail(WINDOW + 30)  # the per-bar channels average up to 20 bars before a bar
     X, _ = windows(f)
-    p = cnn.predict_proba(X)[-1]
+    p = cnn.predict_proba(X[-1:])[-1]  # the last window only (eval mode: per-sample)
     rule = detect(frame.tail(max(60, WINDOW))).hits.iloc[-1]
     out = pd.DataFrame({"pattern": list(PATTERNS), "cnn_probability": p,
                         "rule_hit": [bool(rule[k]) for k in PATTERNS],
@@ -92,8 +92,8 @@ def load_breakout_model(version: str | None = None) -> BreakoutModel:
     ArtifactIntegrityError."""
     art = load_artifact(BREAKOUT_FAMILY, version) if version else load_active(BREAKOUT_FAMILY)
     meta = art.metadata
-    clf = BreakoutClassifier.from_bytes(art.files["model.skops"], meta["params"]["kind"],
-                                        meta["base_rate"])
+    clf = parsed_model(art, "breakout", lambda a: BreakoutClassifier.from_bytes(
+        a.files["model.skops"], meta["params"]["kind"], meta["base_rate"]))
     return BreakoutModel(clf, art.version, meta)
 
 

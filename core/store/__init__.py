@@ -23,13 +23,15 @@ from core.store.predictions import (
 )
 from core.store.tables import (
     ABTest, AuditLog, Lock, MetricSnapshot, ModelVersion, Outcome, PredictionRow, ReplayCursor,
-    TrainingRun, Watchlist,
+    SavedScreen, TrainingRun, Watchlist,
 )
+from core.store.screens import delete_screen, list_screens, save_screen
 from core.store.watchlists import get_watchlist, normalise_symbols, save_watchlist
 
 __all__ = [
     "ABTest", "AuditLog", "Lock", "MetricSnapshot", "ModelVersion", "Outcome", "PredictionRow",
-    "RealiseContext", "RegistryOpError", "ReplayCursor", "TrainingRun", "Watchlist",
+    "RealiseContext", "RegistryOpError", "ReplayCursor", "SavedScreen", "TrainingRun",
+    "Watchlist", "delete_screen", "list_screens", "save_screen",
     "active_version", "audit", "audit_log", "backfill_outcomes", "break_lock", "disable", "dispose_engines",
     "enable", "family_registered", "get_engine", "get_watchlist", "init_db", "is_disabled", "list_model_versions",
     "log_predictions", "normalise_symbols", "pending_predictions", "promote", "record_metric",

@@ -10,6 +10,9 @@
   first time it builds an engine for a URL, so callers only need :func:`session_scope`.
 * Timestamps are stored as ``DateTime(timezone=True)`` in UTC; :class:`UTCDateTime` converts
   aware values to UTC on write and marks the naive values SQLite hands back as UTC on read.
+* PostgreSQL: a plain ``postgresql://`` URL uses psycopg2, the driver the package depends on
+  (SQLAlchemy 2.1 would pick psycopg 3, which only the dev extras install); several processes
+  may migrate one new database at once (:func:`init_db` serialises them).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ from core.errors import DataValidationError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: Key of the PostgreSQL advisory lock :func:`init_db` holds while it migrates.
+MIGRATION_LOCK_KEY = 0x5144_0001
 
 _ENGINES: dict[str, Engine] = {}
 _LOCK = threading.RLock()
@@ -122,13 +127,22 @@ def database_url() -> str:
     return get_settings().db_url
 
 
+def resolve_url(url: str) -> str:
+    """``url`` with an explicit driver where it names none: ``postgresql://`` becomes
+    ``postgresql+psycopg2://`` (psycopg2-binary is a dependency; psycopg 3 need not be
+    installed). Other URLs are returned unchanged."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg2://" + url[len("postgresql://"):]
+    return url
+
+
 def get_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
     """The process-wide engine for ``url`` (default :func:`database_url`).
 
     Builds it on first use (SQLite: creates the parent directory, WAL + busy timeout) and,
     when ``migrate`` is true, brings the schema to Alembic head once.
     """
-    url = url or database_url()
+    url = resolve_url(url or database_url())
     with _LOCK:
         engine = _ENGINES.get(url)
         if engine is not None:
@@ -171,11 +185,18 @@ def alembic_config(engine: Engine | None = None):
 
 
 def init_db(engine: Engine | None = None) -> None:
-    """Create or upgrade the schema to Alembic head (idempotent; safe to call repeatedly)."""
+    """Create or upgrade the schema to Alembic head (idempotent; safe to call repeatedly).
+
+    On PostgreSQL the migration runs under a transaction-scoped advisory lock, so processes
+    starting together on one new database (replicas, the API) migrate one after the other:
+    the first creates the schema, the others find it at head."""
     from alembic import command
 
     engine = engine or get_engine(migrate=False)
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                         {"key": MIGRATION_LOCK_KEY})
         cfg = alembic_config(engine)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")

@@ -35,6 +35,11 @@ from core.store.db import to_utc, utcnow
 from core.store.tables import Outcome, PredictionRow
 
 RETURN_KINDS = {"log_return"}
+#: The unique key of a logged prediction (``uq_predictions_key``).
+PREDICTION_KEY = ("model_name", "model_version", "symbol", "interval", "kind", "horizon",
+                  "origin_ts")
+#: Rows per INSERT statement (12 bound values a row; SQLite allows 32766 per statement).
+INSERT_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -94,10 +99,13 @@ def _row(p: Prediction) -> dict:
         raise DataValidationError("Prediction value is None; nothing to log.")
     if int(p.horizon) < 1:
         raise DataValidationError(f"Prediction horizon must be >= 1 bar, got {p.horizon}.")
+    origin_ts = to_utc(p.origin_ts)
+    if origin_ts is None:
+        raise DataValidationError("Prediction origin_ts is missing; nothing to log.")
     return dict(
         model_name=str(p.model_name), model_version=str(p.model_version),
         symbol=str(p.symbol).upper(), interval=str(p.interval), kind=str(p.kind),
-        horizon=int(p.horizon), origin_ts=to_utc(p.origin_ts), target_ts=to_utc(p.target_ts),
+        horizon=int(p.horizon), origin_ts=origin_ts, target_ts=to_utc(p.target_ts),
         inputs_hash=p.inputs_hash or "", value=value, lower=_opt_float(p.lower, "lower"),
         upper=_opt_float(p.upper, "upper"), confidence=_opt_float(p.confidence, "confidence"),
         output=dict(p.output or {}), latency_ms=_opt_float(p.latency_ms, "latency_ms"),
@@ -116,14 +124,13 @@ def log_predictions(records: Iterable[Prediction], *, session: Session) -> int:
 
     Raises:
         DataValidationError: a record has a non-finite value/bound, no value, horizon < 1 or
-            an unreadable timestamp (nothing of the batch is inserted then).
+            an unreadable or missing origin timestamp (nothing of the batch is inserted then).
     """
     rows = [_row(p) for p in records]
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
     table = PredictionRow.__table__
-    keys = ["model_name", "model_version", "symbol", "interval", "kind", "horizon", "origin_ts"]
     inserted = 0
     if dialect in ("sqlite", "postgresql"):
         if dialect == "sqlite":
@@ -131,11 +138,18 @@ def log_predictions(records: Iterable[Prediction], *, session: Session) -> int:
         else:
             from sqlalchemy.dialects.postgresql import insert
 
+        # One row per key, in key order: two processes logging overlapping batches then take
+        # the unique index's row locks in the same order (PostgreSQL: no deadlock).
+        unique = {tuple(r[k] for k in PREDICTION_KEY): r for r in reversed(rows)}
+        ordered = [unique[k] for k in sorted(unique)]
         now = utcnow()
-        for r in rows:
-            stmt = insert(table).values(**r, created_at=now).on_conflict_do_nothing(
-                index_elements=keys)
-            inserted += session.execute(stmt).rowcount or 0
+        for start in range(0, len(ordered), INSERT_CHUNK):
+            chunk = [{**r, "created_at": now} for r in ordered[start:start + INSERT_CHUNK]]
+            stmt = (insert(table).values(chunk)
+                    .on_conflict_do_nothing(index_elements=list(PREDICTION_KEY))
+                    .returning(table.c.id))
+            # count RETURNING rows: rowcount is -1 for INSERT .. RETURNING (SQLAlchemy 2.1)
+            inserted += len(session.execute(stmt).all())
     else:  # portable path: savepoint per row
         for r in rows:
             try:

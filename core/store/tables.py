@@ -203,6 +203,19 @@ class Watchlist(SQLModel, table=True):
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class SavedScreen(SQLModel, table=True):
+    """A saved screener screen: ``owner`` as for :class:`Watchlist`; ``name`` the user's
+    label; ``spec`` the JSON ``{universe, interval, conditions, sort, descending}``
+    (:mod:`core.store.screens`)."""
+
+    __tablename__ = "saved_screens"
+
+    owner: str = Field(primary_key=True)
+    name: str = Field(primary_key=True)
+    spec: dict = Field(default_factory=dict, sa_type=JSON)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 STORE_TABLES = ("model_versions", "predictions", "outcomes", "metric_snapshots",
                 "training_runs", "ab_tests", "audit_log", "locks", "replay_cursors",
-                "watchlists")
+                "watchlists", "saved_screens")

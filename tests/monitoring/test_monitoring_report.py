@@ -11,6 +11,7 @@ from core.monitoring.report import (alerts_frame, default_group, drift_frame, dr
                                     group_metrics, ops_metrics, split_alerts, summary_frame)
 from core.predictions import Prediction
 from core.store import log_predictions, session_scope
+from tests.pg import both_backends
 
 
 def _log(model_name, symbol="MSFT", n=3):
@@ -21,6 +22,7 @@ def _log(model_name, symbol="MSFT", n=3):
         log_predictions(preds, session=s)
 
 
+@both_backends
 def test_model_families_lists_each_logged_family_once_sorted():
     assert model_families() == []
     _log("naive")
@@ -29,6 +31,7 @@ def test_model_families_lists_each_logged_family_once_sorted():
     assert model_families() == ["forecast", "naive"]
 
 
+@both_backends
 def test_monitoring_report_filters_and_checks_the_window():
     _log("naive")
     _log("forecast", n=2)

@@ -14,6 +14,7 @@ from core.panel.replay import ReplaySource, run_replay
 from core.monitoring import Thresholds, monitoring_figures
 from core.predictions import Prediction
 from core.store import Outcome, PredictionRow, record_metric, session_scope
+from tests.pg import both_backends
 
 START, N = 40, 30
 
@@ -33,6 +34,7 @@ def test_replay_source_hides_future(synthetic_frame):
     assert end.done and not end.step()
 
 
+@both_backends
 def test_replay_end_to_end_matches_hand_computation(synthetic_frame):
     f = synthetic_frame
     preds = (naive_predictor, momentum)
@@ -76,6 +78,7 @@ def test_replay_end_to_end_matches_hand_computation(synthetic_frame):
     assert rep.to_dict()["groups"][0]["series"]  # JSON-able
 
 
+@both_backends
 def test_ops_alerts_from_counters(synthetic_frame):
     with session_scope() as s:
         for name, v in [("cache_hits", 6), ("cache_misses", 4), ("requests", 10), ("errors", 1)]:
@@ -89,6 +92,7 @@ def test_ops_alerts_from_counters(synthetic_frame):
     assert ("drift", "rsi_14") in alerts and ("drift", "atr_14") not in alerts
 
 
+@both_backends
 def test_probability_brier_and_reliability(synthetic_frame):
     f = synthetic_frame.iloc[:60]
     c = f["close"].to_numpy()
@@ -119,6 +123,7 @@ def test_naive_predictor_needs_history(synthetic_frame):
     assert [p.horizon for p in out] == [1, 5] and out[1].upper == pytest.approx(out[0].upper * math.sqrt(5))
 
 
+@both_backends
 def test_failing_predictor_counted_not_fatal(synthetic_frame):
     from core.errors import ModelUnavailableError
 

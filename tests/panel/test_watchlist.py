@@ -11,6 +11,7 @@ from core.data import BUNDLED_SYMBOLS, MarketData
 from core.errors import DataValidationError, UnknownSymbolError
 from core.panel import watchlist as wl
 from core.store import get_watchlist, session_scope
+from tests.pg import both_backends
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,6 +26,7 @@ def test_default_is_the_setting_or_the_bundled_six(monkeypatch):
     assert wl.default_watchlist() == list(BUNDLED_SYMBOLS)
 
 
+@both_backends
 def test_offline_unknown_ticker_is_refused_with_the_reason():
     """Tests run offline: a ticker that is neither bundled nor cached cannot be served."""
     with session_scope() as s:
@@ -35,6 +37,7 @@ def test_offline_unknown_ticker_is_refused_with_the_reason():
         assert get_watchlist("session:t", session=s) == ["MSFT", "IBM"]
 
 
+@both_backends
 def test_online_ticker_is_checked_at_the_data_layer(monkeypatch, synthetic_frame):
     def fake_load(symbol, interval="1d", *a, **k):
         if symbol == "NOPE":
@@ -48,6 +51,7 @@ def test_online_ticker_is_checked_at_the_data_layer(monkeypatch, synthetic_frame
         "NOPE": "Yahoo Finance has no bars for 'NOPE'."}
 
 
+@both_backends
 def test_malformed_input_stores_nothing():
     with session_scope() as s:
         with pytest.raises(DataValidationError, match="is not a ticker"):
@@ -62,6 +66,7 @@ def no_domains(monkeypatch):
     monkeypatch.setattr(predictors, "DOMAIN_PREDICTORS", [])
 
 
+@both_backends
 def test_page_adds_removes_and_mirrors_in_url(no_domains):
     at = AppTest.from_file(str(ROOT / "views" / "overview.py"), default_timeout=90)
     at.query_params["watchlist"] = "MSFT,IBM"

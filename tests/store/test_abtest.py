@@ -10,6 +10,7 @@ from core.panel.abtest import (
 from core.errors import InsufficientDataError, QuantdeskError
 from core.predictions import Prediction
 from core.store import backfill_outcomes, log_predictions, session_scope
+from tests.pg import both_backends
 
 KEYS = [(s, ts) for s in ("AAPL", "MSFT", "IBM", "GOOG") for ts in
         pd.bdate_range("2000-01-03", periods=2500, tz="UTC")]
@@ -48,6 +49,7 @@ def test_two_proportion_z_hand_value():
     assert r.statistic == pytest.approx(z) and r.p_value == pytest.approx(2 * stats.norm.sf(z))
 
 
+@both_backends
 def test_compare_on_logged_outcomes_and_test_lifecycle(synthetic_frame):
     f = synthetic_frame
     lr = np.log(f["close"]).diff().shift(-1)  # TEST ONLY: the realised next-bar return

@@ -8,6 +8,7 @@ from core import registry, training
 from core.auth import create_admin, list_admins, verify_admin
 from core.cli import app
 from core.errors import DataValidationError
+from tests.pg import both_backends
 
 runner = CliRunner()
 
@@ -56,6 +57,7 @@ def test_cli_admin_create_user(monkeypatch):
     assert r.exit_code == 2 and "at least 10" in r.output
 
 
+@both_backends
 def test_bootstrap_trains_missing_family_and_activates(tmp_path, monkeypatch):
     from core.bootstrap import bootstrap
     from core.config import get_settings
@@ -83,6 +85,7 @@ def test_bootstrap_trains_missing_family_and_activates(tmp_path, monkeypatch):
     assert again["trained"] == [] and len(calls) == 1
 
 
+@both_backends
 def test_cli_replay_backfill_monitor_json(synthetic_frame, monkeypatch):
     monkeypatch.setattr("core.panel.replay.load_ohlcv", lambda *a, **k: type(
         "MD", (), {"frame": synthetic_frame})())

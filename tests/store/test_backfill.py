@@ -7,6 +7,9 @@ from core.predictions import Prediction
 from core.store import (
     Outcome, PredictionRow, backfill_outcomes, log_predictions, register_realiser, session_scope,
 )
+from tests.pg import both_backends
+
+pytestmark = both_backends
 
 
 @pytest.fixture

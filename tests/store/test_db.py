@@ -11,6 +11,9 @@ from core.store import (
     AuditLog, PredictionRow, get_engine, init_db, log_predictions, session_scope,
 )
 from core.store.tables import STORE_TABLES
+from tests.pg import both_backends, sqlite_only
+
+pytestmark = both_backends
 
 
 def _pred(**kw):
@@ -38,6 +41,7 @@ def test_schema_from_alembic_matches_models_and_is_idempotent():
     assert diff == []
 
 
+@sqlite_only
 def test_sqlite_wal_and_busy_timeout():
     with get_engine().connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

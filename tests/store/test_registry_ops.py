@@ -7,6 +7,9 @@ from core.store import (
     AuditLog, RegistryOpError, active_version, disable, enable, list_model_versions, promote,
     rollback, session_scope, sync_models_dir,
 )
+from tests.pg import both_backends, postgresql_only
+
+pytestmark = both_backends
 
 
 @pytest.fixture
@@ -177,6 +180,25 @@ def test_store_file_made_read_only_still_serves_last_known(models, tmp_path, mon
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{bad}")
     from core.config import get_settings
 
+    get_settings.cache_clear()
+    assert serving.load_active("demo").version == models[-1]
+    assert "model store unavailable" in serving.store_notice("demo")
+
+
+@postgresql_only
+def test_postgresql_server_gone_still_serves_last_known(models, monkeypatch):
+    """DATABASE_URL at a PostgreSQL that refuses connections (server stopped, wrong port)."""
+    import socket
+
+    from core.config import get_settings
+
+    with session_scope() as s:
+        sync_models_dir(session=s)
+    assert serving.load_active("demo").version == models[-1]
+    with socket.socket() as sock:  # a loopback port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://postgres@127.0.0.1:{port}/quantdesk")
     get_settings.cache_clear()
     assert serving.load_active("demo").version == models[-1]
     assert "model store unavailable" in serving.store_notice("demo")

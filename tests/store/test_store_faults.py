@@ -1,6 +1,7 @@
 """Store faults end in a message, never a traceback: a read-only database (every write
 refused, as with an immutable file) and an unreachable one, for the CLI's registry, retrain,
-replay, backfill and monitor commands and the Admin page's actions."""
+replay, backfill and monitor commands and the Admin page's actions. The read-only cases run on
+SQLite and PostgreSQL (tests/pg.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 from core import registry, training
 from core.cli import app
 from core.store import get_engine, list_model_versions, session_scope, sync_models_dir
+from tests.pg import both_backends
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,11 +40,23 @@ def two_versions(tmp_path, monkeypatch):
     return vs
 
 
+#: What a refused write says, per backend: (exception class, words of its message).
+READ_ONLY_ERROR = {"sqlite": ("OperationalError", "attempt to write a readonly database"),
+                   "postgresql": ("InternalError", "read-only transaction")}
+
+
 def make_read_only() -> None:
-    """Every new connection refuses writes ("attempt to write a readonly database"), the
-    way SQLite answers for a read-only or immutable database file (root ignores chmod)."""
+    """Every new connection refuses writes. SQLite: ``PRAGMA query_only`` ("attempt to write
+    a readonly database"), the way it answers for a read-only or immutable file (root ignores
+    chmod). PostgreSQL: the database's ``default_transaction_read_only`` (as on a read-only
+    replica: "cannot execute INSERT in a read-only transaction")."""
     engine = get_engine()
-    event.listen(engine, "connect", lambda conn, _rec: conn.execute("PRAGMA query_only=ON"))
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f'ALTER DATABASE "{engine.url.database}" '
+                                 "SET default_transaction_read_only = on")
+    else:
+        event.listen(engine, "connect", lambda conn, _rec: conn.execute("PRAGMA query_only=ON"))
     engine.dispose()
 
 
@@ -54,20 +68,21 @@ def make_unreachable(monkeypatch) -> None:
     monkeypatch.setattr("core.store.db.get_engine", refuse)
 
 
-def _plain_failure(r, *needles: str) -> None:
+def _plain_failure(r, *needles: str, error: str = "OperationalError") -> None:
     assert r.exit_code == 2, r.output
     assert "Traceback" not in r.output and r.exception is None or isinstance(r.exception, SystemExit)
-    assert "error: The model store is unavailable (OperationalError" in r.output
+    assert f"error: The model store is unavailable ({error}" in r.output
     for n in needles:
         assert n in r.output
 
 
+@both_backends
 @pytest.mark.parametrize("args", [["models", "promote", "tiny", "V0"],
                                   ["models", "disable", "tiny"],
                                   ["models", "retrain", "tiny"],
                                   ["models", "sync"],
                                   ["admin", "unlock"]])
-def test_cli_registry_commands_on_read_only_store(two_versions, args):
+def test_cli_registry_commands_on_read_only_store(two_versions, args, db_backend):
     args = [two_versions[0] if a == "V0" else a for a in args]
     make_read_only()
     r = CliRunner().invoke(app, args)
@@ -77,16 +92,19 @@ def test_cli_registry_commands_on_read_only_store(two_versions, args):
     if args == ["models", "sync"]:  # everything registered already: nothing to write
         assert r.exit_code == 0, r.output
         return
-    _plain_failure(r, "attempt to write a readonly database", "nothing was changed")
+    error, words = READ_ONLY_ERROR[db_backend]
+    _plain_failure(r, words, "nothing was changed", error=error)
     with session_scope() as s:  # and nothing changed
         assert {v.status for v in list_model_versions("tiny", session=s)} == {"active",
                                                                               "candidate"}
 
 
-def test_cli_replay_on_read_only_store():
+@both_backends
+def test_cli_replay_on_read_only_store(db_backend):
     make_read_only()
     r = CliRunner().invoke(app, ["replay", "--symbol", "MSFT", "--steps", "1"])
-    _plain_failure(r, "readonly")
+    error, words = READ_ONLY_ERROR[db_backend]
+    _plain_failure(r, words, error=error)
 
 
 @pytest.mark.parametrize("args", [["backfill"], ["monitor"], ["models", "list"],
@@ -104,14 +122,16 @@ def _admin(user: str) -> AppTest:
     return at
 
 
-def test_admin_actions_on_read_only_store(two_versions):
+@both_backends
+def test_admin_actions_on_read_only_store(two_versions, db_backend):
     at = _admin("alice")
     assert not at.exception
     make_read_only()
     at.button(key="adm_retrain").click().run()
     assert not at.exception
     errors = [e.value for e in at.error]
-    assert any("model store is unavailable" in e and "readonly" in e for e in errors), errors
+    words = READ_ONLY_ERROR[db_backend][1]
+    assert any("model store is unavailable" in e and words in e for e in errors), errors
     at.selectbox(key="adm_ops_version").set_value(two_versions[0]).run()
     at.button(key="adm_promote").click().run()
     assert not at.exception

@@ -12,6 +12,9 @@ from core.errors import TrainingInProgressError
 from core.store import AuditLog, Lock, ModelVersion, TrainingRun, session_scope
 from core.store.ops import current_lock
 from core.store.runs import run_single_flight
+from tests.pg import both_backends
+
+pytestmark = both_backends
 
 
 @pytest.fixture

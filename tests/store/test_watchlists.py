@@ -5,6 +5,9 @@ import pytest
 from core.errors import DataValidationError
 from core.store import get_watchlist, normalise_symbols, save_watchlist, session_scope
 from core.store.watchlists import MAX_SYMBOLS
+from tests.pg import both_backends
+
+pytestmark = both_backends
 
 
 def test_saved_per_owner_in_order_and_read_back():
