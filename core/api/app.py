@@ -2,7 +2,10 @@
 with uvicorn). Routes, their bodies (:mod:`core.api.schemas`) and errors:
 
 * read routes are open: ``GET /health``, ``GET /models``, ``GET /models/{family}``,
-  ``POST /predict/{forecast|volatility|patterns|sentiment|risk}``, ``POST /batch``;
+  ``POST /predict/{forecast|volatility|patterns|breakout|signal|sentiment|risk}``,
+  ``POST /batch`` (paged: ``offset``/``limit`` in, ``next_offset`` out);
+* warm predictions reuse the bars and the answer of a bar already served
+  (:mod:`core.api.cache`, one set of caches per app);
 * ``GET /jobs/{id}`` needs any valid ``X-API-Key``; ``POST /admin/...`` needs a key with the
   ``admin`` role (:mod:`core.api.keys`); every admin call is audited (``api_<action>``);
 * every :class:`core.errors.QuantdeskError` becomes a JSON :class:`ErrorBody`
@@ -20,6 +23,7 @@ from importlib import metadata
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -27,6 +31,7 @@ from fastapi.security import APIKeyHeader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.api import service
+from core.api.cache import ApiCaches
 from core.api.jobs import JobStore
 from core.api.keys import ApiKey, verify_key
 from core.api.ratelimit import RateLimiter
@@ -46,6 +51,7 @@ from core.api.schemas import (
     RiskInput,
     RiskResponse,
     SentimentResponse,
+    SignalResponse,
     TextsInput,
 )
 from core.config import get_settings
@@ -198,6 +204,7 @@ def create_app(*, rate_per_minute: float | None = None, burst: int | None = None
     app = FastAPI(title="Quantdesk API", version=version, description=__doc__)
     app.state.started = time.monotonic()
     app.state.jobs = jobs or JobStore()
+    app.state.caches = ApiCaches()
     app.state.limiter = RateLimiter(
         settings.api_rate_per_minute if rate_per_minute is None else rate_per_minute,
         settings.api_burst if burst is None and rate_per_minute is None else burst)
@@ -268,7 +275,8 @@ def create_app(*, rate_per_minute: float | None = None, burst: int | None = None
     @app.get("/health", response_model=HealthResponse, tags=["status"])
     def health() -> dict:
         """Database, Yahoo reachability, bundled data, every family's serving version and
-        whether it loads, uptime [s]."""
+        whether it loads, uptime [s], and the alerts the Model Monitoring page computes
+        (``alerts.status``: the worst level firing)."""
         return service.health(app.state.started, version, probe_yahoo=probe_yahoo)
 
     @app.get("/models", response_model=list[ModelSummary], tags=["models"])
@@ -284,11 +292,22 @@ def create_app(*, rate_per_minute: float | None = None, burst: int | None = None
         return service.model_detail(family)
 
     def _bars_route(name: str):
-        def route(body: MarketInput) -> dict:
+        def cold(body: MarketInput) -> dict:
             fam = FAMILIES.get(service.PREDICT_FAMILIES[name])
             md = service.market(body.symbol, body.interval, body.as_of, body.source, body.bars,
-                                min_bars=getattr(fam, "min_bars", 1))
-            return service.predict(name, md)
+                                min_bars=getattr(fam, "min_bars", 1),
+                                caches=app.state.caches)
+            return service.predict(name, md, app.state.caches)
+
+        async def route(body: MarketInput) -> dict:
+            # a warm answer is in memory: serve it on the event loop (no thread hand-off);
+            # anything that reads the store or disk or runs a model goes to a worker thread
+            if body.bars is None:
+                warm = service.predict_warm(name, body.symbol, body.interval, body.as_of,
+                                            body.source, app.state.caches)
+                if warm is not None:
+                    return warm
+            return await run_in_threadpool(cold, body)
         route.__name__ = f"predict_{name}"
         route.__doc__ = (f"Predict with the serving `{service.PREDICT_FAMILIES[name]}` version "
                          "on the last bar (of `symbol` up to `as_of`, or of `bars`), beside "
@@ -299,12 +318,22 @@ def create_app(*, rate_per_minute: float | None = None, burst: int | None = None
         app.post(f"/predict/{_name}", response_model=PredictResponse, tags=["predict"],
                  responses=_err(404, 413, 422, 429, 503))(_bars_route(_name))
 
+    @app.post("/predict/signal", response_model=SignalResponse, tags=["predict"],
+              responses=_err(404, 413, 422, 429, 503))
+    def predict_signal(body: MarketInput) -> dict:
+        """The Overview panel's fused BUY/SELL/HOLD signal on the last bar, with its reasons,
+        the domain predictions behind it (logged like the panel's) and the naive baseline."""
+        md = service.market(body.symbol, body.interval, body.as_of, body.source, body.bars,
+                            caches=app.state.caches)
+        return service.predict_signal(md, app.state.caches)
+
     @app.post("/predict/risk", response_model=RiskResponse, tags=["predict"],
               responses=_err(404, 413, 422, 429, 503))
     def predict_risk(body: RiskInput) -> dict:
         """Position size, stop loss, take profit, expected drawdown, volatility adjustment
         (:func:`core.risk.sizing.size_position`) on the last bar."""
-        md = service.market(body.symbol, body.interval, body.as_of, body.source, body.bars)
+        md = service.market(body.symbol, body.interval, body.as_of, body.source, body.bars,
+                            caches=app.state.caches)
         params = body.model_dump(exclude={"symbol", "interval", "as_of", "source", "bars"})
         return service.predict_risk(md, params)
 
@@ -323,20 +352,24 @@ def create_app(*, rate_per_minute: float | None = None, burst: int | None = None
     @app.post("/batch", response_model=BatchResponse, tags=["predict"],
               responses=_err(413, 422, 429))
     def batch(body: BatchInput) -> dict:
-        """One family over many symbols: a result or an error per symbol, never a failed
-        batch."""
+        """One family over a universe, one page at a time (``symbols[offset:offset +
+        limit]``, ``next_offset`` for the next page): a result or an error per symbol, never
+        a failed batch."""
         t0 = time.perf_counter()
         fam = FAMILIES.get(service.PREDICT_FAMILIES[body.family])
+        page = body.symbols[body.offset:body.offset + body.limit]
+        end = body.offset + len(page)
         results = []
-        for sym in body.symbols:
+        for sym in page:
             try:
                 if not sym or len(sym) > 20 or not sym.strip():
                     raise UnknownSymbolError(f"{sym[:40]!r} is not a ticker: use 1-20 "
                                              "characters such as MSFT or ^GSPC.")
                 md = service.market(sym.strip(), body.interval, body.as_of, body.source,
-                                    min_bars=getattr(fam, "min_bars", 1))
+                                    min_bars=getattr(fam, "min_bars", 1),
+                                    caches=app.state.caches)
                 results.append({"symbol": sym, "ok": True,
-                                "result": service.predict(body.family, md)})
+                                "result": service.predict(body.family, md, app.state.caches)})
             except QuantdeskError as err:
                 results.append({"symbol": sym, "ok": False, "error": {
                     "error": type(err).__name__, "detail": str(err), "field": "symbols"}})
@@ -347,7 +380,9 @@ def create_app(*, rate_per_minute: float | None = None, burst: int | None = None
                     "symbol; it was logged on the server."}})
         return {"family": body.family, "count": len(results),
                 "failed": sum(not r["ok"] for r in results),
-                "latency_ms": (time.perf_counter() - t0) * 1000.0, "results": results}
+                "latency_ms": (time.perf_counter() - t0) * 1000.0, "results": results,
+                "total": len(body.symbols), "offset": body.offset, "limit": body.limit,
+                "next_offset": end if end < len(body.symbols) else None}
 
     # ------------------------------------------------------------ admin routes
 
@@ -381,7 +416,10 @@ def create_app(*, rate_per_minute: float | None = None, burst: int | None = None
                            "enable": enable}[action](family, who=who, session=s)
                 return {"family": family, "action": action, "version": row.version,
                         "status": row.status, "who": who}
-        return audited(key, action, family, run)
+        try:
+            return audited(key, action, family, run)
+        finally:  # the next prediction reads the serving version from the store again
+            app.state.caches.versions.clear()
 
     admin_responses = _err(401, 403, 404, 409, 422, 429)
 

@@ -13,8 +13,10 @@ from core.news.frame import MAX_HEADLINE_CHARS
 
 #: most bars one request may carry
 MAX_BARS = 20_000
-#: most symbols in one ``POST /batch``
+#: most symbols scored by one ``POST /batch`` call (one page)
 MAX_BATCH = 50
+#: most symbols one ``POST /batch`` may list (a universe paged through ``offset``/``limit``)
+MAX_UNIVERSE = 5_000
 #: most headlines in one ``POST /predict/sentiment``
 MAX_TEXTS = 200
 
@@ -164,6 +166,39 @@ class RiskResponse(_BarsResponse):
     sizing: dict[str, Any]
 
 
+class SignalResponse(_BarsResponse):
+    """``POST /predict/signal``: the Overview panel's fused signal for the last bar
+    (:func:`core.panel.symbol.symbol_panel`, :func:`core.panel.signals.fuse`).
+
+    ``action`` STRONG_BUY | BUY | HOLD | SELL | STRONG_SELL; ``score`` the pooled score in
+    [-1, 1]; ``confidence`` ``|score| x`` the share of component weight present, in [0, 1]
+    (descriptive, not a calibrated probability); ``reasons`` plain sentences, including the
+    components left out for lack of skill; ``components`` component -> score in [-1, 1].
+    ``skill``: True when a component driving the signal beat its naive baseline
+    walk-forward, None when those components were never evaluated, False when none drives
+    it. ``baseline_action``: the naive baseline's signal (zero-return forecasts: HOLD).
+    ``predictions`` the domain predictions behind it; ``baseline`` the naive forecasts.
+    ``skipped`` / ``fallbacks``: domains that produced nothing / families serving the naive
+    baseline, with the reason; ``errors``: predictors that failed. ``regime``: volatility
+    regime (low | normal | high) or None. ``logged``: rows written to the prediction table.
+    """
+
+    family: str = "signal"
+    action: str
+    score: float
+    confidence: float
+    reasons: list[str]
+    components: dict[str, float]
+    skill: bool | None = None
+    baseline_action: str = "HOLD"
+    regime: str | None = None
+    predictions: list[PredictionOut]
+    skipped: dict[str, str] = Field(default_factory=dict)
+    fallbacks: dict[str, str] = Field(default_factory=dict)
+    errors: list[str] = Field(default_factory=list)
+    logged: int = 0
+
+
 class SentimentResponse(BaseModel):
     """``POST /predict/sentiment``: one row per non-empty text (``ensemble`` in [-1, 1],
     ``label``, ``confidence`` in [0, 1], class probabilities, one score per scorer)."""
@@ -175,15 +210,22 @@ class SentimentResponse(BaseModel):
 
 
 class BatchInput(BaseModel):
-    """``POST /batch``: one family over up to 50 symbols."""
+    """``POST /batch``: one family over a universe of up to 5,000 symbols, scored one page
+    at a time: ``symbols[offset:offset + limit]`` (``limit`` at most 50). The answer's
+    ``next_offset`` is the ``offset`` of the next page (None after the last one); send the
+    same body with it until then."""
 
     model_config = ConfigDict(extra="forbid")
 
-    family: Literal["forecast", "volatility", "patterns"] = "forecast"
-    symbols: list[str] = Field(..., min_length=1, max_length=MAX_BATCH)
+    family: Literal["forecast", "volatility", "patterns", "breakout"] = "forecast"
+    symbols: list[str] = Field(..., min_length=1, max_length=MAX_UNIVERSE)
     interval: Interval = "1d"
     as_of: dt.datetime | dt.date | None = None
     source: Source = "auto"
+    offset: int = Field(0, ge=0, le=MAX_UNIVERSE,
+                        description="Index in `symbols` of the first symbol of this page.")
+    limit: int = Field(MAX_BATCH, ge=1, le=MAX_BATCH,
+                       description="Symbols scored in this page (at most 50).")
 
 
 class BatchItem(BaseModel):
@@ -196,11 +238,19 @@ class BatchItem(BaseModel):
 
 
 class BatchResponse(BaseModel):
+    """One page of a batch: ``count`` results (``failed`` of them errors) for
+    ``symbols[offset:offset + count]`` of the ``total`` listed; ``next_offset``: the offset
+    of the next page, None after the last. ``latency_ms``: time for this page [ms]."""
+
     family: str
     count: int
     failed: int
     latency_ms: float
     results: list[BatchItem]
+    total: int
+    offset: int
+    limit: int
+    next_offset: int | None = None
 
 
 class FamilyHealth(BaseModel):
@@ -211,9 +261,34 @@ class FamilyHealth(BaseModel):
     detail: str | None = None
 
 
+class AlertOut(BaseModel):
+    """One firing monitoring alert (:class:`core.monitoring.Alert`): ``rule`` latency |
+    accuracy | cache | errors | drift, ``level`` warning | critical, ``value`` beside its
+    ``threshold`` (latency in ms, rates and accuracy as fractions, drift as PSI)."""
+
+    rule: str
+    level: str
+    message: str
+    target: str
+    value: float | None = None
+    threshold: float | None = None
+
+
+class AlertStates(BaseModel):
+    """The Model Monitoring page's alerts (its default settings): ``status`` the worst
+    level firing (``ok`` when none, ``unknown`` when the store cannot be read)."""
+
+    status: Literal["ok", "warning", "critical", "unknown"]
+    count: int
+    alerts: list[AlertOut]
+    generated_at: str | None = None
+    detail: str | None = None
+
+
 class HealthResponse(BaseModel):
     """``GET /health``: ``status`` is ``ok`` when the database answers and every family that
-    is not disabled loads, else ``degraded``. ``uptime_s`` in seconds."""
+    is not disabled loads, else ``degraded`` (monitoring alerts do not change it; they are
+    in ``alerts``). ``uptime_s`` in seconds."""
 
     status: Literal["ok", "degraded"]
     database: dict[str, Any]
@@ -222,6 +297,7 @@ class HealthResponse(BaseModel):
     families: list[FamilyHealth]
     uptime_s: float
     version: str
+    alerts: AlertStates
 
 
 class ModelSummary(BaseModel):

@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from core.api.schemas import PredictResponse
+from core.api.schemas import MAX_BATCH, MAX_UNIVERSE, PredictResponse
 from core.baseline.naive import naive_predictor
 from core.cli import app as cli_app
 from core.data import load_ohlcv
@@ -151,6 +151,8 @@ def test_batch_gives_a_result_or_an_error_per_symbol(client):
     assert bad["error"] == "UnknownSymbolError" and "NOPE" in bad["detail"]
 
 
-def test_batch_size_limit(client):
-    r = client.post("/batch", json={"symbols": ["MSFT"] * 51})
+def test_batch_size_limits(client):
+    r = client.post("/batch", json={"symbols": ["MSFT"] * (MAX_UNIVERSE + 1)})
     assert r.status_code == 422 and r.json()["field"] == "symbols"
+    r = client.post("/batch", json={"symbols": ["MSFT"], "limit": MAX_BATCH + 1})
+    assert r.status_code == 422 and r.json()["field"] == "limit"

@@ -1,0 +1,102 @@
+"""Per-app caches of the HTTP API, so a warm ``POST /predict/...`` neither re-reads and
+re-validates the bars nor re-loads and re-runs the model for a bar it has already answered.
+
+* :attr:`ApiCaches.markets`: the bars of ``(symbol, interval, source)`` as
+  :func:`core.data.load_ohlcv` returned them, kept :data:`MARKET_TTL_S` seconds (so a new
+  live bar reaches the API at most that long after it reached the disk cache).
+* :attr:`ApiCaches.predictions`: one route's answer for one bar, keyed by the route, the
+  serving version of every family behind it, the symbol, interval, source, number of bars
+  and the last bar's timestamp and OHLCV (a forming intraday bar that changes is a new key).
+  A promote, rollback, disable or enable changes the serving version and so the key; the
+  artifact's sha256 was checked when it was loaded for the first answer.
+* :attr:`ApiCaches.versions`: each family's serving version as the store says
+  (:func:`core.serving.serving_key`), re-read after :data:`VERSION_TTL_S` seconds. The
+  API's own admin routes clear it at once; a promote from the CLI or the Admin page reaches
+  the API within that time.
+
+Both are bounded LRU maps (memory stays flat under any traffic). Each app built by
+:func:`core.api.app.create_app` has its own, so tests and stores never share entries.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+#: seconds a symbol's bars are reused before :func:`core.data.load_ohlcv` is asked again
+#: (a quarter of the disk cache's 60 s intraday TTL)
+MARKET_TTL_S = 15.0
+#: most ``(symbol, interval, source)`` bar sets kept (about 0.2 MB per 5,000 daily bars)
+MARKET_ENTRIES = 64
+#: most cached route answers (a few kB each)
+PREDICTION_ENTRIES = 2048
+#: seconds a family's serving version is reused before the store is asked again (reading
+#: it costs about 2 ms per family, most of a warm request)
+VERSION_TTL_S = 1.0
+
+_MISSING = object()
+
+
+class LRUCache:
+    """A thread-safe LRU map with an optional age limit per lookup.
+
+    Args:
+        maxsize: most entries; the least recently used goes first.
+        clock: monotonic seconds (injectable for tests).
+    """
+
+    def __init__(self, maxsize: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.maxsize = int(maxsize)
+        self.clock = clock
+        self.hits = 0
+        self.misses = 0
+        self._data: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, max_age_s: float | None = None, default=None):
+        """The value under ``key`` if present and at most ``max_age_s`` seconds old (no
+        limit when None), else ``default``."""
+        with self._lock:
+            item = self._data.get(key, _MISSING)
+            if item is not _MISSING and (max_age_s is None
+                                         or self.clock() - item[0] <= max_age_s):
+                self._data.move_to_end(key)
+                self.hits += 1
+                return item[1]
+            if item is not _MISSING:
+                del self._data[key]
+            self.misses += 1
+            return default
+
+    def put(self, key: Hashable, value) -> None:
+        with self._lock:
+            self._data[key] = (self.clock(), value)
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._data)
+
+
+@dataclass
+class ApiCaches:
+    """The caches of one app (see the module docstring)."""
+
+    markets: LRUCache = field(default_factory=lambda: LRUCache(MARKET_ENTRIES))
+    predictions: LRUCache = field(default_factory=lambda: LRUCache(PREDICTION_ENTRIES))
+    versions: LRUCache = field(default_factory=lambda: LRUCache(256))
+
+    def clear(self) -> None:
+        self.markets.clear()
+        self.predictions.clear()
+        self.versions.clear()
