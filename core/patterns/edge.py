@@ -9,6 +9,8 @@ neutral patterns such as doji are read as +1, i.e. "did price rise"), and each h
   ``mean_i(d_i) * mean_t(r[t])`` (mean over all bars with a known outcome).
 * ``hit_rate``: share of hits with ``d_i * r[t_i] > 0``; ``base_hit_rate``: mean over hits of
   the unconditional share of bars moving in direction ``d_i``.
+* The statistics are :func:`core.evaluation.event_edge.event_edge`'s (shared with the
+  rule-signal edge table of :mod:`core.strategy.rules`).
 * 95% CIs by bootstrap over occurrences (percentile method, ``N_BOOT`` resamples; Efron &
   Tibshirani 1993). Overlapping 5/10-bar windows make neighbouring occurrences dependent, so
   these CIs are, if anything, too narrow — a "no measurable edge" verdict is conservative in
@@ -24,21 +26,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.evaluation.event_edge import MIN_CASES, N_BOOT, event_edge
 from core.patterns.rules import DIRECTION, PATTERNS, Detections, detect
 from core.targets import forward_log_return
 
 HORIZONS = (1, 5, 10)
-N_BOOT = 2000
-MIN_CASES = 10
-
-
-def _boot_ci(x: np.ndarray, rng: np.random.Generator, n_boot: int) -> tuple[float, float]:
-    if len(x) < 2:
-        return float("nan"), float("nan")
-    idx = rng.integers(0, len(x), size=(n_boot, len(x)))
-    m = x[idx].mean(axis=1)
-    lo, hi = np.percentile(m, [2.5, 97.5])
-    return float(lo), float(hi)
 
 
 def edge_table(frame: pd.DataFrame, det: Detections | None = None, *, horizons=HORIZONS,
@@ -64,40 +56,8 @@ def edge_table(frame: pd.DataFrame, det: Detections | None = None, *, horizons=H
         d_all = np.where(d_all == 0, 1.0, d_all)
         row: dict = {"pattern": p, "direction": {1: "bullish", -1: "bearish", 0: "mixed"}[
             DIRECTION[p]] if p != "doji" else "neutral", "occurrences": int(mask.sum())}
-        verdicts = []
-        for h in horizons:
-            r = fwd[h]
-            known = np.isfinite(r)
-            sel = mask & known
-            d = d_all[sel]
-            x = d * r[sel]
-            base_mean = float(np.nanmean(r))
-            up_share = float((r[known] > 0).mean()) if known.any() else float("nan")
-            down_share = float((r[known] < 0).mean()) if known.any() else float("nan")
-            base_ret = float(d.mean() * base_mean) if len(d) else float("nan")
-            base_hit = float(np.where(d > 0, up_share, down_share).mean()) if len(d) else float("nan")
-            hits = (x > 0).astype(float)
-            ret_lo, ret_hi = _boot_ci(x, rng, n_boot)
-            hit_lo, hit_hi = _boot_ci(hits, rng, n_boot)
-            edge = bool(len(x) >= MIN_CASES and (
-                (ret_lo > base_ret or ret_hi < base_ret) or (hit_lo > base_hit or hit_hi < base_hit)))
-            row.update({f"ret_{h}": float(x.mean()) if len(x) else float("nan"),
-                        f"ret_lo_{h}": ret_lo, f"ret_hi_{h}": ret_hi, f"base_ret_{h}": base_ret,
-                        f"hit_{h}": float(hits.mean()) if len(x) else float("nan"),
-                        f"hit_lo_{h}": hit_lo, f"hit_hi_{h}": hit_hi, f"base_hit_{h}": base_hit,
-                        f"edge_{h}": edge})
-            if edge:
-                m = float(x.mean())
-                sign = "better" if (m > base_ret or hits.mean() > base_hit) else "worse"
-                verdicts.append(f"{sign} than base at {h} bars ({m * 100:+.2f}% vs "
-                                f"{base_ret * 100:+.2f}%)")
-        if row["occurrences"] < MIN_CASES:
-            row["verdict"] = "too few cases"
-        elif not verdicts:
-            row["verdict"] = "no measurable edge"
-        else:
-            row["verdict"] = "; ".join(verdicts)
-        rows.append(row)
+        stats, verdict = event_edge(mask, d_all, fwd, rng, n_boot=n_boot, min_cases=MIN_CASES)
+        rows.append({**row, **stats, "verdict": verdict})
     return pd.DataFrame(rows).set_index("pattern")
 
 

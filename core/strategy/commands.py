@@ -1,0 +1,180 @@
+"""CLI commands of the strategy lab (mounted by :mod:`core.cli`):
+
+* ``quantdesk backtest --strategy FILE --symbol S [--interval 1d] [--walk-forward]
+  [--trades-csv PATH] [--json]``
+* ``quantdesk tune --strategy FILE [--symbols AAPL,MSFT,IBM] [--heldout GOOG,^GSPC]
+  [--test-start 2009-01-01] [--json]``
+
+Both print buy-and-hold beside the strategy, every time. Bad input (a missing or invalid
+strategy file, an unknown signal or symbol) exits 2 with a plain message.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import typer
+
+from core.cliutil import emit_json, fail, groups, load_market
+from core.data import parse_date
+from core.errors import QuantdeskError
+from core.strategy.backtest import backtest, walk_forward_backtest
+from core.strategy.spec import load_strategy
+from core.strategy.tune import grid_configs, grid_search, verdict
+
+#: merged into the root and into ``quantdesk train|evaluate|predict`` by core.cli
+app, train_app, evaluate_app, predict_app = groups()
+
+_ROWS = (("total_return", "Total return [%]", 100, ".1f"), ("cagr", "CAGR [%]", 100, ".2f"),
+         ("ann_vol", "Volatility [% ann.]", 100, ".1f"), ("sharpe", "Sharpe", 1, ".2f"),
+         ("sortino", "Sortino", 1, ".2f"), ("max_drawdown", "Max drawdown [%]", 100, ".1f"),
+         ("calmar", "Calmar", 1, ".2f"), ("n_trades", "Trades", 1, ".0f"),
+         ("hit_rate", "Hit rate [%]", 100, ".1f"), ("turnover", "Turnover [x/yr]", 1, ".1f"),
+         ("exposure", "Exposure [% bars]", 100, ".1f"))
+
+
+def _fmt(v, scale: float, spec: str) -> str:
+    if v is None or math.isnan(v):
+        return "–"
+    return format(v * scale, spec)
+
+
+def metrics_table(strategy: dict, bench: dict) -> str:
+    """Strategy beside buy-and-hold, one metric a line (Sharpe with its 95% CI)."""
+    lines = [f"{'':<22}{'strategy':>22}{'buy & hold':>14}"]
+    for key, label, scale, spec in _ROWS:
+        s = _fmt(strategy.get(key), scale, spec)
+        if key == "sharpe" and strategy.get("sharpe_lo") == strategy.get("sharpe_lo"):
+            s += f" ({_fmt(strategy['sharpe_lo'], 1, '.2f')}..{_fmt(strategy['sharpe_hi'], 1, '.2f')})"
+        b = _fmt(bench.get(key), scale, spec) if key not in ("n_trades", "hit_rate") else "–"
+        lines.append(f"{label:<22}{s:>22}{b:>14}")
+    return "\n".join(lines)
+
+
+def _trades_json(trades) -> list[dict]:
+    return [{k: (v.isoformat() if hasattr(v, "isoformat") else
+                 (int(v) if k in ("side", "bars_held") else v if isinstance(v, str) else float(v)))
+             for k, v in row.items()} for row in trades.to_dict("records")]
+
+
+@app.command("backtest")
+def backtest_cmd(
+    strategy: Path = typer.Option(..., "--strategy", help="Strategy file (.toml or .json), "
+                                  "e.g. strategies/rsi_reversal.toml."),
+    symbol: str | None = typer.Option(None, "--symbol", help="Ticker, e.g. MSFT or ^GSPC."),
+    interval: str = typer.Option("1d", "--interval", help="Bar interval (yfinance style)."),
+    start: str | None = typer.Option(None, "--start", help="First date, YYYY-MM-DD."),
+    end: str | None = typer.Option(None, "--end", help="Last date (inclusive), YYYY-MM-DD."),
+    csv: Path | None = typer.Option(None, "--csv", help="Read bars from this CSV instead."),
+    walk_forward: bool = typer.Option(False, "--walk-forward", help="Walk-forward: re-pick the "
+                                      "[tune] grid's best configuration on each training window "
+                                      "and trade it on the next year only."),
+    trades_csv: Path | None = typer.Option(None, "--trades-csv", help="Write the trades here."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Backtest a strategy file on one symbol, after costs, beside buy-and-hold."""
+    try:
+        spec = load_strategy(strategy)
+        if symbol is None and csv is None:
+            raise QuantdeskError("Name a symbol with --symbol (e.g. --symbol MSFT) or bars with --csv.")
+        for d, what in ((start, "--start"), (end, "--end")):
+            if d is not None:
+                parse_date(d, what)
+        md = load_market(symbol, csv, interval, start, end)
+        if walk_forward:
+            res = walk_forward_backtest(md.frame, spec, interval=md.interval,
+                                        grid=grid_configs(spec))
+        else:
+            res = backtest(md.frame, spec, interval=md.interval)
+        if trades_csv is not None:
+            res.trades.to_csv(trades_csv, index=False)
+    except (QuantdeskError, ValueError, OSError) as err:
+        fail(err)
+    f = md.frame
+    out = {"symbol": md.symbol, "interval": md.interval, "source": md.source,
+           "strategy": spec.name, "file": str(strategy), "side": spec.side,
+           "mode": "walk-forward" if walk_forward else "full history",
+           "first": str(res.equity.index[0].date()), "last": str(res.equity.index[-1].date()),
+           "bars": len(res.equity), "costs_bp": spec.costs.model_dump(),
+           "metrics": res.metrics, "buy_and_hold": res.benchmark_metrics,
+           "trades": _trades_json(res.trades), "notes": md.notes}
+    if walk_forward:
+        out["folds"] = res.folds
+        out["n_configs"] = res.n_configs
+    else:
+        out["params"] = res.params
+    if as_json:
+        emit_json(out)
+        return
+    typer.echo(md.status_line)
+    typer.echo(f"{spec.name} ({spec.side}) on {md.symbol}, {out['mode']}, "
+               f"{out['first']} .. {out['last']} ({len(res.equity):,} bars of {len(f):,}); "
+               f"costs per fill: {spec.costs.commission_bp:g} bp commission + "
+               f"{spec.costs.fill_bp:g} bp spread/slippage")
+    typer.echo(metrics_table(res.metrics, res.benchmark_metrics))
+    if walk_forward:
+        typer.echo(f"{res.n_configs} configuration(s) tried on each training window; "
+                   f"{len(res.folds)} test folds.")
+    if trades_csv is not None:
+        typer.echo(f"trades written to {trades_csv}")
+
+
+def _symbols(text: str) -> list[str]:
+    return [s.strip().upper() for s in text.split(",") if s.strip()]
+
+
+@app.command("tune")
+def tune_cmd(
+    strategy: Path = typer.Option(..., "--strategy", help="Strategy file with a [tune] grid."),
+    symbols: str = typer.Option("AAPL,MSFT,IBM", "--symbols",
+                                help="Training symbols, comma-separated."),
+    heldout: str = typer.Option("GOOG,^GSPC", "--heldout",
+                                help="Held-out symbols (judged only), comma-separated; '' for none."),
+    test_start: str = typer.Option("2009-01-01", "--test-start",
+                                   help="First date of the held-out years, YYYY-MM-DD."),
+    interval: str = typer.Option("1d", "--interval", help="Bar interval (yfinance style)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Grid-search a strategy's [tune] grid before --test-start; judge it on later years and
+    held-out symbols beside the untuned file and buy-and-hold, with the deflated Sharpe and
+    the probability of backtest overfitting."""
+    try:
+        spec = load_strategy(strategy)
+        train, held = _symbols(symbols), _symbols(heldout)
+        if not train:
+            raise QuantdeskError("Name at least one training symbol with --symbols.")
+        ts = parse_date(test_start, "--test-start")
+        frames, sources = {}, {}
+        for s in dict.fromkeys([*train, *held]):
+            md = load_market(s, None, interval)
+            frames[md.symbol], sources[md.symbol] = md.frame, md.source
+        res = grid_search(frames, spec, train_symbols=train, heldout_symbols=held,
+                          test_start=ts, interval=interval)
+    except (QuantdeskError, ValueError) as err:
+        fail(err)
+    res["sources"] = sources
+    res["verdict"] = verdict(res)
+    if as_json:
+        emit_json(res)
+        return
+    t = res["train"]
+    typer.echo(f"{spec.name}: {res['n_configs']} configurations tried on "
+               f"{', '.join(t['symbols'])} up to {t['end']} ({t['bars']:,} bars)")
+    typer.echo(f"best: {res['best_params'] or '(the file as written)'}  training Sharpe "
+               f"{t['sharpe']:.2f} (expected best of {res['n_configs']} unskilled: "
+               f"{t['expected_max_sharpe']:.2f})")
+    pbo = "n/a" if res["pbo"] is None else f"{res['pbo']:.2f}"
+    typer.echo(f"deflated Sharpe {res['deflated_sharpe']:.2f}  PSR {res['psr']:.2f}  "
+               f"PBO {pbo}")
+    typer.echo(f"held-out years from {res['test_start']} (* = held-out symbol); Sharpe "
+               "(– = no trades):")
+    typer.echo(f"{'symbol':<10}{'bars':>6}{'tuned':>9}{'trades':>8}{'untuned':>9}{'trades':>8}"
+               f"{'buy & hold':>12}")
+    for row in res["test"]:
+        name = row["symbol"] + ("*" if row["heldout_symbol"] else "")
+        typer.echo(f"{name:<10}{row['bars']:>6}{_fmt(row['tuned']['sharpe'], 1, '.2f'):>9}"
+                   f"{row['tuned']['n_trades']:>8}{_fmt(row['untuned']['sharpe'], 1, '.2f'):>9}"
+                   f"{row['untuned']['n_trades']:>8}"
+                   f"{_fmt(row['buy_and_hold']['sharpe'], 1, '.2f'):>12}")
+    typer.echo(res["verdict"])
