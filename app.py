@@ -20,6 +20,8 @@ start_warmup()  # once per server process: heavy imports and model loads in the 
 
 pages = [
     st.Page("views/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("views/screener.py", title="Screener", icon=":material/filter_alt:",
+            url_path="screener"),
     st.Page("views/patterns.py", title="Patterns", icon=":material/candlestick_chart:",
             url_path="patterns"),
     st.Page("views/forecasts.py", title="Forecasts", icon=":material/trending_up:",
@@ -37,7 +39,7 @@ if is_admin():  # unregistered pages cannot be opened by URL ("Page not found" -
     pages.append(st.Page("views/admin.py", title="Admin",
                          icon=":material/admin_panel_settings:", url_path="admin"))
 
-NO_MARKET_SIDEBAR = {"admin", "monitoring"}  # pages with their own controls, no chart
+NO_MARKET_SIDEBAR = {"admin", "monitoring", "screener"}  # pages with their own controls, no chart
 
 page = st.navigation(pages)
 if page.url_path not in NO_MARKET_SIDEBAR:

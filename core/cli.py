@@ -24,6 +24,8 @@ from core.errors import QuantdeskError
 from core.families import FAMILIES
 from core.monitoring import commands as monitoring_commands
 from core.panel import commands as panel_commands
+from core.strategy import commands as strategy_commands
+from core.screener import commands as screener_commands
 
 app = typer.Typer(help="Quantdesk: market data, models and evaluation.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -38,7 +40,8 @@ app.add_typer(predict_app, name="predict")
 
 _COMMAND_MODULES = list(dict.fromkeys(
     [f.commands for f in FAMILIES.values() if f.commands is not None]
-    + [panel_commands, monitoring_commands, admin_cli, api_commands]))
+    + [panel_commands, screener_commands, monitoring_commands, admin_cli, api_commands,
+       strategy_commands]))
 for _mod in _COMMAND_MODULES:  # each module's groups merge into ours (typer, no name)
     app.add_typer(_mod.app)
     train_app.add_typer(_mod.train_app)

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
             offline (the answer is remembered for a minute; see :mod:`core.data.network`).
         api_rate_per_minute, api_burst: the HTTP API's per-client token bucket
             (``QUANTDESK_API_RATE_PER_MINUTE``, ``QUANTDESK_API_BURST``; 0 turns it off).
+        scan_engine: batch engine of universe scans (``QUANTDESK_SCAN_ENGINE``): ``ray``
+            (a local Ray instance, or the cluster ``RAY_ADDRESS`` names), ``serial`` (this
+            process, no Ray), or ``auto`` (serial up to ``scan_serial_max`` symbols, else
+            Ray).
+        scan_serial_max: the largest scan ``auto`` runs serially [symbols].
     """
 
     model_config = SettingsConfigDict(env_prefix="QUANTDESK_", env_file=".env", extra="ignore")
@@ -47,6 +52,8 @@ class Settings(BaseSettings):
     probe_timeout: float = 1.5
     api_rate_per_minute: float = 600.0
     api_burst: int = 120
+    scan_engine: str = "auto"
+    scan_serial_max: int = 12
 
     @property
     def cache_dir(self) -> Path:

@@ -83,8 +83,16 @@ def fetch_yahoo(
                               f"({type(err).__name__}: {err}).") from None
     if raw is None or raw.empty:
         raise UnknownSymbolError(f"Yahoo Finance has no {interval} bars for '{symbol}'{where}.")
+    return normalise_history(raw)
+
+
+def normalise_history(raw: pd.DataFrame) -> pd.DataFrame:
+    """yfinance's ``Open High Low Close Adj Close Volume`` (exchange-time index) as
+    lower-case ``open high low close adj_close volume`` on a UTC ``timestamp`` index,
+    adjusted by ``adj_close`` (:func:`core.data.bundled.adjust_to_adj_close`); rows
+    without a close (a ticker missing from a multi-ticker download) are dropped."""
     raw = raw.rename(columns=lambda c: str(c).strip().lower().replace(" ", "_"))
     cols = [c for c in ["open", "high", "low", "close", "adj_close", "volume"] if c in raw]
-    out = raw[cols].copy()
+    out = raw[cols].dropna(subset=["close"]).copy() if "close" in raw else raw[cols].copy()
     out.index = pd.to_datetime(out.index, utc=True).rename("timestamp")
     return adjust_to_adj_close(out)

@@ -1,0 +1,61 @@
+"""The Screener in a real browser: scan the bundled universe, filter, sort, export the CSV,
+save a screen, and open a symbol's page from the result."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.test_app_e2e import EXCEPTION, settle
+
+pytestmark = pytest.mark.e2e
+
+
+def grid_text(pg) -> str:
+    return pg.locator('[data-testid="stDataFrame"]').first.inner_text()
+
+
+def test_scan_filter_sort_export_and_open(page, server, tmp_path):
+    page.goto(f"{server.url}/screener")
+    settle(page)
+    assert page.locator("h1").first.inner_text().strip() == "Screener"
+    page.get_by_role("button", name="Scan", exact=True).click()
+    settle(page, '[data-testid="stDataFrame"]', timeout_ms=180_000)
+    page.get_by_text(re.compile(r"6 of 6 rows match")).first.wait_for()
+    assert page.locator(EXCEPTION).count() == 0
+
+    page.get_by_text("Filters, sort and saved screens").click()
+    page.get_by_label("Filters (one per line, all must hold)").fill("trend = up")
+    page.keyboard.press("Control+Enter")
+    settle(page)
+    page.get_by_text(re.compile(r"\d of 6 rows match")).first.wait_for()
+    shown = int(re.search(r"(\d) of 6 rows match",
+                          page.get_by_text(re.compile(r"of 6 rows match")).first.inner_text())
+                .group(1))
+    assert 0 < shown < 6
+
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Export CSV").click()
+    path = tmp_path / "screen.csv"
+    dl.value.save_as(path)
+    rows = pd.read_csv(path)
+    assert len(rows) == shown and set(rows["trend"]) == {"up"}
+
+    page.get_by_label("Screen name").fill("uptrend")
+    page.get_by_role("button", name="Save screen").click()
+    settle(page)
+    page.get_by_text(re.compile("Saved screen uptrend")).first.wait_for()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator('[data-testid="stDataFrame"]').first.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "screener.png"))
+
+    first = rows["symbol"].iloc[0]
+    page.locator('[data-testid="stPageLink-NavLink"]').filter(has_text="Forecasts").click()
+    settle(page, ".js-plotly-plot", timeout_ms=120_000)
+    assert page.locator("h1").first.inner_text().strip() == "Forecasts"
+    assert re.search(rf"symbol={re.escape(first)}(&|$)", page.url), page.url
+    page.get_by_text(re.compile(rf"^{re.escape(first)} 1d · ")).first.wait_for()
+    assert page.locator(EXCEPTION).count() == 0
