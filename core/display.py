@@ -47,6 +47,12 @@ def literal(text: object) -> str:
     return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), s, count=1)
 
 
+def badge_literal(text: object) -> str:
+    """:func:`literal` for ``st.badge``'s label, which escapes ``[`` and ``]`` itself (so
+    they are left to it: escaping them twice would show the backslashes)."""
+    return literal(text).replace("\\[", "[").replace("\\]", "]")
+
+
 #: what a spreadsheet reads as the start of a formula (OWASP "CSV injection")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -16,6 +16,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from core import store, training
+from core.display import literal
 from core.errors import QuantdeskError, TrainingInProgressError
 from core.panel import abtest
 from core.store import ABTest, audit_log, session_scope, store_error_message
@@ -41,6 +42,7 @@ def _guard() -> str | None:
 
 
 def _flash(kind: str, text: str) -> None:
+    """Show ``text`` (markdown: escape user text in it with ``literal``) after the rerun."""
     st.session_state["admin_flash"] = (kind, text)
 
 
@@ -58,7 +60,7 @@ def _store_error(err: SQLAlchemyError, session=None) -> None:
             session.rollback()
         except SQLAlchemyError:
             pass
-    st.error(store_error_message(err))
+    st.error(literal(store_error_message(err)))
 
 
 def _ts(x) -> str:
@@ -91,7 +93,7 @@ def retrain_section() -> None:
     who = _guard()
     if who is None:
         return
-    with st.status(f"Retraining {choice}…", expanded=True) as status:
+    with st.status(f"Retraining {literal(choice)}…", expanded=True) as status:
         bar = st.progress(0.0, text="starting")
 
         def progress(frac: float, msg: str) -> None:
@@ -103,11 +105,11 @@ def retrain_section() -> None:
                     else [training.run_training(choice, who=who, progress=progress)])
         except TrainingInProgressError as err:
             status.update(label="Another retrain is running", state="error")
-            st.warning(str(err))
+            st.warning(literal(err))
             return
         except QuantdeskError as err:
             status.update(label="Retrain refused", state="error")
-            st.error(str(err))
+            st.error(literal(err))
             return
         except SQLAlchemyError as err:
             status.update(label="Retrain refused: the model store is unavailable", state="error")
@@ -116,13 +118,13 @@ def retrain_section() -> None:
         failed = [r for r in runs if r.status != "COMPLETED"]
         for r in runs:
             if r.status == "COMPLETED":
-                st.success(f"{r.family}: new candidate version {r.version}. Promote it below "
-                           "to serve it.")
+                st.success(f"{literal(r.family)}: new candidate version {literal(r.version)}. "
+                           "Promote it below to serve it.")
             else:
-                st.error(f"{r.family}: training failed: {r.error}")
+                st.error(literal(f"{r.family}: training failed: {r.error}"))
         bar.progress(1.0, text="done")
         status.update(label=("Retrain finished with errors" if failed else
-                             f"Retrain of {choice} complete"),
+                             f"Retrain of {literal(choice)} complete"),
                       state="error" if failed else "complete", expanded=True)
 
 
@@ -135,9 +137,10 @@ def lock_section(session) -> None:
         return
     by = held.holder.rsplit("#", 1)[0]
     c1, c2 = st.columns([3, 1])
-    c1.info(f"A retrain of {held.detail} by {by} on {held.host or '?'} (pid {held.pid or '?'}) "
-            f"holds the training lock since {_ts(held.acquired_at)}; last heartbeat "
-            f"{_ts(held.heartbeat_at)}. A holder that died frees it within a minute.")
+    c1.info(literal(f"A retrain of {held.detail} by {by} on {held.host or '?'} "
+                    f"(pid {held.pid or '?'}) holds the training lock since "
+                    f"{_ts(held.acquired_at)}; last heartbeat {_ts(held.heartbeat_at)}. "
+                    "A holder that died frees it within a minute."))
     if c2.button("Clear stuck lock", key="adm_unlock",
                  help="Only when the holding process is gone: its run is marked FAILED."):
         who = _guard()
@@ -181,7 +184,7 @@ def versions_section(session) -> None:
                 _store_error(err, session)
                 return
             _flash("success", f"Registered {len(out['registered'])} version(s); activated "
-                              f"{', '.join(out['activated']) or 'none'}.")
+                              f"{literal(', '.join(out['activated']) or 'none')}.")
             st.rerun()
     rows = store.list_model_versions(session=session)
     if not rows:
@@ -200,7 +203,7 @@ def versions_section(session) -> None:
     ver = c2.selectbox("Version", [r.version for r in versions], key="adm_ops_version")
     state = "disabled" if disabled else (f"active {active}" if active else "no active version")
     chosen = next(r.status for r in versions if r.version == ver)
-    st.caption(f"{fam}: {state} · chosen version {ver} is {chosen}")
+    st.caption(literal(f"{fam}: {state} · chosen version {ver} is {chosen}"))
     b1, b2, b3, b4 = st.columns(4)
     ops = {
         "promote": b1.button("Promote", key="adm_promote", disabled=ver == active,
@@ -231,12 +234,13 @@ def versions_section(session) -> None:
         session.commit()
     except QuantdeskError as err:
         session.rollback()
-        st.error(str(err))
+        st.error(literal(err))
         return
     except SQLAlchemyError as err:
         _store_error(err, session)
         return
-    _flash("success", f"{action}: {fam}/{row.version} is now {row.status}.")
+    _flash("success", f"{action}: {literal(fam)}/{literal(row.version)} is now "
+                      f"{literal(row.status)}.")
     st.rerun()
 
 
@@ -251,15 +255,15 @@ def ab_section(session) -> None:
     running = session.exec(select(ABTest).where(ABTest.status == "running")).all()
     for t in running:
         with st.container(border=True):
-            st.markdown(f"**{t.name}** · {t.family}: champion `{t.champion_version}` vs "
-                        f"challenger `{t.challenger_version}` · share {t.share:.0%} · since "
-                        f"{_ts(t.started_at)}")
+            st.markdown(f"**{literal(t.name)}** · " + literal(
+                f"{t.family}: champion {t.champion_version} vs challenger "
+                f"{t.challenger_version} · share {t.share:.0%} · since {_ts(t.started_at)}"))
             cmp_res = None
             try:
                 cmp_res = abtest.compare(session=session, family=t.family,
                                          champion_version=t.champion_version,
                                          challenger_version=t.challenger_version)
-                st.write(cmp_res.verdict)
+                st.markdown(literal(cmp_res.verdict))
                 st.dataframe(pd.DataFrame([{
                     "Pairs": cmp_res.n_pairs, "Champion MSE": cmp_res.champion_mse,
                     "Challenger MSE": cmp_res.challenger_mse,
@@ -270,7 +274,7 @@ def ab_section(session) -> None:
                     "Challenger hit [%]": None if cmp_res.challenger_hit_rate is None else
                     100 * cmp_res.challenger_hit_rate}]), hide_index=True)
             except QuantdeskError as err:
-                st.info(f"No comparison yet: {err}")
+                st.info(literal(f"No comparison yet: {err}"))
             if st.button("Stop test", key=f"adm_ab_stop_{t.id}"):
                 who = _guard()
                 if who is not None:
@@ -279,12 +283,12 @@ def ab_section(session) -> None:
                                             result=cmp_res.to_dict() if cmp_res else None)
                         session.commit()
                     except QuantdeskError as err:
-                        st.error(str(err))
+                        st.error(literal(err))
                         return
                     except SQLAlchemyError as err:
                         _store_error(err, session)
                         return
-                    _flash("success", f"A/B test {t.name} stopped.")
+                    _flash("success", f"A/B test {literal(t.name)} stopped.")
                     st.rerun()
     if not families:
         st.caption("Register at least two versions of a family to run an A/B test.")
@@ -304,7 +308,8 @@ def ab_section(session) -> None:
         if who is None:
             return
         if champ is None or chall == "—":
-            st.error(f"{fam} needs an active champion and another version as challenger.")
+            st.error(f"{literal(fam)} needs an active champion and another version as "
+                     "challenger.")
             return
         try:
             abtest.start_ab_test(name.strip() or f"{fam}-ab", fam, champ, chall,
@@ -312,12 +317,13 @@ def ab_section(session) -> None:
             session.commit()
         except (QuantdeskError, ValueError) as err:
             session.rollback()
-            st.error(str(err))
+            st.error(literal(err))
             return
         except SQLAlchemyError as err:
             _store_error(err, session)
             return
-        _flash("success", f"A/B test started: {champ} vs {chall} ({share}% challenger).")
+        _flash("success", f"A/B test started: {literal(champ)} vs {literal(chall)} "
+                          f"({share}% challenger).")
         st.rerun()
 
 
@@ -341,7 +347,7 @@ def admin_body() -> None:
         st.error("This page is for admins. Log in as an admin first.")
         return
 
-    st.caption(f"Signed in as **{who}**. Every action is re-checked and audited.")
+    st.caption(f"Signed in as **{literal(who)}**. Every action is re-checked and audited.")
     _show_flash()
     retrain_section()
     try:
@@ -351,6 +357,6 @@ def admin_body() -> None:
             ab_section(s)
             audit_section(s)
     except QuantdeskError as err:
-        st.error(f"The model store could not be read: {err}")
+        st.error(literal(f"The model store could not be read: {err}"))
     except SQLAlchemyError as err:
-        st.error(store_error_message(err))
+        st.error(literal(store_error_message(err)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.display import badge_literal
 from core.monitoring.drift import feature_drift
 from core.monitoring.figures import Alert, MonitoringReport
 from core.monitoring.queries import model_families, monitoring_report
@@ -19,9 +20,10 @@ EMPTY_STATE = ("No predictions logged yet — open the Overview or run "
 ALERT_COLOR = {"critical": "red", "warning": "orange"}
 
 
-@st.cache_data(ttl=600, show_spinner="Computing feature drift…")
+@st.cache_data(ttl=600, max_entries=32, show_spinner="Computing feature drift…")
 def cached_drift(symbol: str, interval: str, recent_bars: int) -> pd.DataFrame:
-    """PSI/KS per feature: everything before the last ``recent_bars`` bars vs those bars."""
+    """PSI/KS per feature: everything before the last ``recent_bars`` bars vs those bars
+    (cached 600 s, at most 32 entries)."""
     return feature_drift(cached_market(symbol, interval, None, None).frame,
                          recent_bars=recent_bars)
 
@@ -43,18 +45,19 @@ def load_report(family: str, symbol: str, window: int, accuracy_floor: float,
 
 def alert_badges(alerts: list[Alert], max_badges: int = 8) -> None:
     """Coloured badges for the firing alerts (drift alerts summarised in one badge, all of
-    them listed in an expander), or a green 'no alerts' badge."""
+    them listed in an expander), or a green 'no alerts' badge. Alert texts (they name
+    symbols and models) are shown literally."""
     if not alerts:
         st.badge("No alerts", icon=":material/check_circle:", color="green")
         return
     other, drift = split_alerts(alerts)
     for a in other[:max_badges]:
-        st.badge(f"{a.rule}: {a.message}", icon=":material/warning:",
+        st.badge(badge_literal(f"{a.rule}: {a.message}"), icon=":material/warning:",
                  color=ALERT_COLOR.get(a.level, "orange"))
     if len(other) > max_badges:
         st.caption(f"… and {len(other) - max_badges} more (see below).")
     if drift:
-        st.badge(drift_summary(drift), icon=":material/warning:", color="orange")
+        st.badge(badge_literal(drift_summary(drift)), icon=":material/warning:", color="orange")
     if len(other) > max_badges or drift:
         with st.expander(f"All {len(alerts)} alerts"):
             st.dataframe(alerts_frame(alerts), hide_index=True, width="stretch")

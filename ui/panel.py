@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core.data import MarketData
+from core.display import literal
 from core.errors import QuantdeskError
 from core.panel.symbol import SymbolPanel, symbol_panel
 from ui.data import cached_market
@@ -85,18 +86,19 @@ def forecast_frame(sp: SymbolPanel) -> pd.DataFrame:
 
 
 def symbol_card(sp: SymbolPanel, statuses: dict[str, str]) -> None:
-    """One bordered card: price, signal, forecasts, pattern, regime, sentiment, status."""
+    """One bordered card: price, signal, forecasts, pattern, regime, sentiment, status.
+    Symbols, reasons, notes and errors are shown literally (``core.display.literal``)."""
     with st.container(border=True):
         icon, color = ACTION_STYLE.get(sp.signal.action, ("⚪", "gray"))
         c1, c2 = st.columns([1, 1])
-        c1.metric(f"{sp.symbol} · {sp.bar_ts:%Y-%m-%d}", f"{sp.last_price:,.2f}",
+        c1.metric(f"{literal(sp.symbol)} · {sp.bar_ts:%Y-%m-%d}", f"{sp.last_price:,.2f}",
                   fmt_pct(sp.change_pct, 2), help="Last close and its change vs the previous "
-                  "bar [%]. Source: " + sp.source)
+                  "bar [%]. Source: " + literal(sp.source))
         c2.markdown(f"### {icon} :{color}[{sp.signal.action.replace('_', ' ')}]")
         score = round(sp.signal.score, 2) + 0.0  # no "-0.00"
         c2.caption(f"confidence {sp.signal.confidence:.0%} · score {score:+.2f}")
         for fam, why in sp.fallbacks.items():
-            st.warning(f"Model {fam} {why}.", icon="⚠️")
+            st.warning(f"Model {literal(fam)} {why}.", icon="⚠️")  # why: a fixed text
         st.dataframe(forecast_frame(sp), hide_index=True, width="stretch")
         def why(domain: str) -> str:
             return f"n/a ({sp.skipped[domain]})" if domain in sp.skipped else "n/a"
@@ -104,27 +106,27 @@ def symbol_card(sp: SymbolPanel, statuses: dict[str, str]) -> None:
         regime = sp.regime or why("volatility")
         vol = f" · {sp.vol_ann:.1f}% ann." if sp.vol_ann is not None else ""
         sent = why("sentiment") if sp.sentiment is None else f"{sp.sentiment:+.2f}"
-        st.markdown(f"**Pattern:** {sp.pattern or why('patterns')}  \n"
-                    f"**Volatility regime:** {regime}{vol}  \n"
-                    f"**Sentiment:** {sent}")
+        st.markdown(f"**Pattern:** {literal(sp.pattern or why('patterns'))}  \n"
+                    f"**Volatility regime:** {literal(regime + vol)}  \n"
+                    f"**Sentiment:** {literal(sent)}")
         with st.expander("Signal reasons and model status"):
             for r in sp.signal.reasons:
-                st.write("• " + r)
+                st.markdown("• " + literal(r))
             for name, why in sp.skipped.items():
-                st.caption(f"{name}: {why}")
+                st.caption(literal(f"{name}: {why}"))
             versions = sorted({f"{p.model_name} {p.model_version}" for p in sp.predictions
                                if p.model_name != "naive"})
             if versions:
-                st.caption("Versions shown: " + ", ".join(versions))
+                st.caption("Versions shown: " + literal(", ".join(versions)))
             shadow = sorted({f"{p.model_name} {p.model_version}" for p in sp.shadow})
             if shadow:
-                st.caption("A/B test: also logged (not shown) " + ", ".join(shadow))
+                st.caption("A/B test: also logged (not shown) " + literal(", ".join(shadow)))
             st.caption("Skill: 'no' = did not beat the naive baseline walk-forward (ignored "
                        "by the signal); 'untested' = no evaluation in the artifact.")
             for fam, text in statuses.items():
-                st.caption(f"{fam}: {text}")
+                st.caption(literal(f"{fam}: {text}"))
             for e in sp.errors:
-                st.caption(f"error: {e}")
+                st.caption(literal(f"error: {e}"))
 
 
 def replay_frame(symbol: str, interval: str) -> pd.DataFrame:

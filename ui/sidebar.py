@@ -23,7 +23,7 @@ import streamlit as st
 from core.data import BUNDLED_LABEL, BUNDLED_SYMBOLS, INTERVALS, MarketData
 from core.display import literal
 from core.errors import QuantdeskError
-from ui.data import cached_csv, cached_market
+from ui.data import cached_market, session_csv
 
 OTHER = "OTHER"
 UPLOAD = "CSV"
@@ -44,7 +44,10 @@ class Selection:
         symbol: upper-case ticker; ``"CSV"`` for an uploaded file.
         interval: yfinance-style bar interval (``1d``, ``1h``, ...).
         start, end: inclusive date range, None for "from the first" / "to the last" bar.
-        csv_name, csv_bytes: the uploaded file (only when ``symbol == "CSV"``), else None.
+        csv_name: the uploaded file's name (only when ``symbol == "CSV"``), else None.
+        csv_bytes: the file's bytes, for a selection made in code (a test, a script).
+        csv_file: the sidebar's ``UploadedFile``, read only the first time it is parsed
+            (:func:`ui.data.session_csv`), so no copy of its bytes is made per rerun.
         problem: why no bars can be loaded for this choice (e.g. start after end), else None.
         source: ``auto`` (live first, bundled when offline) or ``bundled`` (offline demo).
     """
@@ -57,6 +60,7 @@ class Selection:
     csv_bytes: bytes | None = field(default=None, repr=False)
     problem: str | None = None
     source: str = "auto"
+    csv_file: object | None = field(default=None, repr=False)
 
 
 def draw_sidebar() -> Selection:
@@ -69,7 +73,7 @@ def draw_sidebar() -> Selection:
                           help="Bundled daily history works offline. Type any Yahoo Finance "
                                "ticker here or pick 'Other' (online only); 'Upload CSV' reads "
                                "your own bars.")
-    csv_name = csv_bytes = problem = None
+    csv_name = csv_file = problem = None
     if choice == OTHER:
         ticker = sb.text_input("Ticker (Yahoo Finance)", key=K_TICKER, bind="query-params",
                                placeholder="e.g. NVDA, BTC-USD, ^FTSE", max_chars=24)
@@ -84,7 +88,7 @@ def draw_sidebar() -> Selection:
             problem = ("Upload a CSV with Date, Open, High, Low, Close and Volume columns in "
                        "the sidebar.")
         else:
-            csv_name, csv_bytes = up.name, up.getvalue()
+            csv_name, csv_file = up.name, up
     else:
         symbol = str(choice).strip().upper()  # a bundled symbol or a typed ticker
     interval = sb.selectbox("Interval", list(INTERVALS), index=list(INTERVALS).index("1d"),
@@ -102,8 +106,8 @@ def draw_sidebar() -> Selection:
                         bind="query-params", help="Empty: the last bar.")
     if start and end and start > end and problem is None:
         problem = f"The start date {start} is after the end date {end}: swap or clear them."
-    return Selection(symbol, interval, start or None, end or None, csv_name, csv_bytes, problem,
-                     "bundled" if bundled else "auto")
+    return Selection(symbol, interval, start or None, end or None, csv_name, None, problem,
+                     "bundled" if bundled else "auto", csv_file)
 
 
 def begin_run(sel: Selection) -> None:
@@ -131,7 +135,8 @@ def market_data(sel: Selection) -> MarketData | None:
         if sel.symbol == "CSV":
             stem = (sel.csv_name or "CSV").rsplit(".", 1)[0]
             name = "".join(ch for ch in stem.upper() if ch.isalnum() or ch in "-_.^")[:12]
-            return cached_csv(sel.csv_bytes or b"", name or "CSV")
+            upload = sel.csv_file if sel.csv_file is not None else sel.csv_bytes or b""
+            return session_csv(upload, name or "CSV")
         return cached_market(sel.symbol, sel.interval, sel.start, sel.end, sel.source)
     except QuantdeskError as err:
         st.error(literal(err))

@@ -4,6 +4,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.data import BUNDLED_SYMBOLS
+from core.display import literal
 from core.errors import QuantdeskError
 from core.monitoring.report import (default_group, drift_frame, group_metrics, ops_metrics,
                                     summary_frame)
@@ -39,20 +40,20 @@ if show_drift:
     try:
         drift_table = cached_drift(drift_sym, "1d", int(recent))
     except QuantdeskError as err:
-        st.warning(f"Drift not computed: {err}")
+        st.warning(literal(f"Drift not computed: {err}"))
 
 try:
     family = c1.selectbox("Model family", ["All"] + store_families(), key="mon_family")
     report = load_report(family, symbol, int(window), floor, drift_table)
 except QuantdeskError as err:
-    st.error(f"The prediction store could not be read: {err}")
+    st.error(literal(f"The prediction store could not be read: {err}"))
     st.stop()
 except SQLAlchemyError as err:
     st.error(f"The prediction store is unavailable ({type(err).__name__}). Check "
              "DATABASE_URL / the data directory and reload.")
     st.stop()
 except ValueError as err:
-    st.error(f"Bad monitoring settings: {err}")
+    st.error(literal(f"Bad monitoring settings: {err}"))
     st.stop()
 
 st.caption(f"As of {report.generated_at:%Y-%m-%d %H:%M:%S} UTC · window {report.window} outcomes")

@@ -4,9 +4,11 @@
 """
 
 from core.news.frame import NEWS_COLUMNS, normalise_news
+from core.news.policy import cache_only
 from core.news.sources import (
-    NEWS_TTL_S, fetch_rss, fetch_yahoo_news, get_news, parse_news_csv, parse_pasted,
+    NEWS_TTL_S, cached_news, fetch_rss, fetch_yahoo_news, get_news, parse_news_csv,
+    parse_pasted,
 )
 
-__all__ = ["NEWS_COLUMNS", "NEWS_TTL_S", "fetch_rss", "fetch_yahoo_news", "get_news",
-           "normalise_news", "parse_news_csv", "parse_pasted"]
+__all__ = ["NEWS_COLUMNS", "NEWS_TTL_S", "cache_only", "cached_news", "fetch_rss", "fetch_yahoo_news",
+           "get_news", "normalise_news", "parse_news_csv", "parse_pasted"]

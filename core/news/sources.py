@@ -13,18 +13,21 @@ import os
 import urllib.request
 from pathlib import Path
 
+import diskcache
 import pandas as pd
 
 from core.config import get_settings
+from core.data.cache import BytesOnlyDisk
 from core.errors import DataSourceError, DataValidationError
 from core.news.frame import NEWS_COLUMNS, normalise_news
+from core.news.policy import network_allowed
 
 NEWS_TTL_S = 30 * 60
+log = logging.getLogger(__name__)
 logging.getLogger("yfinance").setLevel(logging.CRITICAL)
 
 
 def _offline() -> bool:
-
     return bool(get_settings().offline)
 
 
@@ -37,13 +40,19 @@ def parse_news_csv(src: str | Path | bytes, symbol: str = "") -> pd.DataFrame:
     are read as UTC.
 
     Raises:
-        DataValidationError: unreadable file, missing columns, or no headline.
+        DataValidationError: missing or unreadable file (a directory, no permission), not
+            UTF-8 CSV, missing columns, or no headline.
     """
     try:
         data = Path(src).read_bytes() if not isinstance(src, (bytes, bytearray)) else bytes(src)
         df = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str)
     except FileNotFoundError:
         raise DataValidationError(f"No such file: {src}") from None
+    except IsADirectoryError:
+        raise DataValidationError(f"{src} is a directory, not a news CSV file.") from None
+    except OSError as err:  # permission denied, a device, ...
+        raise DataValidationError(f"Could not open the news CSV {src}: "
+                                  f"{err.strerror or type(err).__name__}.") from None
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise DataValidationError(f"Could not read the news CSV ({err}). Expected UTF-8 with "
                                   "a header: published_at,headline[,symbol,source,url].") \
@@ -167,14 +176,17 @@ def fetch_rss(url: str, symbol: str = "", timeout: float = 5.0) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------- cache
-def _cache():
-    import diskcache
-
-
+def _cache() -> diskcache.Cache:
+    """The news cache: ``cache_dir/news`` (mode 0700) on :class:`BytesOnlyDisk`, so a
+    pickled row planted there is refused before it is unpickled."""
     d = get_settings().cache_dir / "news"
     d.mkdir(parents=True, exist_ok=True)
     os.chmod(d, 0o700)
-    return diskcache.Cache(str(d))
+    return diskcache.Cache(str(d), disk=BytesOnlyDisk)
+
+
+def _key(symbol: str, feeds) -> str:
+    return "news:" + json.dumps([str(symbol).upper(), sorted(str(f) for f in feeds)])
 
 
 def _to_json(df: pd.DataFrame) -> bytes:
@@ -186,21 +198,69 @@ def _from_json(blob: bytes) -> pd.DataFrame:
     return normalise_news(df)
 
 
+def _read(cache: diskcache.Cache, key: str, *, drop_bad: bool) -> pd.DataFrame | None:
+    """The cached headlines under ``key``, or None on a miss. A refused (pickled) or
+    undecodable row is also a miss; it is deleted when ``drop_bad``."""
+    try:
+        blob = cache.get(key)
+        if not isinstance(blob, bytes):  # a miss (or a value this cache never writes)
+            if blob is not None and drop_bad:
+                cache.delete(key)
+            return None
+        return _from_json(blob)
+    except Exception as err:  # UnsafeCacheEntry, JSONDecodeError, UnicodeDecodeError, ...
+        log.warning("Dropping news cache entry %s (%s: %s).", key, type(err).__name__, err)
+        if drop_bad:
+            cache.delete(key)
+        return None
+
+
+def cached_news(symbol: str, feeds: list[str] | tuple = ()) -> pd.DataFrame | None:
+    """The headlines :func:`get_news` cached for ``symbol`` and ``feeds`` (same key), from
+    the disk cache only: never the network, never an entry written or deleted (a bad
+    entry is left for :func:`get_news` to drop and refetch). Fast enough to call per row of
+    a table (one SQLite lookup).
+
+    Returns:
+        The news frame (:data:`NEWS_COLUMNS`), or None on a miss, an expired entry (older
+        than :data:`NEWS_TTL_S`, 30 min), a refused pickled row or an undecodable one.
+    """
+    d = get_settings().cache_dir / "news"
+    if not (d / diskcache.core.DBNAME).is_file():  # nothing cached yet: create nothing
+        return None
+    try:
+        cache = diskcache.Cache(str(d), disk=BytesOnlyDisk)
+    except Exception as err:  # an unreadable cache directory is a miss
+        log.warning("News cache unreadable (%s: %s).", type(err).__name__, err)
+        return None
+    try:
+        return _read(cache, _key(symbol, feeds), drop_bad=False)
+    finally:
+        cache.close()
+
+
 def get_news(symbol: str, feeds: list[str] | tuple = (), *, use_cache: bool = True
              ) -> tuple[pd.DataFrame, list[str]]:
     """Headlines for ``symbol`` from Yahoo plus each RSS feed URL, cached 30 minutes.
+
+    A cached entry that is refused (a pickled row) or cannot be decoded is a miss: it is
+    deleted and the sources are fetched again.
 
     Returns:
         (news frame, notes): notes say which source failed and why; an empty frame is
         returned when every source failed (never fabricated content).
     """
-    key = "news:" + json.dumps([symbol.upper(), sorted(feeds)])
+    if not network_allowed():  # a universe scan: cached headlines or none
+        hit = cached_news(symbol, feeds)
+        return ((hit, ["from the 30-minute news cache"]) if hit is not None else
+                (pd.DataFrame(columns=NEWS_COLUMNS), ["no cached headlines (not fetched)"]))
+    key = _key(symbol, feeds)
     cache = _cache() if use_cache else None
     try:
         if cache is not None:
-            blob = cache.get(key)
-            if isinstance(blob, bytes):
-                return _from_json(blob), ["from the 30-minute news cache"]
+            hit = _read(cache, key, drop_bad=True)
+            if hit is not None:
+                return hit, ["from the 30-minute news cache"]
         frames, notes = [], []
         for name, fn in [("Yahoo", lambda: fetch_yahoo_news(symbol))] + \
                 [(u, lambda u=u: fetch_rss(u, symbol)) for u in feeds]:

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from core.cliutil import emit_json, fail, groups, guarded
+from core.data import parse_date
 from core.errors import DataSourceError, DataValidationError, QuantdeskError
 from core.news import get_news, parse_news_csv
 from core.sentiment.datasets import load_dataset
@@ -35,6 +36,9 @@ def _texts_from_csv(path: Path) -> list[str]:
         df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
     except FileNotFoundError:
         raise DataValidationError(f"No such file: {path}") from None
+    except OSError as err:  # a directory, no permission
+        raise DataValidationError(f"Cannot read {path} ({type(err).__name__}); give a CSV "
+                                  "file.") from None
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise DataValidationError(f"Could not read {path} ({err}).") from None
     cols = {c.lower().strip(): c for c in df.columns}
@@ -109,7 +113,8 @@ def symbol_cmd(
         if news.empty:
             raise DataSourceError("No headlines: " + ("; ".join(notes) or "none found") +
                                   ". Give --news-csv PATH.")
-        agg, scored = symbol_sentiment(symbol, news, pd.Timestamp(as_of) if as_of else None,
+        agg, scored = symbol_sentiment(symbol, news, parse_date(as_of, "--as-of")
+                                       if as_of else None,
                                        half_life, load_scorers(finbert=False))
     except QuantdeskError as err:
         fail(err)
