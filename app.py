@@ -8,14 +8,17 @@ The sidebar's selection widgets are drawn here, in the entry point, so a choice 
 switches; they are bound to the URL query string so a view can be shared (ui/sidebar.py).
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from ui.auth import auth_sidebar, is_admin
 from ui.sidebar import begin_run, draw_sidebar, end_run
 from ui.warmup import start as start_warmup
 
-st.set_page_config(page_title="Quantdesk", page_icon=":material/candlestick_chart:",
-                   layout="wide")
+# a local favicon: a material-icon favicon makes the browser fetch it from fonts.gstatic.com
+st.set_page_config(page_title="Quantdesk", page_icon=str(Path(__file__).parent / "ui" /
+                                                         "favicon.png"), layout="wide")
 start_warmup()  # once per server process: heavy imports and model loads in the background
 
 pages = [
@@ -32,6 +35,8 @@ pages = [
             url_path="volatility"),
     st.Page("views/risk_sizing.py", title="Risk Sizing", icon=":material/balance:",
             url_path="risk-sizing"),
+    st.Page("views/strategy_lab.py", title="Strategy Lab", icon=":material/science:",
+            url_path="strategy-lab"),
     st.Page("views/monitoring.py", title="Model Monitoring", icon=":material/monitoring:",
             url_path="monitoring"),
 ]

@@ -14,8 +14,10 @@ from tests.page_checks import assert_page_ok
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
-PAGES = ["views/overview.py", "views/patterns.py", "views/forecasts.py", "views/sentiment.py",
-         "views/volatility.py", "views/risk_sizing.py", "views/monitoring.py"]
+PAGES = ["views/overview.py", "views/screener.py", "views/patterns.py", "views/forecasts.py",
+         "views/sentiment.py", "views/volatility.py", "views/risk_sizing.py",
+         "views/strategy_lab.py", "views/monitoring.py"]
+NO_SIDEBAR = {"views/monitoring.py", "views/screener.py"}  # own controls, no symbol sidebar
 ADMIN, PASSWORD = "test-admin", "a test password, not a real one"
 
 
@@ -47,7 +49,7 @@ def test_every_page_runs_on_bundled_data():
     for page in PAGES:
         at.switch_page(page).run()
         assert_page_ok(at)  # no error, and no warning beyond the models' known verdicts
-        if page != "views/monitoring.py":  # monitoring has its own controls, no sidebar
+        if page not in NO_SIDEBAR:
             # the sidebar selection survives the page switch (bound to the URL)
             assert at.selectbox(key="symbol").value == "AAPL", page
     # the data-status line: symbol, bars, range, source, as-of
@@ -113,7 +115,7 @@ def test_malformed_csv_upload_names_the_column():
 def test_admin_page_is_registered_only_for_admins():
     at = app()
     nav = [p for p in PAGES]
-    assert len(nav) == 7
+    assert len(nav) == 9
     with pytest.raises(Exception):  # not in st.navigation: cannot be switched to
         at.switch_page("views/admin.py").run()
     at = AppTest.from_file(APP, default_timeout=120)

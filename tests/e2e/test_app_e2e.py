@@ -19,7 +19,7 @@ pytestmark = pytest.mark.e2e
 PAGES = {  # URL path -> page title; every market page shows AAPL's status line and a chart
     "": "Overview", "patterns": "Patterns", "forecasts": "Forecasts",
     "sentiment": "Sentiment", "volatility": "Volatility", "risk-sizing": "Risk Sizing",
-    "monitoring": "Model Monitoring",
+    "strategy-lab": "Strategy Lab", "monitoring": "Model Monitoring",
 }
 NO_MARKET = {"monitoring"}  # charts from the prediction store (empty until Overview logs)
 EXCEPTION = '[data-testid="stException"]'

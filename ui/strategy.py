@@ -1,0 +1,84 @@
+"""Cached wrappers around core.strategy for the Strategy Lab page.
+
+Results are cached per (symbol, interval, first and last bar, bar count, strategy spec):
+the frame itself is not hashed (``_frame``), the key names it. A new bar, another date
+range or an edited parameter is a new key.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import streamlit as st
+
+from core.data import MarketData
+from core.strategy.backtest import (
+    BacktestResult,
+    WalkForwardResult,
+    backtest,
+    walk_forward_backtest,
+)
+from core.strategy.rules import compute_signal, signal_edge_table
+from core.strategy.spec import Strategy, load_strategy, parse_strategy
+from core.strategy.tune import grid_configs, grid_search
+
+TTL = 3600  # seconds; the key already changes with every new bar
+
+
+def frame_key(md: MarketData) -> tuple:
+    """(symbol, interval, source, first bar, last bar, bars): names the bars without hashing
+    them (a new bar or another range is another key)."""
+    f = md.frame
+    return (md.symbol, md.interval, md.source, str(f.index[0]), str(f.index[-1]), len(f))
+
+
+def spec_key(spec: Strategy) -> str:
+    """The strategy as canonical JSON (its cache key and what the cached function rebuilds)."""
+    return json.dumps(spec.model_dump(), sort_keys=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=16, ttl=TTL)
+def load_example(path: str, mtime: float) -> Strategy:
+    """A strategy file, parsed once per modification time."""
+    return load_strategy(path)
+
+
+@st.cache_data(show_spinner="Measuring each rule's edge (bootstrap)…", max_entries=16, ttl=TTL)
+def cached_edge(key: tuple, _frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`core.strategy.rules.signal_edge_table` of the bars named by ``key``."""
+    return signal_edge_table(_frame)
+
+
+@st.cache_data(show_spinner=False, max_entries=32, ttl=TTL)
+def cached_signal(key: tuple, _frame: pd.DataFrame, name: str) -> pd.Series:
+    """One rule's signal (defaults) on the bars named by ``key``."""
+    return compute_signal(_frame, name)
+
+
+@st.cache_data(show_spinner="Backtesting…", max_entries=16, ttl=TTL)
+def cached_backtest(key: tuple, _frame: pd.DataFrame, spec_json: str, interval: str
+                    ) -> BacktestResult:
+    """Full-history backtest of the strategy ``spec_json`` (:func:`spec_key`)."""
+    spec = parse_strategy(spec_json, "json", "strategy")
+    return backtest(_frame, spec, interval=interval)
+
+
+@st.cache_data(show_spinner="Walk-forward: re-picking the grid's best on each training "
+               "window…", max_entries=8, ttl=TTL)
+def cached_walk_forward(key: tuple, _frame: pd.DataFrame, spec_json: str, interval: str
+                        ) -> WalkForwardResult:
+    """Walk-forward backtest with the strategy's ``[tune]`` grid re-picked on each fold."""
+    spec = parse_strategy(spec_json, "json", "strategy")
+    return walk_forward_backtest(_frame, spec, interval=interval, grid=grid_configs(spec))
+
+
+@st.cache_data(show_spinner="Tuning the grid on the training years…", max_entries=8, ttl=TTL)
+def cached_tune(key: tuple, _frame: pd.DataFrame, spec_json: str, interval: str,
+                test_start: str) -> dict:
+    """:func:`core.strategy.tune.grid_search` on this symbol alone: tuned on bars before
+    ``test_start``, judged on the bars from it on."""
+    spec = parse_strategy(spec_json, "json", "strategy")
+    symbol = key[0]
+    return grid_search({symbol: _frame}, spec, train_symbols=[symbol], heldout_symbols=[],
+                       test_start=test_start, interval=interval)

@@ -1,0 +1,296 @@
+"""Strategy Lab page: indicators on the chart, rule signals with their measured edge, a
+strategy tester (full history and walk-forward, after costs, beside buy-and-hold) and a grid
+tuner with its multiple-testing penalty. The heavy work runs behind buttons."""
+
+import streamlit as st
+
+from core.display import csv_export, literal
+from core.errors import QuantdeskError
+from core.market import is_intraday
+from core.plots.candles import WINDOWS
+from core.plots.indicators import OVERLAY_LABELS, PANEL_LABELS, chart_specs, indicator_figure
+from core.plots.strategy import equity_figure, tune_test_figure
+from core.strategy import report
+from core.strategy.rules import SIGNALS
+from core.strategy.spec import example_strategies
+from core.strategy.tune import grid_configs
+from core.strategy.tune import verdict as tune_verdict
+from ui.layout import DEFAULT_WINDOW, K_WINDOW, page_start
+from ui.strategy import (
+    cached_backtest,
+    cached_edge,
+    cached_signal,
+    cached_tune,
+    cached_walk_forward,
+    frame_key,
+    load_example,
+    spec_key,
+)
+from ui.widgets import metric_row
+
+# URL query parameters of the chart settings (bound widgets; defaults stay out of the URL)
+K_OVERLAYS, K_SMA, K_EMA, K_PANELS, K_MARKS = "overlays", "sma", "ema", "panels", "marks"
+K_BB_N, K_BB_K, K_RSI_N, K_STRATEGY = "bb_n", "bb_k", "rsi_n", "strategy"
+LENGTHS = [5, 10, 20, 50, 100, 200]
+NO_MARKS = "(none)"
+DEFAULT_STRATEGY = "rsi_reversal"  # the one docs/strategy.md walks through
+MODES = {"full": "Full history", "wf": "Walk-forward (grid re-picked on each training window)"}
+_RUN, _TUNED = "_sl_backtest_run", "_sl_tune_run"
+
+sel, md = page_start("Strategy Lab", "From an indicator on the chart to a rule, its measured "
+                     "edge and its honest backtest: after costs, beside buy-and-hold, out of "
+                     "sample, with the penalty tuning earns.")
+
+
+def _fail(what: str, err: Exception) -> None:
+    """A plain message, never a traceback: expected errors as they are, others named."""
+    if isinstance(err, (QuantdeskError, ValueError)):
+        st.error(literal(f"{what}: {err}"))
+    else:
+        st.error(literal(f"{what} failed unexpectedly ({type(err).__name__}: {err}). "
+                         "Try other settings; the rest of the page still works."))
+
+
+def _window() -> str:
+    """The chart window, shared with the other pages' charts (``?window=``)."""
+    has_dates = bool(st.query_params.get("start") or st.query_params.get("end"))
+    fallback = "All" if has_dates else DEFAULT_WINDOW
+    chosen = st.session_state.get(K_WINDOW) or st.query_params.get(K_WINDOW)
+    default = chosen if chosen in WINDOWS else fallback
+    choice = st.segmented_control("Chart window", list(WINDOWS), default=default,
+                                  key="sl_window", label_visibility="collapsed",
+                                  help="How much history the chart shows.") or default
+    st.session_state[K_WINDOW] = choice
+    if choice != fallback:
+        st.query_params[K_WINDOW] = choice
+    elif K_WINDOW in st.query_params:
+        del st.query_params[K_WINDOW]
+    return choice
+
+
+def _chart(md) -> None:
+    intraday = is_intraday(md.interval)
+    overlay_opts = [v for k, v in OVERLAY_LABELS.items() if k != "vwap" or intraday]
+    c1, c2, c3, c4, c5 = st.columns([3, 3, 2, 3, 2])
+    overlays = c1.multiselect("Overlays", overlay_opts, default=["SMA"], key=K_OVERLAYS,
+                              bind="query-params",
+                              help="Drawn on the price axis. VWAP (session-anchored) is offered "
+                                   "for intraday intervals only.")
+    sma = c2.multiselect("SMA lengths [bars]", LENGTHS, default=[50, 200], key=K_SMA,
+                         bind="query-params", disabled="SMA" not in overlays)
+    ema = c3.multiselect("EMA lengths [bars]", LENGTHS, default=[20], key=K_EMA,
+                         bind="query-params", disabled="EMA" not in overlays)
+    panels = c4.multiselect("Panels", list(PANEL_LABELS.values()), default=["RSI"],
+                            key=K_PANELS, bind="query-params",
+                            help="One sub-chart each, under price and volume.")
+    marks = c5.selectbox("Mark rule signals", [NO_MARKS, *SIGNALS], key=K_MARKS,
+                         bind="query-params", index=1,
+                         format_func=lambda s: s if s == NO_MARKS else SIGNALS[s].label,
+                         help="▲ where the rule says long, ▼ where it says short (default "
+                              "parameters; their edge is in the Rule signals tab).")
+    with st.expander("Indicator settings"):
+        s1, s2, s3 = st.columns(3)
+        bb_n = s1.number_input("Bollinger period [bars]", 2, 500, 20, key=K_BB_N,
+                               bind="query-params")
+        bb_k = s2.number_input("Bollinger width [σ]", 0.5, 5.0, 2.0, step=0.5, key=K_BB_K,
+                               bind="query-params")
+        rsi_n = s3.number_input("RSI period [bars]", 2, 200, 14, key=K_RSI_N,
+                                bind="query-params")
+    window = _window()
+    names = {v: k for k, v in PANEL_LABELS.items()}
+    try:
+        ov, pn = chart_specs(sma=sma if "SMA" in overlays else (),
+                             ema=ema if "EMA" in overlays else (),
+                             bollinger=(bb_n, bb_k) if "Bollinger" in overlays else None,
+                             vwap="VWAP" in overlays, panels=[names[p] for p in panels],
+                             rsi_period=rsi_n)
+        markers = None if marks == NO_MARKS else cached_signal(frame_key(md), md.frame, marks)
+        fig = indicator_figure(md.frame, overlays=ov, panels=pn, window=window,
+                               markers=markers,
+                               marker_label=SIGNALS[marks].label if markers is not None else "",
+                               title=f"{md.symbol} · {md.interval}")
+    except Exception as err:  # noqa: BLE001 - a page never shows a traceback
+        _fail("Could not draw the indicators", err)
+        return
+    st.plotly_chart(fig, width="stretch", key="sl_chart")
+    st.caption("Indicators use bars up to each point only (TA-Lib arithmetic; warm-up on the "
+               "bars before the window). Long windows are drawn as merged candles; the title "
+               "says how many bars each holds. Settings are kept in the URL.")
+
+
+def _edges(md) -> None:
+    try:
+        table = cached_edge(frame_key(md), md.frame)
+    except Exception as err:  # noqa: BLE001
+        _fail("Could not measure the rules' edge", err)
+        return
+    st.dataframe(report.signal_edge_display(table), width="stretch")
+    st.caption(report.edge_caption(table, md.symbol, len(md.frame)))
+
+
+def _strategy_form(md):
+    """The chosen strategy with the form's edits, or None after an explained problem."""
+    files = example_strategies()
+    if not files:
+        st.warning("No strategy files in strategies/; see docs/strategy.md for the format.")
+        return None
+    stems = list(files)
+    stem = st.selectbox("Strategy", stems, key=K_STRATEGY, bind="query-params",
+                        index=stems.index(DEFAULT_STRATEGY) if DEFAULT_STRATEGY in stems else 0,
+                        help="Example strategy files shipped in strategies/ (TOML or JSON).")
+    path = files[stem]
+    try:
+        base = load_example(str(path), path.stat().st_mtime)
+    except (QuantdeskError, OSError) as err:
+        _fail(f"Could not read {path.name}", err)
+        return None
+    st.caption(literal(f"{base.name}: {base.description} ({path.name})"))
+    sides = ["long", "short", "both"]
+    with st.form(f"sl_form_{stem}"):
+        c1, c2, c3 = st.columns(3)
+        side = c1.radio("Side", sides, index=sides.index(base.side), horizontal=True,
+                        key=f"sl_{stem}_side")
+        stop = c1.number_input("Stop [ATR multiple, 0 = none]", 0.0, 50.0,
+                               float(base.exit.stop_atr or 0.0), step=0.5,
+                               key=f"sl_{stem}_stop")
+        hold = c1.number_input("Max holding [bars, 0 = none]", 0, 5000,
+                               int(base.exit.max_hold or 0), key=f"sl_{stem}_hold")
+        params = {}
+        for name, values in report.editable_params(base).items():
+            c2.markdown(f"**{literal(SIGNALS[name].label)}**")
+            params[name] = {}
+            for k, v in values.items():
+                label = report.param_label(name, k)
+                if isinstance(SIGNALS[name].defaults[k], int):
+                    params[name][k] = c2.number_input(label, 1, 1000, int(v),
+                                                      key=f"sl_{stem}_{name}_{k}")
+                else:
+                    params[name][k] = c2.number_input(label, 0.0, 100.0, float(v),
+                                                      step=1.0 if name == "rsi" else 0.5,
+                                                      key=f"sl_{stem}_{name}_{k}")
+        comm = c3.number_input("Commission [bp per fill]", 0.0, 500.0,
+                               float(base.costs.commission_bp), step=0.5, key=f"sl_{stem}_comm")
+        spread = c3.number_input("Spread [bp, full]", 0.0, 500.0, float(base.costs.spread_bp),
+                                 step=0.5, key=f"sl_{stem}_spread")
+        slip = c3.number_input("Slippage [bp per fill]", 0.0, 500.0,
+                               float(base.costs.slippage_bp), step=0.5, key=f"sl_{stem}_slip")
+        mode = st.radio("Test", list(MODES), format_func=MODES.get, horizontal=True,
+                        key=f"sl_{stem}_mode")
+        run = st.form_submit_button("Run backtest", type="primary")
+    try:
+        spec = report.edited_strategy(base, side=side, signal_params=params, stop_atr=stop,
+                                      max_hold=hold, commission_bp=comm, spread_bp=spread,
+                                      slippage_bp=slip)
+    except (QuantdeskError, ValueError) as err:
+        _fail("Check the parameters", err)
+        return None
+    if run:
+        st.session_state[_RUN] = (frame_key(md), spec_key(spec), mode)
+    return spec
+
+
+def _backtest(md, spec) -> None:
+    key = frame_key(md)
+    run = st.session_state.get(_RUN)
+    if not run or run[0] != key or run[1] != spec_key(spec):
+        st.info("Press **Run backtest**. Full history takes a moment; walk-forward re-picks "
+                "the strategy's [tune] grid on each training window (seconds).")
+        return
+    mode = run[2]
+    try:
+        if mode == "wf":
+            res = cached_walk_forward(key, md.frame, run[1], md.interval)
+        else:
+            res = cached_backtest(key, md.frame, run[1], md.interval)
+    except Exception as err:  # noqa: BLE001
+        _fail("The backtest could not run", err)
+        return
+    first, last = res.equity.index[0], res.equity.index[-1]
+    st.markdown(literal(f"{spec.name} ({spec.side}) on {md.symbol}, {MODES[mode].lower()}, "
+                        f"{first:%Y-%m-%d} .. {last:%Y-%m-%d} ({len(res.equity):,} bars); "
+                        f"{report.costs_line(spec)}."))
+    metric_row(report.headline_metrics(res.metrics, res.benchmark_metrics))
+    st.markdown(report.backtest_verdict(res.metrics, res.benchmark_metrics))
+    left, right = st.columns([3, 2])
+    folds = [f["test_start"] for f in res.folds] if mode == "wf" else ()
+    left.plotly_chart(equity_figure(res.equity, res.benchmark, strategy_name=spec.name,
+                                    fold_starts=folds,
+                                    title=f"{md.symbol}: equity after costs vs buy & hold"),
+                      width="stretch", key="sl_equity")
+    with right:
+        st.table(report.metrics_display(res.metrics, res.benchmark_metrics))
+        st.caption("Buy-and-hold buys with the same cash at the same first fill and pays the "
+                   "same costs. Sharpe: annualised, zero risk-free rate; CI from its standard "
+                   "error with the returns' skew and kurtosis.")
+    if mode == "wf":
+        st.markdown(f"**Walk-forward folds** ({res.n_configs} configuration(s) tried on each "
+                    "training window; each test block starts and ends flat)")
+        st.dataframe(report.folds_display(res.folds), hide_index=True, width="stretch")
+    trades = report.trades_display(res.trades)
+    st.markdown(f"**Trades** ({len(trades):,})")
+    st.dataframe(trades, hide_index=True, width="stretch", height=min(36 * (len(trades) + 1) + 3,
+                                                                         420))
+    st.download_button("Export trades CSV", csv_export(trades),
+                       file_name=f"{md.symbol}_{spec.name}_{mode}_trades.csv".replace(" ", "_"),
+                       mime="text/csv", key="sl_trades_csv", on_click="ignore")
+
+
+def _tune(md, spec) -> None:
+    st.caption(literal(f"Tunes {spec.name}'s [tune] grid on the first "
+                       f"{report.TUNE_TRAIN_SHARE:.0%} of {md.symbol}'s bars and judges the pick "
+                       "on the rest, beside the untuned strategy (with the tester's edits) and "
+                       "buy-and-hold. For held-out symbols too, use `quantdesk tune`."))
+    try:
+        grid = grid_configs(spec)
+        report.check_grid(len(grid))
+        test_start = report.tune_split(md.frame.index)
+    except (QuantdeskError, ValueError) as err:
+        _fail("Cannot tune", err)
+        return
+    st.caption(literal("Grid: " + (", ".join(f"{k} ∈ {v}" for k, v in spec.tune.items())
+                                   or "none (the file's own parameters only)")
+                       + f" · {len(grid)} configuration(s)."))
+    key = frame_key(md)
+    if st.button("Tune (grid)", key="sl_tune"):
+        st.session_state[_TUNED] = (key, spec_key(spec), str(test_start))
+    run = st.session_state.get(_TUNED)
+    if not run or run[0] != key or run[1] != spec_key(spec):
+        return
+    try:
+        res = cached_tune(key, md.frame, run[1], md.interval, run[2])
+    except Exception as err:  # noqa: BLE001
+        _fail("Tuning could not run", err)
+        return
+    metric_row(report.tune_headline(res))
+    for line in report.tune_plain_lines(res):
+        st.markdown(line)
+    st.caption(literal(tune_verdict(res)))
+    left, right = st.columns([2, 3])
+    with left:
+        st.markdown(f"**Configurations tried** (training bars up to {res['train']['end']})")
+        st.dataframe(report.configs_display(res), hide_index=True, width="stretch", height=320)
+    with right:
+        st.plotly_chart(tune_test_figure(res), width="stretch", key="sl_tune_fig")
+    st.dataframe(report.tune_test_display(res), hide_index=True, width="stretch")
+
+
+if md is not None:
+    if len(md.frame) < 60:
+        st.warning(f"Only {len(md.frame)} bars: the lab needs at least 60. Choose a longer "
+                   "date range.")
+    else:
+        tab_chart, tab_rules, tab_test, tab_tune = st.tabs(
+            ["Chart & indicators", "Rule signals", "Strategy tester", "Tuning"])
+        with tab_chart:
+            _chart(md)
+        with tab_rules:
+            _edges(md)
+        with tab_test:
+            edited = _strategy_form(md)
+            if edited is not None:
+                _backtest(md, edited)
+        with tab_tune:
+            if edited is None:
+                st.info("Fix the strategy's parameters in the Strategy tester tab first.")
+            else:
+                _tune(md, edited)
