@@ -55,7 +55,7 @@ def run() -> None:
 
     get_settings.cache_clear()
     from core.families import FAMILIES
-    from core.screener.engine import ensure_ray, run_batch
+    from core.batch import ensure_ray, run_batch
     from core.screener.scan import scan_inputs
     from core.screener.synthetic import synthetic_universe
     from core.serving import resolve_versions

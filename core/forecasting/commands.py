@@ -17,6 +17,10 @@ from core.forecasting.evaluate import evaluate_symbol, verdict
 from core.forecasting.pooled import POOLED_STEP, evaluate_leave_symbols_out
 from core.forecasting.serve import forecast_table, predict_latest
 from core.forecasting.train import DAILY_HORIZONS, train
+from core.forecasting.universe import (
+    EVAL_SYMBOLS, choose_engine, evaluation_cells, train_universe,
+)
+from core.universe import resolve as resolve_universe
 from core.store.runs import run_single_flight
 
 #: merged into the root and into ``quantdesk train|evaluate|predict`` by core.cli
@@ -32,11 +36,34 @@ def train_forecast(
     pooled_evaluation: Optional[Path] = typer.Option(
         None, "--pooled-evaluation",
         help="JSON from `evaluate forecast --pooled --save` to store with the model."),
+    universe: Optional[str] = typer.Option(
+        None, "--universe", help="Train the pooled model over a universe instead: bundled, "
+        "sp500, nasdaq100, dow30 or watchlist:OWNER (per-symbol work on the batch engine)."),
+    engine: Optional[str] = typer.Option(
+        None, "--engine", help="With --universe: ray, serial or auto (default: "
+        "QUANTDESK_SCAN_ENGINE, auto)."),
+    max_bars: Optional[int] = typer.Option(
+        None, "--max-bars", min=500, help="With --universe: each symbol's last N bars only "
+        "(default: its whole history)."),
+    eval_symbols: int = typer.Option(
+        EVAL_SYMBOLS, "--eval-symbols", min=2,
+        help="With --universe: held-out symbols of the leave-symbols-out evaluation."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Train the forecast ensemble (per symbol and pooled across symbols, horizons 1/5/20
-    bars) as a new candidate version (single-flight; promote it to serve it)."""
+    bars) as a new candidate version (single-flight; promote it to serve it). With
+    --universe: the pooled model only, over the universe's symbols, judged on held-out
+    symbols beside the random walk."""
     from rich.progress import Progress
 
+    if universe is not None:
+        if symbols or evaluation or pooled_evaluation:
+            fail(ValueError("--universe trains the pooled model over the universe; it takes "
+                            "no --symbols, --evaluation or --pooled-evaluation"))
+        _train_universe(universe, engine, max_bars, eval_symbols, as_json)
+        return
+    if engine is not None or max_bars is not None:
+        fail(ValueError("--engine and --max-bars go with --universe"))
 
     syms = [s.strip().upper() for s in symbols.split(",") if s.strip()] if symbols else None
     try:
@@ -77,6 +104,75 @@ def train_forecast(
     for sym, d in art.metadata.get("data", {}).items():  # live, cached or bundled: say which
         typer.echo(f"  {sym}: {d.get('bars', '?')} bars {str(d.get('first', ''))[:10]} .. "
                    f"{str(d.get('last', ''))[:10]} from {d.get('source', '?')}")
+
+
+def _train_universe(name: str, engine: Optional[str], max_bars: Optional[int],
+                    eval_symbols: int, as_json: bool) -> None:
+    """``train forecast --universe NAME``: :func:`core.forecasting.universe.train_universe`
+    through the single-flight runner (a candidate version, never promoted here)."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    made: dict = {}
+    with guarded():
+        uni = resolve_universe(name)
+        choose_engine(engine, len(uni.symbols))  # an unknown engine: refused before the lock
+
+        def trainer(progress=None):
+            try:
+                made["art"] = train_universe(
+                    uni.symbols, universe=uni.name, title=uni.title, list_as_of=uni.as_of,
+                    engine=engine, max_bars=max_bars, eval_symbols=eval_symbols,
+                    progress=progress)
+            except QuantdeskError as err:  # shown as is (e.g. too few symbols have bars)
+                made["error"] = err
+                raise
+            return made["art"]
+
+        # the progress bar goes to stderr so that --json prints JSON only
+        with Progress(console=Console(stderr=True)) as bar:
+            task = bar.add_task("forecast", total=1.0)
+            run = run_single_flight(
+                FAMILY, trainer, who="cli",
+                progress=lambda f, m: bar.update(task, completed=f, description=m[:40]))
+    if run.version is None:
+        fail(made.get("error") or QuantdeskError(f"forecast training failed: {run.error}"))
+    art = made["art"]
+    meta, info = art.metadata, art.metadata["universe"]
+    cells = evaluation_cells(meta.get("leave_symbols_out") or [])
+    out = {
+        "version": art.version, "status": "candidate", "universe": info["name"],
+        "title": info["title"], "list_as_of": info["list_as_of"],
+        "interval": meta["interval"], "horizons": meta["horizons"], "engine": info["engine"],
+        "seconds": info["seconds"], "symbols_total": info["symbols_total"],
+        "used": info["used"], "skipped": info["skipped"],
+        "data": {s: {k: d[k] for k in ("source", "bars", "first", "last")}
+                 for s, d in meta["data"].items()},
+        "evaluation": {
+            "method": "leave-symbols-out walk-forward: each fold's pooled model trained only "
+                      "on the other symbols, refit every step bars, scored beside the "
+                      "zero-return random walk on the same unseen bars",
+            **info["evaluation"], "skipped": info.get("evaluation_skipped"), "cells": cells},
+        "promote": f"quantdesk models promote forecast {art.version}",
+    }
+    if as_json:
+        emit_json(out)
+        return
+    sec = info["seconds"]
+    typer.echo(f"saved candidate forecast/{art.version}: pooled model over {len(info['used'])} "
+               f"of {info['symbols_total']} symbols of {info['title']} ({info['engine']}, "
+               f"{sec['total']} s: tasks {sec['tasks']} s, fit {sec['fit']} s, evaluation "
+               f"{sec['evaluation']} s); serve it with `{out['promote']}`")
+    for s in info["skipped"]:
+        typer.echo(f"  skipped {s['symbol']}: {s['reason']}")
+    if info.get("evaluation_skipped"):
+        typer.echo(f"  not evaluated: {info['evaluation_skipped']}")
+    for c in cells:
+        typer.echo(f"  held out {c['symbol']} h={c['horizon']} (fold {c['fold']}): pooled RMSE "
+                   f"ratio {c['rmse_ratio']:.4f} (random walk 1.0000), coverage80 "
+                   f"{c['coverage_80']:.1%}. {c['verdict']}")
+    if info["evaluation"].get("summary"):
+        typer.echo(info["evaluation"]["summary"])
 
 
 @evaluate_app.command("forecast")

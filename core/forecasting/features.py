@@ -25,10 +25,12 @@ def daily_sigma(frame: pd.DataFrame) -> pd.Series:
     return np.sqrt(ewma_variance(log_returns(frame["close"]))).rename("sigma")
 
 
-def design(frame: pd.DataFrame, horizon: int, columns: list[str] | None = None):
-    """(X, y, sigma_h) aligned to ``frame.index``: X has ``columns`` (default all features),
-    y the forward log return over ``horizon`` bars (NaN for the last ``horizon`` bars), and
-    sigma_h = daily_sigma * sqrt(horizon)."""
+def design_features(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """The feature part of :func:`design`: ``columns`` (default all) of :func:`feature_frame`.
+
+    Raises:
+        ArtifactIntegrityError: a requested column is no longer produced.
+    """
     feats = feature_frame(frame)
     if columns is not None:
         missing = [c for c in columns if c not in feats.columns]
@@ -37,6 +39,20 @@ def design(frame: pd.DataFrame, horizon: int, columns: list[str] | None = None):
                 f"The forecast model needs feature columns that build_features no longer "
                 f"produces ({', '.join(missing[:5])}...). Retrain: `quantdesk train forecast`.")
         feats = feats[columns]
+    return feats
+
+
+def design_target(frame: pd.DataFrame, horizon: int) -> tuple[pd.Series, pd.Series]:
+    """The target part of :func:`design`: (forward log return over ``horizon`` bars, NaN for
+    the last ``horizon`` bars; sigma_h = daily_sigma * sqrt(horizon)). Kept apart from the
+    features: the target is never a feature."""
     y = forward_log_return(frame["close"], horizon)
     sig = daily_sigma(frame) * np.sqrt(horizon)
-    return feats, y, sig
+    return y, sig
+
+
+def design(frame: pd.DataFrame, horizon: int, columns: list[str] | None = None):
+    """(X, y, sigma_h) aligned to ``frame.index``: X has ``columns`` (default all features),
+    y the forward log return over ``horizon`` bars (NaN for the last ``horizon`` bars), and
+    sigma_h = daily_sigma * sqrt(horizon)."""
+    return (design_features(frame, columns), *design_target(frame, horizon))

@@ -11,6 +11,7 @@ target realised before the block's first origin bar), as is every walk-forward t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
@@ -28,7 +29,7 @@ from core.evaluation import (
 from core.forecasting.evaluate import (
     INITIAL_TRAIN, score_predictions, usable_start, walk_forward_design,
 )
-from core.forecasting.features import design
+from core.forecasting.features import design_features, design_target
 from core.forecasting.model import HorizonForecaster
 
 Progress = Callable[[float, str], None]
@@ -41,14 +42,121 @@ def _ns(index: pd.DatetimeIndex) -> np.ndarray:
     return np.asarray(index, dtype="datetime64[ns]").astype("int64")
 
 
+@dataclass
+class SymbolDesign:
+    """One symbol's part of the stacked design, from the end of its indicator warm-up on:
+    the unit of per-symbol work of pooled training (:func:`symbol_design`).
+
+    Attributes:
+        symbol: ticker. X: feature rows (bars <= t only), indexed by origin bar (UTC).
+        origin: origin bars as int64 ns (UTC), aligned with ``X``.
+        targets: {horizon: (y, sigma_h, target_end)}: the forward log return over
+            ``horizon`` bars (NaN where not yet known), its volatility scale, and the bar the
+            target is realised at as int64 ns (int64 max where not yet known). Kept apart
+            from ``X``: a target is never a feature.
+    """
+
+    symbol: str
+    X: pd.DataFrame
+    origin: np.ndarray
+    targets: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+    @property
+    def columns(self) -> list[str]:
+        """Feature columns, in order."""
+        return list(self.X.columns)
+
+
+def symbol_design(symbol: str, frame: pd.DataFrame, horizons: Sequence[int],
+                  columns: list[str] | None = None) -> SymbolDesign:
+    """The pure per-symbol step of the pooled design: features
+    (:func:`core.forecasting.features.design_features`) and targets
+    (:func:`core.forecasting.features.design_target`) computed on ``frame``'s own bars only
+    (features never cross a symbol boundary), cut at the indicator warm-up
+    (:func:`core.forecasting.evaluate.usable_start`). Reads nothing but its arguments, so it
+    runs the same serially or as a Ray task.
+
+    Args:
+        symbol: ticker (carried into the stacked design).
+        frame: validated OHLCV frame (UTC DatetimeIndex).
+        horizons: bars ahead; one target per horizon, features computed once.
+        columns: feature columns (default all).
+
+    Raises:
+        InsufficientDataError: no bar has every feature defined.
+        ArtifactIntegrityError: a requested column is no longer produced.
+    """
+    X = design_features(frame, columns)
+    s0 = usable_start(X)
+    idx = _ns(frame.index)
+    targets = {}
+    for h in horizons:
+        h = int(h)
+        y, sig = design_target(frame, h)
+        end = np.full(len(frame), np.iinfo(np.int64).max, dtype=np.int64)
+        end[:-h] = idx[h:]
+        targets[h] = (y.to_numpy()[s0:], sig.to_numpy()[s0:], end[s0:])
+    return SymbolDesign(symbol, X.iloc[s0:], idx[s0:], targets)
+
+
+def stack_designs(designs: Sequence[SymbolDesign], horizon: int, cutoff=None):
+    """Stack per-symbol designs (:func:`symbol_design`) at ``horizon`` in time order: all
+    rows stably sorted by origin bar (ties: the order of ``designs``), so a time-ordered
+    split of the stack is forward in time for every symbol.
+
+    Args:
+        designs: per-symbol designs with the same feature columns, each holding ``horizon``.
+        cutoff: keep only rows whose target is realised strictly before this time (purged
+            training set for a test block starting at ``cutoff``); None keeps all.
+
+    Returns:
+        See :func:`stacked_design`.
+
+    Raises:
+        InsufficientDataError: no rows are left.
+        ValueError: the designs disagree on the feature columns.
+    """
+    parts = []
+    columns = designs[0].columns if designs else []
+    limit = _ns(pd.DatetimeIndex([pd.Timestamp(cutoff)]))[0] if cutoff is not None else None
+    for sd in designs:
+        if sd.columns != columns:
+            raise ValueError(f"{sd.symbol}: feature columns differ from {designs[0].symbol}'s")
+        y, sig, end = sd.targets[int(horizon)]
+        d = pd.DataFrame(sd.X.to_numpy(), columns=columns)
+        d["__y"], d["__sig"] = y, sig
+        d["__origin"], d["__end"] = sd.origin, end
+        d["__sym"] = sd.symbol
+        d["__ts"] = sd.X.index
+        if limit is not None:
+            d = d[d["__end"] < limit]
+        parts.append(d)
+    if not parts or not sum(len(p) for p in parts):
+        raise InsufficientDataError("No training rows for the pooled forecast model.")
+    d = pd.concat(parts, ignore_index=True).sort_values("__origin", kind="stable")
+    d = d.reset_index(drop=True)
+    return (d[columns], d["__y"].to_numpy(), d["__sig"].to_numpy(), d["__origin"].to_numpy(),
+            d["__end"].to_numpy(), d["__sym"].to_numpy(), pd.DatetimeIndex(d["__ts"]))
+
+
+def symbol_designs(frames: dict, horizons: Sequence[int],
+                   columns: list[str] | None = None) -> list[SymbolDesign]:
+    """:func:`symbol_design` of every ``{symbol: frame}`` in order (the serial loop; the
+    universe trainer runs the same function as batch tasks instead). Every symbol gets the
+    first symbol's feature columns when ``columns`` is None."""
+    out = []
+    for sym, frame in frames.items():
+        sd = symbol_design(sym, frame, horizons, columns)
+        columns = sd.columns
+        out.append(sd)
+    return out
+
+
 def stacked_design(frames: dict, horizon: int, columns: list[str] | None = None,
                    cutoff=None):
-    """The design of several symbols stacked in time order, for the pooled forecaster.
-
-    Each symbol's design (:func:`core.forecasting.features.design`) is computed on its own
-    frame (features never cross symbol boundaries), cut at its indicator warm-up, then all
-    rows are stacked and stably sorted by origin bar (ties: the order of ``frames``), so a
-    time-ordered split of the stack is forward in time for every symbol.
+    """The design of several symbols stacked in time order, for the pooled forecaster:
+    :func:`stack_designs` of :func:`symbol_designs` (each symbol's design computed on its
+    own frame, cut at its indicator warm-up).
 
     Args:
         frames: {symbol: validated OHLCV frame (UTC DatetimeIndex)}.
@@ -64,34 +172,16 @@ def stacked_design(frames: dict, horizon: int, columns: list[str] | None = None,
     Raises:
         InsufficientDataError: no rows are left.
     """
-    parts = []
-    for sym, frame in frames.items():
-        X, y, sig = design(frame, horizon, columns)
-        s0 = usable_start(X)
-        columns = list(X.columns)
-        idx = _ns(frame.index)
-        end = np.full(len(frame), np.iinfo(np.int64).max, dtype=np.int64)
-        end[:-horizon] = idx[horizon:]
-        d = pd.DataFrame(X.iloc[s0:].to_numpy(), columns=columns)
-        d["__y"], d["__sig"] = y.iloc[s0:].to_numpy(), sig.iloc[s0:].to_numpy()
-        d["__origin"], d["__end"] = idx[s0:], end[s0:]
-        d["__sym"] = sym
-        d["__ts"] = frame.index[s0:]
-        if cutoff is not None:
-            d = d[d["__end"] < _ns(pd.DatetimeIndex([pd.Timestamp(cutoff)]))[0]]
-        parts.append(d)
-    if not parts or not sum(len(p) for p in parts):
-        raise InsufficientDataError("No training rows for the pooled forecast model.")
-    d = pd.concat(parts, ignore_index=True).sort_values("__origin", kind="stable")
-    d = d.reset_index(drop=True)
-    return (d[columns], d["__y"].to_numpy(), d["__sig"].to_numpy(), d["__origin"].to_numpy(),
-            d["__end"].to_numpy(), d["__sym"].to_numpy(), pd.DatetimeIndex(d["__ts"]))
+    return stack_designs(symbol_designs(frames, [horizon], columns), horizon, cutoff)
 
 
-def fit_pooled(frames: dict, horizons: Sequence[int], columns: list[str] | None = None,
-               progress: Progress | None = None, **model_kwargs) -> tuple[list[str], dict]:
-    """Fit one pooled forecaster per horizon on :func:`stacked_design` of ``frames``, its
-    inner validation purged by time (``HorizonForecaster.fit(origin=, target_end=)``).
+def fit_pooled(frames: dict | None, horizons: Sequence[int], columns: list[str] | None = None,
+               progress: Progress | None = None, *,
+               designs: Sequence[SymbolDesign] | None = None,
+               **model_kwargs) -> tuple[list[str], dict]:
+    """Fit one pooled forecaster per horizon on the stacked design of ``frames`` (or of the
+    precomputed ``designs``, :func:`symbol_design` of every symbol: the same rows), its inner
+    validation purged by time (``HorizonForecaster.fit(origin=, target_end=)``).
 
     Returns:
         (feature columns, {horizon: fitted HorizonForecaster}); each model also carries
@@ -100,9 +190,11 @@ def fit_pooled(frames: dict, horizons: Sequence[int], columns: list[str] | None 
     Raises:
         InsufficientDataError: too few rows.
     """
+    if designs is None:
+        designs = symbol_designs(frames or {}, horizons, columns)
     fitted = {}
     for j, h in enumerate(horizons):
-        X, y, sig, origin, end, sym, ts = stacked_design(frames, h, columns)
+        X, y, sig, origin, end, sym, ts = stack_designs(designs, h)
         m = HorizonForecaster(horizon=h, **model_kwargs).fit(
             X.to_numpy(), y, sig, origin=origin, target_end=end)
         m.val_symbol_, m.val_index_ = sym[m.val_rows_], ts[m.val_rows_]
@@ -171,7 +263,8 @@ def default_folds(symbols: Sequence[str], n_folds: int = 3) -> list[tuple[str, .
 
 def _symbol_split_predictions(frames: dict, test_symbol: str, train_symbols: Sequence[str],
                               horizon: int, step: int, initial_train: int,
-                              model_kwargs: dict) -> pd.DataFrame:
+                              model_kwargs: dict,
+                              designs: dict[str, SymbolDesign] | None = None) -> pd.DataFrame:
     """Walk-forward test predictions of the pooled model (trained on ``train_symbols`` rows
     whose target is realised before each test block) and of the per-symbol model (the test
     symbol's own earlier rows, embargo = horizon) on the same test bars of ``test_symbol``.
@@ -180,17 +273,29 @@ def _symbol_split_predictions(frames: dict, test_symbol: str, train_symbols: Seq
     :meth:`HorizonForecaster.predict` columns, ``y``, ``sigma``, ``fold`` (walk-forward
     block), ``shrink``, ``symbol_ensemble`` (per-symbol shipped forecast),
     ``symbol_lo_80``/``symbol_hi_80`` and ``symbol_shrink``.
+
+    ``designs`` ({symbol: :func:`symbol_design`}), when it holds every training symbol at
+    ``horizon`` with the test symbol's columns, is stacked instead of recomputing the same
+    rows from ``frames`` at every block.
     """
     X, y, sig = walk_forward_design(frames[test_symbol], horizon, initial_train, test_symbol)
     n = len(X)
     Xa, ya, sa = X.to_numpy(), y.to_numpy(), sig.to_numpy()
     train_frames = {s: frames[s] for s in train_symbols}
+    cached = None
+    if designs is not None and all(
+            s in designs and horizon in designs[s].targets
+            and designs[s].columns == list(X.columns) for s in train_symbols):
+        cached = [designs[s] for s in train_symbols]
     parts = []
     for k, sp in enumerate(walk_forward_splits(n, horizon=horizon, initial_train=initial_train,
                                                step=step)):
         cutoff = X.index[sp.test[0]]
-        PX, py, ps, po, pe, _, _ = stacked_design(train_frames, horizon, list(X.columns),
-                                                  cutoff=cutoff)
+        if cached is not None:
+            PX, py, ps, po, pe, _, _ = stack_designs(cached, horizon, cutoff=cutoff)
+        else:
+            PX, py, ps, po, pe, _, _ = stacked_design(train_frames, horizon, list(X.columns),
+                                                      cutoff=cutoff)
         pooled = HorizonForecaster(horizon=horizon, **model_kwargs).fit(
             PX.to_numpy(), py, ps, origin=po, target_end=pe)
         own = HorizonForecaster(horizon=horizon, **model_kwargs).fit(
@@ -238,6 +343,7 @@ def evaluate_leave_symbols_out(frames: dict, horizons: Sequence[int], *,
                                folds: Sequence[Sequence[str]] | None = None,
                                step: int = POOLED_STEP, initial_train: int = INITIAL_TRAIN,
                                n_jobs: int = 1, progress: Progress | None = None,
+                               designs: dict[str, SymbolDesign] | None = None,
                                **model_kwargs) -> list[dict]:
     """Leave-symbols-out walk-forward evaluation of the pooled forecaster.
 
@@ -254,6 +360,9 @@ def evaluate_leave_symbols_out(frames: dict, horizons: Sequence[int], *,
         folds: test groups (default :func:`default_folds` with 3 folds).
         step, initial_train: walk-forward refit period and first training window [bars].
         n_jobs: processes (joblib) over (fold, test symbol, horizon) cells.
+        designs: {symbol: :func:`symbol_design`} already computed (e.g. by the universe
+            trainer's batch tasks) for the training stacks; the same rows as recomputing
+            them from ``frames``.
         model_kwargs: passed to every :class:`HorizonForecaster`.
 
     Returns:
@@ -283,7 +392,7 @@ def evaluate_leave_symbols_out(frames: dict, horizons: Sequence[int], *,
 
     def run(k, sym, train_syms, h):
         pred = _symbol_split_predictions(frames, sym, train_syms, h, step, initial_train,
-                                         model_kwargs)
+                                         model_kwargs, designs)
         return _cell(pred, sym, h, k, train_syms)
 
     if n_jobs == 1:

@@ -170,7 +170,10 @@ def scope_note(preds, metadata: dict) -> str | None:
     pooled = sorted({int(p.horizon) for p in preds if (p.output or {}).get("scope") == "pooled"})
     if not pooled:
         return None
-    trained = ", ".join(metadata.get("symbols", [])) or "the training symbols"
+    pooled_on = list(metadata.get("pooled_symbols") or metadata.get("symbols", []))
+    trained = ", ".join(pooled_on[:8]) or "the training symbols"
+    if len(pooled_on) > 8:  # a universe-wide version: name a few
+        trained += f" and {len(pooled_on) - 8} more"
     own = preds[0].symbol in metadata.get("symbols", [])
     why = ("its own model did not beat the pooled one on its validation bars there" if own
            else "it has no model of its own")

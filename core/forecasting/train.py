@@ -12,7 +12,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from core.data import BUNDLED_SYMBOLS, load_ohlcv
-from core.family import record_to_json
+from core.evaluation import beats_baseline
+from core.family import EvalCell, record_to_json
 from core.features import FEATURE_VERSION
 from core.forecasting.artifact import FAMILY, POOLED, head_record, model_files
 from core.forecasting.evaluate import evaluation_record, usable_start
@@ -25,6 +26,8 @@ from core.predictions import hash_inputs
 from core.registry import save_artifact
 
 DAILY_HORIZONS = (1, 5, 20)
+#: the fewest bars a symbol needs to be trained on
+MIN_TRAIN_BARS = 500
 INTRADAY_HORIZONS = (1, 5, 15, 60)
 
 Progress = Callable[[float, str], None]
@@ -69,6 +72,86 @@ def fit_symbol(frame, horizons: Sequence[int], columns: list[str] | None = None,
         if progress:
             progress((j + 1) / len(horizons), f"h={h}")
     return columns, fitted
+
+
+def _model_metadata(interval: str, horizons: list[int], columns: list[str]) -> dict:
+    """Metadata every forecast version records about its models (interval, horizons, members,
+    features, default parameters, shrinkage rule)."""
+    return {
+        "kind": "log_return", "interval": interval, "horizons": horizons,
+        "members": list(MEMBERS), "features": columns, "feature_version": FEATURE_VERSION,
+        "params": {"xgboost": XGB_PARAMS, "lightgbm": LGB_PARAMS, "random_forest": RF_PARAMS},
+        "shrink_rule": {"floor": SHRINK_FLOOR, "cap": 0.5, "t_min": 2.0, "max_horizon": 1,
+                        "gate": "nested forward check on the inner validation blocks"},
+    }
+
+
+def _record_model_kwargs(meta: dict, model_kwargs: dict) -> None:
+    """Record non-default forecaster arguments (tests' small params) in ``meta``."""
+    if model_kwargs:
+        meta["model_kwargs"] = {k: v for k, v in model_kwargs.items() if k != "params"}
+        if "params" in model_kwargs:
+            meta["params"] = model_kwargs["params"]
+
+
+def leave_symbols_out_record(results: list[dict]) -> dict:
+    """``metadata["record"]`` (JSON form) from leave-symbols-out results
+    (:func:`core.forecasting.pooled.evaluate_leave_symbols_out`): per held-out symbol and
+    horizon, the pooled model's RMSE beside the zero-return random walk's on bars of a
+    symbol it never trained on, the DM p-value and :func:`beats_baseline`."""
+    record: dict = {}
+    for r in results:
+        ratio, p = r.get("rmse_ratio"), r.get("dm_pvalue")
+        skill = (bool(beats_baseline(p, ratio)) if isinstance(p, (int, float))
+                 and isinstance(ratio, (int, float)) else None)
+        record.setdefault(str(r["symbol"]).upper(), {})[str(r["horizon"])] = EvalCell.from_dict(
+            {"metric": "rmse", "model": (r.get("ensemble") or {}).get("rmse"),
+             "baseline": (r.get("random_walk") or {}).get("rmse"), "ratio": ratio,
+             "pvalue": p, "skill": skill})
+    return record_to_json(record)
+
+
+def save_pooled_version(fitted: dict, columns: list[str], symbols: list[str], *,
+                        interval: str, horizons: list[int], data_info: dict, universe: dict,
+                        pooled_evaluation: list | None, t0: float, models_dir=None,
+                        **model_kwargs):
+    """Save a version holding only the pooled forecaster (``fitted``: {horizon: model} from
+    :func:`core.forecasting.pooled.fit_pooled` over ``symbols``): no per-symbol heads, so
+    the pooled model serves every symbol. ``universe`` (what was trained on, skipped symbols
+    and why, engine, seconds) goes to ``metadata["universe"]``; the leave-symbols-out
+    results to ``metadata["leave_symbols_out"]`` and, per held-out symbol, to the record.
+
+    Returns:
+        The saved :class:`core.registry.Artifact`.
+    """
+    files: dict[str, bytes] = {}
+    for h, m in fitted.items():
+        files.update(model_files(POOLED, h, m))
+    heads = {POOLED: {str(h): head_record(m) for h, m in fitted.items()}}
+    files["heads.json"] = json.dumps(heads, indent=1).encode()
+    meta = {
+        **_model_metadata(interval, list(horizons), columns),
+        "symbols": [], "pooled": True, "pooled_key": POOLED, "pooled_symbols": list(symbols),
+        "scope": {}, "scope_validation": {},
+        "method": ("pooled XGBoost/LightGBM/RandomForest (weights 0.4/0.4/0.2) on the stacked "
+                   "rows of every symbol of the universe (features on each symbol's own "
+                   "bars, time-purged inner validation), James-Stein shrinkage toward the "
+                   "zero-return random walk gated by a nested forward check (horizon 1 "
+                   "only; floor 1e-4 otherwise), normalised split-conformal 80/95% "
+                   "intervals (EWMA sigma); no per-symbol heads: it serves every symbol"),
+        "validation": {POOLED: {h: v["val"] | {"shrink": v["shrink"]}
+                                for h, v in heads[POOLED].items()}},
+        "feature_importance": {POOLED: {
+            str(h): dict(list(feature_importance(m, columns).items())[:25])
+            for h, m in fitted.items()}},
+        "data": data_info, "universe": universe,
+        "train_seconds": round(time.perf_counter() - t0, 2),
+    }
+    _record_model_kwargs(meta, model_kwargs)
+    if pooled_evaluation:
+        meta["leave_symbols_out"] = pooled_evaluation
+        meta["record"] = leave_symbols_out_record(pooled_evaluation)
+    return save_artifact(FAMILY, files, meta, models_dir=models_dir)
 
 
 def train(progress: Progress | None = None, symbols: Sequence[str] | None = None,
@@ -117,7 +200,7 @@ def train(progress: Progress | None = None, symbols: Sequence[str] | None = None
         if frames is not None:
             f, source = frames[sym], "frames"
         else:
-            md = load_ohlcv(sym, interval, min_bars=500)
+            md = load_ohlcv(sym, interval, min_bars=MIN_TRAIN_BARS)
             f, source = md.frame, md.source
 
         def sub(frac, msg, i=i, sym=sym):
@@ -155,12 +238,8 @@ def train(progress: Progress | None = None, symbols: Sequence[str] | None = None
             scope_val[sym] = cmp
     files["heads.json"] = json.dumps(heads, indent=1).encode()
     meta = {
-        "kind": "log_return", "interval": interval, "horizons": horizons,
-        "symbols": symbols, "pooled": bool(pooled), "members": list(MEMBERS),
-        "features": columns, "feature_version": FEATURE_VERSION,
-        "params": {"xgboost": XGB_PARAMS, "lightgbm": LGB_PARAMS, "random_forest": RF_PARAMS},
-        "shrink_rule": {"floor": SHRINK_FLOOR, "cap": 0.5, "t_min": 2.0, "max_horizon": 1,
-                        "gate": "nested forward check on the inner validation blocks"},
+        **_model_metadata(interval, horizons, columns),
+        "symbols": symbols, "pooled": bool(pooled),
         "method": ("per-symbol XGBoost/LightGBM/RandomForest, weights 0.4/0.4/0.2, "
                    "James-Stein shrinkage toward the zero-return random walk gated by a "
                    "nested forward check (horizon 1 only; floor 1e-4 otherwise), "
@@ -179,10 +258,7 @@ def train(progress: Progress | None = None, symbols: Sequence[str] | None = None
         meta["pooled_symbols"] = symbols
         meta["scope"] = scope
         meta["scope_validation"] = scope_val
-    if model_kwargs:
-        meta["model_kwargs"] = {k: v for k, v in model_kwargs.items() if k != "params"}
-        if "params" in model_kwargs:
-            meta["params"] = model_kwargs["params"]
+    _record_model_kwargs(meta, model_kwargs)
     if evaluation:
         meta["walk_forward"] = evaluation
         meta["record"] = record_to_json(evaluation_record(meta))

@@ -13,7 +13,7 @@ from core.display import csv_export
 from core.errors import DataValidationError
 from core.screener import filters
 from core.screener.scan import rows_frame, scan
-from core.screener.universe import custom, parse_tickers, resolve
+from core.universe import custom, parse_tickers, resolve
 from core.store import delete_screen, list_screens, save_screen, session_scope
 
 #: merged into the root by core.cli

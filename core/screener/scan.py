@@ -27,9 +27,9 @@ from core.data.batch import prefetch_yahoo
 from core.data.cache import BytesOnlyDisk
 from core.errors import QuantdeskError
 from core.families import FAMILIES
-from core.screener.engine import choose_engine, run_batch
+from core.batch import choose_engine, run_batch
 from core.screener.row import COLUMNS, ScanInput, screen_row
-from core.screener.universe import Universe
+from core.universe import Universe
 from core.serving import resolve_versions
 
 #: bars a row needs at most (52 weeks of daily bars, the 200-bar trend, the models' windows)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import DataValidationError
-from core.screener.engine import choose_engine, run_batch
+from core.batch import choose_engine, run_batch
 from core.screener.scan import scan_inputs
 from core.screener.synthetic import SOURCE, synthetic_universe
 

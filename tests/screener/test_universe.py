@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import DataValidationError
-from core.screener.universe import MAX_UNIVERSE, parse_tickers, resolve
+from core.universe import MAX_UNIVERSE, parse_tickers, resolve
 from core.store import save_watchlist, session_scope
 
 

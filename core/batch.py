@@ -1,4 +1,4 @@
-"""The batch engine of universe work: the same pure function over many symbols, serially in
+"""The batch engine of universe work (screener scans, universe-wide training): the same pure function over many symbols, serially in
 this process or as tasks on Ray (https://docs.ray.io/en/latest/ray-core/tasks.html).
 
 * ``serial``: a loop in this process (tiny jobs, tests that need no Ray).
