@@ -12,7 +12,7 @@ from core.display import literal
 from core.errors import QuantdeskError
 from core.panel.watchlist import owner_key
 from core.screener.scan import ScanResult, scan
-from core.screener.universe import Universe
+from core.universe import Universe
 from core.store import delete_screen, list_screens, save_screen, session_scope
 from ui.auth import ADMIN_KEY
 from ui.watchlist import K_SID

@@ -8,7 +8,7 @@ from core.errors import QuantdeskError
 from core.screener import filters
 from core.screener.report import HEADERS, display_frame, summary
 from core.screener.row import COLUMNS
-from core.screener.universe import custom, named_universes, parse_tickers, resolve
+from core.universe import custom, named_universes, parse_tickers, resolve
 from ui import screener as scr
 
 MY_WATCHLIST, UPLOAD = "watchlist", "upload"

@@ -99,7 +99,6 @@ def symbol_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Aggregate news sentiment for SYMBOL (Yahoo/RSS when online, or --news-csv)."""
-    import pandas as pd
 
 
     try:

@@ -4,7 +4,6 @@ outcomes filled -> monitoring figures equal a hand computation."""
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 from sqlmodel import select
 

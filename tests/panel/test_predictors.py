@@ -3,7 +3,6 @@ the evaluation record, logging, A/B routing."""
 
 import json
 
-import pandas as pd
 import pytest
 
 from core.data import MarketData
