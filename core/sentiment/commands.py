@@ -99,8 +99,6 @@ def symbol_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Aggregate news sentiment for SYMBOL (Yahoo/RSS when online, or --news-csv)."""
-
-
     try:
         notes = []
         if news_csv is not None:

@@ -44,7 +44,10 @@ def test_uploaded_csv_of_an_untrained_ticker_gets_every_model(page, server, newc
                           ("Patterns", re.compile(r"CNN")),
                           ("Risk Sizing", re.compile(r"[Ss]top"))):
         page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
-        settle(page, ".js-plotly-plot", timeout_ms=90_000)
+        # the previous page's chart is still on screen right after the click: wait for the
+        # new page's heading before waiting for a chart
+        page.locator("h1").filter(has_text=title).first.wait_for(timeout=90_000)
+        settle(page, ".js-plotly-plot", timeout_ms=120_000)
         assert page.locator("h1").first.inner_text().strip() == title
         page.get_by_text(re.compile(r"NEWCO")).first.wait_for()
         assert page.get_by_text(marker).count() >= 1, title  # in text or a chart legend
