@@ -93,7 +93,8 @@ def scan_cmd(
         return
     typer.echo(f"{res.universe.title} ({len(res.universe.symbols)} symbols, list: "
                f"{res.universe.as_of}), {interval}: {len(rows)} of {len(res.rows)} rows match"
-               f"; engine {res.engine}, {res.seconds:.1f} s, {res.failed} failed")
+               + ("; from the scan cache" if res.cached else
+                  f"; engine {res.engine}, {res.seconds:.1f} s") + f", {res.failed} failed")
     for n in res.notes:
         typer.echo(f"note: {n}")
     for r in records[:50]:

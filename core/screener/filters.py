@@ -4,7 +4,8 @@ A condition is ``(column, op, value)``; text form ``column OP value`` with OP on
 ``< <= > >= = != ~`` (``~`` = contains, case-insensitive), e.g. ``rsi_14 < 35``,
 ``pattern = hammer``, ``volume_ratio >= 1.5``, ``signal ~ buy``. Values are compared as
 numbers on numeric columns and as text otherwise; a row whose value is missing never
-matches. Nothing is evaluated as code (no ``eval``/``DataFrame.query``): user text only
+matches, except ``= none`` (no value: ``error = none`` keeps the scored rows) and
+``!= none`` (has a value: ``pattern != none``). Nothing is evaluated as code (no ``eval``/``DataFrame.query``): user text only
 ever becomes a column name from :data:`core.screener.row.COLUMNS`, an operator from
 :data:`OPS` and a literal.
 """
@@ -85,6 +86,9 @@ def _mask(rows: pd.DataFrame, c: Condition) -> pd.Series:
                 else str(v).lower() for v in col]
         if c.op == "~":
             hit = [t is not None and want in t for t in text]
+        elif want == "none":  # "error = none": no value (or the literal "none")
+            eq = [t is None or t == "none" for t in text]
+            hit = eq if c.op == "=" else [not e for e in eq]
         else:
             eq = [t is not None and (t == want or t.replace("_", " ") == want) for t in text]
             hit = eq if c.op == "=" else [t is not None and not e for t, e in zip(text, eq)]

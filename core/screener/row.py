@@ -58,6 +58,9 @@ COLUMNS = (
     "sentiment", "signal", "signal_score", "signal_reasons",
 )
 
+#: integer columns (bar counts)
+INT_COLUMNS = ("bars", "fc_horizon")
+
 
 @dataclass(frozen=True)
 class ScanInput:

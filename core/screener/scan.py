@@ -28,7 +28,7 @@ from core.data.cache import BytesOnlyDisk
 from core.errors import QuantdeskError
 from core.families import FAMILIES
 from core.batch import choose_engine, run_batch
-from core.screener.row import COLUMNS, ScanInput, screen_row
+from core.screener.row import COLUMNS, INT_COLUMNS, ScanInput, screen_row
 from core.universe import Universe
 from core.serving import resolve_versions
 
@@ -124,8 +124,8 @@ def _cached_rows(key: str) -> pd.DataFrame | None:
         if not isinstance(blob, bytes):
             return None
         try:
-            return pd.read_json(io.BytesIO(blob), orient="records", dtype=False,
-                                convert_dates=False)[list(COLUMNS)]
+            return _typed(pd.read_json(io.BytesIO(blob), orient="records", dtype=False,
+                                       convert_dates=False)[list(COLUMNS)])
         except (ValueError, KeyError):  # undecodable: a miss, dropped
             cache.delete(key)
             return None
@@ -148,7 +148,14 @@ def _store_rows(key: str, rows: pd.DataFrame) -> None:
 
 def rows_frame(rows: list[dict]) -> pd.DataFrame:
     """Rows as a DataFrame with exactly :data:`COLUMNS` (missing keys None)."""
-    return pd.DataFrame([{k: r.get(k) for k in COLUMNS} for r in rows], columns=list(COLUMNS))
+    return _typed(pd.DataFrame([{k: r.get(k) for k in COLUMNS} for r in rows],
+                               columns=list(COLUMNS)))
+
+
+def _typed(rows: pd.DataFrame) -> pd.DataFrame:
+    for col in INT_COLUMNS:  # counts stay integers beside missing values
+        rows[col] = pd.to_numeric(rows[col], errors="coerce").astype("Int64")
+    return rows
 
 
 def scan_inputs(inputs: Sequence[ScanInput], *, engine: str | None = None,

@@ -38,6 +38,12 @@ def test_missing_values_never_match(rows):
     assert sel(rows, "pattern != hammer") == ["C"]
 
 
+def test_none_means_missing(rows):
+    assert sel(rows, "pattern != none") == ["A", "C"]
+    assert sel(rows, "pattern = none") == ["B"]
+    assert sel(rows, "error = none") == ["A", "B", "C"]
+
+
 def test_contains_and_case(rows):
     assert sel(rows, "signal ~ buy") == ["A", "C"]
     assert sel(rows, "pattern = Inverted Hammer") == ["C"]

@@ -39,8 +39,7 @@ def test_scan_json_csv_and_filters(tmp_path):
     r = runner.invoke(app, ["scan", "--universe", "bundled", "--where", "trend = up",
                             "--sort", "rsi_14", "--desc"])
     assert r.exit_code == 0, r.output
-    assert "from the scan cache" not in r.output  # text mode names the engine
-    assert "engine cache" in r.output
+    assert "from the scan cache" in r.output
     listed = [ln.split()[0] for ln in r.stdout.splitlines() if " close " in ln]
     want = sorted(((x["rsi_14"], x["symbol"]) for x in rows if x["trend"] == "up"),
                   reverse=True)
