@@ -37,6 +37,8 @@ pages = [
             url_path="risk-sizing"),
     st.Page("views/strategy_lab.py", title="Strategy Lab", icon=":material/science:",
             url_path="strategy-lab"),
+    st.Page("views/paper.py", title="Paper Book", icon=":material/receipt_long:",
+            url_path="paper"),
     st.Page("views/monitoring.py", title="Model Monitoring", icon=":material/monitoring:",
             url_path="monitoring"),
 ]

@@ -24,6 +24,7 @@ from core.errors import QuantdeskError
 from core.families import FAMILIES
 from core.monitoring import commands as monitoring_commands
 from core.panel import commands as panel_commands
+from core.paper import commands as paper_commands
 from core.strategy import commands as strategy_commands
 from core.screener import commands as screener_commands
 
@@ -41,7 +42,7 @@ app.add_typer(predict_app, name="predict")
 _COMMAND_MODULES = list(dict.fromkeys(
     [f.commands for f in FAMILIES.values() if f.commands is not None]
     + [panel_commands, screener_commands, monitoring_commands, admin_cli, api_commands,
-       strategy_commands]))
+       strategy_commands, paper_commands]))
 for _mod in _COMMAND_MODULES:  # each module's groups merge into ours (typer, no name)
     app.add_typer(_mod.app)
     train_app.add_typer(_mod.train_app)

@@ -219,3 +219,105 @@ class SavedScreen(SQLModel, table=True):
 STORE_TABLES = ("model_versions", "predictions", "outcomes", "metric_snapshots",
                 "training_runs", "ab_tests", "audit_log", "locks", "replay_cursors",
                 "watchlists", "saved_screens")
+
+
+# paper_orders.status / side / reason
+PENDING, FILLED, CANCELLED = "pending", "filled", "cancelled"
+BUY_SIDE, SELL_SIDE = "buy", "sell"
+REASON_SIGNAL, REASON_CLICK = "signal", "click"
+
+
+class PaperAccount(SQLModel, table=True):
+    """A paper (forward-test) book: simulated only, nothing is ever sent to a broker.
+
+    owner: as for :class:`Watchlist` (``user:<name>``, ``session:<id>``; ``cli`` for the
+    command line). cash / initial_cash [currency]. Costs in basis points of traded notional:
+    ``commission_bp`` per fill, ``spread_bp`` the full spread (half paid per fill),
+    ``slippage_bp`` per fill (the convention of :mod:`core.strategy.backtest`).
+    fraction: notional of a signal-driven position as a share of equity (0, 1].
+    allow_short: a SELL signal goes short (True) or flat (False)."""
+
+    __tablename__ = "paper_accounts"
+
+    owner: str = Field(primary_key=True)
+    cash: float
+    initial_cash: float
+    commission_bp: float = 1.0
+    spread_bp: float = 2.0
+    slippage_bp: float = 1.0
+    fraction: float = 0.5
+    allow_short: bool = False
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PaperOrder(SQLModel, table=True):
+    """A simulated order. Placed at bar ``placed_at`` (the bar whose close the decision
+    saw), filled at the next bar's open (``fill_ts``, ``fill_price`` after half the spread
+    and slippage, ``commission`` [currency]); never on the bar it was placed on.
+
+    side: ``buy | sell``; quantity [units, > 0]; reason: ``signal | click``;
+    status: ``pending | filled | cancelled``; prediction_id: the logged prediction that
+    caused a signal order (None for clicks or when none was logged); signal: the fused
+    action (``BUY``, ``SELL``, ...) that placed it."""
+
+    __tablename__ = "paper_orders"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    owner: str = Field(foreign_key="paper_accounts.owner", ondelete="CASCADE", index=True)
+    symbol: str
+    interval: str = "1d"
+    side: str
+    quantity: float
+    reason: str = REASON_CLICK
+    signal: Optional[str] = None
+    prediction_id: Optional[int] = Field(default=None, foreign_key="predictions.id",
+                                         ondelete="SET NULL")
+    placed_at: dt.datetime = Field(sa_type=UTCDateTime)
+    status: str = PENDING
+    fill_price: Optional[float] = None
+    fill_ts: Optional[dt.datetime] = Field(default=None, sa_type=UTCDateTime)
+    commission: Optional[float] = None
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PaperPosition(SQLModel, table=True):
+    """One symbol of a paper book and its clock: ``quantity`` [units, < 0 short, 0 flat],
+    ``avg_price`` [currency per unit, cost basis of the open quantity incl. price
+    concessions], ``realised`` [currency, net of commissions], ``last_price`` / ``last_ts``:
+    the close and time of the last bar marked (the book has seen bars <= last_ts)."""
+
+    __tablename__ = "paper_positions"
+
+    owner: str = Field(foreign_key="paper_accounts.owner", ondelete="CASCADE",
+                       primary_key=True)
+    symbol: str = Field(primary_key=True)
+    interval: str = "1d"
+    quantity: float = 0.0
+    avg_price: float = 0.0
+    realised: float = 0.0
+    last_price: float
+    last_ts: dt.datetime = Field(sa_type=UTCDateTime)
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class PaperMark(SQLModel, table=True):
+    """The book's value at one bar's close (written as bars arrive): ``equity`` = cash +
+    market value [currency]; ``gross`` / ``net`` exposure [currency, sum |value| / sum
+    value]; ``realised`` / ``unrealised`` P&L [currency] since the account was opened."""
+
+    __tablename__ = "paper_marks"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    owner: str = Field(foreign_key="paper_accounts.owner", ondelete="CASCADE", index=True)
+    ts: dt.datetime = Field(sa_type=UTCDateTime)
+    cash: float
+    equity: float
+    gross: float
+    net: float
+    realised: float
+    unrealised: float
+
+
+STORE_TABLES = STORE_TABLES + ("paper_accounts", "paper_orders", "paper_positions",
+                               "paper_marks")
