@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 PAGES = ["views/overview.py", "views/screener.py", "views/patterns.py", "views/forecasts.py",
          "views/sentiment.py", "views/volatility.py", "views/risk_sizing.py",
-         "views/strategy_lab.py", "views/monitoring.py"]
+         "views/strategy_lab.py", "views/paper.py", "views/monitoring.py"]
 NO_SIDEBAR = {"views/monitoring.py", "views/screener.py"}  # own controls, no symbol sidebar
 ADMIN, PASSWORD = "test-admin", "a test password, not a real one"
 
@@ -115,7 +115,7 @@ def test_malformed_csv_upload_names_the_column():
 def test_admin_page_is_registered_only_for_admins():
     at = app()
     nav = [p for p in PAGES]
-    assert len(nav) == 9
+    assert len(nav) == 10
     with pytest.raises(Exception):  # not in st.navigation: cannot be switched to
         at.switch_page("views/admin.py").run()
     at = AppTest.from_file(APP, default_timeout=120)
