@@ -47,6 +47,18 @@ def literal(text: object) -> str:
     return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), s, count=1)
 
 
+#: what :func:`code_literal` puts in a code span as it is (a ticker, a command line)
+_PLAIN_CODE = re.compile(r"[A-Za-z0-9 ^.=,/_-]*")
+
+
+def code_literal(text: object) -> str:
+    """``text`` as an inline code span (a command to copy) when it holds only letters,
+    digits, spaces and ``^ . = , / _ -``; otherwise :func:`literal` text outside any span,
+    so user text can neither close the span nor carry a link or image into the page."""
+    s = str(text)
+    return f"`{s}`" if _PLAIN_CODE.fullmatch(s) else literal(s)
+
+
 def badge_literal(text: object) -> str:
     """:func:`literal` for ``st.badge``'s label, which escapes ``[`` and ``]`` itself (so
     they are left to it: escaping them twice would show the backslashes)."""

@@ -23,6 +23,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.auth import LoginThrottle, admin_emails, verify_admin
+from core.display import literal
 from core.errors import QuantdeskError
 from core.store import audit, session_scope
 
@@ -136,14 +137,15 @@ def auth_sidebar() -> None:
     if oidc:
         _sync_oidc()
     if is_admin():
-        box.caption(f"Signed in as **{st.session_state[ADMIN_KEY]}** (admin)")
+        # the name is what was typed at sign-in (or the provider's e-mail): shown literally
+        box.caption(f"Signed in as **{literal(st.session_state[ADMIN_KEY])}** (admin)")
         if box.button("Sign out", key="qd_sign_out", icon=":material/logout:"):
             sign_out()
         return
     if oidc:
         email = _oidc_email()
         if email:
-            box.caption(f"Signed in as {email} — not an admin.")
+            box.caption(f"Signed in as {literal(email)} — not an admin.")
             if box.button("Sign out", key="qd_sign_out_user", icon=":material/logout:"):
                 st.logout()
         elif box.button("Admin sign-in", key="qd_oidc_login", icon=":material/lock:"):

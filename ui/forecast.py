@@ -14,7 +14,10 @@ def active_forecast_artifact():
     return active_artifact("forecast")
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+# bounded in time and entries (issue 18): keyed by (symbol, last bar, version), so a new bar
+# or version is a new entry; 64 covers a few dozen symbols in use; an hour lets the entries
+# of bars and versions nobody asks for any more go
+@st.cache_data(show_spinner=False, ttl=3600, max_entries=64)
 def cached_predictions(_md, symbol: str, interval: str, last_ts, n_bars: int, version: str):
     """``predict_latest`` for the market data's last bar, cached per (symbol, bar, version)."""
     return predict_latest(_md, active_forecast_artifact())

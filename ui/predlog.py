@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
+from core.display import literal
 from core.errors import QuantdeskError
 from core.panel.predictors import loggable
 from core.predictions import Prediction
@@ -31,4 +32,4 @@ def log_shown(preds: list[Prediction] | None) -> None:
             log_predictions(rows, session=session)
         seen |= keys
     except (QuantdeskError, SQLAlchemyError) as err:
-        st.caption(f"These predictions could not be logged to the store: {err}")
+        st.caption(f"These predictions could not be logged to the store: {literal(err)}")

@@ -17,7 +17,16 @@ from core.risk.signal_quality import load_scorer, score_latest
 from core.risk.sizing import RiskParameters, SizingResult
 from ui.models import serving_key
 
+#: every cache here is bounded in time and entries (issue 18). Entries: one per (symbol's
+#: bars, inputs) for a few dozen users at once. TTLs: the policy backtest and the signal
+#: score (keyed by the model's serving version) are costly and stay an hour; the book's
+#: weights and risk are cheap and follow the portfolio editor, so they go after 30 minutes.
+MODEL_TTL_S = 3600
+BOOK_TTL_S = 30 * 60
 
+
+# model caches: keyed by serving version, bounded by entries; no TTL, which would only reload
+# the same weights (a promote or rollback changes the key)
 @st.cache_resource(max_entries=4, show_spinner="Loading the DQN policy…")
 def _dqn(key: tuple):
     return load_agent()  # failures raise and are not cached
@@ -46,7 +55,7 @@ def cached_scorer():
         return None, str(err)
 
 
-@st.cache_data(show_spinner="Backtesting sizing policies…", max_entries=32)
+@st.cache_data(show_spinner="Backtesting sizing policies…", ttl=MODEL_TTL_S, max_entries=32)
 def cached_policy_backtest(frame: pd.DataFrame, target_vol: float, cost_bp: float,
                            dqn_key: tuple = ()):
     """(metrics table, results by policy) for all policies on ``frame``; ``dqn_key`` (the
@@ -69,7 +78,7 @@ def book_closes(symbols, md: MarketData) -> tuple[dict[str, pd.Series], list[str
                              lambda sym: cached_close(sym, md.interval))
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, ttl=BOOK_TTL_S, max_entries=64)
 def cached_book_weights(holdings: pd.DataFrame, closes: dict[str, pd.Series], equity: float
                         ) -> tuple[pd.Series, list[str]]:
     """(weights [fraction of equity], problems) of the priced holdings
@@ -77,7 +86,7 @@ def cached_book_weights(holdings: pd.DataFrame, closes: dict[str, pd.Series], eq
     return _book.book_weights(holdings, closes, equity)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, ttl=MODEL_TTL_S, max_entries=64)
 def cached_signal_score(frame: pd.DataFrame, direction: str, scorer_key: tuple = ()) -> dict:
     """The signal-quality scorer's P(success) for a ``direction`` trade on the last bar
     (:func:`core.risk.signal_quality.score_latest`); ``scorer_key`` (its serving key) makes a
@@ -94,21 +103,21 @@ def size_trade(frame: pd.DataFrame, params: RiskParameters, symbol: str, interva
     return _book.size_in_book(frame, params, symbol, interval, closes, book)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, ttl=BOOK_TTL_S, max_entries=64)
 def cached_book_returns(closes: dict[str, pd.Series]) -> pd.DataFrame:
     """Simple returns of the book's symbols on their common bars, last 500
     (:func:`core.risk.portfolio.aligned_returns`)."""
     return aligned_returns(closes)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, ttl=BOOK_TTL_S, max_entries=64)
 def cached_book_risk(returns: pd.DataFrame, book: pd.Series, level: float) -> PortfolioRisk:
     """VaR/CVaR, volatility and Euler contributions of the book at ``level``
     (:func:`core.risk.portfolio.portfolio_risk`)."""
     return portfolio_risk(returns, book, level)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_data(show_spinner=False, ttl=BOOK_TTL_S, max_entries=64)
 def cached_marginal_effect(returns: pd.DataFrame, book: pd.Series, res: SizingResult,
                            level: float) -> dict:
     """The book's risk before and after the sized trade

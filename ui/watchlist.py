@@ -86,7 +86,8 @@ def watchlist_widget(container, interval: str = "1d") -> list[str]:
         change = _store(lambda owner, session: add_symbols(
             owner, chosen, typed.split(","), session=session, interval=interval))
         if change is not None:
-            notes = [literal(f"{sym} was not added: {why}") for sym, why in change.refused.items()]
+            notes = [f"{literal(sym)} was not added: {literal(why)}"
+                     for sym, why in change.refused.items()]
             if change.added:
                 st.session_state[_NOTES] = notes
                 st.session_state[_PENDING] = change.symbols

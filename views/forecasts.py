@@ -3,7 +3,7 @@ walk-forward skill against a random walk. Widgets and layout only; computation i
 
 import streamlit as st
 
-from core.display import literal
+from core.display import code_literal, literal
 from core.errors import QuantdeskError
 from core.forecasting import report
 from core.forecasting.serve import forecast_table
@@ -11,6 +11,19 @@ from core.plots.forecast import fan_figure, importance_figure
 from ui.forecast import active_forecast_artifact, cached_predictions, walk_forward_results
 from ui.layout import page_start
 from ui.predlog import log_shown
+
+
+def _literal_pooled(metadata: dict) -> dict:
+    """``metadata`` with the pooled model's training symbols (shown, never compared)
+    escaped for markdown (:func:`core.display.literal`)."""
+    shown = metadata.get("pooled_symbols") or metadata.get("symbols") or []
+    return {**metadata, "pooled_symbols": [literal(s) for s in shown]}
+
+
+def _literal_prefix(text: str, symbol: str) -> str:
+    """``text`` that starts with the (user-chosen) ``symbol``, that symbol escaped."""
+    return literal(symbol) + text[len(symbol):] if text.startswith(symbol) else literal(text)
+
 
 sel, md = page_start("Forecasts", "Where the price may be in 1, 5 and 20 bars — and how good "
                      "that forecast has really been.")
@@ -26,9 +39,9 @@ if md is not None:
         preds = None
     if preds:
         log_shown(preds)
-        pooled_note = report.scope_note(preds, art.metadata)
+        pooled_note = report.scope_note(preds, _literal_pooled(art.metadata))
         if pooled_note:
-            st.info(pooled_note)
+            st.info(_literal_prefix(pooled_note, preds[0].symbol))
         st.plotly_chart(fan_figure(md.frame, preds, f"{md.symbol} · forecast fan "
                                    f"(model {art.version})"), width="stretch", key="fc_fan")
         table = forecast_table(preds)
@@ -54,13 +67,15 @@ if md is not None:
             st.dataframe(report.pooled_frame(lso).style.format(
                 {"Pooled RMSE ratio vs RW": "{:.4f}", "Per-symbol RMSE ratio vs RW": "{:.4f}",
                  "Pooled coverage 80 [%]": "{:.1f}"}), hide_index=True, width="stretch")
-            st.markdown(":material/remove: " + report.pooled_verdict(lso))
+            st.markdown(":material/remove: " + report.pooled_verdict(
+                [{**r, "symbol": literal(r.get("symbol"))} for r in lso]))
         elif not rows:
-            st.info(f"No stored walk-forward evaluation for {md.symbol}. Run `quantdesk evaluate "
-                    f"forecast --symbol {md.symbol}` to compute it.")
+            run = code_literal(f"quantdesk evaluate forecast --symbol {md.symbol}")
+            st.info(f"No stored walk-forward evaluation for {literal(md.symbol)}. Run {run} to "
+                    "compute it.")
         else:
             st.caption(f"Expanding window, refit every 250 bars, embargo = horizon, scored only "
-                       f"on unseen bars (evaluation stored with model {wf_version}).")
+                       f"on unseen bars (evaluation stored with model {literal(wf_version)}).")
             for significant, sentence in report.verdicts(rows):
                 st.markdown((":material/check_circle: " if significant
                              else ":material/remove: ") + sentence)

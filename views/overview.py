@@ -7,6 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.config import get_settings
 from core.data import BUNDLED_SYMBOLS
+from core.display import literal
 from core.errors import QuantdeskError
 from core.monitoring import summary_rows
 from core.panel.predictors import running_experiments
@@ -82,22 +83,23 @@ def live_panel() -> None:
             replay_rows = (summary_rows(session=s, symbol=replay_symbol) if replay_symbol
                            else [])
     except QuantdeskError as err:
-        st.error(f"The panel could not refresh: {err}")
+        st.error(f"The panel could not refresh: {literal(err)}")
         return
     except SQLAlchemyError as err:  # store locked/unreachable: say so, retry next refresh
         st.error(f"The prediction store is unavailable ({type(err).__name__}); the panel "
                  "retries on the next refresh. Check DATABASE_URL / the data directory.")
         return
-    for p in problems + errs + res.errors:
-        st.warning(p)
+    for p in problems + errs + res.errors:  # name watchlist symbols and errors: user text
+        st.warning(literal(p))
     broken, notices = {}, {}  # per family, once for the page (not per card, not collapsed)
     for sp in res.panels:
         broken.update(sp.broken)
         notices.update(sp.notices)
     for fam, text in broken.items():
-        st.error(f"Model {fam} cannot be served: {text}", icon="🛠️")
+        st.error(f"Model {literal(fam)} cannot be served: {literal(text)}", icon="🛠️")
     for fam, text in notices.items():
-        st.warning(f"Model {fam}: {text}. Check DATABASE_URL / the data directory.", icon="⚠️")
+        st.warning(f"Model {literal(fam)}: {literal(text)}. Check DATABASE_URL / the data "
+                   "directory.", icon="⚠️")
     disabled = [f for f, t in statuses.items() if t.startswith("disabled")]
     if disabled:
         st.warning(f"Disabled by an admin: {', '.join(disabled)}. Their predictions fall back "
@@ -124,6 +126,6 @@ def live_panel() -> None:
 live_panel()
 
 if md is not None:
-    st.subheader(f"{md.symbol} price history")
+    st.subheader(f"{literal(md.symbol)} price history")
     price_chart(md, bars=250)
 st.caption(f"Page loaded {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC.")

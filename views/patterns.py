@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.display import literal
+from core.display import code_literal, literal
 from core.errors import QuantdeskError
 from core.patterns import report
 from core.patterns.edge import edge_display
@@ -36,7 +36,7 @@ def _chart(md, bars, shown):
 def _latest(md):
     cnn, version = cnn_model()
     if cnn is None:
-        st.warning(f"Pattern CNN unavailable: {version}")
+        st.warning(f"Pattern CNN unavailable: {literal(version)}")
         return
     scores = latest_scores(md.frame)
     left, right = st.columns([3, 2])
@@ -45,7 +45,7 @@ def _latest(md):
         st.dataframe(report.latest_table(scores), hide_index=True, width="stretch")
     st.caption(f"Latest bar {md.frame.index[-1]:%Y-%m-%d} · rule hits: "
                f"{report.rule_hits(scores)} · "
-               f"CNN patterns-cnn/{version} (it imitates the rules; confidence is not a "
+               f"CNN patterns-cnn/{literal(version)} (it imitates the rules; confidence is not a "
                "forecast of returns).")
 
 
@@ -54,10 +54,10 @@ def _edge(md):
     shown = edge_display(table)
     st.dataframe(shown[report.EDGE_COLUMNS], width="stretch")
     st.caption(
-        f"Rule hits on {md.symbol} ({len(md.frame):,} bars). Returns are direction-adjusted log "
-        "returns (bearish patterns count a fall as positive) vs an unconditional entry in the "
-        "same direction; 95% CIs by bootstrap over occurrences. **No measurable edge** = every "
-        "CI contains the base value. "
+        f"Rule hits on {literal(md.symbol)} ({len(md.frame):,} bars). Returns are "
+        "direction-adjusted log returns (bearish patterns count a fall as positive) vs an "
+        "unconditional entry in the same direction; 95% CIs by bootstrap over occurrences. "
+        "**No measurable edge** = every CI contains the base value. "
         f"{report.patterns_with_edge(table)} of 15 patterns show a CI off the base somewhere; "
         "with 15 patterns x 3 horizons x 2 statistics some of that is expected by chance alone.")
     with st.expander("All horizons and hit-rate CIs"):
@@ -67,7 +67,7 @@ def _edge(md):
 def _breakout(md, ev):
     bm = breakout_model()
     if isinstance(bm, str):
-        st.warning(f"Breakout model unavailable: {bm}")
+        st.warning(f"Breakout model unavailable: {literal(bm)}")
         return
     meta = bm.metadata
     if not bm.skill:
@@ -75,7 +75,7 @@ def _breakout(md, ev):
     metric_row(report.breakout_metrics(meta))
     if len(ev):
         st.subheader("Latest breakout")
-        st.markdown(report.latest_breakout(ev, md.frame, meta, bm.version))
+        st.markdown(report.latest_breakout(ev, md.frame, meta, literal(bm.version)))
         if bm.skill:
             m = report.success_metric(ev, meta)
             st.metric(m.label, m.value, help=m.help)
@@ -96,11 +96,11 @@ def _breakout(md, ev):
         if len(tr):
             st.dataframe(report.track_record_table(tr), width="stretch", height=300,
                          hide_index=True)
-            st.caption(report.track_record_caption(tr, md.symbol))
+            st.caption(report.track_record_caption(tr, literal(md.symbol)))
         else:
-            st.caption(f"No stored walk-forward record for {md.symbol} (only the bundled "
-                       f"symbols are in it). Run `quantdesk evaluate breakout --symbol "
-                       f"{md.symbol}` for one.")
+            run = code_literal(f"quantdesk evaluate breakout --symbol {md.symbol}")
+            st.caption(f"No stored walk-forward record for {literal(md.symbol)} (only the "
+                       f"bundled symbols are in it). Run {run} for one.")
 
 
 if md is not None:

@@ -13,6 +13,7 @@ from core.risk.book import example_holdings
 from core.risk.portfolio import empty_holdings, holdings_to_csv, parse_holdings
 from core.risk.sizing import RiskParameters, default_entry, default_target, summary_frame
 from core.risk.var import var_frame
+from ui.data import session_upload
 from ui.layout import page_start
 from ui.models import serving_key
 from ui.risk import (book_closes, cached_book_returns, cached_book_risk, cached_book_weights,
@@ -88,7 +89,9 @@ if md is not None:
         up = st.file_uploader("Import portfolio CSV", type=["csv"], key="risk_port_upload")
         if up is not None:
             try:
-                st.session_state["risk_holdings"] = parse_holdings(up.getvalue())
+                # parsed once per session, under its upload budget (ui/data.py)
+                st.session_state["risk_holdings"] = session_upload(
+                    up, "portfolio", parse_holdings).copy()
             except QuantdeskError as err:
                 st.error(literal(err))
         edited = st.data_editor(st.session_state["risk_holdings"], num_rows="dynamic",
@@ -119,7 +122,8 @@ if md is not None:
             if kelly_src == "Signal-quality model":
                 scorer, meta = cached_scorer()
                 if scorer is None:
-                    st.warning(f"Signal-quality model unavailable ({meta}); using history.")
+                    st.warning(f"Signal-quality model unavailable ({literal(meta)}); using "
+                               "history.")
                 else:
                     sq_score = cached_signal_score(frame, direction,
                                                    serving_key(signal_quality.FAMILY))
@@ -138,7 +142,7 @@ if md is not None:
             if sq_note:
                 st.info(sq_note)
             for n in res.notes:
-                st.warning(n)
+                st.warning(literal(n))
             st.markdown("**All outputs**")
             summ = summary_frame(res, equity)
             st.dataframe(summ, hide_index=True, width="stretch",
@@ -151,7 +155,7 @@ if md is not None:
                        f"Parametric: Gaussian with σ from {res.vol_source}, zero mean, "
                        "√time scaling.")
         except QuantdeskError as err:
-            st.error(f"{err}")
+            st.error(literal(err))
             res = None
 
     # ---------------- portfolio view ----------------
@@ -180,13 +184,14 @@ if md is not None:
                 if res is not None and res.shares > 0:
                     me = cached_marginal_effect(R, w_before, res, level)
                     st.markdown(f"**Marginal effect of the new {direction} position in "
-                                f"{md.symbol}** ({res.position_pct_equity:.1f}% of equity)")
+                                f"{literal(md.symbol)}** ({res.position_pct_equity:.1f}% of "
+                                "equity)")
                     st.dataframe(report.marginal_effect_table(me, level)
                                  .style.format(precision=2), width="stretch")
-                    st.caption(f"Correlation of {md.symbol} ({direction}) with the current "
-                               f"portfolio: {res.correlation_risk:.2f}")
+                    st.caption(f"Correlation of {literal(md.symbol)} ({direction}) with "
+                               f"the current portfolio: {res.correlation_risk:.2f}")
             except QuantdeskError as err:
-                st.warning(str(err))
+                st.warning(literal(err))
 
     # ---------------- policy backtest ----------------
     with tab_pol:
@@ -195,20 +200,21 @@ if md is not None:
         cost = p2.number_input("Costs [bp per unit turnover]", 0.0, 100.0, 5.0, key="pol_cost")
         agent, dmeta = cached_dqn()
         if agent is None:
-            st.warning(f"DQN policy unavailable: {dmeta}")
+            st.warning(f"DQN policy unavailable: {literal(dmeta)}")
         else:
-            heldout = ", ".join(dmeta.get("heldout_symbols", []))
+            heldout = literal(", ".join(map(str, dmeta.get("heldout_symbols", []))))
+            test_start = literal(dmeta.get("test_start"))
             if dmeta.get("beats_vol_target"):
                 st.success(f"The DQN beat volatility targeting on held-out symbols ({heldout}, "
-                           f"from {dmeta.get('test_start')}) and is the default policy.")
+                           f"from {test_start}) and is the default policy.")
             else:
                 st.warning(f"The DQN did **not** beat volatility targeting on held-out symbols "
-                           f"({heldout}, from {dmeta.get('test_start')}); volatility targeting "
+                           f"({heldout}, from {test_start}); volatility targeting "
                            "remains the default policy.")
             if md.symbol in dmeta.get("train_symbols", []):
-                st.caption(f"{md.symbol} was a DQN training symbol up to "
-                           f"{dmeta.get('train_end')}: its DQN results before then are "
-                           "in-sample.")
+                st.caption(f"{literal(md.symbol)} was a DQN training symbol up to "
+                           f"{literal(dmeta.get('train_end'))}: its DQN results before then "
+                           "are in-sample.")
         try:
             table, results = cached_policy_backtest(frame, tv, cost, serving_key("risk-dqn"))
             st.plotly_chart(policy_figure(results), width="stretch", key="risk_policy")
@@ -222,7 +228,7 @@ if md is not None:
                 with st.expander("Held-out evaluation of the DQN (from its artifact)"):
                     st.dataframe(heldout_table, hide_index=True, width="stretch")
         except QuantdeskError as err:
-            st.error(str(err))
+            st.error(literal(err))
 
     with tab_notes:
         st.markdown("### How each output is computed")

@@ -14,6 +14,7 @@ from core.plots.sentiment import gauge_figure, sentiment_price_figure, topic_bar
 from core.sentiment import report
 from core.sentiment.scorers import FAMILY, ensemble_summary
 from ui import warmup
+from ui.data import session_upload
 from ui.layout import page_start, price_chart
 from ui.models import serving_key
 from ui.sentiment import cached_news, cached_sentiment, news_to_json, scorers
@@ -45,8 +46,9 @@ frames, notes = [], []
 try:
     if pasted.strip():
         frames.append(parse_pasted(pasted, symbol))
-    if upload is not None:
-        frames.append(for_symbol(parse_news_csv(upload.getvalue(), symbol), symbol))
+    if upload is not None:  # parsed once per session, under its upload budget (ui/data.py)
+        news_csv = session_upload(upload, "news", lambda b: parse_news_csv(b, symbol), symbol)
+        frames.append(for_symbol(news_csv.copy(), symbol))
 except QuantdeskError as err:
     st.error(f"Could not read your headlines: {literal(err)}")
 
@@ -74,7 +76,7 @@ else:
         sc = scorers(allow_dl)
     except QuantdeskError as err:
         sc = None
-        st.error(f"Sentiment models could not be loaded: {err}")
+        st.error(f"Sentiment models could not be loaded: {literal(err)}")
 
 news = combine_news(frames)
 if news.empty:

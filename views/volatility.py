@@ -35,7 +35,7 @@ if md is not None:
                        help="21-bar realised vol ranked against the previous 5 years.")
         for c, p in zip(cols[1:], preds):
             interval = report.realised_vol_interval(p, ppy)
-            c.metric(f"h={p.horizon} · {p.output['best_model']} [% ann.]",
+            c.metric(f"h={p.horizon} · {literal(p.output['best_model'])} [% ann.]",
                      f"{p.output['vol_ann']:.1%}",
                      help="Variance of the summed log return over the horizon, annualised. "
                           "Interval: 80 % range of the *realised* vol from the ML quantiles.")
@@ -97,9 +97,9 @@ if md is not None:
         else:
             shown = report.evaluated_symbol(ev_all, md.symbol)
             if shown != md.symbol:
-                st.caption(f"{md.symbol} was not evaluated; showing {shown}.")
+                st.caption(f"{literal(md.symbol)} was not evaluated; showing {literal(shown)}.")
             h = st.radio("Horizon [bars]", [1, 5, 21], horizontal=True, key="vol_eval_h")
-            st.markdown(report.evaluation_caption(shown, ev_all[shown], h))
+            st.markdown(report.evaluation_caption(literal(shown), ev_all[shown], h))
             table = report.evaluation_display(ev_all[shown], h)
             st.dataframe(table.style.format({"QLIKE": "{:.4f}", "QLIKE / GARCH(1,1)": "{:.3f}",
                                              "MSE": "{:.2e}", "MZ R²": "{:.3f}",

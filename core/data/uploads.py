@@ -1,8 +1,10 @@
 """Upload limits for one browser session: a size limit per file, a total budget per session,
 and the last upload kept only as its parsed result (never its bytes).
 
-The page layer (``ui/data.py``) keeps one :class:`SessionUploads` in each session's state, so
-it goes away with the session; nothing here imports Streamlit.
+The page layer (``ui/data.py``) keeps one :class:`SessionUploads` per kind of upload (the
+sidebar's bars, the Sentiment page's news, the Risk Sizing page's portfolio) in each session's
+state, all sharing that session's :class:`UploadBudget`, so they go away with the session;
+nothing here imports Streamlit.
 """
 
 from __future__ import annotations
@@ -94,16 +96,18 @@ class SessionUploads(Generic[T]):
         self._error: QuantdeskError | None = None
 
     def load(self, key: Hashable, size_bytes: int, read: Callable[[], bytes],
-             parse: Callable[[bytes], T]) -> T:
+             parse: Callable[[bytes], T], *, file_id: Hashable | None = None) -> T:
         """The parsed upload ``key`` (a file id, plus anything that changes the parse):
         the kept result when ``key`` is the last upload, else admitted to the budget, then
         ``parse(read())``, which replaces the previous upload's result.
 
         Args:
-            key: identifies the upload; the budget counts the file under it.
+            key: identifies the upload (and its parse).
             size_bytes: the file's size in bytes, checked before ``read`` is called.
             read: returns the file's bytes (called at most once per new key).
             parse: bytes -> the result to keep (e.g. validated bars).
+            file_id: what the budget counts the file under (default ``key``): the same
+                file parsed another way (another symbol) is not counted twice.
 
         Raises:
             UploadLimitError: over the per-file limit or the session budget (nothing read).
@@ -113,7 +117,7 @@ class SessionUploads(Generic[T]):
             if self._error is not None:
                 raise copy.copy(self._error)
             return self._result  # type: ignore[return-value]
-        self.budget.admit(key, size_bytes)
+        self.budget.admit(key if file_id is None else file_id, size_bytes)
         self._key = self._result = self._error = None  # drop the last upload first
         try:
             result = parse(read())

@@ -9,6 +9,7 @@ import types
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.display import literal
@@ -115,3 +116,258 @@ def test_monitoring_alert_badges_are_literal():
     at = AppTest.from_function(badge_script, args=(LINK,), default_timeout=60).run()
     texts = assert_no_link(at)
     assert sum(literal(LINK) in t for t in texts) == 2, texts  # both badges, escaped
+
+
+# ---------------------------------------------------------------------------------------
+# Every other page (issue 18's leftovers): a hostile symbol (as a CSV name, typed ticker or
+# Yahoo answer would give it), errors and model metadata that embed user text, uploaded
+# file names and headers, and a hostile admin name are shown literally.
+
+HOSTILE = (LINK, IMAGE)
+BARS = 420  # enough for every page (volatility needs 300), few enough to stay quick
+
+
+def hostile_bars(symbol: str):
+    """Real bundled MSFT daily bars under a hostile ``symbol``."""
+    import dataclasses
+
+    from core.data import load_ohlcv
+
+    md = load_ohlcv("MSFT", source="bundled")
+    return dataclasses.replace(md, frame=md.frame.tail(BARS).copy(), symbol=symbol)
+
+
+@pytest.fixture
+def hostile_symbol(monkeypatch):
+    """Every page's bars (``ui.layout.page_start``) carry a hostile symbol; returns a setter
+    (the symbol, default LINK)."""
+    import ui.layout
+
+    chosen = {"symbol": LINK}
+    monkeypatch.setattr(ui.layout, "market_data",
+                        lambda sel: hostile_bars(chosen["symbol"]))
+    return lambda symbol: chosen.__setitem__("symbol", symbol)
+
+
+def page(name: str, **state) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "views" / name), default_timeout=240)
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at
+
+
+def some(texts: list[str], needle: str) -> bool:
+    return any(needle in t for t in texts)
+
+
+@pytest.fixture
+def no_domains(monkeypatch):
+    from core.panel import predictors
+
+    monkeypatch.setattr(predictors, "DOMAIN_PREDICTORS", [])
+
+
+def test_overview_watchlist_errors_and_symbol_are_literal(monkeypatch, hostile_symbol,
+                                                          no_domains):
+    import ui.data
+    from core.errors import DataValidationError
+
+    def refuse(symbol, *args, **kw):
+        raise DataValidationError(f"No bars for {symbol}: {IMAGE} {LINK}")
+
+    monkeypatch.setattr(ui.data, "cached_market", refuse)
+    at = page("overview.py", ov_paused=True)
+    at.query_params["watchlist"] = "MSFT,IBM"
+    at.run()
+    texts = assert_no_link(at)
+    warnings = [w.value for w in at.warning]
+    assert sum(w.startswith("MSFT\\: No bars for MSFT") and literal(LINK) in w
+               for w in warnings) == 1, warnings
+    assert some([s.value for s in at.subheader], literal(LINK) + " price history"), texts
+
+
+def test_overview_refresh_failure_is_literal(monkeypatch, hostile_symbol, no_domains):
+    from core.errors import QuantdeskError
+    from core.panel import refresh
+
+    def broken(*args, **kw):
+        raise QuantdeskError(f"store said {LINK}")
+
+    monkeypatch.setattr(refresh, "refresh_panel", broken)
+    at = page("overview.py", ov_paused=True)
+    at.query_params["watchlist"] = "MSFT"
+    at.run()
+    assert_no_link(at)
+    errors = [e.value for e in at.error]
+    assert errors == ["The panel could not refresh: store said " + literal(LINK)], errors
+
+
+def watchlist_script():
+    import streamlit as st
+
+    from ui.watchlist import watchlist_widget
+
+    watchlist_widget(st.container())
+
+
+def test_watchlist_store_refusal_is_literal(monkeypatch):
+    import ui.watchlist
+    from core.errors import DataValidationError
+
+    def refuse(owner, symbols, *, session):
+        raise DataValidationError(f"{symbols!r} refused: {LINK}")
+
+    monkeypatch.setattr(ui.watchlist, "set_symbols", refuse)
+    at = AppTest.from_function(watchlist_script, default_timeout=60)
+    at.query_params["watchlist"] = "![a](http://HOST/t)"
+    at.run()
+    assert_no_link(at)
+    assert some([w.value for w in at.warning], literal(LINK))
+
+
+def predlog_script(text):
+    import types
+
+    from ui.predlog import log_shown
+
+    log_shown([types.SimpleNamespace(model_name=text, model_version="v", symbol=text,
+                                     interval="1d", kind="return", horizon=1, origin_ts=0)])
+
+
+def test_prediction_log_failure_caption_is_literal(monkeypatch):
+    import ui.predlog
+    from core.errors import QuantdeskError
+
+    def broken(rows, *, session):
+        raise QuantdeskError(f"cannot store {rows[0].symbol}")
+
+    monkeypatch.setattr(ui.predlog, "loggable", lambda preds: list(preds))
+    monkeypatch.setattr(ui.predlog, "log_predictions", broken)
+    for text in HOSTILE:
+        at = AppTest.from_function(predlog_script, args=(text,), default_timeout=60).run()
+        assert_no_link(at)
+        assert [c.value for c in at.caption] == [
+            "These predictions could not be logged to the store: cannot store " + literal(text)]
+
+
+def auth_script():
+    from ui.auth import auth_sidebar
+
+    auth_sidebar()
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_signed_in_admin_name_is_literal(name):
+    at = AppTest.from_function(auth_script, default_timeout=60)
+    at.session_state["admin_user"] = name  # what was typed at sign-in
+    at.session_state["admin_source"] = "local"
+    at.run()
+    assert_no_link(at)
+    captions = [c.value for c in at.caption]
+    assert captions == [f"Signed in as **{literal(name)}** (admin)"], captions
+
+
+def test_patterns_page_symbol_and_model_errors_are_literal(monkeypatch, hostile_symbol):
+    import ui.patterns
+
+    monkeypatch.setattr(ui.patterns, "cnn_model", lambda: (None, f"no CNN: {LINK}"))
+    monkeypatch.setattr(ui.patterns, "breakout_model", lambda: f"no model: {IMAGE}")
+    at = page("patterns.py")
+    at.run()
+    texts = assert_no_link(at)
+    warnings = [w.value for w in at.warning]
+    assert "Pattern CNN unavailable: no CNN\\: " + literal(LINK) in warnings, warnings
+    assert "Breakout model unavailable: no model\\: " + literal(IMAGE) in warnings, warnings
+    assert some(texts, f"Rule hits on {literal(LINK)} ({BARS:,} bars)."), texts
+
+
+def test_patterns_page_track_record_and_breakout_name_the_symbol_literally(hostile_symbol):
+    hostile_symbol(IMAGE)
+    at = page("patterns.py")
+    at.run()
+    texts = assert_no_link(at)
+    assert some(texts, f"No stored walk-forward record for {literal(IMAGE)}"), texts
+    # the command is shown escaped, outside a code span the symbol could break out of
+    assert some(texts, "Run " + literal(f"quantdesk evaluate breakout --symbol {IMAGE}")), texts
+
+
+def test_forecasts_page_symbol_is_literal(hostile_symbol):
+    at = page("forecasts.py")
+    at.run()
+    assert_no_link(at)
+    infos = [i.value for i in at.info]
+    # the forecast names the symbol upper-case; the fixed wording stays as it is
+    assert some(infos, literal(LINK.upper()) + ": the pooled model"), infos
+
+
+def test_forecasts_page_model_error_is_literal(monkeypatch, hostile_symbol):
+    import ui.forecast
+    from core.errors import NotTrainedError
+
+    def broken():
+        raise NotTrainedError(f"No forecast model for {IMAGE}")
+
+    monkeypatch.setattr(ui.forecast, "active_forecast_artifact", broken)
+    at = page("forecasts.py")
+    at.run()
+    assert_no_link(at)
+    assert some([w.value for w in at.warning], literal(IMAGE))
+
+
+def test_volatility_page_symbol_and_model_name_are_literal(monkeypatch, hostile_symbol):
+    import ui.volatility
+
+    real = ui.volatility.cached_predictions
+
+    def hostile_model(key, _md):
+        preds = real(key, _md)
+        for p in preds:
+            p.output["best_model"] = IMAGE  # a model name from the artifact's metadata
+        return preds
+
+    monkeypatch.setattr(ui.volatility, "cached_predictions", hostile_model)
+    at = page("volatility.py")
+    at.run()
+    texts = assert_no_link(at)
+    assert some([m.label for m in at.metric], f"· {literal(IMAGE)} [% ann.]"), texts
+    assert some(texts, f"{literal(LINK)} was not evaluated; showing"), texts
+
+
+def test_risk_page_symbol_portfolio_and_model_errors_are_literal(monkeypatch, hostile_symbol):
+    import ui.risk
+
+    monkeypatch.setattr(ui.risk, "cached_dqn", lambda: (None, f"no DQN: {LINK}"))
+    at = page("risk_sizing.py")
+    at.run()
+    assert_no_link(at)
+    assert some([w.value for w in at.warning], "DQN policy unavailable: no DQN\\: "
+                + literal(LINK))
+    bad = b"symbol,shares,entry\n[x](https://evil.example),1,1\n"
+    at.file_uploader(key="risk_port_upload").set_value(("![p](http://HOST/p).csv", bad,
+                                                        "text/csv")).run()
+    texts = assert_no_link(at)
+    # imported, then named (escaped) where its prices cannot be loaded
+    assert some([w.value for w in at.warning], literal("[X](HTTPS://EVIL.EXAMPLE)")), texts
+
+
+def test_sentiment_page_upload_headers_headlines_and_errors_are_literal(monkeypatch):
+    import ui.sentiment
+    from core.errors import QuantdeskError
+
+    def broken(allow_download=False):
+        raise QuantdeskError(f"models missing: {LINK}")
+
+    monkeypatch.setattr(ui.sentiment, "scorers", broken)
+    at = page("sentiment.py")
+    at.run()
+    assert_no_link(at)
+    assert some([e.value for e in at.error],
+                "Sentiment models could not be loaded: models missing\\: " + literal(LINK))
+    bad = b"published_at,[x](https://evil.example)\n2020-01-02,![i](http://HOST/t)\n"
+    at.file_uploader(key="sent_upload").set_value((IMAGE + ".csv", bad, "text/csv")).run()
+    texts = assert_no_link(at)
+    assert some([e.value for e in at.error], "Could not read your headlines: "), texts
+    good = (b"published_at,headline\n2013-02-01," + LINK.encode() + b"\n"
+            b"2013-02-02,\"" + IMAGE.encode() + b" shares rise\"\n")
+    at.file_uploader(key="sent_upload").set_value(("news.csv", good, "text/csv")).run()
+    assert_no_link(at)
