@@ -19,9 +19,18 @@ from core.strategy.backtest import (
     backtest,
     walk_forward_backtest,
 )
+from core.strategy.qtuner import (
+    QSettings,
+    compare_methods,
+    jsonable,
+    qlearning_tune,
+    run_tuning_job,
+)
+from core.strategy.report import PAGE_BUDGET
 from core.strategy.rules import compute_signal, signal_edge_table
 from core.strategy.spec import Strategy, load_strategy, parse_strategy
 from core.strategy.tune import grid_configs, grid_search
+from ui.auth import is_admin
 
 TTL = 3600  # seconds; the key already changes with every new bar
 
@@ -73,12 +82,37 @@ def cached_walk_forward(key: tuple, _frame: pd.DataFrame, spec_json: str, interv
     return walk_forward_backtest(_frame, spec, interval=interval, grid=grid_configs(spec))
 
 
-@st.cache_data(show_spinner="Tuning the grid on the training years…", max_entries=8, ttl=TTL)
-def cached_tune(key: tuple, _frame: pd.DataFrame, spec_json: str, interval: str,
-                test_start: str) -> dict:
-    """:func:`core.strategy.tune.grid_search` on this symbol alone: tuned on bars before
-    ``test_start``, judged on the bars from it on."""
+def tuning_who() -> str:
+    """Who the tuning job is recorded as: the signed-in admin, else ``strategy-lab``."""
+    name = str(st.session_state.get("admin_user") or "") if is_admin() else ""
+    return name or "strategy-lab"
+
+
+def run_page_tune(key: tuple, frame: pd.DataFrame, spec_json: str, interval: str,
+                  test_start: str, method: str, progress=None) -> dict:
+    """Tune on this symbol alone (bars before ``test_start``; judged on the rest) as a
+    single-flight ``tuning`` job shared with ``quantdesk tune`` and retraining
+    (:func:`core.strategy.qtuner.run_tuning_job`). ``method``: ``grid`` (the whole grid),
+    ``qlearning`` or ``both`` (at most :data:`core.strategy.report.PAGE_BUDGET`
+    configurations' worth, so a run takes seconds). Returns the result as plain JSON data
+    (the page keeps it in its session; nothing heavy is kept).
+
+    Raises:
+        TrainingInProgressError: another tuning job or a retrain is running.
+        QuantdeskError / ValueError: the tuner's own refusals.
+    """
     spec = parse_strategy(spec_json, "json", "strategy")
     symbol = key[0]
-    return grid_search({symbol: _frame}, spec, train_symbols=[symbol], heldout_symbols=[],
-                       test_start=test_start, interval=interval)
+    frames = {symbol: frame}
+
+    def work(progress=None):
+        if method == "grid":
+            return grid_search(frames, spec, train_symbols=[symbol], heldout_symbols=[],
+                               test_start=test_start, interval=interval)
+        fn = qlearning_tune if method == "qlearning" else compare_methods
+        return fn(frames, spec, train_symbols=[symbol], heldout_symbols=[],
+                  test_start=test_start, interval=interval,
+                  budget=min(PAGE_BUDGET, len(grid_configs(spec))), settings=QSettings(),
+                  progress=progress)
+
+    return jsonable(run_tuning_job(work, who=tuning_who(), progress=progress, label=method))

@@ -1,11 +1,13 @@
 """Strategy Lab page: indicators on the chart, rule signals with their measured edge, a
-strategy tester (full history and walk-forward, after costs, beside buy-and-hold) and a grid
-tuner with its multiple-testing penalty. The heavy work runs behind buttons."""
+strategy tester (full history and walk-forward, after costs, beside buy-and-hold) and a tuner
+(grid search, the Q-learning tuner, or both compared with the same budget) with its
+multiple-testing penalty. The heavy work runs behind buttons; tuning runs as a single-flight
+job shared with `quantdesk tune` and retraining."""
 
 import streamlit as st
 
 from core.display import csv_export, literal
-from core.errors import QuantdeskError
+from core.errors import QuantdeskError, TrainingInProgressError
 from core.market import is_intraday
 from core.plots.candles import WINDOWS
 from core.plots.indicators import OVERLAY_LABELS, PANEL_LABELS, chart_specs, indicator_figure
@@ -20,10 +22,10 @@ from ui.strategy import (
     cached_backtest,
     cached_edge,
     cached_signal,
-    cached_tune,
     cached_walk_forward,
     frame_key,
     load_example,
+    run_page_tune,
     spec_key,
 )
 from ui.widgets import metric_row
@@ -250,17 +252,55 @@ def _tune(md, spec) -> None:
     st.caption(literal("Grid: " + (", ".join(f"{k} ∈ {v}" for k, v in spec.tune.items())
                                    or "none (the file's own parameters only)")
                        + f" · {len(grid)} configuration(s)."))
+    method = st.radio("Method", list(report.TUNE_METHODS), format_func=report.TUNE_METHODS.get,
+                      horizontal=True, key="sl_tune_method",
+                      help="Grid search tries every configuration. Q-learning moves the "
+                           "parameters one grid step at a time, window by window, from how "
+                           "the current ones just did (trained on the training bars only). "
+                           "Compare runs the untuned file, the grid and Q-learning with the "
+                           f"same budget (at most {report.PAGE_BUDGET} configurations' worth "
+                           "here).")
+    if method != "grid" and len(grid) < 2:
+        st.info("Q-learning needs a [tune] grid with at least two configurations to move "
+                "between; this strategy has none. The grid search runs the file as written.")
+        return
     key = frame_key(md)
-    if st.button("Tune (grid)", key="sl_tune"):
-        st.session_state[_TUNED] = (key, spec_key(spec), str(test_start))
+    if st.button(report.TUNE_BUTTONS[method], key="sl_tune"):
+        bar = st.progress(0.0, text="Starting the tuning job…")
+
+        def progress(frac: float, msg: str) -> None:
+            bar.progress(max(0.0, min(1.0, float(frac))), text=msg)
+
+        try:
+            res = run_page_tune(key, md.frame, spec_key(spec), md.interval, str(test_start),
+                                method, progress)
+        except TrainingInProgressError as err:
+            bar.empty()
+            st.warning(literal(str(err)))
+            return
+        except Exception as err:  # noqa: BLE001
+            bar.empty()
+            _fail("Tuning could not run", err)
+            return
+        bar.empty()
+        st.session_state[_TUNED] = (key, spec_key(spec), method, res)
     run = st.session_state.get(_TUNED)
-    if not run or run[0] != key or run[1] != spec_key(spec):
+    if not run or run[0] != key or run[1] != spec_key(spec) or run[2] != method:
         return
-    try:
-        res = cached_tune(key, md.frame, run[1], md.interval, run[2])
-    except Exception as err:  # noqa: BLE001
-        _fail("Tuning could not run", err)
-        return
+    res = run[3]
+    if method == "both":
+        _show_comparison(res)
+    elif method == "qlearning":
+        _show_qlearning(res)
+    else:
+        _show_grid(res)
+    job = res.get("job") or {}
+    if job.get("version"):
+        st.caption(literal(f"Recorded as tuning run {job['run']} (tuning/{job['version']}); "
+                           "it is listed with the training runs on the Admin page."))
+
+
+def _show_grid(res: dict) -> None:
     metric_row(report.tune_headline(res))
     for line in report.tune_plain_lines(res):
         st.markdown(line)
@@ -272,6 +312,32 @@ def _tune(md, spec) -> None:
     with right:
         st.plotly_chart(tune_test_figure(res), width="stretch", key="sl_tune_fig")
     st.dataframe(report.tune_test_display(res), hide_index=True, width="stretch")
+
+
+def _show_qlearning(res: dict) -> None:
+    metric_row(report.qlearning_headline(res))
+    st.markdown(literal(f"The policy starts at {report.params_text(res['start_params'])} and "
+                        f"moves one parameter one grid step per {res['settings']['window']}-bar "
+                        "window, from the state of the window before (frozen on the test "
+                        "bars)."))
+    st.dataframe(report.qlearning_test_display(res), hide_index=True, width="stretch")
+    st.caption(literal(res.get("verdict") or ""))
+    st.caption("Each test window starts flat (a parameter change closes the position). Use "
+               "**Compare** to see it against the untuned file and the grid of the same "
+               "budget.")
+
+
+def _show_comparison(res: dict) -> None:
+    lines = report.comparison_plain_lines(res)
+    st.markdown(lines[0])
+    st.dataframe(report.comparison_display(res), width="stretch")
+    for line in lines[1:]:
+        st.caption(line)
+    with st.expander("The grid search's result"):
+        _show_grid(res["grid"])
+    with st.expander("The Q-learning policy on the test bars"):
+        st.dataframe(report.qlearning_test_display(res["qlearning"]), hide_index=True,
+                     width="stretch")
 
 
 if md is not None:

@@ -3,10 +3,13 @@
 * ``quantdesk backtest --strategy FILE --symbol S [--interval 1d] [--walk-forward]
   [--trades-csv PATH] [--json]``
 * ``quantdesk tune --strategy FILE [--symbols AAPL,MSFT,IBM] [--heldout GOOG,^GSPC]
-  [--test-start 2009-01-01] [--json]``
+  [--test-start 2009-01-01] [--method grid|qlearning|both] [--budget K] [--seed N]
+  [--window BARS] [--json]``
 
 Both print buy-and-hold beside the strategy, every time. Bad input (a missing or invalid
-strategy file, an unknown signal or symbol) exits 2 with a plain message.
+strategy file, an unknown signal or symbol) exits 2 with a plain message. Tuning runs as a
+single-flight ``tuning`` job (:func:`core.strategy.qtuner.run_tuning_job`, the lock
+retraining uses): a second one while it runs is refused with a plain message, exit 2.
 """
 
 from __future__ import annotations
@@ -16,10 +19,20 @@ from pathlib import Path
 
 import typer
 
-from core.cliutil import emit_json, fail, groups, load_market
+from core.cliutil import emit_json, fail, groups, guarded, load_market
 from core.data import parse_date
 from core.errors import QuantdeskError
 from core.strategy.backtest import backtest, walk_forward_backtest
+from core.strategy.qtuner import (
+    DEFAULT_WINDOW,
+    METHOD_LABELS,
+    QSettings,
+    compare_methods,
+    jsonable,
+    qlearning_tune,
+    qlearning_verdict,
+    run_tuning_job,
+)
 from core.strategy.spec import load_strategy
 from core.strategy.tune import grid_configs, grid_search, verdict
 
@@ -124,6 +137,9 @@ def _symbols(text: str) -> list[str]:
     return [s.strip().upper() for s in text.split(",") if s.strip()]
 
 
+TUNE_METHODS = ("grid", "qlearning", "both")
+
+
 @app.command("tune")
 def tune_cmd(
     strategy: Path = typer.Option(..., "--strategy", help="Strategy file with a [tune] grid."),
@@ -134,12 +150,27 @@ def tune_cmd(
     test_start: str = typer.Option("2009-01-01", "--test-start",
                                    help="First date of the held-out years, YYYY-MM-DD."),
     interval: str = typer.Option("1d", "--interval", help="Bar interval (yfinance style)."),
+    method: str = typer.Option("grid", "--method", help="grid (the whole [tune] grid), "
+                               "qlearning (the Q-learning tuner) or both (untuned file vs grid "
+                               "vs Q-learning with the same budget, beside buy-and-hold)."),
+    budget: int | None = typer.Option(None, "--budget", min=1, help="Q-learning / both: "
+                                      "budget in grid configurations (each one backtested over "
+                                      "every training bar); Q-learning gets as many bars. "
+                                      "Default: the whole grid."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the exploration (and of the grid "
+                             "subset when --budget is below the grid's size)."),
+    window: int = typer.Option(DEFAULT_WINDOW, "--window", min=10, max=2000,
+                               help="Q-learning: bars per decision window."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Grid-search a strategy's [tune] grid before --test-start; judge it on later years and
+    """Tune a strategy's [tune] grid before --test-start and judge it on later years and
     held-out symbols beside the untuned file and buy-and-hold, with the deflated Sharpe and
-    the probability of backtest overfitting."""
+    the probability of backtest overfitting. --method qlearning trains the Q-learning tuner;
+    --method both compares the untuned file, the grid and Q-learning with the same budget."""
     try:
+        if method not in TUNE_METHODS:
+            raise QuantdeskError(f"--method must be one of {', '.join(TUNE_METHODS)}; "
+                                 f"got {method!r}.")
         spec = load_strategy(strategy)
         train, held = _symbols(symbols), _symbols(heldout)
         if not train:
@@ -149,15 +180,41 @@ def tune_cmd(
         for s in dict.fromkeys([*train, *held]):
             md = load_market(s, None, interval)
             frames[md.symbol], sources[md.symbol] = md.frame, md.source
-        res = grid_search(frames, spec, train_symbols=train, heldout_symbols=held,
-                          test_start=ts, interval=interval)
+        settings = QSettings(window=window, seed=seed)
+
+        def work(progress=None):
+            if method == "grid":
+                return grid_search(frames, spec, train_symbols=train, heldout_symbols=held,
+                                   test_start=ts, interval=interval)
+            fn = qlearning_tune if method == "qlearning" else compare_methods
+            return fn(frames, spec, train_symbols=train, heldout_symbols=held, test_start=ts,
+                      interval=interval, budget=budget, settings=settings, progress=progress)
+
+        def echo_progress(frac: float, msg: str) -> None:
+            typer.echo(f"  [{frac:4.0%}] {msg}", err=True)
+
+        with guarded():  # another tuning job or a retrain is running, or a store fault
+            res = run_tuning_job(work, who="cli", progress=None if as_json else echo_progress,
+                                 label=method)
     except (QuantdeskError, ValueError) as err:
         fail(err)
     res["sources"] = sources
-    res["verdict"] = verdict(res)
+    if method == "grid":
+        res["verdict"] = verdict(res)
+    elif method == "qlearning":
+        res["verdict"] = qlearning_verdict(res)
     if as_json:
-        emit_json(res)
+        emit_json(jsonable(res))
         return
+    if method == "both":
+        _print_comparison(res)
+    elif method == "qlearning":
+        _print_qlearning(spec, res)
+    else:
+        _print_grid(spec, res)
+
+
+def _print_grid(spec, res: dict) -> None:
     t = res["train"]
     typer.echo(f"{spec.name}: {res['n_configs']} configurations tried on "
                f"{', '.join(t['symbols'])} up to {t['end']} ({t['bars']:,} bars)")
@@ -177,4 +234,45 @@ def tune_cmd(
                    f"{row['tuned']['n_trades']:>8}{_fmt(row['untuned']['sharpe'], 1, '.2f'):>9}"
                    f"{row['untuned']['n_trades']:>8}"
                    f"{_fmt(row['buy_and_hold']['sharpe'], 1, '.2f'):>12}")
+    typer.echo(res["verdict"])
+
+
+def _print_qlearning(spec, res: dict) -> None:
+    t = res["train"]
+    typer.echo(f"{spec.name}: Q-learning on {', '.join(t['symbols'])} up to {t['end']}: "
+               f"{t['episodes']} episodes, {t['evaluations']:,} window backtests "
+               f"({t['distinct_backtests']:,} distinct), {res['n_configs']} configurations tried")
+    typer.echo(f"starts at {res['start_params']}; greedy policy ends training at "
+               f"{res['final_params']}; its training Sharpe {_fmt(t['sharpe'], 1, '.2f')}")
+    pbo = "n/a" if res["pbo"] is None else f"{res['pbo']:.2f}"
+    typer.echo(f"deflated Sharpe {_fmt(res['deflated_sharpe'], 1, '.2f')}  PSR "
+               f"{_fmt(res['psr'], 1, '.2f')}  PBO {pbo}")
+    typer.echo(f"held-out years from {res['test_start']} (* = held-out symbol); Sharpe:")
+    typer.echo(f"{'symbol':<10}{'bars':>6}{'Q policy':>10}{'changes':>9}{'buy & hold':>12}")
+    for row in res["test"]:
+        name = row["symbol"] + ("*" if row["heldout_symbol"] else "")
+        typer.echo(f"{name:<10}{row['bars']:>6}{_fmt(row['tuned']['sharpe'], 1, '.2f'):>10}"
+                   f"{row['changes']:>9}{_fmt(row['buy_and_hold']['sharpe'], 1, '.2f'):>12}")
+    typer.echo(res["verdict"])
+
+
+def _print_comparison(res: dict) -> None:
+    b = res["budget"]
+    typer.echo(f"{res['strategy']}: untuned file vs grid search vs Q-learning, trained on "
+               f"{', '.join(res['train_symbols'])} before {res['test_start']}; same budget: "
+               f"{b['configs']} configuration(s) x training bars = {b['grid_bars']:,} bars "
+               f"(grid) and {b['qlearning_bars']:,} (Q-learning, {b['qlearning_episodes']} "
+               "episodes)")
+    typer.echo(f"{'method':<15}{'tried':>6}{'deflated SR':>12}{'PBO':>6}"
+               f"{'test Sharpe (95% CI)':>24}{'mean per symbol':>17}")
+    for c in res["comparison"]:
+        ci = (f"{_fmt(c['test_sharpe'], 1, '.2f')} ({_fmt(c['test_sharpe_lo'], 1, '.2f')}.."
+              f"{_fmt(c['test_sharpe_hi'], 1, '.2f')})")
+        tried = "–" if c["configs_tried"] is None else str(c["configs_tried"])
+        pbo = "–" if c["pbo"] is None else f"{c['pbo']:.2f}"
+        typer.echo(f"{METHOD_LABELS[c['method']]:<15}{tried:>6}"
+                   f"{_fmt(c['deflated_sharpe'], 1, '.2f'):>12}{pbo:>6}{ci:>24}"
+                   f"{_fmt(c['mean_test_sharpe'], 1, '.2f'):>17}")
+    typer.echo("Q-learning's test windows each start flat (a parameter change closes the "
+               "position); the others run straight through the test bars.")
     typer.echo(res["verdict"])

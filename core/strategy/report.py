@@ -340,3 +340,100 @@ def tune_plain_lines(result: dict) -> list[str]:
         lines.append(f"A probability of backtest overfitting of {pbo:.2f} says the in-sample "
                      "winner usually ranks in the bottom half out of sample.")
     return lines
+
+
+# ---------------------------------------------------------------- Q-learning and comparison
+
+#: the tuning methods the page offers, key -> label
+TUNE_METHODS = {"grid": "Grid search", "qlearning": "Q-learning",
+                "both": "Compare (untuned · grid · Q-learning)"}
+#: the button's label per method
+TUNE_BUTTONS = {"grid": "Tune (grid)", "qlearning": "Tune (Q-learning)",
+                "both": "Tune (compare)"}
+#: the page's Q-learning budget at most, in grid configurations (keeps a run to seconds)
+PAGE_BUDGET = 36
+
+
+def _sr_ci(m: dict) -> str:
+    s = _fmt(m.get("sharpe"))
+    if _finite(m.get("sharpe_lo")):
+        s += f" ({_fmt(m['sharpe_lo'])} .. {_fmt(m['sharpe_hi'])})"
+    return s
+
+
+def params_text(params: dict) -> str:
+    return ", ".join(f"{k.split('.', 1)[-1] if k.startswith('signals.') else k}={v:g}"
+                     for k, v in params.items()) or "the file as written"
+
+
+def qlearning_headline(result: dict) -> list[Metric]:
+    """Configurations the agent tried, its deflated Sharpe, PBO and training figures."""
+    t = result["train"]
+    pbo = result.get("pbo")
+    dsr = result.get("deflated_sharpe")
+    return [
+        Metric("Configurations tried", f"{result['n_configs']}",
+               f"{t['episodes']} episodes, {t['evaluations']:,} window backtests"),
+        Metric("Deflated Sharpe", _fmt(dsr), "significant" if _finite(dsr) and dsr > 0.95
+               else "not significant (≤ 0.95)",
+               "Of the greedy policy's training Sharpe, for the configurations the agent "
+               "tried (Bailey & Lopez de Prado 2014)."),
+        Metric("PBO", "n/a" if pbo is None else _fmt(pbo),
+               None if pbo is None else f"{result.get('pbo_splits') or 0:,} CSCV splits",
+               "Probability of backtest overfitting over the configurations the agent tried "
+               "(Bailey et al. 2017)."),
+        Metric("Training Sharpe", _fmt(t.get("sharpe")), "greedy policy, training windows"),
+    ]
+
+
+def qlearning_test_display(result: dict) -> pd.DataFrame:
+    """Out-of-sample test of the frozen Q-learning policy beside buy-and-hold."""
+    return pd.DataFrame([{
+        "Symbol": row["symbol"] + (" (held out)" if row.get("heldout_symbol") else ""),
+        "Test period": f"{row['start']} .. {row['end']}", "Bars": row["bars"],
+        "Q-learning Sharpe (95% CI)": _sr_ci(row["tuned"]),
+        "Trades": row["tuned"]["n_trades"], "Parameter changes": row["changes"],
+        "Last window's parameters": params_text(row["path"][-1]) if row["path"] else "",
+        "Buy & hold Sharpe (95% CI)": _sr_ci(row["buy_and_hold"]),
+    } for row in result["test"]])
+
+
+def comparison_display(result: dict) -> pd.DataFrame:
+    """One row per method (untuned file, grid, Q-learning) and buy-and-hold: what it tried,
+    its multiple-testing penalty and its pooled out-of-sample Sharpe with the 95% CI."""
+    rows = []
+    for c in result["comparison"]:
+        sr = _fmt(c["test_sharpe"])
+        if _finite(c.get("test_sharpe_lo")):
+            sr += f" ({_fmt(c['test_sharpe_lo'])} .. {_fmt(c['test_sharpe_hi'])})"
+        rows.append({"Method": c["label"],
+                     "Configurations tried": "–" if c["configs_tried"] is None
+                     else str(c["configs_tried"]),
+                     "Training Sharpe": _fmt(c.get("train_sharpe")),
+                     "Deflated Sharpe": _fmt(c.get("deflated_sharpe")),
+                     "PBO": "–" if c.get("pbo") is None else _fmt(c["pbo"]),
+                     "Test Sharpe (95% CI)": sr,
+                     "Mean Sharpe per symbol-period": _fmt(c.get("mean_test_sharpe"))})
+    return pd.DataFrame(rows).set_index("Method")
+
+
+def comparison_plain_lines(result: dict) -> list[str]:
+    """The comparison's verdict as plain markdown lines: the answer first (bold when
+    Q-learning loses), the grid result offered, and the caveat on the policy's windows."""
+    by = {c["method"]: c for c in result["comparison"]}
+    g = by["grid"]
+    if result["qlearning_beats"]:
+        head = ("Q-learning beat the untuned file and the grid search of the same budget "
+                "out of sample.")
+    else:
+        head = ("**Q-learning does not beat the untuned file and the grid search of the same "
+                "budget out of sample.** The grid result is offered instead: "
+                f"{literal(params_text(g['params']))} (deflated Sharpe "
+                f"{_fmt(g.get('deflated_sharpe'))}).")
+    b = result["budget"]
+    same = (f"Same budget: {b['configs']} configuration(s) x every training bar = "
+            f"{b['grid_bars']:,} bars backtested by the grid and {b['qlearning_bars']:,} by "
+            f"Q-learning ({b['qlearning_episodes']} episodes). Q-learning's test windows each "
+            "start flat (a parameter change closes the position); the others run straight "
+            "through the test bars.")
+    return [head, literal(result["verdict"]), same]

@@ -68,7 +68,8 @@ def _row(res) -> dict:
 
 def grid_search(frames: dict[str, pd.DataFrame], spec: Strategy, *, train_symbols: list[str],
                 heldout_symbols: list[str] | None = None, test_start: str | pd.Timestamp,
-                interval: str = "1d", pbo_blocks: int = 16) -> dict:
+                interval: str = "1d", pbo_blocks: int = 16,
+                grid: list[dict] | None = None) -> dict:
     """Tune ``spec`` on training symbols before ``test_start``; judge on later bars and on
     held-out symbols (module doc).
 
@@ -78,6 +79,9 @@ def grid_search(frames: dict[str, pd.DataFrame], spec: Strategy, *, train_symbol
         heldout_symbols: judged only (never used for the choice).
         test_start: first date of the held-out years (UTC). interval: bar interval.
         pbo_blocks: CSCV blocks S (even; fewer are used when the training window is short).
+        grid: the configurations to try (default: every one of :func:`grid_configs`); the
+            Q-learning comparison passes a subset of the same size as its budget
+            (:mod:`core.strategy.qtuner`).
     Returns:
         dict with ``n_configs``, ``grid``, ``best_params``, ``configs`` (every configuration
         tried: ``params`` and its annualised training ``train_sharpe``), ``train`` (symbols,
@@ -98,7 +102,9 @@ def grid_search(frames: dict[str, pd.DataFrame], spec: Strategy, *, train_symbol
     heldout_symbols = [s for s in (heldout_symbols or []) if s not in train_symbols]
     ts = pd.Timestamp(test_start)
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    grid = grid_configs(spec)
+    grid = grid_configs(spec) if grid is None else [dict(g) for g in grid]
+    if not grid:
+        raise ValueError("give at least one configuration to try")
     configs = [spec.with_params(g) for g in grid]
     ppy = periods_per_year(interval)
 

@@ -152,3 +152,55 @@ def test_too_short_history_and_injected_text_are_harmless():
     at = page(symbol="[x](https://evil.example)")
     assert not at.exception
     assert "](https" not in " ".join(e.value for e in at.error)
+
+
+# ---------------------------------------------------------------- tuning methods (Q-learning)
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _tuning_artifacts_in_tmp(tmp_path, monkeypatch):
+    """Tuning runs as a job that saves its result as a ``tuning`` registry artifact: keep
+    those out of the repository's models/ in every test of this page."""
+    from core.config import get_settings
+
+    monkeypatch.setenv("QUANTDESK_MODELS_DIR", str(tmp_path / "models"))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_compare_method_shows_the_table_and_the_plain_verdict():
+    at = page(strategy="ma_cross")
+    at.radio(key="sl_tune_method").set_value("both").run()
+    next(b for b in at.button if b.label == "Tune (compare)").click().run()
+    assert_page_ok(at)
+    table = next(d.value for d in at.dataframe if "Test Sharpe (95% CI)" in d.value.columns)
+    assert list(table.index) == ["Untuned file", "Grid search", "Q-learning", "Buy & hold"]
+    assert {"Configurations tried", "Deflated Sharpe", "PBO"} <= set(table.columns)
+    md = texts(at, "markdown")
+    assert ("Q-learning does not beat the untuned file and the grid search" in md
+            and "The grid result is offered instead" in md) or "Q-learning beat" in md
+    assert "Same budget" in texts(at, "caption")
+    assert "Recorded as tuning run" in texts(at, "caption")
+
+
+def test_qlearning_method_and_a_running_job_refused_plainly(monkeypatch):
+    at = page(strategy="ma_cross")
+    at.radio(key="sl_tune_method").set_value("qlearning").run()
+    next(b for b in at.button if b.label == "Tune (Q-learning)").click().run()
+    assert_page_ok(at)
+    assert {"Configurations tried", "Deflated Sharpe", "PBO"} <= {m.label for m in at.metric}
+    assert any("Parameter changes" in d.value.columns for d in at.dataframe)
+    # another tuning job (or a retrain) holds the single-flight lock: a plain warning
+    from core.store import session_scope
+    from core.store.ops import acquire_lock
+    from core.store.runs import TRAINING_LOCK
+
+    with session_scope() as s:
+        assert acquire_lock(TRAINING_LOCK, "carol#0001", "tuning", session=s) is not None
+    at = page(strategy="ma_cross")
+    next(b for b in at.button if b.label == "Tune (grid)").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "A tuning job started by carol" in texts(at, "warning")
