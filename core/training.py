@@ -3,6 +3,11 @@
 single-flight run, its record and the candidate registration are
 :func:`core.store.runs.run_single_flight`. Nothing here knows about authentication: the
 caller checks that ``who`` may retrain.
+
+:func:`run_training` trains in the calling thread (the CLI); :func:`start_training` in a
+background job of this process (:func:`core.store.runs.start_single_flight`), which is what
+a server (the Admin page) uses: the page only watches the job, so a closed tab does not stop
+or orphan the run.
 """
 
 from __future__ import annotations
@@ -12,9 +17,16 @@ from typing import Callable
 from core.errors import QuantdeskError
 from core.families import FAMILIES
 from core.family import Progress
-from core.store.runs import TRAINING_LOCK, run_single_flight, training_runs
+from core.store.runs import (
+    TRAINING_LOCK, RetrainJob, get_job, jobs, run_single_flight, start_single_flight,
+    training_runs,
+)
 
-__all__ = ["FAMILIES", "TRAINING_LOCK", "run_training", "train_all", "trainer", "training_runs"]
+#: :func:`start_training`'s name for every family in turn.
+ALL_FAMILIES = "all"
+
+__all__ = ["ALL_FAMILIES", "FAMILIES", "TRAINING_LOCK", "RetrainJob", "get_job", "jobs",
+           "run_training", "start_training", "train_all", "trainer", "training_runs"]
 
 
 def trainer(family: str) -> Callable[..., object]:
@@ -57,3 +69,28 @@ def train_all(*, who: str, progress: Progress | None = None) -> list:
                 progress((_i + max(0.0, min(1.0, frac))) / len(fams), f"{_fam}: {msg}")
         runs.append(run_training(fam, who=who, progress=sub))
     return runs
+
+
+def start_training(family: str, *, who: str, stale_after=None) -> RetrainJob:
+    """Train ``family`` (or :data:`ALL_FAMILIES`, every family in turn) in a background job
+    of this process; returns the :class:`core.store.runs.RetrainJob` at once (follow
+    ``job.progress``/``job.message``, ``job.wait()``, then ``job.runs``).
+
+    The (first) family's lock and ``TRAINING`` run are taken before this returns, so:
+
+    Raises:
+        QuantdeskError: unknown family.
+        TrainingInProgressError: another retrain holds the lock.
+        sqlalchemy.exc.SQLAlchemyError: the store cannot be read or written.
+    """
+    if family == ALL_FAMILIES:
+        fams = sorted(FAMILIES)
+        if not fams:
+            raise QuantdeskError("No model family is registered.")
+    elif family not in FAMILIES:
+        raise QuantdeskError(f"Unknown model family {family!r}. Known: "
+                             f"{', '.join(sorted(FAMILIES)) or 'none registered'}.")
+    else:
+        fams = [family]
+    return start_single_flight([(f, trainer(f)) for f in fams], who=who,
+                               stale_after=stale_after)

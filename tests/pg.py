@@ -118,6 +118,12 @@ class PostgresServer:
             raise RuntimeError(f"{tool} failed ({done.returncode}): "
                                f"{(done.stderr or done.stdout).strip()}\n{log}")
 
+    def _pg_ctl_start(self, port: int) -> None:
+        self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.datadir),
+                  "-l", str(self.logfile),
+                  "-o", f"-p {port} -k {self.root} -c listen_addresses=127.0.0.1 "
+                        f"-F -c TimeZone={SERVER_TIMEZONE}")
+
     def start(self) -> PostgresServer:
         """initdb (no fsync), then start on a free loopback port (retried on a lost race)."""
         self._run("initdb", "-D", str(self.datadir), "-U", SUPERUSER, "-A", "trust",
@@ -125,10 +131,7 @@ class PostgresServer:
         for attempt in range(5):
             port = _free_port()
             try:
-                self._run("pg_ctl", "start", "-w", "-t", "60", "-D", str(self.datadir),
-                          "-l", str(self.logfile),
-                          "-o", f"-p {port} -k {self.root} -c listen_addresses=127.0.0.1 "
-                                f"-F -c TimeZone={SERVER_TIMEZONE}")
+                self._pg_ctl_start(port)
             except RuntimeError:  # the port was taken between our probe and the bind
                 if attempt == 4:
                     raise
@@ -136,6 +139,25 @@ class PostgresServer:
             self.port = port
             return self
         raise AssertionError("unreachable")
+
+    def halt(self) -> None:
+        """Stop the server (fast shutdown: open connections are cut) and keep its data and
+        port, for :meth:`resume`: a database restart under a running process."""
+        self._run("pg_ctl", "stop", "-w", "-D", str(self.datadir), "-m", "fast")
+
+    def resume(self) -> None:
+        """Start the halted server again on the same port (the URLs stay valid)."""
+        self._pg_ctl_start(self.port)
+
+    @contextlib.contextmanager
+    def stopped(self) -> Iterator[None]:
+        """The server is down inside the block and up again after it, whatever happens
+        (other tests of the run share it)."""
+        self.halt()
+        try:
+            yield
+        finally:
+            self.resume()
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) and delete its directory."""

@@ -78,13 +78,66 @@ def _metrics_text(m: dict, limit: int = 160) -> str:
 
 # ---------------------------------------------------------------- retrain
 
+#: Seconds between two looks of the page at a running retrain job.
+WATCH_EVERY = 0.25
+
+
+def _show_runs(runs, error: str | None) -> bool:
+    """Success/error lines for a job's finished runs; True when any failed."""
+    failed = bool(error)
+    for r in runs:
+        if r.status == "COMPLETED":
+            st.success(f"{literal(r.family)}: new candidate version {literal(r.version)}. "
+                       "Promote it below to serve it.")
+        else:
+            failed = True
+            st.error(literal(f"{r.family}: training failed: {r.error}"))
+    if error:
+        st.error(literal(f"Retrain stopped: {error}"))
+    return failed
+
+
+def watch_job(job: training.RetrainJob, label: str) -> None:
+    """Follow ``job`` (running in a thread of this server) with a progress bar until it
+    ends, then show its runs. The job does not depend on this script: when the tab closes,
+    Streamlit stops the script at the next progress update and the job carries on."""
+    with st.status(f"Retraining {literal(label)}…", expanded=True) as status:
+        bar = st.progress(job.progress, text="starting")
+        while not job.wait(WATCH_EVERY):
+            bar.progress(job.progress, text=f"{job.progress:.0%} · {literal(job.message)}")
+        bar.progress(1.0, text="done")
+        failed = _show_runs(job.runs, job.error)
+        status.update(label=("Retrain finished with errors" if failed else
+                             f"Retrain of {literal(label)} complete"),
+                      state="error" if failed else "complete", expanded=True)
+    st.session_state.pop("adm_job", None)
+
+
+def _earlier_job() -> None:
+    """A retrain this session started and stopped watching (the page reran or the tab was
+    reopened): its result, or its progress while it still runs."""
+    job_id = st.session_state.get("adm_job")
+    job = training.get_job(job_id) if job_id else None
+    if job is None:
+        return
+    if job.done:
+        st.session_state.pop("adm_job", None)
+        _show_runs(job.runs, job.error)
+    else:
+        st.progress(job.progress, text=literal(
+            f"Retrain of {', '.join(job.families)} running in the background: "
+            f"{job.progress:.0%} · {job.message}"))
+
+
 def retrain_section() -> None:
-    """Retrain one family or all, with a progress bar inside ``st.status``."""
+    """Retrain one family or all in a background job of this server, followed by a progress
+    bar inside ``st.status``; the job outlives the tab (see :func:`watch_job`)."""
     st.subheader("Retrain")
     fams = sorted(training.FAMILIES)
     if not fams:
         st.info("No model family is registered in core.training.FAMILIES yet.")
         return
+    _earlier_job()
     c1, c2 = st.columns([3, 1])
     choice = c1.selectbox("Model family", fams + [ALL], key="adm_family")
     c2.write("")
@@ -93,39 +146,21 @@ def retrain_section() -> None:
     who = _guard()
     if who is None:
         return
-    with st.status(f"Retraining {literal(choice)}…", expanded=True) as status:
-        bar = st.progress(0.0, text="starting")
-
-        def progress(frac: float, msg: str) -> None:
-            frac = max(0.0, min(1.0, float(frac)))
-            bar.progress(frac, text=f"{frac:.0%} · {msg}")
-
-        try:
-            runs = (training.train_all(who=who, progress=progress) if choice == ALL
-                    else [training.run_training(choice, who=who, progress=progress)])
-        except TrainingInProgressError as err:
-            status.update(label="Another retrain is running", state="error")
-            st.warning(literal(err))
-            return
-        except QuantdeskError as err:
-            status.update(label="Retrain refused", state="error")
-            st.error(literal(err))
-            return
-        except SQLAlchemyError as err:
-            status.update(label="Retrain refused: the model store is unavailable", state="error")
-            _store_error(err)
-            return
-        failed = [r for r in runs if r.status != "COMPLETED"]
-        for r in runs:
-            if r.status == "COMPLETED":
-                st.success(f"{literal(r.family)}: new candidate version {literal(r.version)}. "
-                           "Promote it below to serve it.")
-            else:
-                st.error(literal(f"{r.family}: training failed: {r.error}"))
-        bar.progress(1.0, text="done")
-        status.update(label=("Retrain finished with errors" if failed else
-                             f"Retrain of {literal(choice)} complete"),
-                      state="error" if failed else "complete", expanded=True)
+    try:
+        job = training.start_training(training.ALL_FAMILIES if choice == ALL else choice,
+                                      who=who)
+    except TrainingInProgressError as err:
+        st.warning(literal(err))
+        return
+    except QuantdeskError as err:
+        st.error(literal(f"Retrain refused: {err}"))
+        return
+    except SQLAlchemyError as err:
+        st.error("Retrain refused: the model store is unavailable.")
+        _store_error(err)
+        return
+    st.session_state["adm_job"] = job.id
+    watch_job(job, choice)
 
 
 # ---------------------------------------------------------------- tables

@@ -1,5 +1,13 @@
 """The store side of a panel refresh: log what the panel shows, backfill the watchlist's
-outcomes, and report each family's serving state."""
+outcomes, and report each family's serving state.
+
+:func:`refresh_panel` runs in the caller's session (one transaction). A loop that must
+survive the database going away (restarted, unreachable) uses :func:`refresh_panel_queued`:
+its own short sessions, predictions through the bounded retry queue
+(:func:`core.store.predictions.log_or_queue`), so a refresh made while the database is down
+still predicts, holds its predictions and says "database unavailable, retrying"; they are
+logged by the first refresh that reaches the database again, or reported as not logged.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ import time
 from dataclasses import dataclass
 
 import pandas as pd
+from sqlalchemy.exc import SQLAlchemyError
 
 from core import registry
 from core.data import MarketData
@@ -17,9 +26,10 @@ from core.panel.predictors import DomainPredictor, loggable, running_experiments
 from core.panel.symbol import SymbolPanel, symbol_panel
 from core.predictions import Prediction
 from core.serving import serving_key
-from core.store import (
-    active_version, backfill_outcomes, family_registered, is_disabled, log_predictions,
-    record_metric, utcnow,
+from core.store.db import session_scope, store_error_message, utcnow
+from core.store.ops import active_version, family_registered, is_disabled, record_metric
+from core.store.predictions import (
+    LogOutcome, PredictionQueue, backfill_outcomes, log_or_queue, log_predictions,
 )
 
 
@@ -119,6 +129,11 @@ class PanelRefresh:
     outcomes: int
     errors: list[str]
     seconds: float
+    #: :func:`refresh_panel_queued`: "database unavailable, retrying ..." (or "database
+    #: back ...") when the store was not reached; None when all went to the store.
+    store_message: str | None = None
+    #: :func:`refresh_panel_queued`: the retry queue's account of this refresh.
+    log: LogOutcome | None = None
 
 
 def refresh_panel(markets: list[MarketData], *, session,
@@ -148,6 +163,77 @@ def refresh_panel(markets: list[MarketData], *, session,
     bars = {(md.symbol.upper(), md.interval): md.frame for md in markets}
     outcomes = backfill_watchlist(bars, session=session)
     return PanelRefresh(utcnow(), panels, logged, outcomes, errors, time.perf_counter() - t0)
+
+
+def _loggable_batches(panels: list[SymbolPanel]) -> tuple[list[Prediction], list[str]]:
+    """Every loggable prediction of ``panels`` that validates, one batch per (symbol,
+    model) as in :func:`log_panel`; invalid batches become error messages."""
+    from core.store.predictions import _row  # validation only
+
+    good, errors = [], []
+    for sp in panels:
+        groups: dict[str, list[Prediction]] = {}
+        for p in loggable(sp.predictions + sp.shadow):
+            groups.setdefault(p.model_name, []).append(p)
+        for name, preds in groups.items():
+            try:
+                for p in preds:
+                    _row(p)
+            except QuantdeskError as err:
+                errors.append(f"{sp.symbol} {name}: {err}")
+                continue
+            good += preds
+    return good, errors
+
+
+def refresh_panel_queued(markets: list[MarketData], *,
+                         predictors: list[DomainPredictor] | None = None,
+                         panels: list[SymbolPanel] | None = None,
+                         queue: PredictionQueue | None = None) -> PanelRefresh:
+    """:func:`refresh_panel` for a loop that outlives database outages: its own short
+    sessions; predictions go through the retry queue (``queue``, default the process-wide
+    one); when the store cannot be reached, running A/B tests are taken as none (the
+    champion serves), backfill waits for the next refresh (it is idempotent) and
+    ``store_message`` says "database unavailable, retrying ...". Never raises for a store
+    fault."""
+    t0 = time.perf_counter()
+    errors: list[str] = []
+    store_down: str | None = None
+    if panels is None:
+        experiments = {}
+        try:
+            with session_scope() as s:
+                experiments = running_experiments(session=s)
+        except SQLAlchemyError as err:
+            store_down = store_error_message(err)
+        panels = []
+        for md in markets:
+            try:
+                panels.append(symbol_panel(md, predictors, experiments))
+            except QuantdeskError as err:
+                errors.append(f"{md.symbol}: {err}")
+    preds, errs = _loggable_batches(panels)
+    errors += errs
+    outcome = log_or_queue(preds, queue=queue)
+    outcomes = 0
+    if not outcome.queued:  # the store took the predictions: backfill and count
+        bars = {(md.symbol.upper(), md.interval): md.frame for md in markets}
+        try:
+            with session_scope() as s:
+                outcomes = backfill_watchlist(bars, session=s)
+                for sp in panels:
+                    record_metric("requests", 1, session=s,
+                                  detail={"source": "panel", "symbol": sp.symbol})
+                    if sp.errors:
+                        record_metric("errors", len(sp.errors), session=s,
+                                      detail={"source": "panel", "symbol": sp.symbol})
+        except SQLAlchemyError as err:  # went away after the log: next refresh backfills
+            store_down = store_down or store_error_message(err)
+    message = outcome.message
+    if message is None and store_down is not None:
+        message = f"database unavailable, retrying: {store_down.split('. Check')[0]}"
+    return PanelRefresh(utcnow(), panels, outcome.inserted, outcomes, errors,
+                        time.perf_counter() - t0, store_message=message, log=outcome)
 
 
 def replay_table(rows: list[dict]) -> pd.DataFrame:

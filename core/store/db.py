@@ -13,11 +13,17 @@
 * PostgreSQL: a plain ``postgresql://`` URL uses psycopg2, the driver the package depends on
   (SQLAlchemy 2.1 would pick psycopg 3, which only the dev extras install); several processes
   may migrate one new database at once (:func:`init_db` serialises them).
+* A SQLite file deleted while the process runs: open connections would go on writing to the
+  unlinked file, invisible to every other process. :func:`get_engine` checks the file's
+  identity (device, inode) on every use: a vanished file raises :class:`DatabaseFileDeleted`
+  (a plain message, nothing written); a file replaced by another one (``quantdesk init``, a
+  restore) is reopened, so this process and the CLI read the same store again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import threading
 from contextlib import contextmanager
@@ -39,7 +45,55 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 MIGRATION_LOCK_KEY = 0x5144_0001
 
 _ENGINES: dict[str, Engine] = {}
+#: SQLite URL -> (file, (st_dev, st_ino) when its engine was built)
+_SQLITE_FILES: dict[str, tuple[Path, tuple[int, int]]] = {}
 _LOCK = threading.RLock()
+
+log = logging.getLogger(__name__)
+
+
+class DatabaseFileDeleted(sa.exc.SQLAlchemyError):
+    """The SQLite file this process uses was deleted while it ran. Nothing is written (an
+    open connection would write to the unlinked file, which no other process sees)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        super().__init__(
+            f"the database file {self.path} was deleted while this process was running; "
+            "nothing was written to it. Restore it from a backup and restart, or run "
+            "`quantdesk init` to start a new, empty store (this process then uses it; "
+            "promote the versions to serve again)")
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _checked(url: str, engine: Engine) -> Engine | None:
+    """``engine`` when its SQLite file is still the one it opened; None when the file was
+    replaced (the engine is closed and forgotten: the caller builds a new one).
+
+    Raises:
+        DatabaseFileDeleted: the file is gone.
+    """
+    watched = _SQLITE_FILES.get(url)
+    if watched is None:
+        return engine
+    path, ident = watched
+    now = _file_id(path)
+    if now == ident:
+        return engine
+    if now is None:
+        raise DatabaseFileDeleted(path)
+    log.warning("The database file %s was replaced; reopening it.", path)
+    engine.dispose()
+    _ENGINES.pop(url, None)
+    _SQLITE_FILES.pop(url, None)
+    return None
 
 
 def utcnow() -> dt.datetime:
@@ -146,11 +200,15 @@ def get_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
     with _LOCK:
         engine = _ENGINES.get(url)
         if engine is not None:
-            return engine
+            engine = _checked(url, engine)
+            if engine is not None:
+                return engine
         kwargs: dict = {"future": True}
+        db_file: Path | None = None
         if url.startswith("sqlite"):
             db_path = sa.engine.make_url(url).database
             if db_path and db_path != ":memory:":
+                db_file = Path(db_path).absolute()
                 _private_sqlite_file(Path(db_path))
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:
@@ -161,6 +219,9 @@ def get_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
         if migrate:
             init_db(engine)
         _ENGINES[url] = engine
+        ident = _file_id(db_file) if db_file is not None else None
+        if ident is not None:
+            _SQLITE_FILES[url] = (db_file, ident)
         return engine
 
 
@@ -170,6 +231,7 @@ def dispose_engines() -> None:
         for engine in _ENGINES.values():
             engine.dispose()
         _ENGINES.clear()
+        _SQLITE_FILES.clear()
 
 
 def alembic_config(engine: Engine | None = None):
@@ -205,6 +267,8 @@ def init_db(engine: Engine | None = None) -> None:
 def store_error_message(err: BaseException) -> str:
     """A plain sentence for a store fault (a ``sqlalchemy.exc.SQLAlchemyError``: database
     read-only, locked, missing, unreachable): what failed and what to do. No traceback."""
+    if isinstance(err, DatabaseFileDeleted):
+        return f"The model store is unavailable: {err}."
     orig = getattr(err, "orig", None) or err
     detail = str(orig).strip().splitlines()[0][:200] if str(orig).strip() else ""
     return (f"The model store is unavailable ({type(err).__name__}"

@@ -277,6 +277,20 @@ def enable(family: str, *, who: str, session: Session) -> ModelVersion:
 LEASE = dt.timedelta(seconds=60)
 #: Kept for callers that name it: locks are leases now, reclaimed after :data:`LEASE`.
 STALE_LOCK_AFTER = LEASE
+#: Environment variable overriding :data:`LEASE` in seconds (tests: a lease of 2 s).
+LEASE_ENV = "QUANTDESK_LEASE_SECONDS"
+
+
+def lease_duration() -> dt.timedelta:
+    """The lease of a lock: ``QUANTDESK_LEASE_SECONDS`` when set to a positive number (read
+    at each call, so a test or an operator can shorten it), else :data:`LEASE` (60 s). Every
+    process sharing a store should use the same value."""
+    raw = os.environ.get(LEASE_ENV, "").strip()
+    try:
+        secs = float(raw) if raw else 0.0
+    except ValueError:
+        secs = 0.0
+    return dt.timedelta(seconds=secs) if secs > 0 else LEASE
 
 
 def pid_alive(pid: int) -> bool:
@@ -294,12 +308,14 @@ def pid_alive(pid: int) -> bool:
 
 
 def lease_dead(row: Lock, *, now: dt.datetime | None = None,
-               lease: dt.timedelta = LEASE) -> str | None:
+               lease: dt.timedelta | None = None) -> str | None:
     """Why the lease ``row`` is dead, or None while its holder lives.
 
     Dead: the holder ran on this host and its pid is gone, or its last heartbeat (its
-    acquisition time when it never beat) is older than ``lease``."""
+    acquisition time when it never beat) is older than ``lease`` (default
+    :func:`lease_duration`)."""
     now = now or utcnow()
+    lease = lease or lease_duration()
     if row.host and row.host == socket.gethostname() and row.pid and not pid_alive(row.pid):
         return f"holder died (pid {row.pid} on {row.host} is gone)"
     last = to_utc(row.heartbeat_at or row.acquired_at)
@@ -328,12 +344,13 @@ def _end_lock(row: Lock, reason: str, who: str, action: str, *, session: Session
 
 
 def acquire_lock(name: str, holder: str, detail: str = "", *, session: Session,
-                 stale_after: dt.timedelta = LEASE, host: str | None = None,
+                 stale_after: dt.timedelta | None = None, host: str | None = None,
                  pid: int | None = None) -> Lock | None:
     """Take the named lock as a lease owned by (``host``, ``pid``), default this process;
     returns the new row, or None when a live holder has it.
 
-    A dead holder's lease (:func:`lease_dead` with ``lease=stale_after``) is reclaimed first:
+    A dead holder's lease (:func:`lease_dead` with ``lease=stale_after``, default
+    :func:`lease_duration`) is reclaimed first:
     its training run (``run_id``) is marked ``FAILED`` ("holder died ...") and a
     ``train_failed`` audit entry is written. Atomic on SQLite and PostgreSQL (primary-key
     insert; delete conditional on the dead holder). Commits.

@@ -16,11 +16,23 @@ bars):
 
 Domains add others with :func:`register_realiser` (keyed by kind, or by ``output["event"]``
 for probabilities).
+
+While the database is unavailable (restarted, unreachable, read-only), a long-running
+process logs through :func:`log_or_queue`: what cannot be written is held in a bounded
+in-process retry queue (:class:`PredictionQueue`, at most :data:`PENDING_MAX` distinct
+predictions) and written with the next call that reaches the store. Predictions that do not
+fit are dropped oldest first and *reported* (``LogOutcome.dropped`` and its message, and a
+log warning), never silently; a process that exits with a non-empty queue loses it (the
+queue is memory only) and says so in its log.
 """
 
 from __future__ import annotations
 
+import atexit
+import logging
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -31,8 +43,10 @@ from sqlmodel import Session, select
 
 from core.errors import DataValidationError, QuantdeskError
 from core.predictions import Prediction
-from core.store.db import to_utc, utcnow
+from core.store.db import session_scope, store_error_message, to_utc, utcnow
 from core.store.tables import Outcome, PredictionRow
+
+log = logging.getLogger(__name__)
 
 RETURN_KINDS = {"log_return"}
 #: The unique key of a logged prediction (``uq_predictions_key``).
@@ -40,6 +54,8 @@ PREDICTION_KEY = ("model_name", "model_version", "symbol", "interval", "kind", "
                   "origin_ts")
 #: Rows per INSERT statement (12 bound values a row; SQLite allows 32766 per statement).
 INSERT_CHUNK = 500
+#: Most distinct predictions :data:`PENDING` holds while the store is unavailable.
+PENDING_MAX = 5000
 
 
 @dataclass(frozen=True)
@@ -126,7 +142,11 @@ def log_predictions(records: Iterable[Prediction], *, session: Session) -> int:
         DataValidationError: a record has a non-finite value/bound, no value, horizon < 1 or
             an unreadable or missing origin timestamp (nothing of the batch is inserted then).
     """
-    rows = [_row(p) for p in records]
+    return _insert_rows([_row(p) for p in records], session=session)
+
+
+def _insert_rows(rows: list[dict], *, session: Session) -> int:
+    """Insert validated rows (:func:`_row`), skipping keys already logged; rows inserted."""
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
@@ -160,6 +180,123 @@ def log_predictions(records: Iterable[Prediction], *, session: Session) -> int:
                 pass
     session.flush()
     return inserted
+
+
+@dataclass
+class LogOutcome:
+    """What :func:`log_or_queue` did.
+
+    Attributes:
+        inserted: rows written now (held ones included; duplicates of logged keys are not).
+        flushed: predictions from the retry queue written now.
+        queued: predictions held in memory now, waiting for the store.
+        dropped: predictions that will not be logged (the queue was full; oldest first).
+        message: a plain sentence when the store was unavailable, when held predictions
+            were written, or when any were dropped; None otherwise.
+    """
+
+    inserted: int = 0
+    flushed: int = 0
+    queued: int = 0
+    dropped: int = 0
+    message: str | None = None
+
+
+def _key(row: dict) -> tuple:
+    return tuple(row[k] for k in PREDICTION_KEY)
+
+
+class PredictionQueue:
+    """A bounded in-process retry queue in front of :func:`log_predictions` (see the module
+    docstring). Thread-safe; one store transaction per call."""
+
+    def __init__(self, maxlen: int = PENDING_MAX, url: str | None = None):
+        self.maxlen = int(maxlen)
+        self.url = url
+        self.dropped_total = 0
+        self._pending: OrderedDict[tuple, dict] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._pending)
+
+    def log(self, records: Iterable[Prediction] = ()) -> LogOutcome:
+        """Write the held predictions and ``records`` in one transaction; when the store
+        cannot be written, hold ``records`` too (bounded) and say so.
+
+        Raises:
+            DataValidationError: a record is invalid (nothing of ``records`` is held or
+                written then; held predictions stay held).
+        """
+        rows = [_row(p) for p in records]
+        with self._lock:
+            held = len(self._pending)
+            batch = list(self._pending.values()) + rows
+            if not batch:
+                return LogOutcome()
+            try:
+                with session_scope(self.url) as s:
+                    inserted = _insert_rows(batch, session=s)
+            except sa.exc.SQLAlchemyError as err:
+                return self._hold(rows, err)
+            self._pending.clear()
+        out = LogOutcome(inserted=inserted, flushed=held)
+        if held:
+            out.message = (f"database back: logged the {held} prediction(s) held while it "
+                           "was unavailable")
+            log.info("Prediction store back: %d held prediction(s) written.", held)
+        return out
+
+    def flush(self) -> LogOutcome:
+        """Write the held predictions now (:meth:`log` with nothing new)."""
+        return self.log(())
+
+    def _hold(self, rows: list[dict], err: Exception) -> LogOutcome:
+        for r in rows:
+            self._pending.setdefault(_key(r), r)
+        dropped = 0
+        while len(self._pending) > self.maxlen:
+            self._pending.popitem(last=False)
+            dropped += 1
+        self.dropped_total += dropped
+        reason = store_error_message(err).split(". Check")[0]
+        msg = (f"database unavailable, retrying: {len(self._pending)} prediction(s) held in "
+               f"memory are logged when it is back ({reason})")
+        if dropped:
+            msg += (f"; {dropped} prediction(s) were NOT logged (more than {self.maxlen} "
+                    "waiting)")
+            log.warning("Prediction store unavailable: %d prediction(s) not logged (queue "
+                        "full at %d).", dropped, self.maxlen)
+        else:
+            log.warning("Prediction store unavailable (%s); %d prediction(s) held for retry.",
+                        type(err).__name__, len(self._pending))
+        return LogOutcome(queued=len(self._pending), dropped=dropped, message=msg)
+
+
+#: The process-wide retry queue of :func:`log_or_queue`.
+PENDING = PredictionQueue()
+
+
+def log_or_queue(records: Iterable[Prediction], *, queue: PredictionQueue | None = None
+                 ) -> LogOutcome:
+    """Log ``records`` in a transaction of their own (default store), first writing what
+    :data:`PENDING` holds; while the store is unavailable, hold them for the next call
+    (bounded, drops reported). Never raises for a store fault (see :class:`LogOutcome`).
+
+    Raises:
+        DataValidationError: a record is invalid (as :func:`log_predictions`).
+    """
+    return (PENDING if queue is None else queue).log(records)
+
+
+@atexit.register
+def _report_unlogged() -> None:
+    """A process exiting with held predictions loses them: say so in its log."""
+    n = len(PENDING)
+    if n:
+        log.warning("%d prediction(s) held while the store was unavailable were not logged "
+                    "(the process is exiting).", n)
 
 
 def _bars_frame(loaded) -> pd.DataFrame:
