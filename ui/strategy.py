@@ -12,6 +12,7 @@ import json
 import pandas as pd
 import streamlit as st
 
+from core.context import VIX_YEARS, market_context
 from core.data import MarketData
 from core.strategy.backtest import (
     BacktestResult,
@@ -30,6 +31,7 @@ from core.strategy.report import PAGE_BUDGET
 from core.strategy.rules import compute_signal, signal_edge_table
 from core.strategy.spec import Strategy, load_strategy, parse_strategy
 from core.strategy.tune import grid_configs, grid_search
+from core.universe import named_universes
 from ui.auth import is_admin
 
 TTL = 3600  # seconds; the key already changes with every new bar
@@ -116,3 +118,65 @@ def run_page_tune(key: tuple, frame: pd.DataFrame, spec_json: str, interval: str
                   progress=progress)
 
     return jsonable(run_tuning_job(work, who=tuning_who(), progress=progress, label=method))
+
+
+# ---------------------------------------------------------------- market context strip
+
+def context_universes() -> dict[str, str]:
+    """Universes the strip's breadth may be measured over (name -> title)."""
+    return named_universes()
+
+
+def context_source(md: MarketData) -> str:
+    """Where ^GSPC, ^VIX and the universe come from beside ``md``: the bundled history when
+    the symbol's bars are the bundled ones (same history, same dates), else live first."""
+    return "bundled" if md.source == "bundled" else "auto"
+
+
+@st.cache_data(show_spinner="Reading the market context…", max_entries=16, ttl=TTL)
+def cached_context(key: tuple, _frame: pd.DataFrame, interval: str, universe: str,
+                   source: str, fallback: str | None) -> dict:
+    """:func:`core.context.market_context` as of the last bar named by ``key``."""
+    return market_context(key[0], _frame, interval=interval, universe=universe,
+                          source=source, data_source=key[2], fallback=fallback)
+
+
+def _money(v: float) -> str:
+    for cut, suffix in ((1e12, " T"), (1e9, " B"), (1e6, " M"), (1e3, " k")):
+        if abs(v) >= cut:
+            return f"{v / cut:,.1f}{suffix}"
+    return f"{v:,.0f}"
+
+
+def context_cells(ctx: dict) -> list[tuple[str, str, str]]:
+    """The strip's four cells as ``(title, value, caption)`` plain text (the page escapes
+    them); every caption names the date of the data it used, or why there is none."""
+    v, b, br, liq = ctx["vix"], ctx["benchmark"], ctx["breadth"], ctx["liquidity"]
+    if v["level"] is None:
+        vix = ("^VIX", "n/a", v["note"] or "no ^VIX data")
+    else:
+        pct = ("" if v["percentile"] is None else
+               f"{v['percentile']:.0%} of the previous {VIX_YEARS} years' closes at or below · ")
+        vix = ("^VIX", f"{v['level']:.2f} · {v['regime']}",
+               f"{pct}as of {v['as_of']} ({v['source']})" + (f". {v['note']}" if v["note"] else ""))
+    if b["trend"] == "n/a":
+        bench = (f"{b['symbol']} trend", "n/a", b["note"] or "no data")
+    else:
+        text = (f"close {b['close']:,.0f} vs 50-bar {b['sma50']:,.0f} and 200-bar "
+                f"{b['sma200']:,.0f} averages · as of {b['as_of']} ({b['source']})")
+        bench = (f"{b['symbol']} trend", b["trend"], text)
+    if br["share"] is None:
+        text = f"none of the {br['symbols']} {br['title']} had 50 bars by {ctx['as_of'][:10]}"
+        brd = ("Breadth", "n/a", text)
+    else:
+        text = (f"{br['above']} of {br['with_data']} {br['title']} with data "
+                f"({br['symbols']} listed) · latest close {br['as_of']}")
+        brd = ("Breadth", f"{br['share']:.0%} above 50-bar avg", text)
+    if liq["amihud"] is None:
+        lq = ("Liquidity", "n/a", liq.get("note") or
+              f"{liq['bars']} bars with volume in the last {liq['window']}")
+    else:
+        text = (f"{liq['window']}-bar median per bar; Amihud "
+                f"{liq['amihud_per_million']:.3g} per million traded · as of {liq['as_of']}")
+        lq = ("Liquidity", f"{_money(liq['median_dollar_volume'])} dollar volume", text)
+    return [vix, bench, brd, lq]

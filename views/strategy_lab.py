@@ -20,9 +20,13 @@ from core.strategy.tune import verdict as tune_verdict
 from ui.layout import DEFAULT_WINDOW, K_WINDOW, page_start
 from ui.strategy import (
     cached_backtest,
+    cached_context,
     cached_edge,
     cached_signal,
     cached_walk_forward,
+    context_cells,
+    context_source,
+    context_universes,
     frame_key,
     load_example,
     run_page_tune,
@@ -33,6 +37,7 @@ from ui.widgets import metric_row
 # URL query parameters of the chart settings (bound widgets; defaults stay out of the URL)
 K_OVERLAYS, K_SMA, K_EMA, K_PANELS, K_MARKS = "overlays", "sma", "ema", "panels", "marks"
 K_BB_N, K_BB_K, K_RSI_N, K_STRATEGY = "bb_n", "bb_k", "rsi_n", "strategy"
+K_BREADTH = "breadth"  # the market context strip's universe
 LENGTHS = [5, 10, 20, 50, 100, 200]
 NO_MARKS = "(none)"
 DEFAULT_STRATEGY = "rsi_reversal"  # the one docs/strategy.md walks through
@@ -118,6 +123,32 @@ def _chart(md) -> None:
     st.caption("Indicators use bars up to each point only (TA-Lib arithmetic; warm-up on the "
                "bars before the window). Long windows are drawn as merged candles; the title "
                "says how many bars each holds. Settings are kept in the URL.")
+
+
+def _context(md) -> None:
+    """The market context strip: ^VIX, the benchmark's trend, breadth and liquidity as of
+    the symbol's last bar, each with the date of the data it used."""
+    universes = context_universes()
+    head, pick = st.columns([3, 2])
+    head.markdown("**Market context**")
+    universe = pick.selectbox("Breadth universe", list(universes), key=K_BREADTH,
+                              bind="query-params", format_func=universes.get,
+                              label_visibility="collapsed",
+                              help="Universe whose breadth is shown. An index loads every "
+                                   "member's daily bars (cached for a day).")
+    try:
+        ctx = cached_context(frame_key(md), md.frame, md.interval, universe,
+                             context_source(md), md.fallback)
+    except Exception as err:  # noqa: BLE001 - the strip never stops the page
+        st.info(literal(f"Market context unavailable: {err}"))
+        return
+    for col, (title, value, caption) in zip(st.columns(4), context_cells(ctx)):
+        col.markdown(f"**{literal(title)}** {literal(value)}")
+        col.caption(literal(caption))
+    st.caption(literal(f"From bars at or before {md.symbol}'s bar of {ctx['as_of'][:10]} only. "
+                       "^VIX regime: percentile against its own previous 5 years; trend: "
+                       "close against its 50/200-bar averages; Amihud (2002): mean of "
+                       "|return| / dollar volume over 20 bars (adjusted bars)."))
 
 
 def _edges(md) -> None:
@@ -341,6 +372,7 @@ def _show_comparison(res: dict) -> None:
 
 
 if md is not None:
+    _context(md)
     if len(md.frame) < 60:
         st.warning(f"Only {len(md.frame)} bars: the lab needs at least 60. Choose a longer "
                    "date range.")

@@ -5,6 +5,9 @@
 * ``quantdesk tune --strategy FILE [--symbols AAPL,MSFT,IBM] [--heldout GOOG,^GSPC]
   [--test-start 2009-01-01] [--method grid|qlearning|both] [--budget K] [--seed N]
   [--window BARS] [--json]``
+* ``quantdesk context --symbol S [--universe NAME] [--as-of DATE] [--json]``: market context
+  beside the symbol (^VIX and its regime, ^GSPC's trend, breadth, liquidity;
+  :mod:`core.context`), each with the date of the data it used
 
 Both print buy-and-hold beside the strategy, every time. Bad input (a missing or invalid
 strategy file, an unknown signal or symbol) exits 2 with a plain message. Tuning runs as a
@@ -20,6 +23,7 @@ from pathlib import Path
 import typer
 
 from core.cliutil import emit_json, fail, groups, guarded, load_market
+from core.context import context_lines, market_context
 from core.data import parse_date
 from core.errors import QuantdeskError
 from core.strategy.backtest import backtest, walk_forward_backtest
@@ -276,3 +280,34 @@ def _print_comparison(res: dict) -> None:
     typer.echo("Q-learning's test windows each start flat (a parameter change closes the "
                "position); the others run straight through the test bars.")
     typer.echo(res["verdict"])
+
+
+@app.command("context")
+def context_cmd(
+    symbol: str = typer.Option(..., "--symbol", help="Ticker, e.g. MSFT or ^GSPC."),
+    universe: str = typer.Option("bundled", "--universe", help="Universe whose breadth is "
+                                 "measured: bundled, sp500, nasdaq100, dow30 or "
+                                 "watchlist:OWNER (an index loads every member's daily bars)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Date, YYYY-MM-DD: the symbol's "
+                                     "last bar on or before it (default: its last bar)."),
+    interval: str = typer.Option("1d", "--interval", help="Bar interval of the symbol."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Market context beside a symbol as of one bar, from bars at or before it only: ^VIX
+    and its regime against its previous 5 years, ^GSPC against its 50/200-bar averages, the
+    universe's share above its 50-bar average, and the symbol's Amihud illiquidity and
+    median dollar volume. Each reading names the date of the data it used; offline the
+    bundled history serves (^VIX 2014-01-03 .. 2019-01-03, never carried forward)."""
+    try:
+        if as_of is not None:
+            parse_date(as_of, "--as-of")
+        md = load_market(symbol, None, interval)
+        ctx = market_context(md.symbol, md.frame, interval=md.interval, universe=universe,
+                             as_of=as_of, data_source=md.source, fallback=md.fallback)
+    except (QuantdeskError, ValueError) as err:
+        fail(err)
+    if as_json:
+        emit_json(ctx)
+        return
+    for line in context_lines(ctx):
+        typer.echo(line)

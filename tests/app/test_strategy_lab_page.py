@@ -204,3 +204,32 @@ def test_qlearning_method_and_a_running_job_refused_plainly(monkeypatch):
     next(b for b in at.button if b.label == "Tune (grid)").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert "A tuning job started by carol" in texts(at, "warning")
+
+
+# ---------------------------------------------------------------- market context strip
+
+def test_market_context_strip_renders_with_as_of_dates():
+    at = page()
+    assert_page_ok(at)
+    md = texts(at, "markdown")
+    assert "**Market context**" in md or "Market context" in md
+    for title in ("^VIX", "^GSPC trend", "Breadth", "Liquidity"):
+        assert title in md, title
+    caps = texts(at, "caption")
+    # offline MSFT ends 2013-03-01: ^VIX is n/a with the bundled range; the rest dated
+    assert "No ^VIX close on or before 2013-03-01" in caps
+    assert "2014-01-03 .. 2019-01-03" in caps
+    assert "as of 2013-03-01 (bundled)" in caps                 # the benchmark
+    assert "latest close 2013-03-01" in caps                    # breadth
+    assert "Bundled symbols with data (6 listed)" in caps
+    assert "per million traded · as of 2013-03-01" in caps      # liquidity
+    assert "From bars at or before MSFT's bar of 2013-03-01 only" in caps
+    assert at.selectbox(key="breadth").value == "bundled"
+
+
+def test_market_context_strip_on_gspc_has_a_vix_regime():
+    at = page(symbol="^GSPC", end="2018-06-29")
+    assert_page_ok(at)
+    caps = texts(at, "caption")
+    assert "previous 5 years' closes at or below · as of 2018-06-29 (bundled)" in caps
+    assert re.search(r"\^VIX\*\* \d+\.\d\d · (low|normal|high)", texts(at, "markdown"))
