@@ -3,7 +3,12 @@ with uvicorn). Routes, their bodies (:mod:`core.api.schemas`) and errors:
 
 * read routes are open: ``GET /health``, ``GET /models``, ``GET /models/{family}``,
   ``POST /predict/{forecast|volatility|patterns|breakout|signal|sentiment|risk}``,
-  ``POST /batch`` (paged: ``offset``/``limit`` in, ``next_offset`` out);
+  ``POST /batch`` (paged: ``offset``/``limit`` in, ``next_offset`` out), and the newer
+  pages' routes (:mod:`core.api.pages`): ``POST /scan`` (the Screener, paged like /batch),
+  ``POST /backtest`` and ``GET /context/{symbol}`` (the Strategy Lab);
+* the Paper Book (``GET /paper``, ``POST /paper/orders|mark|reset``,
+  ``POST /paper/follow/{symbol}``, ``DELETE /paper/orders/{id}``) needs any valid
+  ``X-API-Key``; each key has its own simulated book, owner ``api:<key name>``;
 * warm predictions reuse the bars and the answer of a bar already served
   (:mod:`core.api.cache`, one set of caches per app);
 * ``GET /jobs/{id}`` needs any valid ``X-API-Key``; ``POST /admin/...`` needs a key with the
@@ -17,12 +22,13 @@ with uvicorn). Routes, their bodies (:mod:`core.api.schemas`) and errors:
 """
 
 
+import datetime as dt
 import logging
 import time
 from importlib import metadata
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Body, Depends, FastAPI, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -30,28 +36,46 @@ from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from core.api import service
+from core.api import pages, service
 from core.api.cache import ApiCaches
 from core.api.jobs import JobStore
 from core.api.keys import ApiKey, verify_key
 from core.api.ratelimit import RateLimiter
 from core.api.schemas import (
     MAX_BARS,
+    SYMBOL_PATTERN,
+    UNIVERSE_PATTERN,
     AdminResult,
+    BacktestRequest,
+    BacktestResponse,
     BatchInput,
     BatchResponse,
+    ContextResponse,
     ErrorBody,
     HealthResponse,
+    Interval,
     JobOut,
     MarketInput,
     ModelDetail,
     ModelSummary,
+    PaperCancelResponse,
+    PaperFollowInput,
+    PaperFollowResponse,
+    PaperMarkInput,
+    PaperMarkResponse,
+    PaperOrderInput,
+    PaperOrderResponse,
+    PaperResetInput,
+    PaperStatus,
     PredictResponse,
     PromoteInput,
     RiskInput,
     RiskResponse,
+    ScanRequest,
+    ScanResponse,
     SentimentResponse,
     SignalResponse,
+    Source,
     TextsInput,
 )
 from core.config import get_settings
@@ -384,6 +408,107 @@ def create_app(*, rate_per_minute: float | None = None, burst: int | None = None
                 "total": len(body.symbols), "offset": body.offset, "limit": body.limit,
                 "next_offset": end if end < len(body.symbols) else None}
 
+    # ------------------------------------------------------------ page routes
+
+    @app.post("/scan", response_model=ScanResponse, tags=["screener"],
+              responses=_err(404, 413, 422, 429))
+    def scan(body: ScanRequest) -> dict:
+        """The Screener page: scan a universe (or a list of symbols) on its last bars, filter
+        with 'column OP value' conditions, sort, and page (``offset``/``limit`` in,
+        ``next_offset`` out, like ``POST /batch``). Rows are cached per fingerprint (the
+        symbols' last bars and pinned model versions): paging through a scan never
+        rescores. A symbol that cannot be scored is a row with ``error``, never a failed
+        scan."""
+        return pages.scan(body, app.state.caches)
+
+    @app.post("/backtest", response_model=BacktestResponse, tags=["strategy"],
+              responses=_err(404, 413, 422, 429))
+    def backtest(body: BacktestRequest) -> dict:
+        """The Strategy Lab page: backtest a strategy (JSON, or an example file of
+        ``strategies/``) on a symbol's bars or bars from the body, after costs, beside
+        buy-and-hold; optionally walk-forward over the strategy's ``tune`` grid. Returns
+        the metrics side by side, the verdict, the trades (bounded) and the equity curves
+        (downsampled)."""
+        return pages.backtest(body, app.state.caches)
+
+    @app.get("/context/{symbol}", response_model=ContextResponse, tags=["strategy"],
+             responses=_err(404, 422, 429))
+    def context(
+        symbol: Annotated[str, Path(pattern=SYMBOL_PATTERN, examples=["MSFT"])],
+        interval: Annotated[Interval, Query(description="Bar interval of the symbol.")] = "1d",
+        universe: Annotated[str, Query(
+            pattern=UNIVERSE_PATTERN, description="Universe whose breadth is measured: "
+            "bundled, sp500, nasdaq100, dow30 or watchlist:OWNER.")] = "bundled",
+        as_of: Annotated[dt.date | None, Query(
+            description="The symbol's last bar on or before this date (default: its last "
+                        "bar).")] = None,
+        source: Annotated[Source, Query(description="auto: live first (cache, Yahoo, "
+                                        "bundled fallback); bundled: the offline history "
+                                        "only.")] = "auto",
+    ) -> dict:
+        """The Strategy Lab's market context beside a symbol, as of one of its bars, from
+        data at or before it only: ^VIX and its regime, ^GSPC's trend, the universe's
+        breadth and the symbol's liquidity, each with the date of the data it used."""
+        return pages.context(symbol, interval, universe, as_of, source, app.state.caches)
+
+    # ------------------------------------------------------------ paper book (any key)
+
+    paper_responses = _err(401, 404, 422, 429)
+
+    @app.get("/paper", response_model=PaperStatus, tags=["paper"],
+             responses=_err(401, 429))
+    def paper_status(key: Annotated[ApiKey, Depends(api_key)]) -> dict:
+        """The Paper Book of this key (owner ``api:<key name>``): cash, equity, P&L,
+        drawdown, exposure, positions, open orders. Simulated only: nothing is ever sent
+        to a broker."""
+        return pages.paper_status(pages.owner_of(key.name))
+
+    @app.post("/paper/orders", response_model=PaperOrderResponse, status_code=201,
+              tags=["paper"], responses=paper_responses)
+    def paper_order(body: PaperOrderInput,
+                    key: Annotated[ApiKey, Depends(api_key)]) -> dict:
+        """Place a simulated order at the book's current bar of ``symbol``; it fills at the
+        next bar's open (``POST /paper/mark``). Simulated only."""
+        return pages.paper_order(pages.owner_of(key.name), body, app.state.caches)
+
+    @app.delete("/paper/orders/{order_id}", response_model=PaperCancelResponse,
+                tags=["paper"], responses=paper_responses)
+    def paper_cancel(order_id: Annotated[int, Path(ge=1, le=2**62)],
+                     key: Annotated[ApiKey, Depends(api_key)]) -> dict:
+        """Cancel a pending order of this key's book."""
+        return pages.paper_cancel(pages.owner_of(key.name), order_id)
+
+    @app.post("/paper/mark", response_model=PaperMarkResponse, tags=["paper"],
+              responses=paper_responses)
+    def paper_mark(key: Annotated[ApiKey, Depends(api_key)],
+                   body: Annotated[PaperMarkInput | None, Body()] = None) -> dict:
+        """Show the book the next ``steps`` bars of each of its symbols (replayed from the
+        bundled history offline): pending orders fill at the next open, the book is marked
+        at every close. Simulated only."""
+        return pages.paper_mark(pages.owner_of(key.name), body or PaperMarkInput(),
+                                app.state.caches)
+
+    @app.post("/paper/follow/{symbol}", response_model=PaperFollowResponse, tags=["paper"],
+              responses=_err(401, 404, 422, 429, 503))
+    def paper_follow(symbol: Annotated[str, Path(pattern=r"^[A-Za-z0-9^][A-Za-z0-9^.=\-]{0,14}$",
+                                                 examples=["MSFT"])],
+                     key: Annotated[ApiKey, Depends(api_key)],
+                     body: Annotated[PaperFollowInput | None, Body()] = None) -> dict:
+        """Follow the desk's fused signal for ``symbol`` at the book's current bar (the
+        Overview's signal on the bars the book has seen): an order towards the target
+        position, linked to the logged prediction that caused it. Simulated only."""
+        b = body or PaperFollowInput()
+        return pages.paper_follow(pages.owner_of(key.name), symbol, b.interval, b.source,
+                                  app.state.caches)
+
+    @app.post("/paper/reset", response_model=PaperStatus, tags=["paper"],
+              responses=paper_responses)
+    def paper_reset(key: Annotated[ApiKey, Depends(api_key)],
+                    body: Annotated[PaperResetInput | None, Body()] = None) -> dict:
+        """Start this key's book again (orders, positions and marks deleted; logged
+        predictions kept) with the given cash, costs, signal fraction and shorting."""
+        return pages.paper_reset(pages.owner_of(key.name), body or PaperResetInput())
+
     # ------------------------------------------------------------ admin routes
 
     @app.post("/admin/retrain/{family}", response_model=JobOut, status_code=202,
@@ -418,8 +543,9 @@ def create_app(*, rate_per_minute: float | None = None, burst: int | None = None
                         "status": row.status, "who": who}
         try:
             return audited(key, action, family, run)
-        finally:  # the next prediction reads the serving version from the store again
+        finally:  # the next prediction (and scan) reads the serving version again
             app.state.caches.versions.clear()
+            app.state.caches.scans.clear()
 
     admin_responses = _err(401, 403, 404, 409, 422, 429)
 

@@ -1,7 +1,12 @@
 """Property-based fuzzing of every route from the OpenAPI schema (Schemathesis, ASGI, no
 network): no 5xx, status codes and bodies as documented. Bounded: a handful of examples per
-operation so the whole file stays well under a minute."""
+operation so the whole file stays well under a minute.
 
+``POST /scan`` is fuzzed with a small body (at most 3 symbols, an index universe scanned as
+the bundled one, never on Ray), so one example scores a few symbols at most; the models
+are loaded once before the first example so no request waits on a cold load."""
+
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import (
@@ -12,12 +17,43 @@ from schemathesis.checks import (
 )
 
 from core.api.app import create_app
+from core.universe import INDEXES
 
 schema = schemathesis.openapi.from_asgi(
     "/openapi.json", create_app(rate_per_minute=0, probe_yahoo=False))
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
+#: most symbols one fuzzed scan scores
+SCAN_SYMBOLS = 3
+_WARM: list[bool] = []
+
+
+@schema.hook
+def map_body(context, body):
+    """A small scan: few symbols, no Ray, no index universe (hundreds of symbols)."""
+    op = getattr(context, "operation", None)
+    if op is None or op.path != "/scan" or not isinstance(body, dict):
+        return body
+    body = dict(body)
+    if isinstance(body.get("symbols"), list):
+        body["symbols"] = body["symbols"][:SCAN_SYMBOLS]
+    if body.get("engine") in ("ray", "auto"):
+        body["engine"] = "serial"
+    if isinstance(body.get("universe"), str) and body["universe"].lower() in INDEXES:
+        body["universe"] = "bundled"
+    return body
+
+
+@pytest.fixture(autouse=True)
+def warm_models():
+    """Load the scan's models once per process (in this test's own data dir)."""
+    if not _WARM:
+        from core.screener.scan import scan
+        from core.universe import custom
+
+        scan(custom(["MSFT"]), "1d", engine="serial")
+        _WARM.append(True)
 
 
 @schema.parametrize()
