@@ -238,16 +238,30 @@ def test_prediction_log_failure_caption_is_literal(monkeypatch):
     import ui.predlog
     from core.errors import QuantdeskError
 
-    def broken(rows, *, session):
+    def broken(rows):
         raise QuantdeskError(f"cannot store {rows[0].symbol}")
 
     monkeypatch.setattr(ui.predlog, "loggable", lambda preds: list(preds))
-    monkeypatch.setattr(ui.predlog, "log_predictions", broken)
+    monkeypatch.setattr(ui.predlog, "log_or_queue", broken)
     for text in HOSTILE:
         at = AppTest.from_function(predlog_script, args=(text,), default_timeout=60).run()
         assert_no_link(at)
         assert [c.value for c in at.caption] == [
             "These predictions could not be logged to the store: cannot store " + literal(text)]
+
+
+def test_prediction_log_outage_is_held_and_said(monkeypatch):
+    """The store is down: the page says the predictions are held for its return."""
+    import ui.predlog
+    from core.store.predictions import LogOutcome
+
+    said = "database unavailable, retrying: 1 prediction(s) held in memory"
+    monkeypatch.setattr(ui.predlog, "loggable", lambda preds: list(preds))
+    monkeypatch.setattr(ui.predlog, "log_or_queue",
+                        lambda rows: LogOutcome(queued=len(rows), message=said))
+    at = AppTest.from_function(predlog_script, args=("MSFT",), default_timeout=60).run()
+    assert not at.exception
+    assert [c.value for c in at.caption] == [literal(said)]
 
 
 def auth_script():
