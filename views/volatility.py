@@ -7,6 +7,7 @@ from core.errors import QuantdeskError
 from core.market import periods_per_year
 from core.plots import volatility as vp
 from core.volatility import report
+from core.volatility.serve import HOW_ARTIFACT, HOW_POOLED
 from core.volatility.estimators import ESTIMATOR_LABELS
 from ui.layout import page_start
 from ui.predlog import log_shown
@@ -41,29 +42,40 @@ if md is not None:
                           "Interval: 80 % range of the *realised* vol from the ML quantiles.")
             if interval is not None:
                 c.caption(f"ML 80% interval of realised: {interval[0]:.1%} – {interval[1]:.1%}")
-        if preds[0].output.get("how") != "artifact":
+        how = preds[0].output.get("how")
+        if how == HOW_POOLED:
+            st.caption("No trained parameters for this symbol: GARCH/HAR are fitted on this "
+                       "history and the pooled ML model (judged on held-out symbols, see "
+                       "docs/volatility.md) gives the forecast and its interval; the "
+                       "evaluation below refers to the bundled symbols.")
+        elif how != HOW_ARTIFACT:
             st.caption("Models fitted on the fly on this history (no trained parameters for "
                        "this symbol); the evaluation below refers to the bundled symbols.")
 
-    tabs = st.tabs(["Forecast", "History & regime", "Cone", "Estimators", "Evaluation"])
+    # lazy tabs (issue 15): a tab's charts are computed and sent only while it is open (a tab
+    # click reruns the page); the Forecast tab is open by default, the evaluation (cheap, from
+    # the artifact) is always written
+    tabs = st.tabs(["Forecast", "History & regime", "Cone", "Estimators", "Evaluation"],
+                   key="vol_tab", on_change="rerun")
     with tabs[0]:
-        if preds:
+        if preds and tabs[0].open:
             st.plotly_chart(vp.forecast_figure(preds, ppy), width="stretch", key="vol_fc")
             st.dataframe(report.models_table(preds), hide_index=True, width="stretch")
-        else:
+        elif tabs[0].open:
             st.info("Forecasts need at least 300 bars; choose a longer date range.")
     with tabs[1]:
         hist = None
-        try:
-            hist = cached_history(key, md, ppy)
-            st.plotly_chart(vp.conditional_vol_figure(hist["cond_vol"], hist["realized_vol"],
-                                                      hist["regime"]),
-                            width="stretch", key="vol_hist")
-            st.caption("Regime: today's 21-bar realised vol ranked against the previous 5 years "
-                       "(below the 20th percentile = low, above the 80th = high).")
-        except QuantdeskError as err:
-            st.warning(f"No GARCH history: {literal(err)}")
-        if md.symbol in INDEXES:
+        if tabs[1].open:
+            try:
+                hist = cached_history(key, md, ppy)
+                st.plotly_chart(vp.conditional_vol_figure(hist["cond_vol"],
+                                                          hist["realized_vol"], hist["regime"]),
+                                width="stretch", key="vol_hist")
+                st.caption("Regime: today's 21-bar realised vol ranked against the previous 5 "
+                           "years (below the 20th percentile = low, above the 80th = high).")
+            except QuantdeskError as err:
+                st.warning(f"No GARCH history: {literal(err)}")
+        if tabs[1].open and md.symbol in INDEXES:
             vix, rv = report.vix_comparison(cached_vix(),
                                             hist["realized_vol"] if hist is not None else None,
                                             md.frame.index[0], md.frame.index[-1])
@@ -73,23 +85,27 @@ if md is not None:
             elif rv is not None:
                 st.plotly_chart(vp.vix_figure(vix, rv, md.symbol), width="stretch", key="vol_vix")
     with tabs[2]:
-        try:
-            cone = cached_cone(key, md, ppy)
-            st.plotly_chart(vp.cone_figure(cone, md.symbol), width="stretch", key="vol_cone")
-            st.dataframe(report.cone_table(cone), width="stretch")
-        except QuantdeskError as err:
-            st.warning(literal(err))
+        if tabs[2].open:
+            try:
+                cone = cached_cone(key, md, ppy)
+                st.plotly_chart(vp.cone_figure(cone, md.symbol), width="stretch",
+                                key="vol_cone")
+                st.dataframe(report.cone_table(cone), width="stretch")
+            except QuantdeskError as err:
+                st.warning(literal(err))
     with tabs[3]:
-        window = st.select_slider("Window [bars]", [5, 10, 21, 63, 126], value=21, key="vol_win")
-        try:
-            est = cached_estimators(key, md, window, ppy)
-            st.plotly_chart(vp.estimators_figure(report.estimators_for_chart(est),
-                                                 ESTIMATOR_LABELS, window),
-                            width="stretch", key="vol_est")
-            st.caption("Range estimators use open/high/low/close; they miss overnight gaps "
-                       "(except Yang-Zhang) and so run below close-to-close on stocks.")
-        except QuantdeskError as err:
-            st.warning(literal(err))
+        if tabs[3].open:
+            window = st.select_slider("Window [bars]", [5, 10, 21, 63, 126], value=21,
+                                      key="vol_win")
+            try:
+                est = cached_estimators(key, md, window, ppy)
+                st.plotly_chart(vp.estimators_figure(report.estimators_for_chart(est),
+                                                     ESTIMATOR_LABELS, window),
+                                width="stretch", key="vol_est")
+                st.caption("Range estimators use open/high/low/close; they miss overnight gaps "
+                           "(except Yang-Zhang) and so run below close-to-close on stocks.")
+            except QuantdeskError as err:
+                st.warning(literal(err))
     with tabs[4]:
         ev_all = (art.metadata.get("evaluation", {}) if art is not None else {})
         if not ev_all:

@@ -1,8 +1,12 @@
 """Serving: forecasts for the latest bar of a symbol from the active ``volatility`` artifact.
 
 A bundled symbol uses the artifact's JSON parameters (GARCH/GJR rebuilt with ``arch``'s
-``fix``, HAR coefficients) and its LightGBM ML models; any other symbol (Yahoo, CSV) is fitted
-on the fly on its own history (last <= 2520 bars), which is slower and marked as such.
+``fix``, HAR coefficients) and its LightGBM ML models. Any other symbol (Yahoo, CSV) gets
+GARCH/GJR/HAR fitted on its own history (last <= 2520 bars) and, when the artifact carries
+one, the *pooled* ML model (:mod:`core.volatility.pooled`, trained across the bundled symbols
+and judged leave-symbols-out); without a pooled model, or for a history ending before the
+pooled model's training data (it would look ahead), the ML model is fitted in sample on the
+fly (``api.forecast_all``), which is ~5x slower.
 """
 
 from __future__ import annotations
@@ -16,8 +20,14 @@ from core.errors import ModelUnavailableError, NotTrainedError
 from core.market import log_returns, periods_per_year
 from core.predictions import Prediction, hash_inputs
 from core.serving import load_active
+from core.volatility import pooled as pooled_mod
 from core.volatility.api import (
-    FIT_BARS, _fit_garch, base_paths, forecast_all, regime, regime_series,
+    FIT_BARS,
+    _fit_garch,
+    base_paths,
+    forecast_all,
+    regime,
+    regime_series,
 )
 from core.volatility.evaluate import HORIZONS, MODELS
 from core.volatility.garch import GarchForecaster
@@ -84,15 +94,62 @@ def _ml_cached(art, prefix: str, horizon: int) -> MLForecaster:
     return _ML_CACHE[key]
 
 
-def best_model(art, symbol: str, horizon: int) -> str:
+def best_model(art, symbol: str, horizon: int, how: str = "artifact") -> str:
     """Lowest out-of-sample QLIKE for this symbol/horizon in the artifact's evaluation; for
-    other symbols the lowest mean QLIKE ratio across bundled symbols; GJR without artifact."""
+    a symbol served by the pooled model, the lowest mean QLIKE ratio of the leave-symbols-out
+    evaluation (``metadata["pooled"]["best"]``); for other symbols the lowest mean QLIKE
+    ratio across bundled symbols; GJR without artifact."""
     if art is None:
         return DEFAULT_BEST
+    if how == HOW_POOLED:
+        best = (art.metadata.get("pooled") or {}).get("best", {}).get(str(horizon))
+        if best:
+            return best
     ev = art.metadata.get("evaluation", {}).get(symbol)
     if ev:
         return ev["results"][str(horizon)]["primary"]["best"]
     return art.metadata.get("best_overall", {}).get(str(horizon), DEFAULT_BEST)
+
+
+HOW_ARTIFACT = "artifact"
+HOW_POOLED = "pooled ML model; GARCH/HAR fitted on this history"
+HOW_ONTHEFLY = "fitted on the fly on this history"
+
+
+def pooled_models(art, horizons) -> dict[int, MLForecaster] | None:
+    """The artifact's pooled ML models for ``horizons`` (parsed once per version), or None
+    when it has none or its metadata says not to serve them (``pooled.serve`` false: the
+    held-out evaluation found them worse than the on-the-fly path)."""
+    meta = art.metadata.get("pooled") or {}
+    if not meta.get("serve"):
+        return None
+    key = (str(art.path), art.version, "pooled", tuple(horizons))
+    if key not in _ML_CACHE:
+        if len(_ML_CACHE) > 64:
+            _ML_CACHE.clear()
+        _ML_CACHE[key] = pooled_mod.from_files(art.files, horizons)
+    return _ML_CACHE[key]
+
+
+def _utc(ts) -> pd.Timestamp:
+    t = pd.Timestamp(ts)
+    return t.tz_localize("UTC") if t.tzinfo is None else t.tz_convert("UTC")
+
+
+def forecasts_unseen(frame: pd.DataFrame, symbol: str, art, horizons=HORIZONS
+                     ) -> tuple[dict[int, dict[str, float]], str]:
+    """Forecasts for a symbol the artifact has no (usable) parameters for, and how they were
+    made: the pooled path when the artifact has pooled models, the symbol is not one the
+    pooled model was trained on, and ``frame`` ends on or after the pooled training data
+    (else its parameters would carry later bars); otherwise fitted on the fly."""
+    models = pooled_models(art, horizons) if art is not None else None
+    if models is not None:
+        meta = art.metadata["pooled"]
+        trained_on = {s.upper() for s in meta.get("symbols", [])}
+        if (symbol.upper() not in trained_on
+                and _utc(frame.index[-1]) >= _utc(meta["train_end"])):
+            return pooled_mod.forecasts_pooled(frame, models, horizons), HOW_POOLED
+    return {h: forecast_all(frame, h) for h in horizons}, HOW_ONTHEFLY
 
 
 #: the largest per-bar variance served: a 100% move per bar (sigma 1) is no forecast
@@ -113,21 +170,20 @@ def predict_latest(md, horizons=HORIZONS, models_dir=None) -> list[Prediction]:
     art = load_model(models_dir)
     ppy = periods_per_year(md.interval)
     fc = forecasts_from_artifact(frame, md.symbol, art, horizons) if art is not None else None
-    how = "artifact"
+    how = HOW_ARTIFACT
     if fc is None:
-        fc = {h: forecast_all(frame, h) for h in horizons}
-        how = "fitted on the fly on this history"
+        fc, how = forecasts_unseen(frame, md.symbol, art, horizons)
     try:
         reg = regime(frame)
     except Exception:  # short history: forecasts still valid, regime unknown
         reg = None
-    version = art.version if art is not None and how == "artifact" else "onthefly"
+    version = art.version if art is not None and how != HOW_ONTHEFLY else "onthefly"
     latency = (time.perf_counter() - t0) * 1000
     ihash = hash_inputs(frame)
     preds = []
     for h in horizons:
         row = fc[h]
-        best = best_model(art, md.symbol, h)
+        best = best_model(art, md.symbol, h, how)
         if best not in row:
             best = DEFAULT_BEST
         point = float(row[best])
@@ -136,7 +192,7 @@ def predict_latest(md, horizons=HORIZONS, models_dir=None) -> list[Prediction]:
                 f"The {h}-bar volatility forecast ({point:.4g}) is not a finite variance in "
                 f"[0, {MAX_VARIANCE:g} per bar]; refused. Check the input prices.")
         lower, upper = row.get("ml-lo-80"), row.get("ml-hi-80")
-        interval_model = "ml" if "ml-lo-80" in row else None
+        interval_model = ("ml" if how != HOW_POOLED else "ml-pooled") if "ml-lo-80" in row else None
         if lower is not None and not (math.isfinite(lower) and math.isfinite(upper)
                                       and lower <= point <= upper):
             # the ML model's interval does not hold the best model's point: not served as
@@ -144,6 +200,11 @@ def predict_latest(md, horizons=HORIZONS, models_dir=None) -> list[Prediction]:
             lower = upper = interval_model = None
         models = {m: {"variance": row[m], "vol_ann": math.sqrt(row[m] * ppy / h)}
                   for m in MODELS if m in row and math.isfinite(row[m]) and row[m] >= 0}
+        extra = {}
+        if how == HOW_POOLED:
+            # judged on other symbols only (leave-symbols-out), never on this one: no claim
+            # of skill on this symbol; the held-out record is in the artifact's metadata
+            extra = {"skill": None, "evaluated_on": "held-out bundled symbols"}
         preds.append(Prediction(
             model_name=FAMILY, model_version=version, symbol=md.symbol, interval=md.interval,
             kind="variance", horizon=h, origin_ts=frame.index[-1], value=point,
@@ -151,7 +212,7 @@ def predict_latest(md, horizons=HORIZONS, models_dir=None) -> list[Prediction]:
             inputs_hash=ihash,
             output={"best_model": best, "models": models, "regime": reg, "how": how,
                     "vol_ann": math.sqrt(row[best] * ppy / h), "periods_per_year": ppy,
-                    "interval_model": interval_model}))
+                    "interval_model": interval_model, **extra}))
     return preds
 
 

@@ -54,15 +54,20 @@ def fit_symbol(frame: pd.DataFrame, symbol: str, horizons=HORIZONS, progress=Non
         x = ml_features(frame, b, h).loc[b.index]
         ml = MLForecaster(h).fit(x, b["y"], b["gjr"])
         files.update(ml.to_files(f"ml-{slug(symbol)}-h{h}"))
-    return {"params": params, "files": files, "evaluation": res}
+    return {"params": params, "files": files, "evaluation": res, "bases": rr.bases}
 
 
-def train(progress: Callable[[float, str], None] | None = None, symbols=None, models_dir=None):
+def train(progress: Callable[[float, str], None] | None = None, symbols=None, models_dir=None,
+          pooled: bool = True):
     """Train the volatility family on the bundled symbols and save a new version.
 
+    With ``pooled`` (and >= 3 symbols), also the pooled ML model for symbols without their own
+    parameters and its leave-symbols-out walk-forward evaluation
+    (:func:`core.volatility.pooled.build`, ~10-20 min on 2 cores).
     Returns the :class:`core.registry.Artifact`. Progress reports per symbol."""
     symbols = list(symbols or BUNDLED_SYMBOLS)
     params, files, evaluation, data = {}, {}, {}, {}
+    frames, bases = {}, {}
     for i, sym in enumerate(symbols):
         if progress:
             progress(i / len(symbols), f"volatility: evaluating and fitting {sym}")
@@ -71,6 +76,7 @@ def train(progress: Callable[[float, str], None] | None = None, symbols=None, mo
         params[sym] = out["params"]
         files.update(out["files"])
         evaluation[sym] = out["evaluation"]
+        frames[sym], bases[sym] = md.frame, out["bases"]
         data[sym] = {"source": md.source, "first": str(md.frame.index[0].date()),
                      "last": str(md.frame.index[-1].date()), "rows": len(md.frame)}
     best = {}
@@ -90,6 +96,13 @@ def train(progress: Callable[[float, str], None] | None = None, symbols=None, mo
         "units": "variance of the log return summed over the horizon (fraction^2), not "
                  "annualised",
     }
+    if pooled and len(symbols) >= 3:
+        from core.volatility import pooled as pooled_mod
+
+        pfiles, meta["pooled"] = pooled_mod.build(
+            frames, bases, HORIZONS,
+            progress=(lambda m: progress(0.9, m)) if progress else None)
+        files.update(pfiles)
     if progress:
         progress(0.99, "volatility: saving artifact")
     art = save_artifact(FAMILY, files, meta, models_dir=models_dir)
@@ -104,3 +117,41 @@ def _json_keys(obj):
     if isinstance(obj, list):
         return [_json_keys(v) for v in obj]
     return obj
+
+
+REGISTRY_KEYS = ("family", "version", "created_at", "files", "library_versions")
+
+
+def add_pooled(models_dir=None, version: str | None = None, progress=None, heldout=None,
+               symbols=None, bases=None):
+    """A new version = an existing one (default: the newest on disk) plus the pooled ML model
+    and its leave-symbols-out evaluation (:func:`core.volatility.pooled.build`), saved with
+    the registry; the per-symbol files and evaluation are copied byte for byte (so git stores
+    them once). ``heldout`` passes precomputed :func:`~core.volatility.pooled.heldout_symbol`
+    results and ``bases`` the symbols' ``RollingResult.bases`` (both recomputed when None).
+    Returns the new :class:`core.registry.Artifact`."""
+    from core.registry import load_artifact
+    from core.volatility import pooled as pooled_mod
+    from core.volatility.evaluate import rolling_forecasts
+
+    old = load_artifact(FAMILY, version, models_dir=models_dir)
+    symbols = list(symbols or old.metadata.get("symbols") or BUNDLED_SYMBOLS)
+    frames, given, bases = {}, bases or {}, {}
+    for sym in symbols:
+        frames[sym] = load_ohlcv(sym).frame
+        if sym in given:
+            bases[sym] = given[sym]
+            continue
+        if progress:
+            progress(f"volatility: out-of-sample base forecasts of {sym}")
+        # the base forecasts do not depend on the ML refits: one ML fit only
+        bases[sym] = rolling_forecasts(frames[sym], HORIZONS, ml_refit=10**9).bases
+    pfiles, pmeta = pooled_mod.build(frames, bases, HORIZONS, heldout=heldout,
+                                     progress=progress)
+    meta = {k: v for k, v in old.metadata.items() if k not in REGISTRY_KEYS}
+    meta["pooled"] = pmeta
+    meta["derived_from"] = {"version": old.version,
+                            "what": "same per-symbol files and evaluation; pooled model added"}
+    files = {k: v for k, v in old.files.items() if not k.startswith(pooled_mod.PREFIX + "-")}
+    files.update(pfiles)
+    return save_artifact(FAMILY, files, meta, models_dir=models_dir)
