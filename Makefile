@@ -53,8 +53,9 @@ postgres:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
+# `streamlit run app.py` with the background warm-up started at server start (ui/warmup.py)
 run: setup
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/python -m ui.warmup run app.py --server.port $(PORT)
 
 # unit/app tests on 2 workers, then the browser tests on their own (each starts a server
 # and Chromium; two at once on a 2-core machine time out)

@@ -1,24 +1,37 @@
 """Page benchmark (issue 15): time to the first chart of every page in headless Chromium,
 beside a bare one-candlestick-chart Streamlit page served at the same time.
 
-Starts ``streamlit run app.py`` (offline, private temp data dir prepared by
-:func:`core.bootstrap.bootstrap` without training) and a bare reference script (one Plotly
-candlestick chart of the bundled MSFT bars) on free loopback ports, then drives Debian's
+Starts the app as ``make run`` does (``python -m ui.warmup run app.py``: ``streamlit run``
+with the background warm-up started at server start; offline, private temp data dir prepared
+by :func:`core.bootstrap.bootstrap` without training), waits until that warm-up printed that
+it finished, and starts a bare reference script (one Plotly candlestick chart of the bundled
+MSFT bars and one chart-window picker) on free loopback ports, then drives Debian's
 Chromium through Playwright. Per page and run: a new browser context opens the page by URL
 ("cold": new browser session, server already running) and then opens it again in the same
 context ("warm"). Timed from ``goto`` until the app settled (script state ``notRunning``, no
 ``stStatusWidget``) and the first ``.js-plotly-plot`` has drawn its SVG. The "first" column
 is the very first visit of each page after the server started (one sample, run 0).
+Pages without a chart until the user acts (Screener before a scan, Paper Book before two
+marks, Model Monitoring on an empty store) are settled when their hint is shown.
+
+Then one widget interaction per page ("interaction"): a widget is changed (the chart window,
+a sizing input, a horizon, a toggle; see ``ACTIONS``) and timed from the click or key press
+until the rerun it caused has finished and the page settled again. The bare page has one
+widget too (a chart-window picker that redraws its chart), whose rerun is the reference.
+The Screener's "interaction" is its Scan button: time until the scan's table is shown.
 
 Prints per page the medians and the ratio to the bare page's median of the same run; the
-issue's targets are warm <= 1.3x and first visit <= 2x.
+issue's targets are warm <= 1.3x, first visit <= 2x and interaction <= 1.3x.
 
-``QD_BENCH_PAGES_RUNS`` (default 5) sets the number of runs. Everything is loopback-only and
+``QD_BENCH_PAGES_RUNS`` (default 5) sets the number of runs; ``QD_BENCH_PAGES_ONLY`` (comma-
+separated row names, e.g. ``patterns,risk-sizing``) measures only those pages beside the bare
+one. Everything is loopback-only and
 bounded by timeouts; both servers are stopped at the end.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import statistics
@@ -34,11 +47,15 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-PAGES = {"/": "", "patterns": "patterns", "forecasts": "forecasts", "sentiment": "sentiment",
-         "volatility": "volatility", "risk-sizing": "risk-sizing",
-         "monitoring": "monitoring"}
-NO_CHART_OK = {"monitoring"}  # empty prediction store: a hint instead of a chart is settled
+PAGES = {"/": "", "screener": "screener", "patterns": "patterns", "forecasts": "forecasts",
+         "sentiment": "sentiment", "volatility": "volatility", "risk-sizing": "risk-sizing",
+         "strategy-lab": "strategy-lab", "paper": "paper", "monitoring": "monitoring"}
+#: pages that show a hint instead of a chart until the user acts: that hint counts as settled
+NO_CHART_TEXT = {"monitoring": "No predictions logged yet",
+                 "screener": "and press Scan",
+                 "paper": "The equity curve appears once"}
 TIMEOUT_MS = 90_000
+ACTION_TIMEOUT_MS = 30_000
 
 BARE_SCRIPT = textwrap.dedent("""\
     import plotly.graph_objects as go
@@ -47,19 +64,101 @@ BARE_SCRIPT = textwrap.dedent("""\
     from core.data.bundled import load_bundled
 
     st.set_page_config(page_title="bare", layout="wide")
-    f = load_bundled("MSFT").tail(252)
+    n = {"3M": 63, "6M": 126, "1Y": 252}[st.segmented_control(
+        "Chart window", ["3M", "6M", "1Y"], default="1Y", key="w") or "1Y"]
+    f = load_bundled("MSFT").tail(n)
     st.plotly_chart(go.Figure(go.Candlestick(x=f.index, open=f["open"], high=f["high"],
                                              low=f["low"], close=f["close"])))
     """)
 
 # settled: the script finished, no running/connecting widget, and a chart drew its SVG
-SETTLED_JS = """(noChartOk) => {
+# after an action: additionally a rerun started since WATCH_JS ran (and, with a selector,
+# that element is shown: the Screener's result table)
+SETTLED_JS = """([hint, rerun, selector]) => {
     const app = document.querySelector('[data-testid="stApp"]');
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
     if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+    if (rerun && !(window.__qdRuns > 0)) return false;
+    if (selector) return !!document.querySelector(selector);
     if (document.querySelector('.js-plotly-plot .main-svg')) return true;
-    return noChartOk && document.body.innerText.includes('No predictions logged yet');
+    return !!hint && document.body.innerText.includes(hint);
 }"""
+# count the script runs that start from now on (the app's script-state attribute)
+WATCH_JS = """() => {
+    window.__qdRuns = 0;
+    const app = document.querySelector('[data-testid="stApp"]');
+    new MutationObserver(() => {
+        if (app.getAttribute('data-test-script-state') === 'running') window.__qdRuns++;
+    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
+def _window_button(label):
+    def prepare(page):
+        return page.locator('[data-testid="stButtonGroup"] button', has_text=label).first.click
+    return prepare
+
+
+def _step_up(page):  # the page's first number input, one step up
+    return page.locator('[data-testid="stNumberInputStepUp"]').first.click
+
+
+def _number_enter(value: str):
+    def prepare(page):  # type a new value (untimed), then Enter commits it (timed)
+        box = page.locator('[data-testid="stNumberInput"] input').first
+        box.fill(value)
+        return lambda: box.press("Enter")
+    return prepare
+
+
+def _radio(tab: str | None, option: int):
+    def prepare(page):
+        if tab:  # untimed: open the tab (a lazy tab reruns the page) and let it settle
+            page.get_by_role("tab", name=tab).click()
+            page.wait_for_timeout(300)
+            page.wait_for_function(SETTLED_JS, arg=[None, False, '[data-testid="stRadio"]'],
+                                   timeout=TIMEOUT_MS, polling=25)
+        return page.locator('[data-testid="stRadio"] [role="radiogroup"] label').nth(option).click
+    return prepare
+
+
+def _toggle(label):
+    def prepare(page):
+        return page.locator('[data-testid="stCheckbox"]', has_text=label).first.click
+    return prepare
+
+
+def _multiselect_add(text):
+    def prepare(page):
+        box = page.locator('[data-testid="stMultiSelect"] input').first
+        box.click()
+        box.press_sequentially(text)
+        return lambda: box.press("Enter")
+    return prepare
+
+
+def _button(label):
+    def prepare(page):
+        return page.get_by_role("button", name=label, exact=True).first.click
+    return prepare
+
+
+#: per row: prepare(page) -> the timed action (clicks that only open a dropdown or a tab are
+#: done in prepare, untimed), and a selector that must be shown afterwards (or None)
+ACTIONS = {
+    "bare page": (_window_button("6M"), None),
+    "/": (_toggle("Pause auto-refresh"), None),
+    "screener": (_button("Scan"), '[data-testid="stDataFrame"]'),
+    "patterns": (_multiselect_add("doji"), None),
+    "forecasts": (_radio(None, 1), None),
+    "sentiment": (_window_button("6M"), None),
+    # a lazy tab: with Evaluation open no chart is drawn, so its radio marks "settled"
+    "volatility": (_radio("Evaluation", 1), '[data-testid="stRadio"]'),
+    "risk-sizing": (_step_up, None),
+    "strategy-lab": (_window_button("6M"), None),
+    "paper": (_number_enter("11"), None),  # its input is too narrow for +/- buttons
+    "monitoring": (_step_up, None),
+}
 
 
 def _free_port() -> int:
@@ -76,11 +175,12 @@ def _env(data_dir: Path) -> dict:
     return env
 
 
-def _start(script: str, env: dict, log: Path) -> tuple[str, subprocess.Popen]:
+def _start(script: str, env: dict, log: Path, launcher: str = "streamlit"
+           ) -> tuple[str, subprocess.Popen]:
     port = _free_port()
     with open(log, "w") as fh:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+            [sys.executable, "-m", launcher, "run", script, "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(port),
              "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
             cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
@@ -99,6 +199,21 @@ def _start(script: str, env: dict, log: Path) -> tuple[str, subprocess.Popen]:
     raise TimeoutError(f"{url} did not become healthy")
 
 
+def _wait_for_warmup(log: Path, proc: subprocess.Popen, timeout_s: float = 300) -> float:
+    """Seconds from now until the app's background warm-up printed that it finished (the
+    first visit is measured after it, as a user arriving a few minutes after a restart)."""
+    from ui.warmup import FINISHED
+
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout_s:
+        if FINISHED in log.read_text(errors="replace"):
+            return time.monotonic() - t0
+        if proc.poll() is not None:
+            raise RuntimeError(f"app exited: {log.read_text()[-2000:]}")
+        time.sleep(0.2)
+    raise TimeoutError(f"no '{FINISHED}' line in {log} after {timeout_s:.0f} s")
+
+
 def _stop(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
@@ -107,15 +222,29 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.kill()
 
 
-def _visit(page, url: str, no_chart_ok: bool = False) -> float:
+def _visit(page, url: str, hint: str | None = None) -> float:
     t0 = time.perf_counter()
     page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
-    page.wait_for_function(SETTLED_JS, arg=no_chart_ok, timeout=TIMEOUT_MS, polling=25)
+    page.wait_for_function(SETTLED_JS, arg=[hint, False, None], timeout=TIMEOUT_MS,
+                           polling=25)
+    return time.perf_counter() - t0
+
+
+def _interact(page, name: str, hint: str | None = None) -> float:
+    """Change the row's widget (``ACTIONS``) and time until its rerun has settled."""
+    prepare, selector = ACTIONS[name]
+    act = prepare(page)
+    page.evaluate(WATCH_JS)
+    t0 = time.perf_counter()
+    act()
+    page.wait_for_function(SETTLED_JS, arg=[hint, True, selector], timeout=ACTION_TIMEOUT_MS,
+                           polling=25)
     return time.perf_counter() - t0
 
 
 def measure(runs: int | None = None) -> dict:
-    """{row: {"first": s, "cold": [s...], "warm": [s...]}} for the bare page and each page."""
+    """{row: {"first": s, "cold": [s...], "warm": [s...], "interaction": [s...]}} for the
+    bare page and each page."""
     from playwright.sync_api import sync_playwright
 
     runs = runs or int(os.environ.get("QD_BENCH_PAGES_RUNS", "5"))
@@ -128,51 +257,76 @@ def measure(runs: int | None = None) -> dict:
     bare_py.write_text(BARE_SCRIPT)
     procs = []
     try:
-        app_url, p1 = _start("app.py", env, tmp / "app.log")
+        # as `make run` starts it: the warm-up begins at server start (ui/warmup.py)
+        app_url, p1 = _start("app.py", env, tmp / "app.log", launcher="ui.warmup")
         procs.append(p1)
+        warmup_s = _wait_for_warmup(tmp / "app.log", p1)
         bare_url, p2 = _start(str(bare_py), env, tmp / "bare.log")
         procs.append(p2)
-        rows: dict[str, dict] = {k: {"first": None, "cold": [], "warm": []}
-                                 for k in ["bare page", *PAGES]}
+        only = [p for p in os.environ.get("QD_BENCH_PAGES_ONLY", "").split(",") if p]
+        pages = {k: v for k, v in PAGES.items() if not only or k in only}
+        rows: dict[str, dict] = {k: {"first": None, "cold": [], "warm": [], "interaction": []}
+                                 for k in ["bare page", *pages]}
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                         args=CHROMIUM_ARGS)
             try:
                 for r in range(runs):
                     targets = [("bare page", bare_url + "/")] + [
-                        (name, f"{app_url}/{path}") for name, path in PAGES.items()]
+                        (name, f"{app_url}/{path}") for name, path in pages.items()]
                     for name, url in targets:
                         ctx = browser.new_context(viewport={"width": 1400, "height": 900})
                         try:
                             pg = ctx.new_page()
-                            cold = _visit(pg, url, name in NO_CHART_OK)
-                            warm = _visit(pg, url, name in NO_CHART_OK)
+                            hint = NO_CHART_TEXT.get(name)
+                            cold = _visit(pg, url, hint)
+                            warm = _visit(pg, url, hint)
+                            try:
+                                act = _interact(pg, name, hint)
+                            except Exception as err:  # noqa: BLE001 - reported, row kept
+                                print(f"   {name}: interaction failed "
+                                      f"({type(err).__name__}: {str(err)[:200]})",
+                                      file=sys.stderr)
+                                act = float("nan")
                         finally:
                             ctx.close()
                         rows[name]["cold"].append(cold)
                         rows[name]["warm"].append(warm)
+                        rows[name]["interaction"].append(act)
                         if r == 0:
                             rows[name]["first"] = cold
             finally:
                 browser.close()
+        rows["bare page"]["warmup_s"] = warmup_s
         return rows
     finally:
         for proc in procs:
             _stop(proc)
 
 
+def _median(xs: list[float]) -> float:
+    ok = [x for x in xs if not math.isnan(x)]  # failed interactions are NaN
+    return statistics.median(ok) if ok else float("nan")
+
+
 def table(rows: dict) -> str:
-    """Markdown table: first visit, cold and warm medians [s] and their ratios to the bare
-    page's medians (first visit against the bare page's cold median)."""
+    """Markdown table: first visit, cold, warm and interaction medians [s] and their ratios to
+    the bare page's medians (first visit against the bare page's cold median)."""
     bare = rows["bare page"]
     b_cold, b_warm = statistics.median(bare["cold"]), statistics.median(bare["warm"])
+    b_act = _median(bare["interaction"])
     n = len(bare["cold"])
-    out = [(f"| page | first visit [s] | cold, median of {n} [s] | warm, median of {n} [s] "
-            "| first / bare | cold / bare | warm / bare |"), "|---|---:|---:|---:|---:|---:|---:|"]
+    out = [("| page | first visit [s] | cold [s] | warm [s] | interaction [s] "
+            "| first / bare | cold / bare | warm / bare | interaction / bare |"),
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, v in rows.items():
         c, w = statistics.median(v["cold"]), statistics.median(v["warm"])
-        out.append(f"| {name} | {v['first']:.2f} | {c:.2f} | {w:.2f} | {v['first'] / b_cold:.1f} "
-                   f"| {c / b_cold:.1f} | {w / b_warm:.1f} |")
+        a = _median(v["interaction"])
+        out.append(f"| {name} | {v['first']:.2f} | {c:.2f} | {w:.2f} | {a:.2f} "
+                   f"| {v['first'] / b_cold:.1f} | {c / b_cold:.1f} | {w / b_warm:.1f} "
+                   f"| {a / b_act:.1f} |")
+    out.append(f"(medians of {n} runs; the app's warm-up finished "
+               f"{bare.get('warmup_s', float('nan')):.0f} s after the server was up)")
     return "\n".join(out)
 
 

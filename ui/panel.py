@@ -110,23 +110,23 @@ def symbol_card(sp: SymbolPanel, statuses: dict[str, str]) -> None:
                     f"**Volatility regime:** {literal(regime + vol)}  \n"
                     f"**Sentiment:** {literal(sent)}")
         with st.expander("Signal reasons and model status"):
-            for r in sp.signal.reasons:
-                st.markdown("• " + literal(r))
-            for name, why in sp.skipped.items():
-                st.caption(literal(f"{name}: {why}"))
+            # two elements, not one per line: the Overview draws a card per watchlist symbol,
+            # and every element costs the browser time on each visit (issue 15)
+            if sp.signal.reasons:
+                st.markdown("  \n".join("• " + literal(r) for r in sp.signal.reasons))
+            notes = [literal(f"{name}: {why}") for name, why in sp.skipped.items()]
             versions = sorted({f"{p.model_name} {p.model_version}" for p in sp.predictions
                                if p.model_name != "naive"})
             if versions:
-                st.caption("Versions shown: " + literal(", ".join(versions)))
+                notes.append("Versions shown: " + literal(", ".join(versions)))
             shadow = sorted({f"{p.model_name} {p.model_version}" for p in sp.shadow})
             if shadow:
-                st.caption("A/B test: also logged (not shown) " + literal(", ".join(shadow)))
-            st.caption("Skill: 'no' = did not beat the naive baseline walk-forward (ignored "
-                       "by the signal); 'untested' = no evaluation in the artifact.")
-            for fam, text in statuses.items():
-                st.caption(literal(f"{fam}: {text}"))
-            for e in sp.errors:
-                st.caption(literal(f"error: {e}"))
+                notes.append("A/B test: also logged (not shown) " + literal(", ".join(shadow)))
+            notes.append("Skill: 'no' = did not beat the naive baseline walk-forward (ignored "
+                         "by the signal); 'untested' = no evaluation in the artifact.")
+            notes += [literal(f"{fam}: {text}") for fam, text in statuses.items()]
+            notes += [literal(f"error: {e}") for e in sp.errors]
+            st.caption("  \n".join(notes))
 
 
 def replay_frame(symbol: str, interval: str) -> pd.DataFrame:

@@ -60,8 +60,12 @@ def _edge(md):
         "**No measurable edge** = every CI contains the base value. "
         f"{report.patterns_with_edge(table)} of 15 patterns show a CI off the base somewhere; "
         "with 15 patterns x 3 horizons x 2 statistics some of that is expected by chance alone.")
-    with st.expander("All horizons and hit-rate CIs"):
-        st.dataframe(shown, width="stretch")
+    # lazy (issue 15): the full table is sent only while the expander is open
+    horizons = st.expander("All horizons and hit-rate CIs", key="patterns_all_h",
+                           on_change="rerun")
+    if horizons.open:
+        with horizons:
+            st.dataframe(shown, width="stretch")
 
 
 def _breakout(md, ev):

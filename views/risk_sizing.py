@@ -6,7 +6,8 @@ import streamlit as st
 
 from core.display import literal
 from core.errors import QuantdeskError
-from core.plots.risk import contribution_figure, correlation_heatmap, policy_figure
+from core.plots.risk import (LEVEL_BARS, contribution_figure, correlation_heatmap, policy_figure,
+                             trade_levels_figure)
 from core.risk import report, signal_quality, sizing
 from core.risk import var as var_notes
 from core.risk.book import example_holdings
@@ -30,7 +31,10 @@ sel, md = page_start("Risk Sizing", "How much, where is my stop, and what does i
 
 if md is not None:
     frame = md.frame
-    tab_size, tab_port, tab_pol, tab_notes = st.tabs(TABS, default=_default_tab)
+    # the policy backtest (its figure and table) is computed and sent only while its tab is
+    # open: a tab click reruns the page (issue 15); the other tabs are written as before
+    tab_size, tab_port, tab_pol, tab_notes = st.tabs(TABS, default=_default_tab,
+                                                     key="risk_tab", on_change="rerun")
 
     # ---------------- inputs ----------------
     with tab_size:
@@ -139,6 +143,10 @@ if md is not None:
             res, problems = size_trade(frame, params, md.symbol, md.interval, closes, w_before)
             port_msgs += problems
             metric_row(report.sizing_metrics(res))
+            st.plotly_chart(trade_levels_figure(frame, res.entry, res.stop_price,
+                                                res.take_profit,
+                                                f"{md.symbol} · last {LEVEL_BARS} bars"),
+                            width="stretch", key="risk_levels")
             if sq_note:
                 st.info(sq_note)
             for n in res.notes:
@@ -215,20 +223,21 @@ if md is not None:
                 st.caption(f"{literal(md.symbol)} was a DQN training symbol up to "
                            f"{literal(dmeta.get('train_end'))}: its DQN results before then "
                            "are in-sample.")
-        try:
-            table, results = cached_policy_backtest(frame, tv, cost, serving_key("risk-dqn"))
-            st.plotly_chart(policy_figure(results), width="stretch", key="risk_policy")
-            st.dataframe(report.policy_table(table).style.format(precision=2), width="stretch")
-            st.caption("Walk-forward: exposure decided at the close of bar t from bars <= t, "
-                       f"earns bar t+1; {cost:g} bp per unit of turnover; baseline = fixed "
-                       "100%. All policies are scored on the same bars (after a 273-bar "
-                       "warm-up).")
-            heldout_table = report.heldout_table(dmeta) if agent is not None else None
-            if heldout_table is not None:
-                with st.expander("Held-out evaluation of the DQN (from its artifact)"):
-                    st.dataframe(heldout_table, hide_index=True, width="stretch")
-        except QuantdeskError as err:
-            st.error(literal(err))
+        if tab_pol.open:
+            try:
+                table, results = cached_policy_backtest(frame, tv, cost, serving_key("risk-dqn"))
+                st.plotly_chart(policy_figure(results), width="stretch", key="risk_policy")
+                st.dataframe(report.policy_table(table).style.format(precision=2), width="stretch")
+                st.caption("Walk-forward: exposure decided at the close of bar t from bars <= t, "
+                           f"earns bar t+1; {cost:g} bp per unit of turnover; baseline = fixed "
+                           "100%. All policies are scored on the same bars (after a 273-bar "
+                           "warm-up).")
+                heldout_table = report.heldout_table(dmeta) if agent is not None else None
+                if heldout_table is not None:
+                    with st.expander("Held-out evaluation of the DQN (from its artifact)"):
+                        st.dataframe(heldout_table, hide_index=True, width="stretch")
+            except QuantdeskError as err:
+                st.error(literal(err))
 
     with tab_notes:
         st.markdown("### How each output is computed")

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.plots.candles import gap_breaks
+from core.plots.candles import candlestick_figure, gap_breaks
 
 COLORS = {"fixed": "#636efa", "vol_target_cap1": "#00cc96", "vol_target_cap2": "#ab63fa",
           "dqn": "#ef553b"}
@@ -92,4 +92,28 @@ def contribution_figure(contrib: pd.Series, title: str = "Euler contribution to 
                            marker_color=["#ef553b" if v > 0 else "#00cc96" for v in contrib]))
     fig.update_layout(title=title, height=340, margin=dict(l=10, r=10, t=40, b=10),
                       yaxis_title="VaR contribution [% equity]")
+    return fig
+
+
+#: bars of recent history behind the trade levels
+LEVEL_BARS = 120
+
+
+def trade_levels_figure(frame: pd.DataFrame, entry: float, stop: float, take_profit: float,
+                        title: str = "", bars: int = LEVEL_BARS, height: int = 420) -> go.Figure:
+    """The last ``bars`` candles with the trade's entry, stop and take-profit as horizontal
+    lines [price], so the stop's distance can be judged against recent ranges.
+
+    Args:
+        frame: OHLCV bars (the data contract). entry, stop, take_profit: prices (a
+            non-finite one is left out).
+    """
+    fig = candlestick_figure(frame.tail(bars), title, height=height)
+    for price, name, colour, dash in ((entry, "entry", "#90a4ae", "dot"),
+                                      (stop, "stop", "#ef5350", "dash"),
+                                      (take_profit, "take profit", "#26a69a", "dash")):
+        if price is not None and math.isfinite(price):
+            fig.add_hline(y=price, line_color=colour, line_dash=dash, line_width=1.5,
+                          annotation_text=f"{name} {price:,.2f}",
+                          annotation_position="top left", row=1, col=1)
     return fig
