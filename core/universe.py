@@ -24,12 +24,11 @@ from importlib import metadata
 from core.data import BUNDLED_SYMBOLS
 from core.errors import DataValidationError
 from core.store import get_watchlist, session_scope
+from core.store.watchlists import TICKER, ticker
 
 #: the largest universe a scan accepts (symbols); a Ray cluster handles more, but a page
 #: table of more rows is not readable and Yahoo's limits make a bigger live scan unwise
 MAX_UNIVERSE = 5000
-#: a Yahoo-style ticker (same shape as the watchlist's)
-TICKER = re.compile(r"^[A-Z0-9^][A-Z0-9^.=\-]{0,14}$")
 
 #: universe name -> (title, pytickersymbols index name)
 INDEXES: dict[str, tuple[str, str]] = {
@@ -105,15 +104,8 @@ def parse_tickers(text: str) -> list[str]:
         cells = re.split(r"[\s,;]+", text)
     out: list[str] = []
     for raw in cells:
-        sym = raw.strip().upper()
-        if not sym:
-            continue
-        if not TICKER.match(sym):
-            shown = sym[:20] + ("..." if len(sym) > 20 else "")
-            raise DataValidationError(
-                f"{shown!r} is not a ticker: use letters, digits and ^ . - = only, at most "
-                "15 characters (e.g. MSFT, ^GSPC, BRK-B).")
-        if sym not in out:
+        sym = ticker(raw)
+        if sym and sym not in out:
             out.append(sym)
     if not out:
         raise DataValidationError("The list has no tickers: give one per line, or a CSV "

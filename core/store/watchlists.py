@@ -20,6 +20,22 @@ MAX_SYMBOLS = 30
 TICKER = re.compile(r"^[A-Z0-9^][A-Z0-9^.=\-]{0,14}$")
 
 
+def ticker(raw) -> str:
+    """``raw`` stripped and upper-cased ("" for blank).
+
+    Raises:
+        DataValidationError: a string that cannot be a ticker (shown literally, cut to 20
+            characters).
+    """
+    sym = str(raw).strip().upper()
+    if sym and not TICKER.match(sym):
+        shown = sym[:20] + ("..." if len(sym) > 20 else "")
+        raise DataValidationError(
+            f"{shown!r} is not a ticker: use letters, digits and ^ . - = only, at most "
+            "15 characters (e.g. MSFT, ^GSPC, BRK-B).")
+    return sym
+
+
 def normalise_symbols(symbols) -> list[str]:
     """Upper-case, strip and de-duplicate ``symbols`` (order kept).
 
@@ -29,15 +45,8 @@ def normalise_symbols(symbols) -> list[str]:
     """
     out: list[str] = []
     for raw in symbols:
-        sym = str(raw).strip().upper()
-        if not sym:
-            continue
-        if not TICKER.match(sym):
-            shown = sym[:20] + ("..." if len(sym) > 20 else "")
-            raise DataValidationError(
-                f"{shown!r} is not a ticker: use letters, digits and ^ . - = only, at most "
-                "15 characters (e.g. MSFT, ^GSPC, BRK-B).")
-        if sym not in out:
+        sym = ticker(raw)
+        if sym and sym not in out:
             out.append(sym)
     if len(out) > MAX_SYMBOLS:
         raise DataValidationError(f"A watchlist holds at most {MAX_SYMBOLS} symbols; "

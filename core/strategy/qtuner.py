@@ -85,7 +85,7 @@ import numpy as np
 import pandas as pd
 
 from core import registry
-from core.errors import InsufficientDataError, TrainingInProgressError
+from core.errors import TrainingInProgressError
 from core.market import periods_per_year
 from core.store.runs import run_single_flight
 from core.strategy.backtest import INITIAL_EQUITY, TRADE_COLUMNS, backtest, performance
@@ -99,11 +99,10 @@ from core.strategy.deflated import (
 )
 from core.strategy.spec import Strategy, StrategySpecError
 from core.strategy.tune import (
-    MIN_TEST_BARS,
-    MIN_TRAIN_BARS,
     REPORT_KEYS,
     grid_configs,
     grid_search,
+    split_cuts,
 )
 
 Progress = Callable[[float, str], None]
@@ -445,23 +444,6 @@ def _utc(ts) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def _cuts(frames, train_symbols, heldout_symbols, ts) -> dict[str, int]:
-    cuts = {}
-    for sym in [*train_symbols, *heldout_symbols]:
-        f = frames[sym]
-        cut = int(f.index.searchsorted(ts, side="left"))
-        if sym in train_symbols and cut < MIN_TRAIN_BARS:
-            raise InsufficientDataError(
-                f"{sym} has {cut} bars before {ts.date()}; tuning needs at least "
-                f"{MIN_TRAIN_BARS}. Choose a later --test-start.")
-        if len(f) - cut < MIN_TEST_BARS:
-            raise InsufficientDataError(
-                f"{sym} has {len(f) - cut} bars from {ts.date()} on; judging needs at least "
-                f"{MIN_TEST_BARS}. Choose an earlier --test-start.")
-        cuts[sym] = cut
-    return cuts
-
-
 def _metric_row(metrics: dict) -> dict:
     return {k: metrics[k] for k in REPORT_KEYS}
 
@@ -539,7 +521,7 @@ def qlearning_tune(frames: dict[str, pd.DataFrame], spec: Strategy, *,
     heldout_symbols = [s for s in (heldout_symbols or []) if s not in train_symbols]
     grid = ParamGrid(spec)
     ts = _utc(test_start)
-    cuts = _cuts(frames, train_symbols, heldout_symbols, ts)
+    cuts = split_cuts(frames, train_symbols, heldout_symbols, ts)
     ppy = periods_per_year(interval)
     k = budget_configs(spec, budget)
     episodes = settings.episodes if settings.episodes is not None else k * len(train_symbols)
@@ -646,7 +628,7 @@ def compare_methods(frames: dict[str, pd.DataFrame], spec: Strategy, *,
     """
     heldout_symbols = [s for s in (heldout_symbols or []) if s not in train_symbols]
     ts = _utc(test_start)
-    _cuts(frames, train_symbols, heldout_symbols, ts)
+    split_cuts(frames, train_symbols, heldout_symbols, ts)
     k = budget_configs(spec, budget)
     ppy = periods_per_year(interval)
 

@@ -62,6 +62,31 @@ def _first_at_or_after(frame: pd.DataFrame, ts: pd.Timestamp) -> int:
     return int(frame.index.searchsorted(ts, side="left"))
 
 
+def split_cuts(frames: dict[str, pd.DataFrame], train_symbols, heldout_symbols,
+               ts: pd.Timestamp) -> dict[str, int]:
+    """Per symbol, the position of the first bar at or after ``ts`` (the test start): bars
+    before it are the training window, bars from it on are judged.
+
+    Raises:
+        InsufficientDataError: a training symbol has fewer than ``MIN_TRAIN_BARS`` bars
+            before ``ts``, or any symbol fewer than ``MIN_TEST_BARS`` from it on.
+    """
+    cuts = {}
+    for sym in [*train_symbols, *heldout_symbols]:
+        f = frames[sym]
+        cut = _first_at_or_after(f, ts)
+        if sym in train_symbols and cut < MIN_TRAIN_BARS:
+            raise InsufficientDataError(
+                f"{sym} has {cut} bars before {ts.date()}; tuning needs at least "
+                f"{MIN_TRAIN_BARS}. Choose a later --test-start.")
+        if len(f) - cut < MIN_TEST_BARS:
+            raise InsufficientDataError(
+                f"{sym} has {len(f) - cut} bars from {ts.date()} on; judging needs at least "
+                f"{MIN_TEST_BARS}. Choose an earlier --test-start.")
+        cuts[sym] = cut
+    return cuts
+
+
 def _row(res) -> dict:
     return {k: res.metrics[k] for k in REPORT_KEYS}
 
@@ -108,19 +133,7 @@ def grid_search(frames: dict[str, pd.DataFrame], spec: Strategy, *, train_symbol
     configs = [spec.with_params(g) for g in grid]
     ppy = periods_per_year(interval)
 
-    cuts = {}
-    for sym in [*train_symbols, *heldout_symbols]:
-        f = frames[sym]
-        cut = _first_at_or_after(f, ts)
-        if sym in train_symbols and cut < MIN_TRAIN_BARS:
-            raise InsufficientDataError(
-                f"{sym} has {cut} bars before {ts.date()}; tuning needs at least "
-                f"{MIN_TRAIN_BARS}. Choose a later --test-start.")
-        if len(f) - cut < MIN_TEST_BARS:
-            raise InsufficientDataError(
-                f"{sym} has {len(f) - cut} bars from {ts.date()} on; judging needs at least "
-                f"{MIN_TEST_BARS}. Choose an earlier --test-start.")
-        cuts[sym] = cut
+    cuts = split_cuts(frames, train_symbols, heldout_symbols, ts)
 
     caches = {s: {} for s in frames}
     train_returns = []  # per symbol: (bars x configs)
