@@ -39,8 +39,8 @@ RSI_BARS = 14
 TREND_FAST, TREND_SLOW = 50, 200
 
 
-def _num(x) -> float | None:
-    """A finite float rounded for display stability, else None."""
+def finite(x) -> float | None:
+    """``x`` as a finite float, else None (None, NaN, inf, or not a number)."""
     try:
         v = float(x)
     except (TypeError, ValueError):
@@ -51,7 +51,7 @@ def _num(x) -> float | None:
 def _change(close: np.ndarray, bars: int) -> float | None:
     if len(close) <= bars or close[-1 - bars] <= 0:
         return None
-    return _num(100.0 * (close[-1] / close[-1 - bars] - 1.0))
+    return finite(100.0 * (close[-1] / close[-1 - bars] - 1.0))
 
 
 def trend_state(close: float, sma_fast: float | None, sma_slow: float | None) -> str:
@@ -81,22 +81,22 @@ def technical_columns(frame: pd.DataFrame, interval: str = "1d") -> dict:
     if frame is None or len(frame) == 0:
         raise InsufficientDataError("No bars to screen.")
     close = frame["close"].to_numpy(dtype="float64")
-    out: dict = {"close": _num(close[-1])}
+    out: dict = {"close": finite(close[-1])}
     for bars in (1, 5, 20):
         out[f"chg_{bars}_pct"] = _change(close, bars)
     vol = frame["volume"].to_numpy(dtype="float64") if "volume" in frame else np.array([])
     prior = vol[-1 - VOLUME_BARS:-1] if len(vol) > VOLUME_BARS else np.array([])
-    out["volume_ratio"] = (_num(vol[-1] / prior.mean())
+    out["volume_ratio"] = (finite(vol[-1] / prior.mean())
                            if len(prior) and prior.mean() > 0 else None)
-    out["rsi_14"] = (_num(talib.RSI(close, timeperiod=RSI_BARS)[-1])
+    out["rsi_14"] = (finite(talib.RSI(close, timeperiod=RSI_BARS)[-1])
                      if len(close) > RSI_BARS else None)
     year = max(1, int(round(periods_per_year(interval))))
     hi = float(frame["high"].to_numpy(dtype="float64")[-year:].max())
     lo = float(frame["low"].to_numpy(dtype="float64")[-year:].min())
-    out["from_high_52w_pct"] = _num(100.0 * (close[-1] / hi - 1.0)) if hi > 0 else None
-    out["from_low_52w_pct"] = _num(100.0 * (close[-1] / lo - 1.0)) if lo > 0 else None
-    fast = _num(close[-TREND_FAST:].mean()) if len(close) >= TREND_FAST else None
-    slow = _num(close[-TREND_SLOW:].mean()) if len(close) >= TREND_SLOW else None
+    out["from_high_52w_pct"] = finite(100.0 * (close[-1] / hi - 1.0)) if hi > 0 else None
+    out["from_low_52w_pct"] = finite(100.0 * (close[-1] / lo - 1.0)) if lo > 0 else None
+    fast = finite(close[-TREND_FAST:].mean()) if len(close) >= TREND_FAST else None
+    slow = finite(close[-TREND_SLOW:].mean()) if len(close) >= TREND_SLOW else None
     out["sma_50"], out["sma_200"] = fast, slow
     out["trend"] = trend_state(close[-1], fast, slow)
     out["support"] = out["resistance"] = None
@@ -106,6 +106,6 @@ def technical_columns(frame: pd.DataFrame, interval: str = "1d") -> dict:
         return out
     below = [s for s in levels.active_support if s < close[-1]]
     above = [r for r in levels.active_resistance if r > close[-1]]
-    out["support"] = _num(below[-1]) if below else None
-    out["resistance"] = _num(above[0]) if above else None
+    out["support"] = finite(below[-1]) if below else None
+    out["resistance"] = finite(above[0]) if above else None
     return out

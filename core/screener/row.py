@@ -36,7 +36,7 @@ from core.market import periods_per_year
 from core.news import cache_only
 from core.panel.symbol import symbol_panel
 from core.patterns.edge import edge_table
-from core.screener.columns import technical_columns
+from core.screener.columns import finite, technical_columns
 from core.serving import pinned
 
 log = logging.getLogger(__name__)
@@ -81,21 +81,13 @@ def empty_row(symbol: str, interval: str, source: str = "", error: str | None = 
     return row
 
 
-def _f(x) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
 def _pct(log_ret) -> float | None:
-    v = _f(log_ret)
+    v = finite(log_ret)
     return None if v is None else 100.0 * math.expm1(v)
 
 
 def _ann_vol_pct(variance, horizon: int, interval: str) -> float | None:
-    v = _f(variance)
+    v = finite(variance)
     if v is None or v < 0 or horizon < 1:
         return None
     return 100.0 * math.sqrt(v / horizon * periods_per_year(interval))
@@ -108,7 +100,7 @@ def _pattern_columns(frame: pd.DataFrame, preds) -> dict:
     if top is None:
         return out
     o = top.output or {}
-    out["pattern_cnn"] = _f(top.value)
+    out["pattern_cnn"] = finite(top.value)
     fired = bool(o.get("rule_hit")) or top.value >= float(o.get("threshold", 1.1))
     if not fired:
         return out
@@ -129,7 +121,7 @@ def _model_columns(md: MarketData) -> dict:
     skill = bool((bo.output or {}).get("skill")) if bo is not None else None
     out.update(breakout="none" if bo is None else str((bo.output or {}).get("direction",
                                                                             "")).lower(),
-               breakout_p=_f(bo.value) if bo is not None and skill else None,
+               breakout_p=finite(bo.value) if bo is not None and skill else None,
                breakout_skill=skill)
     vols = sorted((p for p in preds if p.kind == "variance"), key=lambda q: q.horizon)
     if vols:
@@ -148,8 +140,8 @@ def _model_columns(md: MarketData) -> dict:
                    fc_lo_pct=_pct(pick.lower), fc_hi_pct=_pct(pick.upper),
                    fc_model="naive" if pick.model_version == "naive" else pick.model_name,
                    fc_skill=(pick.output or {}).get("skill"))
-    out["sentiment"] = _f(panel.sentiment)
-    out.update(signal=panel.signal.action, signal_score=_f(panel.signal.score),
+    out["sentiment"] = finite(panel.sentiment)
+    out.update(signal=panel.signal.action, signal_score=finite(panel.signal.score),
                signal_reasons="; ".join(panel.signal.reasons))
     return out
 

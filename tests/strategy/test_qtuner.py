@@ -69,17 +69,6 @@ def synthetic_planted(n: int = 1400, seed: int = 0) -> pd.DataFrame:
                          "volume": 1e4}, index=idx)
 
 
-@pytest.fixture(autouse=True)
-def tmp_models(tmp_path, monkeypatch):
-    """Tuning jobs save their result as a registry artifact: keep it out of the repo."""
-    from core.config import get_settings
-
-    monkeypatch.setenv("QUANTDESK_MODELS_DIR", str(tmp_path / "models"))
-    get_settings.cache_clear()
-    yield tmp_path / "models"
-    get_settings.cache_clear()
-
-
 @pytest.fixture(scope="module")
 def planted():
     return synthetic_planted(), parse_strategy(PLANTED_SPEC, where="planted")
@@ -195,7 +184,7 @@ def test_grid_and_qlearning_get_the_same_budget(planted):
     assert full["qlearning_beats"] in (True, False) and "Out of sample" in full["verdict"]
 
 
-def test_second_concurrent_tune_is_refused_with_a_plain_message(tmp_models):
+def test_second_concurrent_tune_is_refused_with_a_plain_message(private_models):
     from core.store import AuditLog, TrainingRun, session_scope
 
     started, release = threading.Event(), threading.Event()
@@ -226,7 +215,7 @@ def test_second_concurrent_tune_is_refused_with_a_plain_message(tmp_models):
     res = box["res"]
     assert res["job"]["status"] == "COMPLETED" and res["job"]["family"] == TUNING_FAMILY
     assert (0.5, "halfway") in seen
-    saved = tmp_models / TUNING_FAMILY / res["job"]["version"] / "result.json"
+    saved = private_models / TUNING_FAMILY / res["job"]["version"] / "result.json"
     assert json.loads(saved.read_text())["strategy"] == "slow"
     with session_scope() as s:
         runs = s.exec(select(TrainingRun)).all()
