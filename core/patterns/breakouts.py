@@ -140,6 +140,73 @@ def find_levels(frame: pd.DataFrame, k: int = PIVOT_K, max_age: int = MAX_AGE) -
     )
 
 
+def could_break_out(frame: pd.DataFrame, k: int = PIVOT_K, max_age: int = MAX_AGE) -> bool:
+    """A cheap necessary condition for :func:`find_levels` to mark the LAST bar ``t`` a
+    breakout, from the rules of its scan: an up-break needs a pivot high ``p = high[j]``
+    (``high[j]`` the highest of bars ``j-k .. j+k``, ``t - max_age <= j <= t - k``) with
+    ``close[t-1] <= p < close[t]`` that no close from its confirmation (bar ``j+k``) to
+    ``t-1`` exceeded (a level is dropped once a close goes above it); a down-break the
+    mirror image with lows. False means "no breakout on the last bar" without the O(n)
+    scan; True means "run it". ``tests/patterns/test_breakouts.py`` checks it never says
+    False where :func:`find_levels` finds a breakout."""
+    n = len(frame)
+    t = n - 1
+    if t < 2 * k + 1:
+        return True  # short frames: let find_levels decide (and raise)
+    c = frame["close"].to_numpy(dtype="float64")
+    prev, last = c[t - 1], c[t]
+    if last == prev:
+        return False
+    up = last > prev
+    x = frame["high" if up else "low"].to_numpy(dtype="float64")
+    j = np.arange(max(k, t - max_age), t - k + 1)
+    if len(j) == 0:
+        return False
+    win = np.lib.stride_tricks.sliding_window_view(x, 2 * k + 1)[j - k]  # bars j-k .. j+k
+    p = x[j]
+    pivot = p == (win.max(axis=1) if up else win.min(axis=1))
+    closes = c[:t]  # closes up to t-1; suffix extreme from each confirmation bar j+k
+    if up:
+        worst = np.maximum.accumulate(closes[::-1])[::-1]
+        alive = p >= worst[np.minimum(j + k, t - 1)]
+        hit = (p >= prev) & (p < last)
+    else:
+        worst = np.minimum.accumulate(closes[::-1])[::-1]
+        alive = p <= worst[np.minimum(j + k, t - 1)]
+        hit = (p <= prev) & (p > last)
+    return bool((pivot & alive & hit).any())
+
+
+def active_levels(frame: pd.DataFrame, k: int = PIVOT_K, max_age: int = MAX_AGE
+                  ) -> tuple[list[float], list[float]]:
+    """``(active_resistance, active_support)`` after the last bar, as :func:`find_levels`
+    gives them (sorted), without its bar-by-bar scan: the pivot highs ``j`` (highest of bars
+    ``j-k .. j+k``) with ``t - max_age <= j <= t - k`` above the close of their confirmation
+    bar ``j+k`` and not below any close since; the pivot lows mirrored. Equality with
+    :func:`find_levels` is tested on real and synthetic histories.
+
+    Raises:
+        InsufficientDataError: fewer than ``2k + 2`` bars (as :func:`find_levels`).
+    """
+    n = len(frame)
+    if n < 2 * k + 2:
+        raise InsufficientDataError(f"Support/resistance needs at least {2 * k + 2} bars; got {n}.")
+    t = n - 1
+    c = frame["close"].to_numpy(dtype="float64")
+    j = np.arange(max(k, t - max_age), t - k + 1)
+    out = []
+    for col, sign in (("high", 1.0), ("low", -1.0)):
+        x = sign * frame[col].to_numpy(dtype="float64")  # lows as negated highs
+        cs = sign * c
+        win = np.lib.stride_tricks.sliding_window_view(x, 2 * k + 1)[j - k]
+        p = x[j]
+        pivot = p == win.max(axis=1)
+        since = np.maximum.accumulate(cs[::-1])[::-1]  # highest close from bar i to t
+        alive = pivot & (p > cs[j + k]) & (p >= since[j + k])
+        out.append(sorted(float(sign * v) for v in p[alive]))
+    return out[0], out[1]
+
+
 def atr(frame: pd.DataFrame, bars: int = ATR_BARS) -> pd.Series:
     """Wilder's average true range [price units], :func:`core.features.atr` named ``atr``
     (NaN in warm-up)."""

@@ -34,11 +34,12 @@ HORIZONS = (1, 5, 10)
 
 
 def edge_table(frame: pd.DataFrame, det: Detections | None = None, *, horizons=HORIZONS,
-               n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
+               n_boot: int = N_BOOT, seed: int = 0, patterns=None) -> pd.DataFrame:
     """One row per pattern with occurrences, per-horizon statistics and a verdict.
 
     Args:
         frame: validated OHLCV frame. det: precomputed :func:`detect` output (optional).
+        patterns: the patterns to score (default every one of :data:`PATTERNS`).
     Returns:
         DataFrame indexed by pattern with columns ``direction, occurrences`` and for each h:
         ``ret_h`` / ``ret_lo_h`` / ``ret_hi_h`` / ``base_ret_h`` (log returns, fractions),
@@ -50,7 +51,7 @@ def edge_table(frame: pd.DataFrame, det: Detections | None = None, *, horizons=H
     close = frame["close"]
     fwd = {h: forward_log_return(close, h).to_numpy() for h in horizons}
     rows = []
-    for p in PATTERNS:
+    for p in patterns or PATTERNS:
         mask = det.hits[p].to_numpy()
         d_all = det.direction[p].to_numpy().astype(float)
         d_all = np.where(d_all == 0, 1.0, d_all)

@@ -149,6 +149,8 @@ def breakout_prediction(md, bm: BreakoutModel) -> Prediction | None:
     """
     t0 = time.perf_counter()
     f = md.frame
+    if not bo.could_break_out(f):  # most bars: skip the O(n) level scan
+        return None
     levels = bo.find_levels(f)
     if levels.events.iloc[-1] == 0:
         return None

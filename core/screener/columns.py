@@ -18,7 +18,7 @@ short):
 * ``sma_50``, ``sma_200`` [price] and ``trend``: ``up`` when close > SMA50 > SMA200,
   ``down`` when close < SMA50 < SMA200, ``mixed`` otherwise, ``n/a`` under 200 bars.
 * ``support``, ``resistance``: the nearest active pivot level below / above the close
-  (:func:`core.patterns.breakouts.find_levels`, levels confirmed by the last bar) [price].
+  (:func:`core.patterns.breakouts.active_levels`, levels confirmed by the last bar) [price].
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import talib
 
 from core.errors import InsufficientDataError
 from core.market import periods_per_year
-from core.patterns.breakouts import find_levels
+from core.patterns.breakouts import active_levels
 
 #: bars averaged for the relative volume
 VOLUME_BARS = 20
@@ -101,11 +101,11 @@ def technical_columns(frame: pd.DataFrame, interval: str = "1d") -> dict:
     out["trend"] = trend_state(close[-1], fast, slow)
     out["support"] = out["resistance"] = None
     try:
-        levels = find_levels(frame)
+        resistance, support = active_levels(frame)
     except InsufficientDataError:
         return out
-    below = [s for s in levels.active_support if s < close[-1]]
-    above = [r for r in levels.active_resistance if r > close[-1]]
+    below = [s for s in support if s < close[-1]]
+    above = [r for r in resistance if r > close[-1]]
     out["support"] = finite(below[-1]) if below else None
     out["resistance"] = finite(above[0]) if above else None
     return out

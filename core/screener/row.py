@@ -107,7 +107,7 @@ def _pattern_columns(frame: pd.DataFrame, preds) -> dict:
     name = str(o.get("event"))
     out.update(pattern=name, pattern_direction=o.get("direction"),
                pattern_rule=bool(o.get("rule_hit")))
-    table = edge_table(frame, n_boot=EDGE_BOOT)
+    table = edge_table(frame, n_boot=EDGE_BOOT, patterns=(name,))
     if name in table.index:
         out["pattern_edge"] = str(table.at[name, "verdict"])
     return out

@@ -8,6 +8,7 @@ from core.errors import InsufficientDataError, NotTrainedError
 from core.patterns.breakout_model import BreakoutClassifier, score
 from core.patterns.breakouts import FEATURES, find_levels
 from core.targets import barrier_outcome
+from tests.conftest import synthetic_ohlcv
 from tests.patterns.pattern_candles import frame
 
 
@@ -124,3 +125,41 @@ def test_score_flags_no_skill_for_random_probabilities():
     res = score(df, n_boot=200)
     assert res["skill"] is False
     assert res["brier"] > res["brier_base_rate"]
+
+
+def test_could_break_out_is_a_necessary_condition():
+    """Wherever find_levels marks the last bar a breakout, could_break_out says True (so the
+    shortcut in breakout_prediction never hides one); and it says False on most bars."""
+    from core.data import load_ohlcv
+    from core.patterns.breakouts import could_break_out, find_levels
+
+    frames = [load_ohlcv(s, source="bundled").frame.iloc[-900:] for s in ("MSFT", "^GSPC")]
+    frames.append(synthetic_ohlcv(900, seed=11))
+    falses = total = 0
+    for f in frames:
+        events = find_levels(f).events.to_numpy()
+        for t in range(300, len(f), 3):
+            prefix = f.iloc[:t + 1]
+            quick = could_break_out(prefix)
+            total += 1
+            falses += not quick
+            if events[t] != 0:  # find_levels on a prefix gives the same event at its end
+                assert find_levels(prefix).events.iloc[-1] == events[t]
+                assert quick, (t, f.index[t])
+    assert falses > total / 3
+
+
+def test_active_levels_equal_find_levels():
+    """The vectorised active levels are exactly find_levels' (resistance and support after
+    the last bar) on real and SYNTHETIC histories, at many cut points."""
+    from core.data import load_ohlcv
+    from core.patterns.breakouts import active_levels
+
+    for f in (load_ohlcv("IBM", source="bundled").frame.iloc[-700:],
+              synthetic_ohlcv(700, seed=12)):
+        for t in range(12, len(f), 9):
+            prefix = f.iloc[:t + 1]
+            levels = find_levels(prefix)
+            assert active_levels(prefix) == (levels.active_resistance, levels.active_support)
+    with pytest.raises(InsufficientDataError):
+        active_levels(f.iloc[:5])
