@@ -27,15 +27,15 @@ import csv
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+from benchmarks.timing import free_port, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
@@ -45,12 +45,6 @@ SYMBOL = "AAPL"
 P95_TARGET_MS = 50.0  # at 10 users
 WARMUP_REQUESTS = 30
 WARMUP_LOAD_S = 5  # Locust warm-up at the most users before "start" [s]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _env(data_dir: Path) -> dict:
@@ -95,25 +89,10 @@ def _post(url: str, body: dict, timeout: float = 120) -> tuple[int, dict]:
 def start_server(env: dict, log: Path) -> tuple[str, subprocess.Popen]:
     """``quantdesk serve-api`` on a free loopback port; returns (base URL, process) once
     ``/openapi.json`` answers (at most 60 s)."""
-    port = _free_port()
-    with open(log, "w") as fh:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "core.cli", "serve-api", "--host", "127.0.0.1",
-             "--port", str(port), "--log-level", "warning"],
-            cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"serve-api exited: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/openapi.json", timeout=2) as r:
-                if r.status == 200:
-                    return url, proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise TimeoutError(f"{url} did not answer within 60 s")
+    port = free_port()
+    return serve([sys.executable, "-m", "core.cli", "serve-api", "--host", "127.0.0.1",
+                  "--port", str(port), "--log-level", "warning"], port, "/openapi.json",
+                 env, log)
 
 
 def _stop(proc: subprocess.Popen) -> None:

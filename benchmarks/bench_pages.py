@@ -33,15 +33,15 @@ from __future__ import annotations
 
 import math
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-import urllib.request
 from pathlib import Path
+
+from benchmarks.timing import free_port, serve
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -161,12 +161,6 @@ ACTIONS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _env(data_dir: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT), QUANTDESK_OFFLINE="1", HF_HUB_OFFLINE="1",
                TRANSFORMERS_OFFLINE="1", QUANTDESK_DATA_DIR=str(data_dir))
@@ -177,26 +171,11 @@ def _env(data_dir: Path) -> dict:
 
 def _start(script: str, env: dict, log: Path, launcher: str = "streamlit"
            ) -> tuple[str, subprocess.Popen]:
-    port = _free_port()
-    with open(log, "w") as fh:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen(
-            [sys.executable, "-m", launcher, "run", script, "--server.headless", "true",
-             "--server.address", "127.0.0.1", "--server.port", str(port),
-             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit {script} exited: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return url, proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise TimeoutError(f"{url} did not become healthy")
+    port = free_port()
+    return serve([sys.executable, "-m", launcher, "run", script, "--server.headless", "true",
+                  "--server.address", "127.0.0.1", "--server.port", str(port),
+                  "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+                 port, "/_stcore/health", env, log)
 
 
 def _wait_for_warmup(log: Path, proc: subprocess.Popen, timeout_s: float = 300) -> float:
