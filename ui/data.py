@@ -22,7 +22,7 @@ T = TypeVar("T")
 _UPLOADS = "_qd_uploads"
 #: the kinds of upload, one kept parse each: "bars" (sidebar), "news" (Sentiment), "portfolio"
 #: (Risk Sizing)
-UPLOAD_KINDS = ("bars", "news", "portfolio")
+UPLOAD_KINDS = ("bars", "news", "portfolio", "tickers")
 
 
 @st.cache_data(ttl=60, max_entries=64, show_spinner="Loading market data…")

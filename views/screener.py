@@ -10,6 +10,7 @@ from core.screener.report import HEADERS, display_frame, summary
 from core.screener.row import COLUMNS
 from core.universe import custom, named_universes, parse_tickers, resolve
 from ui import screener as scr
+from ui.data import session_upload
 
 MY_WATCHLIST, UPLOAD = "watchlist", "upload"
 K_UNI, K_INTERVAL, K_FILTERS = "scr_universe", "scr_interval", "scr_filters"
@@ -40,9 +41,10 @@ try:
         if up is not None:
             if up.size > MAX_UPLOAD:
                 st.error(f"The list is over {MAX_UPLOAD:,} bytes; split it.")
-            else:
-                universe = custom(parse_tickers(up.getvalue().decode("utf-8", "replace")),
-                                  f"List {up.name[:40]}")
+            else:  # parsed once per session, inside its upload budget (ui/data.py)
+                syms = session_upload(up, "tickers", lambda b: parse_tickers(
+                    b.decode("utf-8", "replace")))
+                universe = custom(syms, f"List {up.name[:40]}")
     elif uni_key == MY_WATCHLIST:
         universe = resolve(f"watchlist:{scr.owner()}")
     else:

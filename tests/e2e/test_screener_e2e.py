@@ -60,3 +60,24 @@ def test_scan_filter_sort_export_and_open(page, server, tmp_path):
     assert re.search(rf"symbol={re.escape(first)}(&|$)", page.url), page.url
     page.get_by_text(re.compile(rf"^{re.escape(first)} 1d · ")).first.wait_for()
     assert page.locator(EXCEPTION).count() == 0
+
+
+def test_uploaded_ticker_list_is_scanned(page, server, tmp_path):
+    """An uploaded list (one ticker per line, one unknown offline) is scanned; the unknown
+    ticker gets its error row, the rest are scored."""
+    listing = tmp_path / "my_list.txt"
+    listing.write_text("MSFT\nIBM\nZZZZQ\n")
+    page.goto(f"{server.url}/screener")
+    settle(page)
+    page.get_by_text("Universe").first.wait_for()
+    page.locator('[data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name="Upload a list of tickers…").click()
+    settle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(listing))
+    settle(page)
+    page.get_by_role("button", name="Scan", exact=True).click()
+    settle(page, '[data-testid="stDataFrame"]', timeout_ms=180_000)
+    page.get_by_text(re.compile(r"List my_list\.txt: 3 symbols .* 3 of 3 rows match .* 1 failed"))\
+        .first.wait_for()
+    page.get_by_text("1 symbol(s) could not be scored").first.wait_for()
+    assert page.locator(EXCEPTION).count() == 0
