@@ -95,15 +95,6 @@ def start_server(env: dict, log: Path) -> tuple[str, subprocess.Popen]:
                  env, log)
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(10)
-
-
 def _num(v: str) -> float | None:
     try:
         return float(v)
@@ -182,7 +173,7 @@ def measure(seconds: int, users=USERS) -> dict:
                                          "end": end, "max": max(samples + [start, end])}}
     finally:
         stop.set()
-        _stop(proc)
+        stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

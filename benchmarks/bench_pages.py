@@ -41,7 +41,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from benchmarks.timing import free_port, serve
+from benchmarks.timing import free_port, serve, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -193,14 +193,6 @@ def _wait_for_warmup(log: Path, proc: subprocess.Popen, timeout_s: float = 300) 
     raise TimeoutError(f"no '{FINISHED}' line in {log} after {timeout_s:.0f} s")
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
 def _visit(page, url: str, hint: str | None = None) -> float:
     t0 = time.perf_counter()
     page.goto(url, wait_until="commit", timeout=TIMEOUT_MS)
@@ -280,7 +272,7 @@ def measure(runs: int | None = None) -> dict:
         return rows
     finally:
         for proc in procs:
-            _stop(proc)
+            stop(proc)
 
 
 def _median(xs: list[float]) -> float:

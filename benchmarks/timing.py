@@ -65,3 +65,13 @@ def serve(argv: list[str], port: int, ready_path: str, env: dict, log: Path,
             time.sleep(0.2)
     proc.kill()
     raise TimeoutError(f"{url}{ready_path} did not answer within {timeout_s:.0f} s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Terminate ``proc``; kill it when it has not exited within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)

@@ -9,9 +9,25 @@ EXPECTED_WARNINGS = ("**No skill.**",                               # Patterns: 
                      "The DQN did **not** beat volatility targeting")  # Risk Sizing: DQN
 
 
-def _shown(markdown: str) -> str:
+def shown(markdown: str) -> str:
     """What the reader sees of markdown escaped by ``core.display.literal``."""
     return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def texts(at, kind: str) -> str:
+    """Every element of ``kind`` (``markdown``, ``caption``, ``error``...) as shown, joined."""
+    return " | ".join(shown(e.value) for e in getattr(at, kind))
+
+
+def open_page(path: str, **params):
+    """The page script at ``path`` run once by ``AppTest`` with the query string ``params``
+    (symbol MSFT unless given)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(path, default_timeout=180)
+    for k, v in {"symbol": "MSFT", **params}.items():
+        at.query_params[k] = v
+    return at.run()
 
 
 def assert_page_ok(at, *, allow_errors: tuple[str, ...] = (),
@@ -20,9 +36,9 @@ def assert_page_ok(at, *, allow_errors: tuple[str, ...] = (),
     ``allow_errors``, or an ``st.warning`` that contains none of ``allow_warnings`` (most
     pages show a failed load or model as a warning; None: warnings are not checked)."""
     assert not at.exception, [e.value for e in at.exception]
-    errors = [e.value for e in at.error if not any(a in _shown(e.value) for a in allow_errors)]
+    errors = [e.value for e in at.error if not any(a in shown(e.value) for a in allow_errors)]
     assert not errors, errors
     if allow_warnings is not None:
         warnings = [w.value for w in at.warning
-                    if not any(a in w.value or a in _shown(w.value) for a in allow_warnings)]
+                    if not any(a in w.value or a in shown(w.value) for a in allow_warnings)]
         assert not warnings, warnings

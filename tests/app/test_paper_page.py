@@ -5,7 +5,6 @@ to a prediction links to it, and bad input gives a message, never an exception."
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -14,25 +13,14 @@ from streamlit.testing.v1 import AppTest
 
 from core.data import load_ohlcv
 from core.paper.desk import REPLAY_BARS
-from tests.page_checks import assert_page_ok
+from tests.page_checks import assert_page_ok, open_page, texts
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "views" / "paper.py")
 
 
 def page(**params) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=180)
-    for k, v in {"symbol": "MSFT", **params}.items():
-        at.query_params[k] = v
-    return at.run()
-
-
-def shown(markdown: str) -> str:
-    return re.sub(r"\\(.)", r"\1", markdown)
-
-
-def texts(at: AppTest, kind: str) -> str:
-    return " | ".join(shown(e.value) for e in getattr(at, kind))
+    return open_page(PAGE, **params)
 
 
 def button(at: AppTest, label: str):

@@ -11,25 +11,14 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.page_checks import assert_page_ok
+from tests.page_checks import assert_page_ok, open_page, texts
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "views" / "strategy_lab.py")
 
 
 def page(**params) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=180)
-    for k, v in {"symbol": "MSFT", **params}.items():
-        at.query_params[k] = v
-    return at.run()
-
-
-def shown(markdown: str) -> str:
-    return re.sub(r"\\(.)", r"\1", markdown)
-
-
-def texts(at: AppTest, kind: str) -> str:
-    return " | ".join(shown(e.value) for e in getattr(at, kind))
+    return open_page(PAGE, **params)
 
 
 def chart_traces(at: AppTest, key: str = "sl_chart") -> list[str]:
