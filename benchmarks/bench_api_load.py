@@ -35,7 +35,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from benchmarks.timing import free_port, serve
+from benchmarks.timing import free_port, serve, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
@@ -173,7 +173,7 @@ def measure(seconds: int, users=USERS) -> dict:
                                          "end": end, "max": max(samples + [start, end])}}
     finally:
         stop.set()
-        stop(proc)
+        stop_server(proc)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -41,7 +41,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from benchmarks.timing import free_port, serve, stop
+from benchmarks.timing import free_port, serve, stop_server
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -272,7 +272,7 @@ def measure(runs: int | None = None) -> dict:
         return rows
     finally:
         for proc in procs:
-            stop(proc)
+            stop_server(proc)
 
 
 def _median(xs: list[float]) -> float:

@@ -67,7 +67,7 @@ def serve(argv: list[str], port: int, ready_path: str, env: dict, log: Path,
     raise TimeoutError(f"{url}{ready_path} did not answer within {timeout_s:.0f} s")
 
 
-def stop(proc: subprocess.Popen) -> None:
+def stop_server(proc: subprocess.Popen) -> None:
     """Terminate ``proc``; kill it when it has not exited within 10 s."""
     proc.terminate()
     try:
