@@ -1,5 +1,5 @@
-"""Paper Book page: forward-test the desk's signals (or your own clicks) on a simulated
-book. Orders fill at the next bar's open with costs; positions are marked at each close.
+"""Paper Book page: forward-test the desk's signals, a strategy (followed bar by bar) or your
+own clicks on a simulated book. Orders fill at the next bar's open with costs; positions are marked at each close.
 Simulated only: no order is ever sent to a broker."""
 
 import pandas as pd
@@ -7,10 +7,12 @@ import streamlit as st
 
 from core.display import literal
 from core.paper import book as bk
-from core.paper import desk
+from core.paper import desk, follow
 from core.store import paper as store
+from core.strategy.spec import DEFAULT_EXAMPLE, example_strategies
 from ui.layout import page_start
 from ui.paper import account_figure, cached_panel, store_call
+from ui.strategy import load_example
 
 K_QTY, K_PRED = "pb_qty", "prediction"
 _pred_q = st.query_params.get(K_PRED)  # read before the sidebar rewrites the query string
@@ -51,8 +53,8 @@ if md is None:
 
 replay = desk.is_replay(md)
 sym = md.symbol
-if not replay:  # live: new bars are marked as they arrive
-    store_call(lambda o, session: desk.advance(o, md, session=session))
+if not replay:  # live: new bars are marked as they arrive (a followed strategy decides)
+    store_call(lambda o, session: follow.step(o, md, session=session))
 
 # --- orders ---------------------------------------------------------------------------
 with st.container(border=True):
@@ -62,7 +64,7 @@ with st.container(border=True):
                           step=1, key=K_QTY)
     buy = c2.button("Buy", type="primary", width="stretch")
     sell = c3.button("Sell", width="stretch")
-    follow = c4.button("Follow the desk's signal for this symbol", width="stretch")
+    follow_desk = c4.button("Follow the desk's signal for this symbol", width="stretch")
     step = c5.button("Advance one bar (replay)", width="stretch") if replay else False
     if buy or sell:
         o = store_call(lambda ow, session: desk.order_dict(desk.place_order(
@@ -71,7 +73,7 @@ with st.container(border=True):
             st.success(literal(f"Order #{o['id']}: {o['side']} {o['quantity']:g} {sym} placed "
                                f"at the bar of {o['placed_at'][:10]}; it fills at the next "
                                "bar's open."))
-    if follow:
+    if follow_desk:
         def _follow(ow, session):
             return desk.follow_signal(ow, md, session=session, panel_fn=cached_panel)
         d = store_call(_follow)
@@ -82,14 +84,17 @@ with st.container(border=True):
                     for r in d.reasons:
                         st.write("• " + literal(r))
     if step:
-        a = store_call(lambda ow, session: desk.advance(ow, md, session=session, steps=1))
-        if a is not None:
+        done = store_call(lambda ow, session: follow.step(ow, md, session=session, steps=1))
+        if done is not None:
+            a, decisions = done
             if a.bars == 0:
                 st.info("The replay is at the end of the bundled history.")
             for f in a.fills:
                 st.success(literal(f"Filled: {f.side} {f.quantity:g} {sym} at {f.price:,.4f} "
                                    f"(open {f.open:,.4f} plus costs) on {f.ts:%Y-%m-%d}, "
                                    f"commission {f.commission:,.2f}."))
+            for d in decisions:
+                st.info(literal(f"Strategy at the bar of {d.bar_ts:%Y-%m-%d}: {d.message}"))
     pos = store_call(lambda ow, session: store.get_position(ow, sym, session=session))
     if pos is not None:
         st.caption(literal(
@@ -100,6 +105,37 @@ with st.container(border=True):
     elif replay:
         st.caption(literal(f"Replay of the bundled history: the book starts "
                            f"{desk.REPLAY_BARS} bars before its end."))
+
+# --- a strategy to follow -------------------------------------------------------------
+with st.container(border=True):
+    st.subheader(literal(f"Follow a strategy on {sym}"))
+    files = example_strategies()
+    following = store_call(lambda ow, session: store.get_strategy(ow, sym, session=session))
+    if following is not None:
+        st.write(literal(f"The book follows {following.name} on {sym} since the bar of "
+                         f"{following.started_ts:%Y-%m-%d}: at every new bar it takes the "
+                         "strategy's decision, exactly as the Strategy Lab's tester would on "
+                         "the same bars (orders fill at the next open with this book's costs)."))
+        if st.button("Stop following (the position stays)", key="pb_unfollow"):
+            if store_call(lambda ow, session: follow.unfollow(ow, sym, session=session)):
+                st.rerun()
+    elif files:
+        g1, g2 = st.columns([3, 2], vertical_alignment="bottom")
+        stems = list(files)
+        stem = g1.selectbox("Strategy", stems, key="pb_strategy",
+                            index=stems.index(DEFAULT_EXAMPLE) if DEFAULT_EXAMPLE in stems else 0,
+                            help="Strategy files shipped in strategies/; edit and test one in "
+                                 "the Strategy Lab, then follow it from there.")
+        if g2.button("Follow it from this bar", key="pb_follow", width="stretch"):
+            def _follow_strategy(ow, session):
+                spec = load_example(str(files[stem]), files[stem].stat().st_mtime)
+                return follow.follow_strategy(ow, md, spec, session=session)
+            d = store_call(_follow_strategy)
+            if d is not None:
+                st.success(literal(f"Following {d.strategy} from the bar of "
+                                   f"{d.bar_ts:%Y-%m-%d}: {d.message}"))
+    else:
+        st.caption("No strategy files in strategies/.")
 
 # --- the account ----------------------------------------------------------------------
 status = store_call(lambda ow, session: desk.status(ow, session=session))

@@ -9,15 +9,17 @@ import streamlit as st
 from core.display import csv_export, literal
 from core.errors import QuantdeskError, TrainingInProgressError
 from core.market import is_intraday
+from core.paper import follow
 from core.plots.candles import WINDOWS
 from core.plots.indicators import OVERLAY_LABELS, PANEL_LABELS, chart_specs, indicator_figure
 from core.plots.strategy import equity_figure, tune_test_figure
 from core.strategy import report
 from core.strategy.rules import SIGNALS
-from core.strategy.spec import example_strategies
+from core.strategy.spec import DEFAULT_EXAMPLE, example_strategies
 from core.strategy.tune import grid_configs
 from core.strategy.tune import verdict as tune_verdict
 from ui.layout import DEFAULT_WINDOW, K_WINDOW, page_start
+from ui.paper import store_call
 from ui.strategy import (
     cached_backtest,
     cached_context,
@@ -40,7 +42,7 @@ K_BB_N, K_BB_K, K_RSI_N, K_STRATEGY = "bb_n", "bb_k", "rsi_n", "strategy"
 K_BREADTH = "breadth"  # the market context strip's universe
 LENGTHS = [5, 10, 20, 50, 100, 200]
 NO_MARKS = "(none)"
-DEFAULT_STRATEGY = "rsi_reversal"  # the one docs/strategy.md walks through
+DEFAULT_STRATEGY = DEFAULT_EXAMPLE
 MODES = {"full": "Full history", "wf": "Walk-forward (grid re-picked on each training window)"}
 _RUN, _TUNED = "_sl_backtest_run", "_sl_tune_run"
 
@@ -188,6 +190,21 @@ def _strategy_form(md):
                                key=f"sl_{stem}_stop")
         hold = c1.number_input("Max holding [bars, 0 = none]", 0, 5000,
                                int(base.exit.max_hold or 0), key=f"sl_{stem}_hold")
+        policies = list(report.SIZING_POLICIES)
+        policy = c1.selectbox("Sizing", policies, index=policies.index(base.sizing.policy),
+                              format_func=report.SIZING_POLICIES.get, key=f"sl_{stem}_policy",
+                              help="Fixed: a share of equity. Volatility target: that share "
+                                   "times target / EWMA volatility (capped at the share). "
+                                   "Risk to the stop: lose that share of equity if the ATR "
+                                   "stop is hit (needs a stop).")
+        s1, s2, s3 = c1.columns(3)
+        frac = s1.number_input("Max [% equity]", 1.0, 100.0, 100 * base.sizing.fraction,
+                               step=5.0, key=f"sl_{stem}_frac")
+        tvol = s2.number_input("Vol target [%]", 1.0, 200.0, 100 * base.sizing.target_vol,
+                               step=1.0, key=f"sl_{stem}_tvol")
+        risk = s3.number_input("Risk [% equity]", 0.1, 20.0,
+                               100 * base.sizing.risk_per_trade, step=0.1,
+                               key=f"sl_{stem}_risk")
         params = {}
         for name, values in report.editable_params(base).items():
             c2.markdown(f"**{literal(SIGNALS[name].label)}**")
@@ -213,7 +230,10 @@ def _strategy_form(md):
     try:
         spec = report.edited_strategy(base, side=side, signal_params=params, stop_atr=stop,
                                       max_hold=hold, commission_bp=comm, spread_bp=spread,
-                                      slippage_bp=slip)
+                                      slippage_bp=slip,
+                                      sizing={"policy": policy, "fraction": frac / 100,
+                                              "target_vol": tvol / 100,
+                                              "risk_per_trade": risk / 100})
     except (QuantdeskError, ValueError) as err:
         _fail("Check the parameters", err)
         return None
@@ -241,7 +261,7 @@ def _backtest(md, spec) -> None:
     first, last = res.equity.index[0], res.equity.index[-1]
     st.markdown(literal(f"{spec.name} ({spec.side}) on {md.symbol}, {MODES[mode].lower()}, "
                         f"{first:%Y-%m-%d} .. {last:%Y-%m-%d} ({len(res.equity):,} bars); "
-                        f"{report.costs_line(spec)}."))
+                        f"{report.costs_line(spec)}; {report.sizing_line(spec)}."))
     metric_row(report.headline_metrics(res.metrics, res.benchmark_metrics))
     st.markdown(report.backtest_verdict(res.metrics, res.benchmark_metrics))
     left, right = st.columns([3, 2])
@@ -266,6 +286,24 @@ def _backtest(md, spec) -> None:
     st.download_button("Export trades CSV", csv_export(trades),
                        file_name=f"{md.symbol}_{spec.name}_{mode}_trades.csv".replace(" ", "_"),
                        mime="text/csv", key="sl_trades_csv", on_click="ignore")
+    _follow_on_paper(md, spec)
+
+
+def _follow_on_paper(md, spec) -> None:
+    """Hand the tested strategy to the Paper Book: it follows it from the book's clock."""
+    st.markdown("**Trade it on paper**")
+    c1, c2 = st.columns([1, 2], vertical_alignment="center")
+    if c1.button("Follow this strategy on the Paper Book", key="sl_follow"):
+        d = store_call(lambda ow, session: follow.follow_strategy(ow, md, spec,
+                                                                 session=session))
+        if d is not None:
+            st.success(literal(f"The Paper Book follows {spec.name} for {md.symbol} from the "
+                               f"bar of {d.bar_ts:%Y-%m-%d}: {d.message}"))
+    c2.page_link("views/paper.py", label=f"Open the Paper Book for {md.symbol}",
+                 query_params={"symbol": md.symbol})
+    st.caption("The book takes the tester's decisions bar by bar on the bars it sees, with the "
+               "book's own costs; orders fill at the next open. Simulated only: no order is "
+               "ever sent to a broker.")
 
 
 def _tune(md, spec) -> None:

@@ -5,10 +5,14 @@
   drawdown, exposure, open orders;
 * ``quantdesk paper order SYMBOL --side buy|sell --qty N [--interval 1d] [--bundled]``: a
   pending order at the book's current bar (fills at the next bar's open);
-* ``quantdesk paper follow SYMBOL [--bundled]``: follow the desk's fused signal;
+* ``quantdesk paper follow SYMBOL [--bundled]``: follow the desk's fused signal once;
+  ``--strategy FILE`` (a strategy file, or the name of a shipped example such as
+  ``rsi_reversal``): follow that strategy for SYMBOL from the book's current bar, deciding
+  again at every new bar (:mod:`core.paper.follow`); ``quantdesk paper unfollow SYMBOL``;
 * ``quantdesk paper mark [--replay-steps N] [--bundled]``: show the book the next bars of
   each of its symbols (N per symbol; default: every bar up to the latest), filling pending
-  orders at the next open and marking at each close;
+  orders at the next open, marking at each close and taking a followed strategy's decision
+  at each close;
 * ``quantdesk paper cancel ID``; ``quantdesk paper reset [--cash X] [--commission-bp ...]``.
 
 Bars come from :func:`core.data.load_ohlcv` (the bundled history offline: the book then
@@ -22,11 +26,12 @@ import typer
 from core.cliutil import emit_json, fail, groups, guarded
 from core.data import load_ohlcv
 from core.errors import DataValidationError
-from core.paper import desk
+from core.paper import desk, follow
 from core.paper.book import check_order
 from core.paper.desk import CLI_OWNER, SIMULATED
 from core.store import paper as store
 from core.store import session_scope
+from core.strategy.spec import example_strategies, load_strategy
 
 #: merged into the root by core.cli
 app, train_app, evaluate_app, predict_app = groups()
@@ -63,6 +68,9 @@ def status_cmd(as_json: bool = typer.Option(False, "--json", help="Print JSON.")
     for o in st["open_orders"]:
         typer.echo(f"  order #{o['id']} {o['side']} {o['quantity']:g} {o['symbol']} placed "
                    f"{o['placed_at'][:10]} ({o['reason']}), fills at the next open")
+    for f in st["strategies"]:
+        typer.echo(f"  follows {f['strategy']!r} on {f['symbol']} ({f['side']}, sizing "
+                   f"{f['sizing']}) since the bar of {f['from_bar'][:10]}")
 
 
 @paper_app.command("order")
@@ -86,26 +94,60 @@ def order_cmd(
                "(run `quantdesk paper mark`). Simulated only.")
 
 
+def _strategy(name_or_path: str):
+    examples = example_strategies()
+    return load_strategy(examples.get(name_or_path, name_or_path))
+
+
+def _decision_dict(d) -> dict:
+    return {"symbol": d.symbol, "strategy": d.strategy, "bar": d.bar_ts.isoformat(),
+            "side": d.state.side, "wants": d.state.target, "reason": d.state.reason,
+            "signals": d.state.signals, "target": d.target, "current": d.current,
+            "message": d.message,
+            "order": desk.order_dict(d.order) if d.order is not None else None}
+
+
 @paper_app.command("follow")
 def follow_cmd(
     symbol: str = typer.Argument(..., help="Ticker, e.g. MSFT."),
     interval: str = typer.Option("1d", "--interval"),
     bundled: bool = typer.Option(False, "--bundled", help="Replay the bundled history."),
+    strategy: str | None = typer.Option(
+        None, "--strategy", help="Follow this strategy (a .toml/.json file or a shipped "
+                                 "example name, e.g. rsi_reversal) at every new bar."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Follow the desk's fused signal for SYMBOL at the book's current bar."""
+    """Follow the desk's fused signal for SYMBOL once, or (--strategy) a strategy from now on."""
     with guarded():
+        spec = _strategy(strategy) if strategy is not None else None  # before any data
         md = _bars(symbol, interval, bundled)
         with session_scope() as s:
-            d = desk.follow_signal(CLI_OWNER, md, session=s)
-            out = {"symbol": d.symbol, "action": d.action, "bar": d.bar_ts.isoformat(),
-                   "target": d.target, "current": d.current, "message": d.message,
-                   "order": desk.order_dict(d.order) if d.order is not None else None,
-                   "prediction_id": d.prediction_id, "reasons": d.reasons}
+            if spec is not None:
+                out = _decision_dict(follow.follow_strategy(CLI_OWNER, md, spec, session=s))
+            else:
+                d = desk.follow_signal(CLI_OWNER, md, session=s)
+                out = {"symbol": d.symbol, "action": d.action, "bar": d.bar_ts.isoformat(),
+                       "target": d.target, "current": d.current, "message": d.message,
+                       "order": desk.order_dict(d.order) if d.order is not None else None,
+                       "prediction_id": d.prediction_id, "reasons": d.reasons}
     if as_json:
         emit_json(out)
         return
+    if spec is not None:
+        typer.echo(f"The book follows {spec.name!r} for {out['symbol']} from the bar of "
+                   f"{out['bar'][:10]}; `quantdesk paper mark` takes its decision at every new "
+                   f"bar. {SIMULATED}")
     typer.echo(out["message"])
+
+
+@paper_app.command("unfollow")
+def unfollow_cmd(symbol: str = typer.Argument(..., help="Ticker, e.g. MSFT.")) -> None:
+    """Stop following a strategy for SYMBOL (the position and its orders stay)."""
+    with guarded(), session_scope() as s:
+        ok = follow.unfollow(CLI_OWNER, symbol, session=s)
+    if not ok:
+        fail(DataValidationError(f"The book follows no strategy for {symbol.upper()[:15]}."))
+    typer.echo(f"stopped following the strategy for {symbol.upper()}; the position stays.")
 
 
 @paper_app.command("mark")
@@ -126,9 +168,10 @@ def mark_cmd(
         for sym, iv in positions:
             md = _bars(sym, iv, bundled)
             with session_scope() as s:
-                a = desk.advance(CLI_OWNER, md, session=s, steps=replay_steps)
+                a, decisions = follow.step(CLI_OWNER, md, session=s, steps=replay_steps)
             rows.append({"symbol": sym, "bars": a.bars, "last_bar": a.last_ts.isoformat(),
                          "at_end": a.at_end,
+                         "decisions": [_decision_dict(d) for d in decisions],
                          "fills": [{"order_id": f.order_id, "side": f.side,
                                     "quantity": f.quantity, "ts": f.ts.isoformat(),
                                     "open": f.open, "price": f.price,
@@ -147,6 +190,9 @@ def mark_cmd(
             typer.echo(f"  filled #{f['order_id']} {f['side']} {f['quantity']:g} at "
                        f"{f['price']:,.4f} (open {f['open']:,.4f}), commission "
                        f"{f['commission']:,.2f}")
+        for d in r["decisions"]:
+            if d["order"] is not None:
+                typer.echo(f"  {d['bar'][:10]} {d['message']}")
     typer.echo(f"equity {_money(st['equity'])}  P&L {_money(st['total_pnl'])}")
 
 

@@ -100,9 +100,25 @@ def visible(md: MarketData, ts) -> MarketData:
                       notes=list(md.notes))
 
 
-def _pending_net(owner: str, symbol: str, session) -> float:
+def pending_net(owner: str, symbol: str, session) -> float:
+    """Net units of ``owner``'s pending orders in ``symbol`` (buys +, sells -)."""
     return sum(o.quantity if o.side == bk.BUY else -o.quantity
                for o in store.list_orders(owner, symbol=symbol, status=PENDING, session=session))
+
+
+def buy_rate(acct: PaperAccount) -> float:
+    """Cost of buying one currency unit at the open: 1 + (half spread + slippage +
+    commission) [fraction]."""
+    return 1 + (costs_of(acct).fill_bp + acct.commission_bp) / 1e4
+
+
+def free_cash(owner: str, acct: PaperAccount, *, session) -> float:
+    """Cash not yet promised to pending buys (each estimated at its symbol's last close with
+    costs) [currency]."""
+    rate = buy_rate(acct)
+    return acct.cash - sum(
+        o.quantity * rate * store.get_position(owner, o.symbol, session=session).last_price
+        for o in store.list_orders(owner, status=PENDING, session=session) if o.side == bk.BUY)
 
 
 def place_order(owner: str, md: MarketData, side: str, quantity, *, session,
@@ -120,19 +136,14 @@ def place_order(owner: str, md: MarketData, side: str, quantity, *, session,
     acct = _account(owner, session)
     pos = start_clock(owner, md, session=session)
     sym = md.symbol.upper()
-    held = pos.quantity + _pending_net(owner, sym, session)
+    held = pos.quantity + pending_net(owner, sym, session)
     if side == bk.SELL and not acct.allow_short and q > held + 1e-9:
         raise DataValidationError(
             f"This book does not go short: you hold {held:g} {sym} (pending orders included); "
             f"sell at most that many, or reset the book with shorting allowed.")
     if side == bk.BUY:
-        rate = 1 + (costs_of(acct).fill_bp + acct.commission_bp) / 1e4
-        pending_buys = sum(o.quantity * rate * (store.get_position(owner, o.symbol,
-                                                                   session=session).last_price)
-                           for o in store.list_orders(owner, status=PENDING, session=session)
-                           if o.side == bk.BUY)
-        cost = q * pos.last_price * rate
-        free = acct.cash - pending_buys
+        cost = q * pos.last_price * buy_rate(acct)
+        free = free_cash(owner, acct, session=session)
         if cost > free + 1e-6 and not (held < 0 and q <= -held + 1e-9):
             raise DataValidationError(
                 f"Not enough cash: {q:g} {sym} cost about {cost:,.2f} with costs at the last "
@@ -195,7 +206,8 @@ def advance(owner: str, md: MarketData, *, session, steps: int | None = None) ->
 def status(owner: str, *, session) -> dict:
     """The book as plain data [currency unless named]: cash, equity, realised / unrealised /
     total P&L, drawdown now and its worst (fractions <= 0), gross / net exposure (currency and
-    share of equity), positions, open orders, costs, and ``simulated: true``."""
+    share of equity), positions, open orders, costs, the strategies it follows (symbol,
+    strategy name, side, sizing policy, first bar) and ``simulated: true``."""
     acct = _account(owner, session)
     b = book_of(acct, session=session)
     marks = bk.marks_frame(store.list_marks(owner, session=session))
@@ -222,6 +234,11 @@ def status(owner: str, *, session) -> dict:
                   "slippage_bp": acct.slippage_bp},
         "fraction": acct.fraction, "allow_short": acct.allow_short,
         "positions": positions, "open_orders": orders,
+        "strategies": [{"symbol": r.symbol, "interval": r.interval, "strategy": r.name,
+                        "side": (r.spec or {}).get("side"),
+                        "sizing": ((r.spec or {}).get("sizing") or {}).get("policy", "fixed"),
+                        "from_bar": r.started_ts.isoformat()}
+                       for r in store.list_strategies(owner, session=session)],
     }
 
 
@@ -318,7 +335,7 @@ def follow_signal(owner: str, md: MarketData, *, session,
             session=session, model_name=cause.model_name, model_version=cause.model_version,
             symbol=cause.symbol, interval=cause.interval, kind=cause.kind,
             horizon=cause.horizon, origin_ts=cause.origin_ts)
-    current = pos.quantity + _pending_net(owner, pos.symbol, session)
+    current = pos.quantity + pending_net(owner, pos.symbol, session)
     equity = book_of(acct, session=session).equity
     target = bk.signal_target(sig.action, equity=equity, price=pos.last_price,
                               fraction=acct.fraction, allow_short=acct.allow_short,

@@ -1,6 +1,8 @@
 """The paper book in the store: accounts, simulated orders, positions (with the book's bar
-clock) and marks. The store checks shapes (owner, ticker, side, quantity, costs); the
-bookkeeping is :mod:`core.paper.book`. Nothing here is ever sent to a broker.
+clock), marks and followed strategies. The store checks shapes (owner, ticker, side,
+quantity, costs); the bookkeeping is :mod:`core.paper.book`. Every action a user or the desk
+takes on a book (order, cancel, reset, follow or stop following a strategy) is written to
+the audit log with its owner. Nothing here is ever sent to a broker.
 """
 
 from __future__ import annotations
@@ -12,14 +14,17 @@ from sqlmodel import Session, select
 
 from core.errors import DataValidationError
 from core.store.db import to_utc, utcnow
+from core.store.ops import audit
 from core.store.tables import (
     PENDING,
     REASON_CLICK,
     REASON_SIGNAL,
+    REASON_STRATEGY,
     PaperAccount,
     PaperMark,
     PaperOrder,
     PaperPosition,
+    PaperStrategy,
     PredictionRow,
 )
 from core.store.watchlists import TICKER
@@ -28,7 +33,10 @@ from core.store.watchlists import TICKER
 DEFAULT_CASH = 100_000.0
 MAX_CASH = 1e12
 MAX_BP = 500.0
-REASONS = (REASON_SIGNAL, REASON_CLICK)
+REASONS = (REASON_SIGNAL, REASON_CLICK, REASON_STRATEGY)
+#: the audit actions of the book (who = the owner; never anything secret in the detail)
+A_ORDER, A_CANCEL, A_RESET = "paper.order", "paper.cancel", "paper.reset"
+A_FOLLOW, A_UNFOLLOW = "paper.follow_strategy", "paper.unfollow_strategy"
 
 
 def _symbol(symbol: str) -> str:
@@ -92,7 +100,7 @@ def reset_account(owner: str, *, session: Session, cash: float = DEFAULT_CASH,
     """Delete ``owner``'s orders, positions and marks and start the account again with these
     settings (created when missing). Logged predictions are kept."""
     values = _settings(cash, commission_bp, spread_bp, slippage_bp, fraction, allow_short)
-    for table in (PaperOrder, PaperPosition, PaperMark):
+    for table in (PaperOrder, PaperPosition, PaperMark, PaperStrategy):
         session.execute(sa.delete(table).where(table.owner == owner))
     row = session.get(PaperAccount, owner) or PaperAccount(owner=owner, cash=values["cash"],
                                                            initial_cash=values["cash"])
@@ -101,6 +109,8 @@ def reset_account(owner: str, *, session: Session, cash: float = DEFAULT_CASH,
     row.created_at = row.updated_at = utcnow()
     session.add(row)
     session.flush()
+    audit(owner, A_RESET, owner, {k: v for k, v in values.items() if k != "initial_cash"},
+          session=session)
     return row
 
 
@@ -141,6 +151,10 @@ def add_order(owner: str, symbol: str, side: str, quantity: float, placed_at, *,
                      placed_at=ts, status=PENDING)
     session.add(row)
     session.flush()
+    audit(owner, A_ORDER, row.symbol, {"order_id": row.id, "side": side, "quantity": qty,
+                                       "reason": reason, "signal": signal,
+                                       "prediction_id": row.prediction_id,
+                                       "bar": ts.isoformat()}, session=session)
     return row
 
 
@@ -172,6 +186,7 @@ def cancel_order(owner: str, order_id: int, *, session: Session) -> bool:
     if row is None or row.owner != owner or row.status != PENDING:
         return False
     update_order(row, session=session, status="cancelled")
+    audit(owner, A_CANCEL, row.symbol, {"order_id": row.id}, session=session)
     return True
 
 
@@ -233,3 +248,52 @@ def prediction_id(*, session: Session, model_name: str, model_version: str, symb
 def get_prediction(pred_id: int, *, session: Session) -> PredictionRow | None:
     """The logged prediction ``pred_id`` (None when there is none)."""
     return session.get(PredictionRow, int(pred_id))
+
+
+def save_strategy(owner: str, symbol: str, name: str, spec: dict, started_ts, *,
+                  session: Session, interval: str = "1d") -> PaperStrategy:
+    """Make ``owner``'s book follow the strategy ``spec`` (validated fields, as JSON) for
+    ``symbol`` from bar ``started_ts``, replacing any strategy it followed there.
+
+    Raises:
+        DataValidationError: no account, a bad ticker, an empty name or a missing bar time.
+    """
+    if session.get(PaperAccount, owner) is None:
+        raise DataValidationError(f"No paper account for {owner!r}; open one first.")
+    sym = _symbol(symbol)
+    name = str(name or "").strip()[:120]
+    ts = to_utc(started_ts)
+    if not name or ts is None:
+        raise DataValidationError("A followed strategy needs a name and the bar it starts at.")
+    row = session.get(PaperStrategy, (owner, sym)) or PaperStrategy(
+        owner=owner, symbol=sym, name=name, started_ts=ts)
+    row.interval, row.name, row.spec, row.started_ts = str(interval), name, dict(spec), ts
+    row.created_at = utcnow()
+    session.add(row)
+    session.flush()
+    audit(owner, A_FOLLOW, sym, {"strategy": name, "from_bar": ts.isoformat()},
+          session=session)
+    return row
+
+
+def get_strategy(owner: str, symbol: str, *, session: Session) -> PaperStrategy | None:
+    """The strategy ``owner``'s book follows for ``symbol`` (None: none)."""
+    return session.get(PaperStrategy, (owner, str(symbol).upper()))
+
+
+def list_strategies(owner: str, *, session: Session) -> list[PaperStrategy]:
+    """Every strategy ``owner``'s book follows, by symbol."""
+    return list(session.exec(select(PaperStrategy).where(PaperStrategy.owner == owner)
+                             .order_by(PaperStrategy.symbol)).all())
+
+
+def delete_strategy(owner: str, symbol: str, *, session: Session) -> bool:
+    """Stop following a strategy for ``symbol`` (positions and orders are kept); False when
+    the book followed none there."""
+    row = session.get(PaperStrategy, (owner, str(symbol).upper()))
+    if row is None:
+        return False
+    session.delete(row)
+    session.flush()
+    audit(owner, A_UNFOLLOW, row.symbol, {"strategy": row.name}, session=session)
+    return True

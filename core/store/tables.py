@@ -224,7 +224,7 @@ STORE_TABLES = ("model_versions", "predictions", "outcomes", "metric_snapshots",
 # paper_orders.status / side / reason
 PENDING, FILLED, CANCELLED = "pending", "filled", "cancelled"
 BUY_SIDE, SELL_SIDE = "buy", "sell"
-REASON_SIGNAL, REASON_CLICK = "signal", "click"
+REASON_SIGNAL, REASON_CLICK, REASON_STRATEGY = "signal", "click", "strategy"
 
 
 class PaperAccount(SQLModel, table=True):
@@ -256,10 +256,11 @@ class PaperOrder(SQLModel, table=True):
     saw), filled at the next bar's open (``fill_ts``, ``fill_price`` after half the spread
     and slippage, ``commission`` [currency]); never on the bar it was placed on.
 
-    side: ``buy | sell``; quantity [units, > 0]; reason: ``signal | click``;
+    side: ``buy | sell``; quantity [units, > 0]; reason: ``signal | click | strategy``;
     status: ``pending | filled | cancelled``; prediction_id: the logged prediction that
     caused a signal order (None for clicks or when none was logged); signal: the fused
-    action (``BUY``, ``SELL``, ...) that placed it."""
+    action (``BUY``, ``SELL``, ...) or the strategy and rule (``RSI reversal: entry rsi+1``)
+    that placed it."""
 
     __tablename__ = "paper_orders"
 
@@ -319,5 +320,23 @@ class PaperMark(SQLModel, table=True):
     unrealised: float
 
 
+class PaperStrategy(SQLModel, table=True):
+    """A strategy a paper book follows for one symbol (:mod:`core.paper.follow`): ``spec``
+    holds the validated fields of :class:`core.strategy.spec.Strategy` (validated again when
+    read), ``name`` its name, ``started_ts`` the bar the book started following it at (the
+    strategy's decisions are replayed from there, as in a backtest)."""
+
+    __tablename__ = "paper_strategies"
+
+    owner: str = Field(foreign_key="paper_accounts.owner", ondelete="CASCADE",
+                       primary_key=True)
+    symbol: str = Field(primary_key=True)
+    interval: str = "1d"
+    name: str
+    spec: dict = Field(default_factory=dict, sa_type=JSON)
+    started_ts: dt.datetime = Field(sa_type=UTCDateTime)
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 STORE_TABLES = STORE_TABLES + ("paper_accounts", "paper_orders", "paper_positions",
-                               "paper_marks")
+                               "paper_marks", "paper_strategies")

@@ -6,9 +6,13 @@ Bookkeeping, bar by bar (``i`` is the bar, prices are that bar's OHLC):
    ``open * (1 + c)``, a sell at ``open * (1 - c)`` with ``c = (spread_bp / 2 +
    slippage_bp) / 1e4``; a commission of ``commission_bp / 1e4`` of the fill's notional is
    paid in cash on every fill.
-2. **Sizing:** an entry's notional is ``fraction x equity`` at the fill (equity = cash when
-   flat), so ``units = fraction * equity / fill``; shorts hold negative units and receive
-   the sale proceeds in cash. Equity at every close is ``cash + units * close``.
+2. **Sizing** (:class:`core.strategy.spec.Sizing`): an entry's notional is ``share x equity``
+   at the fill (equity = cash when flat), so ``units = share * equity / fill``; ``share`` is
+   ``fraction`` (policy ``fixed``), ``min(fraction, target_vol / sigma_t)`` with sigma_t the
+   annualised EWMA volatility at the signal bar (``vol_target``), or ``min(fraction,
+   risk_per_trade * fill / stop distance)`` (``atr_risk``: a stop hit loses
+   ``risk_per_trade`` of equity before costs). Shorts hold negative units and receive the
+   sale proceeds in cash. Equity at every close is ``cash + units * close``.
 3. **Stops** sit ``stop_atr x ATR[t]`` (ATR at the signal bar t, Wilder, price units) from
    the entry fill. They are checked on every bar held, the entry bar included (after the
    open fill). Convention: a long whose bar has ``low <= stop`` exits at ``min(open, stop)``
@@ -43,7 +47,7 @@ import pandas as pd
 from core.errors import InsufficientDataError
 from core.evaluation.splits import walk_forward_splits
 from core.evaluation.stats import wilson_ci
-from core.market import periods_per_year
+from core.market import ewma_variance, log_returns, periods_per_year
 from core.strategy import indicators as ind
 from core.strategy.deflated import sharpe_ci
 from core.strategy.rules import compute_signal
@@ -86,6 +90,19 @@ class BacktestResult:
         return self.equity.pct_change().iloc[1:]
 
 
+def compute_signal_cached(frame: pd.DataFrame, spec: Strategy, name: str,
+                          cache: dict | None = None) -> np.ndarray:
+    """Signal ``name`` with ``spec``'s parameters on ``frame`` (int8, (n,)), memoised in
+    ``cache`` by name and parameters (the cache belongs to one frame)."""
+    key = (name, tuple(sorted(spec.signal_params(name).items())))
+    if cache is not None and key in cache:
+        return cache[key]
+    s = compute_signal(frame, name, spec.signal_params(name)).to_numpy()
+    if cache is not None:
+        cache[key] = s
+    return s
+
+
 def strategy_signals(frame: pd.DataFrame, spec: Strategy, cache: dict | None = None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Combined entry signal and the two exit masks, from bars <= t at every t.
@@ -96,13 +113,7 @@ def strategy_signals(frame: pd.DataFrame, spec: Strategy, cache: dict | None = N
         is -1), ``exit_short`` bool (some exit signal is +1).
     """
     def sig(name):
-        key = (name, tuple(sorted(spec.signal_params(name).items())))
-        if cache is not None and key in cache:
-            return cache[key]
-        s = compute_signal(frame, name, spec.signal_params(name)).to_numpy()
-        if cache is not None:
-            cache[key] = s
-        return s
+        return compute_signal_cached(frame, spec, name, cache)
 
     n = len(frame)
     ent = np.array([sig(s) for s in spec.entry.signals]).reshape(-1, n)
@@ -156,11 +167,176 @@ def performance(equity: pd.Series, ppy: float, trades: pd.DataFrame | None = Non
     }
 
 
-def _flat_params(spec: Strategy) -> dict:
+def flat_params(spec: Strategy) -> dict:
+    """``spec``'s tunable parameters as ``{dotted path: value}`` (signal parameters set in the
+    file, the exit rules and the sizing policy's parameters)."""
     out = {f"signals.{k}.{p}": v for k, ps in spec.signals.items() for p, v in ps.items()}
     out.update({"exit.stop_atr": spec.exit.stop_atr, "exit.max_hold": spec.exit.max_hold,
                 "exit.atr_period": spec.exit.atr_period, "sizing.fraction": spec.sizing.fraction})
+    if spec.sizing.policy == "vol_target":
+        out["sizing.target_vol"] = spec.sizing.target_vol
+    elif spec.sizing.policy == "atr_risk":
+        out["sizing.risk_per_trade"] = spec.sizing.risk_per_trade
     return out
+
+
+def entry_fractions(frame: pd.DataFrame, spec: Strategy, interval: str = "1d") -> np.ndarray:
+    """Notional share of equity a new entry decided at each bar's close takes, for the
+    ``fixed`` and ``vol_target`` policies of :class:`core.strategy.spec.Sizing` (``atr_risk``
+    sizes at the fill: :func:`backtest` module doc).
+
+    Returns: float64 (n,) in (0, ``fraction``]; NaN during the EWMA warm-up of
+    ``vol_target`` (no entry is taken there). Volatility: RiskMetrics EWMA of log returns
+    (:func:`core.market.ewma_variance`), annualised by :func:`core.market.periods_per_year`.
+    """
+    sz = spec.sizing
+    if sz.policy != "vol_target":
+        return np.full(len(frame), sz.fraction)
+    var = ewma_variance(log_returns(frame["close"])).to_numpy(dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vol = np.sqrt(var * periods_per_year(interval))
+        return np.where(vol > 0, np.minimum(sz.fraction, sz.target_vol / vol), np.nan)
+
+
+@dataclass(frozen=True)
+class StrategyState:
+    """Where a strategy stands after the close of a window's last bar (:func:`strategy_state`).
+
+    Attributes:
+        ts: that bar's time. side: the position held at its close (+1 long, -1 short, 0 flat).
+        target: the side wanted after the next open (the orders decided at this close).
+        fraction: notional share of equity of an entry decided here ([0, 1]; 0 when none).
+        stop_distance: price distance of that entry's stop (NaN: no stop).
+        reason: why the target differs from the side (``entry``, ``signal``, ``reverse``,
+            ``max_hold``, ``stop`` when a stop inside this bar closed the position) or ``hold``.
+        signals: the entry signal names firing at this bar with their values.
+    """
+
+    ts: pd.Timestamp
+    side: int
+    target: int
+    fraction: float
+    stop_distance: float
+    reason: str
+    signals: dict
+
+
+@dataclass
+class _Path:
+    equity: list
+    position: list
+    trades: list
+    traded: float
+    state: StrategyState
+
+
+def _simulate(frame: pd.DataFrame, spec: Strategy, start: int, stop: int, interval: str,
+              initial_equity: float, cache: dict | None, open_end: bool) -> _Path:
+    """The bar loop of :func:`backtest`. ``open_end``: the last bar is a decision bar like
+    any other and an open position stays open (for :func:`strategy_state`)."""
+    entry, exit_long, exit_short = strategy_signals(frame, spec, cache)
+    atr = ind.atr(frame, spec.exit.atr_period).iloc[:, 0].to_numpy() \
+        if spec.exit.stop_atr is not None else None
+    frac = entry_fractions(frame, spec, interval)
+    o = frame["open"].to_numpy(dtype="float64").tolist()
+    h = frame["high"].to_numpy(dtype="float64").tolist()
+    lo = frame["low"].to_numpy(dtype="float64").tolist()
+    c = frame["close"].to_numpy(dtype="float64").tolist()
+    idx = frame.index
+    cfill = spec.costs.fill_bp / 1e4
+    comm = spec.costs.commission_bp / 1e4
+    allow_long = spec.side in ("long", "both")
+    allow_short = spec.side in ("short", "both")
+    stop_k, max_hold = spec.exit.stop_atr, spec.exit.max_hold
+    risk_sized = spec.sizing.policy == "atr_risk"
+
+    cash, units, side = float(initial_equity), 0.0, 0
+    stop_px, entry_i, entry_px = float("nan"), -1, 0.0
+    entry_fee, entry_cost = 0.0, 0.0  # commission; commission + spread/slippage concession
+    pend_exit, pend_entry, pend_stop_dist, pend_frac = None, 0, float("nan"), 0.0
+    traded = 0.0
+    stopped = False
+    trades: list[tuple] = []
+    eq_out, pos_out = [], []
+
+    def close_pos(i: int, px: float, reason: str) -> None:
+        nonlocal cash, units, side, traded
+        fill = px * (1 - cfill) if side > 0 else px * (1 + cfill)
+        fee = abs(units * fill) * comm
+        cash += units * fill - fee
+        traded += abs(units * fill)
+        pnl = units * (fill - entry_px) - entry_fee - fee
+        notional = abs(units * entry_px)
+        trades.append((side, idx[entry_i], entry_px, idx[i], fill, units, i - entry_i + 1, pnl,
+                       pnl / notional if notional > 0 else float("nan"),
+                       entry_cost + fee + abs(units * (px - fill)), reason))
+        units, side = 0.0, 0
+
+    for i in range(start, stop):
+        stopped = False
+        if i > start:
+            # 1. orders from the previous close fill at this open
+            if pend_exit is not None and side != 0:
+                close_pos(i, o[i], pend_exit)
+            if pend_entry != 0 and side == 0:
+                s = pend_entry
+                fill = o[i] * (1 + cfill) if s > 0 else o[i] * (1 - cfill)
+                # flat here: equity = cash
+                share = pend_frac if not risk_sized else min(
+                    spec.sizing.fraction, spec.sizing.risk_per_trade * fill / pend_stop_dist)
+                units = s * share * cash / fill
+                entry_fee = abs(units * fill) * comm
+                cash -= units * fill + entry_fee
+                traded += abs(units * fill)
+                side, entry_i, entry_px = s, i, fill
+                entry_cost = entry_fee + abs(units * (fill - o[i]))
+                stop_px = fill - s * pend_stop_dist if stop_k is not None else float("nan")
+            # 2. the stop, inside this bar
+            if side > 0 and stop_k is not None and lo[i] <= stop_px:
+                close_pos(i, min(o[i], stop_px), "stop")
+                stopped = True
+            elif side < 0 and stop_k is not None and h[i] >= stop_px:
+                close_pos(i, max(o[i], stop_px), "stop")
+                stopped = True
+        pend_exit, pend_entry, pend_frac = None, 0, 0.0
+        # 3. decisions at this close (none at the last bar unless open_end: the window ends)
+        if i < stop - 1 or open_end:
+            e = int(entry[i])
+            want = e if (e > 0 and allow_long) or (e < 0 and allow_short) else 0
+            if side != 0:
+                if (side > 0 and exit_long[i]) or (side < 0 and exit_short[i]):
+                    pend_exit = "signal"
+                elif spec.side == "both" and want == -side:
+                    pend_exit = "reverse"
+                elif max_hold is not None and i - entry_i + 1 >= max_hold:
+                    pend_exit = "max_hold"
+            if want != 0 and np.isfinite(frac[i]) and (
+                    side == 0 or (pend_exit is not None and want != side)
+                    or pend_exit == "max_hold"):
+                if stop_k is None:
+                    pend_entry, pend_stop_dist, pend_frac = want, float("nan"), float(frac[i])
+                elif atr is not None and np.isfinite(atr[i]) and atr[i] > 0:
+                    pend_entry, pend_stop_dist = want, stop_k * float(atr[i])
+                    pend_frac = float(frac[i])
+        elif side != 0:
+            close_pos(i, c[i], "end")
+        eq = cash + units * c[i]
+        eq_out.append(eq)
+        pos_out.append(units * c[i] / eq if eq > 0 else 0.0)
+
+    last = stop - 1
+    target = pend_entry if pend_entry != 0 else (0 if pend_exit is not None else side)
+    reason = ("entry" if pend_entry != 0 and pend_exit is None else pend_exit
+              if pend_exit is not None else "stop" if stopped else "hold")
+    fired = {}
+    if 0 <= last < len(frame):
+        for name in spec.entry.signals:
+            v = int(compute_signal_cached(frame, spec, name, cache)[last])
+            if v:
+                fired[name] = v
+    state = StrategyState(idx[last], side, int(target), pend_frac if pend_entry else 0.0,
+                          pend_stop_dist if pend_entry else float("nan"), reason, fired)
+    return _Path(eq_out, pos_out, trades, traded, state)
 
 
 def backtest(frame: pd.DataFrame, spec: Strategy, *, interval: str = "1d", start: int = 0,
@@ -189,97 +365,37 @@ def backtest(frame: pd.DataFrame, spec: Strategy, *, interval: str = "1d", start
     if stop - start < 3:
         raise InsufficientDataError(
             f"A backtest needs at least 3 bars in its window, got {max(stop - start, 0)}.")
-    entry, exit_long, exit_short = strategy_signals(frame, spec, cache)
-    atr = ind.atr(frame, spec.exit.atr_period).iloc[:, 0].to_numpy() \
-        if spec.exit.stop_atr is not None else None
-    o = frame["open"].to_numpy(dtype="float64").tolist()
-    h = frame["high"].to_numpy(dtype="float64").tolist()
-    lo = frame["low"].to_numpy(dtype="float64").tolist()
-    c = frame["close"].to_numpy(dtype="float64").tolist()
-    idx = frame.index
-    cfill = spec.costs.fill_bp / 1e4
-    comm = spec.costs.commission_bp / 1e4
-    allow_long = spec.side in ("long", "both")
-    allow_short = spec.side in ("short", "both")
-    stop_k, max_hold = spec.exit.stop_atr, spec.exit.max_hold
-
-    cash, units, side = float(initial_equity), 0.0, 0
-    stop_px, entry_i, entry_px = float("nan"), -1, 0.0
-    entry_fee, entry_cost = 0.0, 0.0  # commission; commission + spread/slippage concession
-    pend_exit, pend_entry, pend_stop_dist = None, 0, float("nan")
-    traded = 0.0
-    trades: list[tuple] = []
-    eq_out, pos_out = [], []
-
-    def close_pos(i: int, px: float, reason: str) -> None:
-        nonlocal cash, units, side, traded
-        fill = px * (1 - cfill) if side > 0 else px * (1 + cfill)
-        fee = abs(units * fill) * comm
-        cash += units * fill - fee
-        traded += abs(units * fill)
-        pnl = units * (fill - entry_px) - entry_fee - fee
-        notional = abs(units * entry_px)
-        trades.append((side, idx[entry_i], entry_px, idx[i], fill, units, i - entry_i + 1, pnl,
-                       pnl / notional if notional > 0 else float("nan"),
-                       entry_cost + fee + abs(units * (px - fill)), reason))
-        units, side = 0.0, 0
-
-    for i in range(start, stop):
-        if i > start:
-            # 1. orders from the previous close fill at this open
-            if pend_exit is not None and side != 0:
-                close_pos(i, o[i], pend_exit)
-            if pend_entry != 0 and side == 0:
-                s = pend_entry
-                fill = o[i] * (1 + cfill) if s > 0 else o[i] * (1 - cfill)
-                units = s * spec.sizing.fraction * cash / fill  # flat here: equity = cash
-                entry_fee = abs(units * fill) * comm
-                cash -= units * fill + entry_fee
-                traded += abs(units * fill)
-                side, entry_i, entry_px = s, i, fill
-                entry_cost = entry_fee + abs(units * (fill - o[i]))
-                stop_px = fill - s * pend_stop_dist if stop_k is not None else float("nan")
-            # 2. the stop, inside this bar
-            if side > 0 and stop_k is not None and lo[i] <= stop_px:
-                close_pos(i, min(o[i], stop_px), "stop")
-            elif side < 0 and stop_k is not None and h[i] >= stop_px:
-                close_pos(i, max(o[i], stop_px), "stop")
-        pend_exit, pend_entry = None, 0
-        # 3. decisions at this close (none at the last bar: the window ends)
-        if i < stop - 1:
-            e = int(entry[i])
-            want = e if (e > 0 and allow_long) or (e < 0 and allow_short) else 0
-            if side != 0:
-                if (side > 0 and exit_long[i]) or (side < 0 and exit_short[i]):
-                    pend_exit = "signal"
-                elif spec.side == "both" and want == -side:
-                    pend_exit = "reverse"
-                elif max_hold is not None and i - entry_i + 1 >= max_hold:
-                    pend_exit = "max_hold"
-            if want != 0 and (side == 0 or (pend_exit is not None and want != side)
-                              or pend_exit == "max_hold"):
-                if stop_k is None:
-                    pend_entry, pend_stop_dist = want, float("nan")
-                elif atr is not None and np.isfinite(atr[i]) and atr[i] > 0:
-                    pend_entry, pend_stop_dist = want, stop_k * float(atr[i])
-        else:
-            if side != 0:
-                close_pos(i, c[i], "end")
-        eq = cash + units * c[i]
-        eq_out.append(eq)
-        pos_out.append(units * c[i] / eq if eq > 0 else 0.0)
-
-    window = idx[start:stop]
-    equity = pd.Series(eq_out, index=window, name="equity")
-    position = pd.Series(pos_out, index=window, name="position")
-    trade_df = pd.DataFrame(trades, columns=list(TRADE_COLUMNS))
+    path = _simulate(frame, spec, start, stop, interval, initial_equity, cache, open_end=False)
+    window = frame.index[start:stop]
+    equity = pd.Series(path.equity, index=window, name="equity")
+    position = pd.Series(path.position, index=window, name="position")
+    trade_df = pd.DataFrame(path.trades, columns=list(TRADE_COLUMNS))
     ppy = periods_per_year(interval)
     bench, bench_traded = buy_and_hold(frame, spec, start, stop, initial_equity)
     return BacktestResult(
         equity, bench, position, trade_df,
-        performance(equity, ppy, trade_df, traded, position),
+        performance(equity, ppy, trade_df, path.traded, position),
         performance(bench, ppy, None, bench_traded, pd.Series(1.0, index=window)),
-        _flat_params(spec))
+        flat_params(spec))
+
+
+def strategy_state(frame: pd.DataFrame, spec: Strategy, *, start: int = 0,
+                   interval: str = "1d", cache: dict | None = None) -> StrategyState:
+    """Run ``spec`` from bar ``start`` to the last bar of ``frame`` with the rules of
+    :func:`backtest`, leaving the position open, and say what it holds and wants next.
+
+    This is how a paper book follows a strategy (:mod:`core.paper.follow`): the same
+    decisions as the backtest on the same bars, read at the last close. ``frame`` must end
+    at the bar the caller has seen (bars <= t only).
+
+    Raises:
+        InsufficientDataError: ``start`` is not a row of ``frame``.
+    """
+    if not 0 <= int(start) < len(frame):
+        raise InsufficientDataError(
+            f"The strategy's first bar ({start}) is outside the {len(frame)} bars given.")
+    return _simulate(frame, spec, int(start), len(frame), interval, INITIAL_EQUITY, cache,
+                     open_end=True).state
 
 
 def buy_and_hold(frame: pd.DataFrame, spec: Strategy, start: int, stop: int,

@@ -88,7 +88,7 @@ from core import registry
 from core.errors import TrainingInProgressError
 from core.market import periods_per_year
 from core.store.runs import run_single_flight
-from core.strategy.backtest import INITIAL_EQUITY, TRADE_COLUMNS, backtest, performance
+from core.strategy.backtest import INITIAL_EQUITY, TRADE_COLUMNS, backtest, flat_params, performance
 from core.strategy.deflated import (
     deflated_sharpe_ratio,
     moments,
@@ -191,7 +191,7 @@ class ParamGrid:
 
     def default_index(self) -> int:
         """The file's own parameters snapped to the nearest grid point per path."""
-        flat = _flat_values(self.spec)
+        flat = flat_params(self.spec)
         coords = []
         for key, vals in zip(self.keys, self.values):
             v = flat.get(key)
@@ -207,13 +207,6 @@ class ParamGrid:
     def action_label(self, action: int) -> str:
         j, d = self.actions[action]
         return "keep" if j < 0 else f"{self.keys[j]} {'+' if d > 0 else '-'}1 step"
-
-
-def _flat_values(spec: Strategy) -> dict:
-    out = {f"signals.{k}.{p}": v for k, ps in spec.signals.items() for p, v in ps.items()}
-    out.update({"exit.stop_atr": spec.exit.stop_atr, "exit.max_hold": spec.exit.max_hold,
-                "exit.atr_period": spec.exit.atr_period, "sizing.fraction": spec.sizing.fraction})
-    return out
 
 
 # ---------------------------------------------------------------- windows and states

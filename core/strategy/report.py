@@ -117,9 +117,10 @@ def param_label(signal: str, param: str) -> str:
 
 def edited_strategy(spec: Strategy, *, side: str, signal_params: dict[str, dict],
                     stop_atr: float, max_hold: int, commission_bp: float, spread_bp: float,
-                    slippage_bp: float) -> Strategy:
+                    slippage_bp: float, sizing: dict | None = None) -> Strategy:
     """``spec`` with the form's values (validated again). ``stop_atr`` or ``max_hold`` of 0
-    switch that exit rule off.
+    switch that exit rule off. ``sizing``: fields of :class:`core.strategy.spec.Sizing`
+    (``policy``, ``fraction``, ``target_vol``, ``risk_per_trade``) to replace.
 
     Raises:
         StrategySpecError: a value the strategy format refuses, naming the field.
@@ -133,6 +134,8 @@ def edited_strategy(spec: Strategy, *, side: str, signal_params: dict[str, dict]
     for name, params in signal_params.items():
         for k, v in params.items():
             values[f"signals.{name}.{k}"] = v
+    for k, v in (sizing or {}).items():
+        values[f"sizing.{k}"] = v
     rsi = signal_params.get("rsi")
     if rsi and not 0 < rsi.get("lower", 30) < rsi.get("upper", 70) < 100:
         raise DataValidationError(
@@ -145,6 +148,22 @@ def edited_strategy(spec: Strategy, *, side: str, signal_params: dict[str, dict]
                                       f"({p['fast']:g}) must be shorter than the slow one "
                                       f"({p['slow']:g}).")
     return spec.with_params(values)
+
+
+SIZING_POLICIES = {"fixed": "Fixed share of equity", "vol_target": "Volatility target",
+                   "atr_risk": "Risk to the ATR stop"}
+
+
+def sizing_line(spec: Strategy) -> str:
+    """The sizing policy in words (:class:`core.strategy.spec.Sizing`)."""
+    z = spec.sizing
+    if z.policy == "vol_target":
+        return (f"sizing: {z.target_vol:.0%} annualised volatility target (EWMA), at most "
+                f"{z.fraction:.0%} of equity")
+    if z.policy == "atr_risk":
+        return (f"sizing: {z.risk_per_trade:.2%} of equity lost at the stop, at most "
+                f"{z.fraction:.0%} of equity")
+    return f"sizing: {z.fraction:.0%} of equity per position"
 
 
 def costs_line(spec: Strategy) -> str:

@@ -15,6 +15,7 @@ Example (``strategies/rsi_reversal.toml``)::
     max_hold = 20                       # bars; leave at the next open after that many
 
     [sizing]
+    policy = "fixed"                    # fixed | vol_target | atr_risk (see Sizing)
     fraction = 1.0                      # notional per position as a fraction of equity
 
     [costs]                             # basis points of traded notional, each side
@@ -32,7 +33,8 @@ Example (``strategies/rsi_reversal.toml``)::
     "exit.stop_atr" = [1.5, 2.0, 3.0]
 
 Tunable paths: ``signals.<name>.<param>``, ``exit.stop_atr``, ``exit.max_hold``,
-``exit.atr_period``, ``sizing.fraction``. Errors name the field, e.g.
+``exit.atr_period``, ``sizing.fraction``, ``sizing.target_vol``, ``sizing.risk_per_trade``.
+Errors name the field, e.g.
 ``rsi_reversal.toml: entry.signals.0: unknown signal 'rsx' (known: rsi, macd, ...)``.
 """
 
@@ -48,11 +50,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from core.config import PROJECT_ROOT
 from core.errors import DataValidationError
-from core.strategy.rules import PATTERN_PREFIX, SIGNALS, known_signal, signal_names
+from core.strategy.rules import (
+    MODEL_SIGNALS,
+    PATTERN_PREFIX,
+    SIGNALS,
+    known_signal,
+    param_signal,
+    signal_names,
+)
 
 #: the example strategies shipped with the repository
 EXAMPLES_DIR = PROJECT_ROOT / "strategies"
-TUNABLE_TOP = ("exit.stop_atr", "exit.max_hold", "exit.atr_period", "sizing.fraction")
+#: the example offered first (the one docs/strategy.md walks through)
+DEFAULT_EXAMPLE = "rsi_reversal"
+TUNABLE_TOP = ("exit.stop_atr", "exit.max_hold", "exit.atr_period", "sizing.fraction",
+               "sizing.target_vol", "sizing.risk_per_trade")
 
 
 class StrategySpecError(DataValidationError):
@@ -92,9 +104,24 @@ class Exit(_Model):
 
 
 class Sizing(_Model):
-    """Fixed-fraction sizing: each position's notional = ``fraction`` x equity at the fill."""
+    """How much an entry buys, the Risk Sizing page's policies (:mod:`core.risk.policies`,
+    :func:`core.risk.sizing.risk_shares`), decided from bars <= the signal bar:
 
+    * ``fixed``: notional = ``fraction`` x equity at the fill;
+    * ``vol_target``: notional share = min(``fraction``, ``target_vol`` / sigma_t), sigma_t the
+      annualised RiskMetrics EWMA volatility at the signal bar (Moreira and Muir 2017);
+    * ``atr_risk``: units = ``risk_per_trade`` x equity / stop distance, so a stop hit loses
+      about that share of equity before costs (fixed-fractional risk, Van Tharp), capped at
+      ``fraction`` x equity of notional; needs ``exit.stop_atr``.
+
+    ``fraction`` [share of equity, (0, 1]] is the notional of ``fixed`` and the cap of the
+    others; ``target_vol`` [annualised, (0, 2]]; ``risk_per_trade`` [share of equity, (0, 0.2]].
+    """
+
+    policy: Literal["fixed", "vol_target", "atr_risk"] = "fixed"
     fraction: float = Field(default=1.0, gt=0, le=1)
+    target_vol: float = Field(default=0.15, gt=0, le=2)
+    risk_per_trade: float = Field(default=0.01, gt=0, le=0.2)
 
 
 class Costs(_Model):
@@ -126,22 +153,38 @@ class Strategy(_Model):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Strategy:
+        if self.sizing.policy == "atr_risk" and self.exit.stop_atr is None:
+            raise ValueError("sizing.policy: atr_risk sizes from the stop distance; set "
+                             "exit.stop_atr (or use policy fixed or vol_target)")
         for name, params in self.signals.items():
-            if name.startswith(PATTERN_PREFIX) or name not in SIGNALS:
+            sd = None if name.startswith(PATTERN_PREFIX) else param_signal(name)
+            if sd is None:
                 raise ValueError(f"signals.{name}: no parameters to set for '{name}' (parameters "
-                                 f"exist for {', '.join(SIGNALS)})")
-            bad = sorted(set(params) - set(SIGNALS[name].defaults))
+                                 f"exist for {', '.join([*SIGNALS, *MODEL_SIGNALS])})")
+            bad = sorted(set(params) - set(sd.defaults))
             if bad:
                 raise ValueError(f"signals.{name}: unknown parameter {', '.join(bad)} (known: "
-                                 f"{', '.join(SIGNALS[name].defaults)})")
+                                 f"{', '.join(sd.defaults)})")
+            if sd.check is not None:
+                try:
+                    sd.check({**sd.defaults, **params})
+                except ValueError as err:
+                    raise ValueError(f"signals.{name}: {err}") from None
         for path, values in self.tune.items():
             if not values:
                 raise ValueError(f"tune.{path}: give at least one value")
             parts = path.split(".")
             if path in TUNABLE_TOP:
                 continue
-            if len(parts) == 3 and parts[0] == "signals" and parts[1] in SIGNALS \
-                    and parts[2] in SIGNALS[parts[1]].defaults:
+            sd = param_signal(parts[1]) if len(parts) == 3 and parts[0] == "signals" else None
+            if sd is not None and parts[2] in sd.defaults:
+                if sd.check is not None:
+                    for v in values:
+                        try:
+                            sd.check({**sd.defaults, **self.signals.get(parts[1], {}),
+                                      parts[2]: v})
+                        except ValueError as err:
+                            raise ValueError(f"tune.{path}: {err}") from None
                 continue
             raise ValueError(f"tune.{path}: not a tunable parameter (use signals.<signal>.<param> "
                              f"or one of {', '.join(TUNABLE_TOP)})")

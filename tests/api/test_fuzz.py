@@ -47,12 +47,16 @@ def map_body(context, body):
 
 @pytest.fixture(autouse=True)
 def warm_models():
-    """Load the scan's models once per process (in this test's own data dir)."""
+    """Load the scan's and the sentiment route's models once per process (in this test's
+    own data dir): a cold MiniLM load on a busy 2-core machine outlasts the client's 10 s
+    read timeout, and that is start-up time, not what the fuzzer checks."""
     if not _WARM:
+        from core.api import service
         from core.screener.scan import scan
         from core.universe import custom
 
         scan(custom(["MSFT"]), "1d", engine="serial")
+        service.predict_sentiment(["Shares rose after the results."])
         _WARM.append(True)
 
 

@@ -57,3 +57,33 @@ def test_prediction_link_opens_on_the_page(page, server):
     settle(page, '[data-testid="stMetric"]', timeout_ms=120_000)
     page.get_by_text("No logged prediction #999999.").first.wait_for(timeout=30_000)
     assert page.locator(EXCEPTION).count() == 0
+
+
+def test_strategy_lab_hands_a_strategy_to_the_paper_book(page, server):
+    """Strategy Lab -> backtest -> "Follow this strategy on the Paper Book" -> the book says
+    it follows it and each replayed bar shows the strategy's decision."""
+    frame = load_ohlcv("MSFT", "1d", source="bundled").frame
+    i = len(frame) - 1 - REPLAY_BARS
+    page.goto(f"{server.url}/strategy-lab?symbol=MSFT")
+    settle(page, ".js-plotly-plot", timeout_ms=120_000)
+    page.get_by_role("tab", name="Strategy tester").click()
+    page.get_by_role("button", name="Run backtest").click()
+    settle(page)
+    page.get_by_role("button", name="Follow this strategy on the Paper Book").click()
+    settle(page)
+    page.get_by_text(re.compile(rf"The Paper Book follows RSI reversal for MSFT from the bar "
+                                rf"of {frame.index[i]:%Y-%m-%d}")).first.wait_for(timeout=60_000)
+    assert page.locator(EXCEPTION).count() == 0
+    page.get_by_role("link", name="Open the Paper Book for MSFT").click()
+    settle(page, '[data-testid="stMetric"]', timeout_ms=120_000)
+    page.get_by_text(re.compile("The book follows RSI reversal on MSFT since the bar of "
+                                f"{frame.index[i]:%Y-%m-%d}")).first.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Advance one bar (replay)").click()
+    settle(page)
+    page.get_by_text(re.compile(rf"Strategy at the bar of {frame.index[i + 1]:%Y-%m-%d}: "
+                                "RSI reversal")).first.wait_for(timeout=60_000)
+    assert page.locator(EXCEPTION).count() == 0
+    page.get_by_role("button", name="Stop following (the position stays)").click()
+    settle(page)
+    page.get_by_role("button", name="Follow it from this bar").wait_for(timeout=60_000)
+    assert page.locator(EXCEPTION).count() == 0
