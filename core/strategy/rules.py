@@ -17,7 +17,18 @@ signal               +1 (long) on the bar where               -1 (short) on the 
 ``ma_cross_20_50``   the same with fast=20, slow=50
 ``pattern:<name>``   a bullish candlestick pattern of         a bearish one; neutral hits
                      :mod:`core.patterns.rules`               (doji) give 0
+``forecast``         the out-of-sample walk-forward forecast  ... crosses below -threshold
+                     of the ``horizon``-bar log return
+                     crosses above +threshold
 ===================  ======================================  ===============================
+
+``forecast`` is a *model* signal (:data:`MODEL_SIGNALS`, :mod:`core.strategy.model_signals`):
+computed from walk-forward predictions on bars the model never trained on, 0 before the first
+one, and costly (one walk-forward pass, cached). It sits beside the rule table
+:data:`SIGNALS`, not in it, so what iterates over the rules (the default edge table, the
+chart's signal marks, the count of rules for the multiple-testing caution) stays cheap;
+:func:`compute_signal`, :func:`known_signal`, :func:`signal_names`, :func:`param_signal`
+and :func:`signal_edge_table` (by name) take both.
 
 RSI 70/30 and Bollinger touches are read as mean reversion (buy oversold), MACD and moving
 average crosses as trend following, as traders usually read them (Wilder 1978; Appel 1979;
@@ -35,6 +46,7 @@ import pandas as pd
 from core.evaluation.event_edge import MIN_CASES, N_BOOT, event_edge
 from core.patterns.rules import PATTERNS, detect
 from core.strategy import indicators as ind
+from core.strategy.model_signals import FORECAST_DEFAULTS, check_forecast_params, forecast_signal
 from core.targets import forward_log_return
 
 HORIZONS = (1, 5, 20)
@@ -121,11 +133,13 @@ def pattern_signal(frame: pd.DataFrame, pattern: str) -> pd.Series:
 
 @dataclass(frozen=True)
 class SignalDef:
-    """A named rule: its function and default parameters (what a strategy file may set)."""
+    """A named rule: its function and default parameters (what a strategy file may set);
+    ``check`` (optional) raises ValueError for a bad full parameter set (defaults merged)."""
 
     fn: Callable[..., pd.Series]
     defaults: dict = field(default_factory=dict)
     label: str = ""
+    check: Callable[[dict], None] | None = None
 
 
 SIGNALS: dict[str, SignalDef] = {
@@ -142,16 +156,30 @@ SIGNALS: dict[str, SignalDef] = {
 }
 
 
+#: signals computed from out-of-sample model predictions (module doc); not in :data:`SIGNALS`
+MODEL_SIGNALS: dict[str, SignalDef] = {
+    "forecast": SignalDef(forecast_signal, dict(FORECAST_DEFAULTS),
+                          "Forecast crosses ±threshold (out of sample)", check_forecast_params),
+}
+
+
+def param_signal(name: str) -> SignalDef | None:
+    """The :class:`SignalDef` of a rule or model signal (those with parameters); None for a
+    pattern or an unknown name."""
+    return SIGNALS.get(name) or MODEL_SIGNALS.get(name)
+
+
 def known_signal(name: str) -> bool:
-    """True for a key of :data:`SIGNALS` or ``pattern:<one of PATTERNS>``."""
+    """True for a key of :data:`SIGNALS` or :data:`MODEL_SIGNALS`, or ``pattern:<one of
+    PATTERNS>``."""
     if name.startswith(PATTERN_PREFIX):
         return name[len(PATTERN_PREFIX):] in PATTERNS
-    return name in SIGNALS
+    return name in SIGNALS or name in MODEL_SIGNALS
 
 
 def signal_names() -> list[str]:
-    """Every signal a strategy may name (rules, then ``pattern:<name>``)."""
-    return list(SIGNALS) + [PATTERN_PREFIX + p for p in PATTERNS]
+    """Every signal a strategy may name (rules, model signals, then ``pattern:<name>``)."""
+    return list(SIGNALS) + list(MODEL_SIGNALS) + [PATTERN_PREFIX + p for p in PATTERNS]
 
 
 def compute_signal(frame: pd.DataFrame, name: str, params: dict | None = None) -> pd.Series:
@@ -167,7 +195,7 @@ def compute_signal(frame: pd.DataFrame, name: str, params: dict | None = None) -
         if not known_signal(name):
             raise ValueError(f"unknown signal '{name}'; known: {', '.join(signal_names())}")
         return pattern_signal(frame, name[len(PATTERN_PREFIX):]).rename(name)
-    sd = SIGNALS.get(name)
+    sd = param_signal(name)
     if sd is None:
         raise ValueError(f"unknown signal '{name}'; known: {', '.join(signal_names())}")
     bad = sorted(set(params) - set(sd.defaults))
@@ -180,6 +208,11 @@ def compute_signal(frame: pd.DataFrame, name: str, params: dict | None = None) -
             if float(v) != int(v):
                 raise ValueError(f"signal '{name}': {k} must be a whole number of bars, got {v}")
             kw[k] = int(v)
+    if sd.check is not None:
+        try:
+            sd.check(kw)
+        except ValueError as err:
+            raise ValueError(f"signal '{name}': {err}") from None
     return sd.fn(frame, **kw).rename(name)
 
 
@@ -190,7 +223,8 @@ def signal_edge_table(frame: pd.DataFrame, signals=None, *, params: dict | None 
     (:func:`core.evaluation.event_edge.event_edge`, the statistics of the pattern edge table).
 
     Args:
-        frame: validated OHLCV frame. signals: names (default: every key of :data:`SIGNALS`).
+        frame: validated OHLCV frame. signals: names (default: every key of :data:`SIGNALS`;
+            name ``forecast`` explicitly for the model signal, which costs a walk-forward).
         params: ``{signal: {param: value}}`` overrides. horizons: forward bars (default
             1/5/20). n_boot: bootstrap resamples. seed: RNG seed (reproducible).
     Returns:
@@ -211,7 +245,8 @@ def signal_edge_table(frame: pd.DataFrame, signals=None, *, params: dict | None 
         s = compute_signal(frame, name, params.get(name)).to_numpy().astype(float)
         mask = s != 0
         stats, verdict = event_edge(mask, s, fwd, rng, n_boot=n_boot, min_cases=MIN_CASES)
-        label = SIGNALS[name].label if name in SIGNALS else name
+        sd = param_signal(name)
+        label = sd.label if sd is not None else name
         rows.append({"signal": name, "label": label, "occurrences": int(mask.sum()),
                      "long": int((s > 0).sum()), "short": int((s < 0).sum()), **stats,
                      "verdict": verdict})
