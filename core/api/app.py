@@ -7,7 +7,8 @@ with uvicorn). Routes, their bodies (:mod:`core.api.schemas`) and errors:
   pages' routes (:mod:`core.api.pages`): ``POST /scan`` (the Screener, paged like /batch),
   ``POST /backtest`` and ``GET /context/{symbol}`` (the Strategy Lab);
 * the Paper Book (``GET /paper``, ``POST /paper/orders|mark|reset``,
-  ``POST /paper/follow/{symbol}``, ``DELETE /paper/orders/{id}``) needs any valid
+  ``POST /paper/follow/{symbol}``, ``POST|DELETE /paper/strategies/{symbol}``,
+  ``DELETE /paper/orders/{id}``) needs any valid
   ``X-API-Key``; each key has its own simulated book, owner ``api:<key name>``;
 * warm predictions reuse the bars and the answer of a bar already served
   (:mod:`core.api.cache`, one set of caches per app);
@@ -60,6 +61,8 @@ from core.api.schemas import (
     ModelSummary,
     PaperCancelResponse,
     PaperFollowInput,
+    PaperStrategyInput,
+    PaperStrategyResponse,
     PaperFollowResponse,
     PaperMarkInput,
     PaperMarkResponse,
@@ -500,6 +503,27 @@ def create_app(*, rate_per_minute: float | None = None, burst: int | None = None
         b = body or PaperFollowInput()
         return pages.paper_follow(pages.owner_of(key.name), symbol, b.interval, b.source,
                                   app.state.caches)
+
+    @app.post("/paper/strategies/{symbol}", response_model=PaperStrategyResponse,
+              status_code=201, tags=["paper"], responses=_err(401, 404, 422, 429, 503))
+    def paper_follow_strategy(
+            symbol: Annotated[str, Path(pattern=r"^[A-Za-z0-9^][A-Za-z0-9^.=\-]{0,14}$",
+                                        examples=["MSFT"])],
+            body: PaperStrategyInput, key: Annotated[ApiKey, Depends(api_key)]) -> dict:
+        """Follow a strategy for ``symbol`` from the book's current bar: at every new bar
+        (``POST /paper/mark``) the book takes the strategy's decision, as the backtest would
+        on the same bars; orders fill at the next open with the book's costs. Simulated
+        only."""
+        return pages.paper_follow_strategy(pages.owner_of(key.name), symbol, body,
+                                           app.state.caches)
+
+    @app.delete("/paper/strategies/{symbol}", response_model=PaperCancelResponse,
+                tags=["paper"], responses=paper_responses)
+    def paper_unfollow(symbol: Annotated[str, Path(pattern=r"^[A-Za-z0-9^][A-Za-z0-9^.=\-]{0,14}$",
+                                                   examples=["MSFT"])],
+                       key: Annotated[ApiKey, Depends(api_key)]) -> dict:
+        """Stop following a strategy for ``symbol`` (the position and its orders stay)."""
+        return pages.paper_unfollow(pages.owner_of(key.name), symbol)
 
     @app.post("/paper/reset", response_model=PaperStatus, tags=["paper"],
               responses=paper_responses)

@@ -25,7 +25,7 @@ from core.data import MarketData, parse_date
 from core.errors import DataValidationError, InsufficientDataError, QuantdeskError
 from core.panel.predictors import loggable
 from core.panel.symbol import symbol_panel
-from core.paper import desk
+from core.paper import desk, follow
 from core.paper.book import check_order
 from core.screener import filters
 from core.screener.scan import scan as run_scan
@@ -309,8 +309,9 @@ def paper_order(owner: str, body, caches: ApiCaches | None = None) -> dict:
 
 
 def paper_mark(owner: str, body, caches: ApiCaches | None = None) -> dict:
-    """``POST /paper/mark``: :func:`core.paper.desk.advance` by ``body.steps`` bars for each
-    symbol of the book, as ``quantdesk paper mark --replay-steps N`` does."""
+    """``POST /paper/mark``: :func:`core.paper.follow.step` by ``body.steps`` bars for each
+    symbol of the book (a followed strategy decides at each new bar), as ``quantdesk paper
+    mark --replay-steps N`` does."""
     with session_scope() as s:
         positions = [(p.symbol, p.interval) for p in
                      paper_store.get_positions(owner, session=s)]
@@ -318,9 +319,9 @@ def paper_mark(owner: str, body, caches: ApiCaches | None = None) -> dict:
     for sym, iv in positions:
         md = _bars(sym, iv, body.source, caches)
         with session_scope() as s:
-            a = desk.advance(owner, md, session=s, steps=body.steps)
+            a, decisions = follow.step(owner, md, session=s, steps=body.steps)
         rows.append({"symbol": sym, "bars": a.bars, "last_bar": a.last_ts.isoformat(),
-                     "at_end": a.at_end,
+                     "at_end": a.at_end, "decisions": [decision_dict(d) for d in decisions],
                      "fills": [service.jsonable({
                          "order_id": f.order_id, "side": f.side, "quantity": f.quantity,
                          "ts": f.ts.isoformat(), "open": f.open, "price": f.price,
@@ -352,6 +353,38 @@ def paper_follow(owner: str, symbol: str, interval: str, source: str,
                                   if p.model_version != "naive"}),
         "logged": len(loggable(preds)),
         "latency_ms": (time.perf_counter() - t0) * 1000.0})
+
+
+def decision_dict(d) -> dict:
+    """A :class:`core.paper.follow.StrategyDecision` as ``PaperDecisionOut``."""
+    return service.jsonable({
+        "symbol": d.symbol, "strategy": d.strategy, "bar": d.bar_ts.isoformat(),
+        "side": d.state.side, "wants": d.state.target, "reason": d.state.reason,
+        "signals": dict(d.state.signals), "target": d.target, "current": d.current,
+        "message": d.message, "order": desk.order_dict(d.order) if d.order is not None else None})
+
+
+def paper_follow_strategy(owner: str, symbol: str, body, caches: ApiCaches | None = None
+                          ) -> dict:
+    """``POST /paper/strategies/{symbol}``: :func:`core.paper.follow.follow_strategy` from
+    the book's current bar."""
+    spec = strategy_of(body.strategy, body.example)
+    md = _bars(symbol, body.interval, body.source, caches)
+    with blame("strategy" if body.strategy is not None else "example"), session_scope() as s:
+        return decision_dict(follow.follow_strategy(owner, md, spec, session=s))
+
+
+def paper_unfollow(owner: str, symbol: str) -> dict:
+    """``DELETE /paper/strategies/{symbol}``: stop following (the position stays)."""
+    with session_scope() as s:
+        ok = follow.unfollow(owner, symbol, session=s)
+    if not ok:
+        err = UnknownOrderError(f"This book follows no strategy for {symbol.upper()} (see "
+                                "GET /paper for what it follows).")
+        err.field = "symbol"
+        raise err
+    return {"cancelled": 0, "message": f"stopped following the strategy for {symbol.upper()}; "
+                                       "the position stays"}
 
 
 def paper_cancel(owner: str, order_id: int) -> dict:

@@ -747,6 +747,29 @@ class PaperFollowInput(BaseModel):
     source: Source = "auto"
 
 
+class PaperStrategyInput(BaseModel):
+    """``POST /paper/strategies/{symbol}``: follow a strategy (``strategy``: the JSON form of
+    a strategy file; or ``example``: a file of ``strategies/`` by name) for the symbol from
+    the book's current bar, on these bars."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    interval: Interval = "1d"
+    source: Source = "auto"
+    strategy: Strategy | None = Field(
+        None, description="A strategy as in a strategy file (see strategies/*.json).")
+    example: str | None = Field(None, pattern=r"^[A-Za-z0-9_\-]{1,64}$",
+                                examples=["rsi_reversal"],
+                                description="A strategy file of strategies/ by its name.")
+
+    @model_validator(mode="after")
+    def _one(self):
+        if (self.strategy is None) == (self.example is None):
+            raise ValueError("give either 'strategy' (a strategy as JSON) or 'example' "
+                             "(a file name of strategies/), not both and not neither")
+        return self
+
+
 class PaperResetInput(BaseModel):
     """``POST /paper/reset``: start the book again (orders, positions and marks deleted) with
     these settings: starting ``cash``, costs per fill [bp] (the full spread: half per fill),
@@ -794,6 +817,45 @@ class PaperPositionOut(BaseModel):
     realised_pnl: float | None = None
 
 
+class PaperFollowedOut(BaseModel):
+    """A strategy the book follows: ``symbol``, ``interval``, ``strategy`` (its name),
+    ``side`` (long / short / both), ``sizing`` (policy) and ``from_bar`` (ISO time of the
+    bar it started at)."""
+
+    symbol: str
+    interval: str
+    strategy: str
+    side: str | None = None
+    sizing: str
+    from_bar: str
+
+
+class PaperDecisionOut(BaseModel):
+    """A followed strategy's decision at ``bar``: the side it holds (``side``) and wants
+    after the next open (``wants``; +1 long, -1 short, 0 flat), why (``reason``: entry,
+    signal, reverse, max_hold, stop or hold), the entry ``signals`` firing, the ``target``
+    and ``current`` position [units] and the order placed (None: none needed)."""
+
+    symbol: str
+    strategy: str
+    bar: str
+    side: int
+    wants: int
+    reason: str
+    signals: dict[str, int] = Field(default_factory=dict)
+    target: float
+    current: float
+    message: str
+    order: PaperOrderOut | None = None
+
+
+class PaperStrategyResponse(PaperDecisionOut):
+    """``POST /paper/strategies/{symbol}``: the first decision of the followed strategy."""
+
+    simulated: Literal[True] = True
+    note: str = SIMULATED_NOTE
+
+
 class PaperStatus(BaseModel):
     """``GET /paper``: the book of ``owner`` (``api:<key name>``) [currency unless named]:
     cash, equity, realised / unrealised / total P&L, drawdown now and its worst (fractions
@@ -819,6 +881,7 @@ class PaperStatus(BaseModel):
     allow_short: bool
     positions: list[PaperPositionOut]
     open_orders: list[PaperOrderOut]
+    strategies: list[PaperFollowedOut] = Field(default_factory=list)
 
 
 class PaperOrderResponse(BaseModel):
@@ -842,13 +905,15 @@ class PaperFill(BaseModel):
 
 class PaperMarkSymbol(BaseModel):
     """One symbol's advance: ``bars`` new bars seen, the clock after it (``last_bar``),
-    ``at_end`` when the data have no later bar, and the fills."""
+    ``at_end`` when the data have no later bar, the fills, and a followed strategy's
+    decision at each new bar."""
 
     symbol: str
     bars: int
     last_bar: str
     at_end: bool
     fills: list[PaperFill]
+    decisions: list[PaperDecisionOut] = Field(default_factory=list)
 
 
 class PaperMarkResponse(BaseModel):

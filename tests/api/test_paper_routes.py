@@ -101,3 +101,40 @@ def test_paper_bad_input_names_the_field(client, read_key):
     r = client.post("/paper/orders", headers=h, json={"symbol": "MSFT", "side": "buy",
                                                       "qty": 1e8})
     assert "Not enough cash" in r.json()["detail"]
+
+
+def test_follow_a_strategy_over_http(client, read_key, admin_key):
+    h = _h(read_key)
+    r = client.post("/paper/strategies/MSFT", headers=h,
+                    json={"example": "rsi_reversal", "source": "bundled"})
+    assert r.status_code == 201, r.text
+    first = r.json()
+    assert first["simulated"] is True and first["strategy"] == "RSI reversal"
+    assert first["bar"] < "2013-03-01" and first["side"] == 0
+    st = client.get("/paper", headers=h).json()
+    assert st["strategies"] == [{"symbol": "MSFT", "interval": "1d", "strategy": "RSI reversal",
+                                 "side": "long", "sizing": "fixed",
+                                 "from_bar": first["bar"]}]
+    r = client.post("/paper/mark", headers=h, json={"steps": 250, "source": "bundled"})
+    assert r.status_code == 200, r.text
+    sym = r.json()["symbols"][0]
+    assert sym["bars"] == 250 and len(sym["decisions"]) == 250
+    placed = [d for d in sym["decisions"] if d["order"] is not None]
+    assert placed and all(d["order"]["reason"] == "strategy" for d in placed)
+    assert placed[0]["wants"] == 1 and placed[0]["reason"] == "entry"
+    assert placed[0]["signals"] == {"rsi": 1}
+    # a strategy given as JSON, refused when it shorts on a book that does not
+    spec = {"name": "shorty", "side": "short", "entry": {"signals": ["macd"]}}
+    r = client.post("/paper/strategies/AAPL", headers=h, json={"strategy": spec,
+                                                               "source": "bundled"})
+    assert r.status_code == 422 and "does not go short" in r.json()["detail"], r.text
+    assert client.delete("/paper/strategies/MSFT", headers=_h(admin_key)).status_code == 404
+    r = client.delete("/paper/strategies/MSFT", headers=h)
+    assert r.status_code == 200 and "stopped following" in r.json()["message"]
+    assert client.get("/paper", headers=h).json()["strategies"] == []
+    for body, field in [({"example": "nope", "source": "bundled"}, "example"),
+                        ({"source": "bundled"}, "body"),
+                        ({"strategy": {"name": "x", "entry": {"signals": ["rsx"]}}}, "body")]:
+        r = client.post("/paper/strategies/MSFT", headers=h, json=body)
+        assert r.status_code == 422, r.text
+        assert "Traceback" not in r.text
