@@ -289,11 +289,12 @@ def _backtest(md, spec) -> None:
     _follow_on_paper(md, spec)
 
 
-def _follow_on_paper(md, spec) -> None:
-    """Hand the tested strategy to the Paper Book: it follows it from the book's clock."""
+def _follow_on_paper(md, spec, *, label: str = "Follow this strategy on the Paper Book",
+                     key: str = "sl_follow") -> None:
+    """Hand a strategy to the Paper Book: it follows it from the book's clock."""
     st.markdown("**Trade it on paper**")
     c1, c2 = st.columns([1, 2], vertical_alignment="center")
-    if c1.button("Follow this strategy on the Paper Book", key="sl_follow"):
+    if c1.button(label, key=key):
         d = store_call(lambda ow, session: follow.follow_strategy(ow, md, spec,
                                                                  session=session))
         if d is not None:
@@ -367,6 +368,15 @@ def _tune(md, spec) -> None:
     if job.get("version"):
         st.caption(literal(f"Recorded as tuning run {job['run']} (tuning/{job['version']}); "
                            "it is listed with the training runs on the Admin page."))
+    params = report.tuned_params(res, method)
+    if params is None:
+        st.caption("The Q-learning tuner moves the parameters as it trades; the Paper Book "
+                   "follows fixed parameters, so follow the grid's pick (or Compare's "
+                   "recommendation) instead.")
+    else:
+        _follow_on_paper(md, report.tuned_strategy(spec, params),
+                         label="Follow the tuned strategy on the Paper Book",
+                         key="sl_follow_tuned")
 
 
 def _show_grid(res: dict) -> None:

@@ -150,6 +150,28 @@ def edited_strategy(spec: Strategy, *, side: str, signal_params: dict[str, dict]
     return spec.with_params(values)
 
 
+def tuned_params(res: dict, method: str) -> dict | None:
+    """The fixed parameters a tuning result recommends (``{dotted path: value}``; empty: the
+    file as written): the grid's pick, or Compare's when it recommends the grid; None when
+    the Q-learning tuner is the answer (its parameters move as it trades)."""
+    if method == "grid":
+        return dict(res.get("best_params") or {})
+    rec = res.get("recommended") or {}
+    if method == "both" and rec.get("method") == "grid":
+        return dict(rec.get("params") or {})
+    return None
+
+
+def tuned_strategy(spec: Strategy, params: dict) -> Strategy:
+    """``spec`` with tuned ``params``, named ``<name> (tuned)`` when any parameter changed.
+
+    Raises: StrategySpecError for a parameter the strategy format refuses.
+    """
+    if not params:
+        return spec
+    return spec.with_params({**params, "name": f"{spec.name} (tuned)"[:120]})
+
+
 SIZING_POLICIES = {"fixed": "Fixed share of equity", "vol_target": "Volatility target",
                    "atr_risk": "Risk to the ATR stop"}
 

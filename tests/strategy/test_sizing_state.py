@@ -146,3 +146,19 @@ def test_state_names_the_entry_signal_and_its_sizing(msft):
     assert 0 < st.fraction <= 1 and math.isfinite(st.stop_distance)
     with pytest.raises(InsufficientDataError, match="outside"):
         strategy_state(msft.iloc[:10], s, start=10)
+
+
+def test_tuned_strategy_for_the_paper_book():
+    from core.strategy.report import tuned_params, tuned_strategy
+
+    base = load_strategy("strategies/rsi_reversal.toml")
+    grid = {"best_params": {"signals.rsi.lower": 25, "exit.stop_atr": 3.0}}
+    p = tuned_params(grid, "grid")
+    tuned = tuned_strategy(base, p)
+    assert tuned.name == "RSI reversal (tuned)" and tuned.signals["rsi"]["lower"] == 25
+    assert tuned.exit.stop_atr == 3.0 and tuned.tune == base.tune
+    assert tuned_strategy(base, {}) is base
+    assert tuned_params({"recommended": {"method": "grid", "params": {"exit.max_hold": 5}}},
+                        "both") == {"exit.max_hold": 5}
+    assert tuned_params({"recommended": {"method": "qlearning", "params": {}}}, "both") is None
+    assert tuned_params({}, "qlearning") is None
