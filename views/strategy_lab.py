@@ -5,6 +5,7 @@ multiple-testing penalty. The heavy work runs behind buttons; tuning runs as a s
 job shared with `quantdesk tune` and retraining."""
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from core.display import csv_export, literal
 from core.errors import QuantdeskError, TrainingInProgressError
@@ -300,8 +301,11 @@ def _follow_on_paper(md, spec, *, label: str = "Follow this strategy on the Pape
         if d is not None:
             st.success(literal(f"The Paper Book follows {spec.name} for {md.symbol} from the "
                                f"bar of {d.bar_ts:%Y-%m-%d}: {d.message}"))
-    c2.page_link("views/paper.py", label=f"Open the Paper Book for {md.symbol}",
-                 query_params={"symbol": md.symbol})
+    try:  # the same session (a new tab would be a new session's book)
+        c2.page_link("views/paper.py", label=f"Open the Paper Book for {md.symbol}",
+                     query_params={"symbol": md.symbol})
+    except StreamlitAPIException:  # the page run on its own, outside app.py's navigation
+        c2.caption("Open the Paper Book from the navigation.")
     st.caption("The book takes the tester's decisions bar by bar on the bars it sees, with the "
                "book's own costs; orders fill at the next open. Simulated only: no order is "
                "ever sent to a broker.")
