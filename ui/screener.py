@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import secrets
 
+import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from core.display import literal
+from core.display import csv_export, literal
 from core.errors import QuantdeskError
 from core.panel.watchlist import owner_key
-from core.screener.scan import ScanResult, scan
+from core.screener import filters
+from core.screener.report import display_frame
+from core.screener.scan import ScanResult, latest_scan, scan
 from core.universe import Universe
 from core.store import delete_screen, list_screens, save_screen, session_scope
 from ui.auth import ADMIN_KEY
@@ -46,6 +49,48 @@ def run_scan(universe: Universe, interval: str, *, fresh: bool = False) -> ScanR
     bar.empty()
     st.session_state[K_RESULT] = res
     return res
+
+
+def open_latest(universe: Universe, interval: str) -> ScanResult | None:
+    """The latest cached scan of ``universe`` at ``interval`` (no bars loaded, nothing
+    scored: :func:`core.screener.scan.latest_scan`), kept as this session's result; None
+    when there is none."""
+    res = latest_scan(universe, interval)
+    if res is not None:
+        st.session_state[K_RESULT] = res
+    return res
+
+
+Table = tuple[pd.DataFrame, pd.DataFrame, bytes]
+
+
+def _table(rows: pd.DataFrame, conds: list[filters.Condition], sort: str | None,
+           desc: bool) -> Table:
+    shown = filters.apply(rows, conds, sort, desc)
+    return shown, display_frame(shown), csv_export(shown)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _cached_table(key: str, cached: bool, spec: tuple, sort: str | None, desc: bool,
+                  _rows: pd.DataFrame) -> Table:
+    return _table(_rows, [filters.Condition(*c) for c in spec], sort, desc)
+
+
+def table(res: ScanResult, conds: list[filters.Condition], sort: str | None = None,
+          desc: bool = False) -> Table:
+    """``(rows shown, the page's table of them, their CSV export)``: ``res``' rows
+    filtered and sorted (:func:`core.screener.filters.apply`),
+    :func:`core.screener.report.display_frame` and :func:`core.display.csv_export` of
+    them, computed once per (scan key, filters, sort) in this server process (the same key
+    has the same rows), so a revisit or a rerun that changes neither redoes nothing.
+
+    Raises:
+        DataValidationError: as :func:`core.screener.filters.apply`.
+    """
+    if res.key is None:
+        return _table(res.rows, conds, sort, desc)
+    spec = tuple((c.column, c.op, c.value) for c in conds)
+    return _cached_table(res.key, res.cached, spec, sort, desc, res.rows)
 
 
 def last_result() -> ScanResult | None:

@@ -1,12 +1,13 @@
 """Screener page: scan a universe for setups, filter, sort, save the screen, export, open a
-symbol's pages."""
+symbol's pages. ``?universe=NAME&interval=1d`` picks the universe and interval and shows
+that universe's latest cached scan, if any, until Scan is pressed."""
 
 import streamlit as st
 
-from core.display import csv_export, literal
+from core.display import literal
 from core.errors import QuantdeskError
-from core.screener import filters
-from core.screener.report import HEADERS, display_frame, summary
+from core.screener import filters, synthetic
+from core.screener.report import HEADERS, summary
 from core.screener.row import COLUMNS
 from core.universe import custom, named_universes, parse_tickers, resolve
 from ui import screener as scr
@@ -15,7 +16,9 @@ from ui.data import session_upload
 MY_WATCHLIST, UPLOAD = "watchlist", "upload"
 K_UNI, K_INTERVAL, K_FILTERS = "scr_universe", "scr_interval", "scr_filters"
 K_SORT, K_DESC, K_SCREEN, K_NAME = "scr_sort", "scr_desc", "scr_screen", "scr_name"
+K_OPEN = "scr_filters_open"
 MAX_UPLOAD = 1_000_000
+INTERVALS = ["1d", "1h", "1wk"]
 PAGES = (("views/forecasts.py", "Forecasts"), ("views/patterns.py", "Patterns"),
          ("views/volatility.py", "Volatility"), ("views/risk_sizing.py", "Risk Sizing"))
 
@@ -27,9 +30,17 @@ st.caption("One row per symbol from its last bar: price action, the pattern on t
 
 choices = {**named_universes(), MY_WATCHLIST: "My watchlist (Overview)",
            UPLOAD: "Upload a list of tickers…"}
+n_synthetic = synthetic.page_size()  # load tests only (QUANTDESK_SYNTHETIC_UNIVERSE)
+if n_synthetic:
+    choices[synthetic.NAME] = synthetic.universe(n_synthetic).title
+url_uni = st.query_params.get("universe")
+if url_uni in choices and K_UNI not in st.session_state:  # a link to a universe's screen
+    st.session_state[K_UNI] = url_uni
+    if st.query_params.get("interval") in INTERVALS:
+        st.session_state[K_INTERVAL] = st.query_params["interval"]
 c1, c2, c3, c4 = st.columns([3, 1, 1, 1])
 uni_key = c1.selectbox("Universe", list(choices), format_func=choices.get, key=K_UNI)
-interval = c2.selectbox("Interval", ["1d", "1h", "1wk"], key=K_INTERVAL)
+interval = c2.selectbox("Interval", INTERVALS, key=K_INTERVAL)
 go = c3.button("Scan", type="primary", width="stretch")
 fresh = c4.button("Rescan (no cache)", width="stretch")
 
@@ -47,6 +58,8 @@ try:
                 universe = custom(syms, f"List {up.name[:40]}")
     elif uni_key == MY_WATCHLIST:
         universe = resolve(f"watchlist:{scr.owner()}")
+    elif uni_key == synthetic.NAME:
+        universe = synthetic.universe(n_synthetic)
     else:
         universe = resolve(uni_key)
 except QuantdeskError as err:
@@ -54,6 +67,10 @@ except QuantdeskError as err:
 
 if universe is not None and (go or fresh):
     scr.run_scan(universe, interval, fresh=fresh)
+elif (universe is not None and uni_key == url_uni and scr.last_result() is None
+      and not st.session_state.get("_scr_url_opened")):
+    st.session_state["_scr_url_opened"] = True  # looked up once per session
+    scr.open_latest(universe, interval)
 
 res = scr.last_result()
 if res is None:
@@ -62,39 +79,52 @@ if res is None:
     st.stop()
 
 # ---- filters, sort, saved screens ------------------------------------------------------
-saved = scr.screens()
-with st.expander("Filters, sort and saved screens",
-                 expanded=bool(st.session_state.get(K_FILTERS))):
-    s1, s2 = st.columns([3, 2])
-    pick = s2.selectbox("Saved screen", ["(none)"] + list(saved), key=K_SCREEN)
-    if pick != "(none)" and st.session_state.get("_scr_loaded") != pick:
-        spec = saved[pick]
-        st.session_state[K_FILTERS] = "\n".join(
-            f"{c['column']} {c['op']} {c['value']}" for c in spec.get("conditions", []))
-        st.session_state[K_SORT] = spec.get("sort") or "(none)"
-        st.session_state[K_DESC] = bool(spec.get("descending"))
-        st.session_state["_scr_loaded"] = pick
-        st.rerun()
-    text = s1.text_area("Filters (one per line, all must hold)", key=K_FILTERS, height=110,
-                        placeholder="pattern = hammer\ntrend = down\nrsi_14 < 35\n"
-                                    "volume_ratio > 1.5")
-    sort = s2.selectbox("Sort by", ["(none)"] + list(COLUMNS), key=K_SORT)
-    desc = s2.toggle("Descending", key=K_DESC)
-    n1, n2, n3 = st.columns([2, 1, 1])
-    name = n1.text_input("Screen name", key=K_NAME, max_chars=60)
-    save_clicked = n2.button("Save screen", width="stretch")
-    delete_clicked = n3.button("Delete screen", width="stretch", disabled=pick == "(none)")
-    st.caption("Columns: " + ", ".join(COLUMNS) + ". Operators: "
-               + " ".join(f"`{op}`" for op in filters.OPS) + " (`~` = contains).")
+for k in (K_FILTERS, K_SORT, K_DESC, K_SCREEN, K_NAME):  # kept while the expander is closed
+    if k in st.session_state:
+        st.session_state[k] = st.session_state[k]
+# lazy: its widgets are drawn only while it is open (a third of the page's elements); the
+# filters and sort apply either way. It stays as the user left it (a constant `expanded`:
+# a changing one would make it another element, reset)
+box = st.expander("Filters, sort and saved screens", key=K_OPEN, on_change="rerun")
+text = st.session_state.get(K_FILTERS, "")
+sort = st.session_state.get(K_SORT, "(none)")
+desc = bool(st.session_state.get(K_DESC, False))
+pick = st.session_state.get(K_SCREEN, "(none)")
+name, save_clicked, delete_clicked = "", False, False
+if box.open:
+    saved = scr.screens()
+    with box:
+        s1, s2 = st.columns([3, 2])
+        pick = s2.selectbox("Saved screen", ["(none)"] + list(saved), key=K_SCREEN)
+        if pick != "(none)" and st.session_state.get("_scr_loaded") != pick:
+            spec = saved[pick]
+            st.session_state[K_FILTERS] = "\n".join(
+                f"{c['column']} {c['op']} {c['value']}" for c in spec.get("conditions", []))
+            st.session_state[K_SORT] = spec.get("sort") or "(none)"
+            st.session_state[K_DESC] = bool(spec.get("descending"))
+            st.session_state["_scr_loaded"] = pick
+            st.rerun()
+        text = s1.text_area("Filters (one per line, all must hold)", key=K_FILTERS,
+                            height=110, placeholder="pattern = hammer\ntrend = down\n"
+                                                    "rsi_14 < 35\nvolume_ratio > 1.5")
+        sort = s2.selectbox("Sort by", ["(none)"] + list(COLUMNS), key=K_SORT)
+        desc = s2.toggle("Descending", key=K_DESC)
+        n1, n2, n3 = st.columns([2, 1, 1])
+        name = n1.text_input("Screen name", key=K_NAME, max_chars=60)
+        save_clicked = n2.button("Save screen", width="stretch")
+        delete_clicked = n3.button("Delete screen", width="stretch",
+                                   disabled=pick == "(none)")
+        st.caption("Columns: " + ", ".join(COLUMNS) + ". Operators: "
+                   + " ".join(f"`{op}`" for op in filters.OPS) + " (`~` = contains).")
 
 conds, problem = [], None
 try:
     conds = [filters.parse_condition(line) for line in (text or "").splitlines()
              if line.strip()]
-    shown = filters.apply(res.rows, conds, None if sort == "(none)" else sort, desc)
+    shown, table, csv = scr.table(res, conds, None if sort == "(none)" else sort, desc)
 except QuantdeskError as err:
     problem = str(err)
-    shown = res.rows
+    shown, table, csv = scr.table(res, [])
 if problem:
     st.warning(literal(problem))
 if save_clicked and not problem:
@@ -111,15 +141,14 @@ if delete_clicked and scr.delete(pick):
 st.caption(literal(summary(res, len(shown))))
 for note in res.notes:
     st.caption(literal(note))
-table = display_frame(shown)
 st.dataframe(
     table, hide_index=True, width="stretch", height=min(36 * (len(table) + 1) + 8, 640),
     key="scr_table",
     column_config={"Symbol": st.column_config.LinkColumn(
         "Symbol", display_text=r"symbol=(.*)$", help="Open this symbol's Forecasts page"),
         HEADERS["signal_reasons"]: st.column_config.TextColumn(width="large")})
-st.download_button("Export CSV", csv_export(shown), file_name="screen.csv",
-                   mime="text/csv", key="scr_csv")
+st.download_button("Export CSV", csv, file_name="screen.csv", mime="text/csv",
+                   key="scr_csv")
 scored = [s for s, e in zip(shown["symbol"], shown["error"]) if not isinstance(e, str)]
 if scored:
     o1, *links = st.columns([2, 1, 1, 1, 1])

@@ -62,7 +62,9 @@ def display_frame(rows: pd.DataFrame) -> pd.DataFrame:
 
 def summary(res: ScanResult, shown: int) -> str:
     """One line: universe and list source, rows shown of all, engine and time, failures."""
-    how = ("from the scan cache" if res.cached else
+    when = (f" (scanned {res.scanned_at.replace('T', ' ')[:16]} UTC)"
+            if res.cached and res.scanned_at else "")
+    how = ("from the scan cache" + when if res.cached else
            f"scored on {res.engine} in {res.seconds:.1f} s")
     return (f"{res.universe.title}: {len(res.universe.symbols):,} symbols (list: "
             f"{res.universe.as_of}) · {res.interval} · {shown:,} of {len(res.rows):,} rows "

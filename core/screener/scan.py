@@ -6,7 +6,12 @@ Bars come from :func:`core.data.load_ohlcv` (live Yahoo first, prefetched in bat
 :func:`core.data.batch.prefetch_yahoo`; a cached copy or the bundled history when
 offline). A symbol whose bars cannot be loaded gets a row with its ``error``; the scan
 goes on. The model versions are resolved once (:func:`core.serving.resolve_versions`) and
-pinned for every row, so a promote during a scan never mixes versions.
+pinned for every row, so a promote during a scan never mixes versions. The ``synthetic``
+universe (:mod:`core.screener.synthetic`, load tests only) takes its made-up bars from there.
+
+Each scan also records itself as the latest of its universe (same symbols) and interval:
+:func:`latest_scan` returns those rows without loading any bar, for a page opened by URL
+(``/screener?universe=NAME``) before Scan is pressed.
 """
 
 from __future__ import annotations
@@ -14,8 +19,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Callable, Sequence
 
 import diskcache
@@ -25,12 +34,14 @@ from core.config import get_settings
 from core.data import load_ohlcv
 from core.data.batch import prefetch_yahoo
 from core.data.cache import BytesOnlyDisk
-from core.errors import QuantdeskError
+from core.errors import DataValidationError, QuantdeskError
 from core.families import FAMILIES
 from core.batch import choose_engine, run_batch
+from core.screener import synthetic
 from core.screener.row import COLUMNS, INT_COLUMNS, ScanInput, screen_row
 from core.universe import Universe
-from core.serving import resolve_versions
+from core.serving import DISABLED, resolve_versions
+from core.store import active_version, is_disabled, session_scope
 
 #: bars a row needs at most (52 weeks of daily bars, the 200-bar trend, the models' windows)
 SCAN_BARS = 1300
@@ -50,6 +61,8 @@ class ScanResult:
         engine: ``serial`` or ``ray``. seconds: wall time of the scoring [s].
         versions: model versions pinned for every row (family -> version or None).
         cached: the rows came from the scan cache. notes: data notes (fallbacks).
+        scanned_at: when the rows were scored (UTC, ISO 8601), where known.
+        key: the scan-cache key of the rows (same key, same rows), where cached.
     """
 
     universe: Universe
@@ -60,6 +73,8 @@ class ScanResult:
     versions: dict[str, str | None]
     cached: bool = False
     notes: list[str] = field(default_factory=list)
+    scanned_at: str | None = None
+    key: str | None = None
 
     @property
     def failed(self) -> int:
@@ -108,40 +123,62 @@ def fingerprint(inputs: Sequence[ScanInput], versions: dict) -> str:
     return h.hexdigest()
 
 
+#: open scan caches by directory (diskcache handles are thread-safe): opening one writes
+#: its settings to SQLite, 30-300 ms on this machine, once per process instead of per read
+_CACHES: OrderedDict[str, diskcache.Cache] = OrderedDict()
+#: decoded rows by (cache directory, key), while the entry is still in that cache
+_ROWS: OrderedDict[tuple[str, str], pd.DataFrame] = OrderedDict()
+_MEMO_MAX = 4
+_LOCK = threading.Lock()
+
+
 def _cache() -> diskcache.Cache:
-    d = get_settings().cache_dir / "scans"
-    d.mkdir(parents=True, exist_ok=True)
-    return diskcache.Cache(str(d), disk=BytesOnlyDisk)
+    d = str(get_settings().cache_dir / "scans")
+    with _LOCK:
+        cache = _CACHES.get(d)
+        if cache is None:
+            Path(d).mkdir(parents=True, exist_ok=True)
+            cache = _CACHES[d] = diskcache.Cache(d, disk=BytesOnlyDisk)
+            while len(_CACHES) > _MEMO_MAX:
+                _CACHES.popitem(last=False)[1].close()
+        _CACHES.move_to_end(d)
+    return cache
 
 
 def _cached_rows(key: str) -> pd.DataFrame | None:
+    """The rows cached under ``key`` (a copy), or None (absent, expired, undecodable, or
+    the cache cannot be read). Decoded once per process while the entry lasts."""
     try:
         cache = _cache()
-    except Exception:  # an unreadable cache directory is a miss
-        return None
-    try:
+        memo_key = (cache.directory, key)
+        with _LOCK:
+            memo = _ROWS.get(memo_key)
+        if memo is not None:
+            if key in cache:  # still there (not expired, not deleted)
+                return memo.copy()
+            with _LOCK:
+                _ROWS.pop(memo_key, None)
         blob = cache.get(key)
         if not isinstance(blob, bytes):
             return None
         try:
-            return _typed(pd.read_json(io.BytesIO(blob), orient="records", dtype=False,
+            rows = _typed(pd.read_json(io.BytesIO(blob), orient="records", dtype=False,
                                        convert_dates=False)[list(COLUMNS)])
         except (ValueError, KeyError):  # undecodable: a miss, dropped
             cache.delete(key)
             return None
-    except Exception:
+    except Exception:  # an unreadable cache directory is a miss
         return None
-    finally:
-        cache.close()
+    with _LOCK:
+        _ROWS[memo_key] = rows
+        while len(_ROWS) > _MEMO_MAX:
+            _ROWS.popitem(last=False)
+    return rows.copy()
 
 
 def _store_rows(key: str, rows: pd.DataFrame) -> None:
     try:
-        cache = _cache()
-        try:
-            cache.set(key, rows.to_json(orient="records").encode(), expire=CACHE_TTL_S)
-        finally:
-            cache.close()
+        _cache().set(key, rows.to_json(orient="records").encode(), expire=CACHE_TTL_S)
     except Exception:  # a scan that cannot be cached is still a scan
         pass
 
@@ -169,6 +206,79 @@ def scan_inputs(inputs: Sequence[ScanInput], *, engine: str | None = None,
     return rows_frame(rows), used
 
 
+def serving_versions(families) -> dict[str, str | None]:
+    """:func:`core.serving.resolve_versions` from the store alone when it names an active
+    version (or "disabled") for every family: the same answer without reading and hashing
+    every artifact file (~45 ms a call). Otherwise (a family never registered, only
+    candidates, the store unreadable) :func:`core.serving.resolve_versions` itself."""
+    out: dict[str, str | None] = {}
+    try:
+        with session_scope() as s:  # one session for every family
+            for fam in families:
+                version = active_version(fam, session=s)
+                if version is not None:
+                    out[fam] = version
+                elif is_disabled(fam, session=s):
+                    out[fam] = DISABLED
+                else:
+                    break
+            else:
+                return out
+    except Exception:  # the store cannot be read: resolve_versions' own rules apply
+        pass
+    return resolve_versions(families)
+
+
+def _latest_key(universe: Universe, interval: str) -> str:
+    members = hashlib.sha256("\n".join(universe.symbols).encode()).hexdigest()[:16]
+    return f"latest:{universe.name}:{interval}:{members}"
+
+
+def _store_latest(res: ScanResult, key: str) -> None:
+    """Record ``res`` (rows cached under ``key``) as the latest scan of its universe and
+    interval. A cache hit keeps the ``scanned_at`` recorded when those rows were scored."""
+    try:
+        cache = _cache()
+        latest = _latest_key(res.universe, res.interval)
+        if res.scanned_at is None:
+            old = cache.get(latest)
+            old = json.loads(old) if isinstance(old, bytes) else {}
+            if isinstance(old, dict) and old.get("key") == key:
+                res.scanned_at = old.get("scanned_at")
+        record = {"key": key, "versions": res.versions, "notes": res.notes,
+                  "scanned_at": res.scanned_at}
+        cache.set(latest, json.dumps(record, default=str).encode(), expire=CACHE_TTL_S)
+    except Exception:  # a scan that cannot be recorded is still a scan
+        pass
+
+
+def latest_scan(universe: Universe, interval: str = "1d", *,
+                versions: dict[str, str | None] | None = None) -> ScanResult | None:
+    """The latest scan of ``universe`` (the same symbols) at ``interval`` still in the scan
+    cache, as a cached :class:`ScanResult` with its ``scanned_at``; loads no bar and scores
+    nothing. None when there is none, it expired (:data:`CACHE_TTL_S`), or the model
+    versions serving now (``versions``, default :func:`serving_versions`) differ from the
+    scan's. Its rows are those of that scan's bars: Scan checks for newer
+    bars."""
+    try:
+        blob = _cache().get(_latest_key(universe, interval))
+        record = json.loads(blob) if isinstance(blob, bytes) else None
+        if not isinstance(record, dict) or not isinstance(record.get("key"), str):
+            return None
+    except Exception:  # an unreadable cache or record is a miss
+        return None
+    now = serving_versions(FAMILIES) if versions is None else versions
+    if json.dumps(record.get("versions"), sort_keys=True, default=str) != \
+            json.dumps(now, sort_keys=True, default=str):
+        return None
+    rows = _cached_rows(record["key"])
+    if rows is None:
+        return None
+    return ScanResult(universe, interval, rows, "cache", 0.0, now, True,
+                      [str(n) for n in record.get("notes") or []], record.get("scanned_at"),
+                      record["key"])
+
+
 def scan(universe: Universe, interval: str = "1d", *, engine: str | None = None,
          progress: Progress | None = None, use_cache: bool = True) -> ScanResult:
     """Scan ``universe`` at ``interval`` (see the module docstring).
@@ -178,17 +288,28 @@ def scan(universe: Universe, interval: str = "1d", *, engine: str | None = None,
             ``score``.
         use_cache: reuse rows cached for the same fingerprint (:func:`fingerprint`).
     Raises:
-        DataValidationError: an unknown engine, or Ray cannot start.
+        DataValidationError: an unknown engine, Ray cannot start, or the SYNTHETIC
+            universe at an interval other than 1d.
     """
-    inputs, notes = load_inputs(universe.symbols, interval, progress=progress)
+    if universe.name == synthetic.NAME:  # made-up bars (load tests), not market data
+        if interval != "1d":
+            raise DataValidationError("The SYNTHETIC universe has daily bars only: scan it "
+                                      "at 1d.")
+        inputs = list(synthetic.inputs(len(universe.symbols)))
+        notes = [synthetic.NOTE]
+    else:
+        inputs, notes = load_inputs(universe.symbols, interval, progress=progress)
     versions = resolve_versions(FAMILIES)
     key = f"scan:{universe.name}:{interval}:{fingerprint(inputs, versions)}"
-    if use_cache:
-        hit = _cached_rows(key)
-        if hit is not None:
-            return ScanResult(universe, interval, hit, "cache", 0.0, versions, True, notes)
-    t0 = time.perf_counter()
-    rows, used = scan_inputs(inputs, engine=engine, progress=progress, versions=versions)
-    seconds = time.perf_counter() - t0
-    _store_rows(key, rows)
-    return ScanResult(universe, interval, rows, used, seconds, versions, False, notes)
+    hit = _cached_rows(key) if use_cache else None
+    if hit is not None:
+        res = ScanResult(universe, interval, hit, "cache", 0.0, versions, True, notes, key=key)
+    else:
+        t0 = time.perf_counter()
+        rows, used = scan_inputs(inputs, engine=engine, progress=progress, versions=versions)
+        seconds = time.perf_counter() - t0
+        _store_rows(key, rows)
+        res = ScanResult(universe, interval, rows, used, seconds, versions, False, notes,
+                         datetime.now(UTC).isoformat(timespec="seconds"), key)
+    _store_latest(res, key)
+    return res

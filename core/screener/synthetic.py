@@ -6,22 +6,38 @@ bars (their close-to-close log return, and open/high/low relative to the previou
 and the close, and volume) are resampled with mean block length :data:`MEAN_BLOCK`, so
 returns keep their fat tails and short-range volatility clustering. The prices are made
 up: symbols are named ``SYNTH-0001``..., their ``source`` is ``synthetic``, and nothing in
-the pages or the CLI offers them; only tests and ``benchmarks/bench_screener.py`` call
-:func:`synthetic_universe`.
+the CLI offers them. The Screener page offers the universe ``synthetic`` (titled SYNTHETIC,
+"not market data") only when the environment variable :data:`PAGE_ENV` gives its number of
+symbols, for load tests of the page (``benchmarks/bench_screener_page.py``); otherwise
+only tests and the screener benchmarks call :func:`synthetic_universe`.
 """
 
 from __future__ import annotations
+
+import functools
+import os
 
 import numpy as np
 import pandas as pd
 
 from core.data import BUNDLED_SYMBOLS, load_bundled
 from core.screener.row import ScanInput
+from core.universe import MAX_UNIVERSE, Universe
 
 #: mean block length of the stationary bootstrap [bars]
 MEAN_BLOCK = 20
 #: the source label every synthetic frame carries
 SOURCE = "synthetic"
+#: the universe's name (page, scan cache); its title says SYNTHETIC and "not market data"
+NAME = "synthetic"
+#: environment variable: the number of symbols of the ``synthetic`` universe the Screener
+#: page offers (unset or 0: not offered). Load tests and benchmarks only.
+PAGE_ENV = "QUANTDESK_SYNTHETIC_UNIVERSE"
+#: bars and seed of the page's synthetic universe (1,300 daily bars, as a scan loads)
+PAGE_BARS, PAGE_SEED = 1300, 0
+#: the note a scan of the synthetic universe carries (shown under the table)
+NOTE = ("SYNTHETIC universe: made-up prices, block-bootstrapped from the bundled real "
+        "returns, for load tests. Not market data.")
 
 
 def _shape(frame: pd.DataFrame) -> pd.DataFrame:
@@ -76,3 +92,27 @@ def synthetic_universe(n_symbols: int, n_bars: int = 1300, seed: int = 0) -> lis
     return [ScanInput(f"SYNTH-{i + 1:04d}", "1d", SOURCE,
                       synthetic_frame(n_bars, seed * 100_003 + i))
             for i in range(n_symbols)]
+
+
+def page_size() -> int:
+    """Symbols of the ``synthetic`` universe the Screener page offers (:data:`PAGE_ENV`);
+    0 when it is not offered (unset, not a number, or not positive)."""
+    try:
+        n = int(os.environ.get(PAGE_ENV, "0") or 0)
+    except ValueError:
+        return 0
+    return max(0, min(n, MAX_UNIVERSE))
+
+
+def universe(n: int) -> Universe:
+    """The ``synthetic`` universe of ``n`` symbols (names only; :func:`inputs` has the bars)."""
+    return Universe(NAME, f"SYNTHETIC load test ({n:,} made-up symbols, not market data)",
+                    tuple(f"SYNTH-{i + 1:04d}" for i in range(n)),
+                    "synthetic: block bootstrap of the bundled real returns")
+
+
+@functools.lru_cache(maxsize=1)
+def inputs(n: int, n_bars: int = PAGE_BARS, seed: int = PAGE_SEED) -> tuple[ScanInput, ...]:
+    """The scan inputs of :func:`universe` ``(n)`` (the same bars every call: made once per
+    process, as a scan of real symbols reads their bars from the data cache)."""
+    return tuple(synthetic_universe(n, n_bars=n_bars, seed=seed))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import DataValidationError
-from core.batch import choose_engine, run_batch
+from core.batch import chunk_size, choose_engine, run_batch
 from core.screener.scan import scan_inputs
 from core.screener.synthetic import SOURCE, synthetic_universe
 
@@ -100,3 +100,68 @@ def test_engine_setting(monkeypatch):
     assert choose_engine(None, 500) == "serial"
     with pytest.raises(DataValidationError, match="Unknown engine"):
         choose_engine("spark", 5)
+
+
+def test_chunks_and_a_failing_item_in_a_chunk():
+    """A job is cut into tasks of several items; a task that keeps failing is split, so only
+    the item that fails gets an error row."""
+    assert chunk_size(3, 2) == 1 and chunk_size(500, 2) == 8 and chunk_size(64, 2) == 4
+    names = [f"S{i:02d}" for i in range(40)]
+    names[13] = "DIE"
+    rows = run_batch(always_die, [Item(s) for s in names], engine="ray")
+    assert [r["symbol"] for r in rows] == names
+    assert "worker failed" in rows[13]["error"]
+    assert all("error" not in r for i, r in enumerate(rows) if i != 13)
+
+
+def threads_seen(item: Item) -> dict:
+    """The thread settings a task runs under."""
+    from threadpoolctl import threadpool_info
+
+    return {"symbol": item.symbol, "omp": os.environ.get("OMP_NUM_THREADS"),
+            "pools": sorted({p["num_threads"] for p in threadpool_info()})}
+
+
+def test_tasks_run_their_thread_pools_on_one_thread():
+    rows = run_batch(threads_seen, [Item("A"), Item("B"), Item("C")], engine="ray")
+    assert all(r["omp"] == "1" and set(r["pools"]) <= {1} for r in rows), rows
+
+
+def test_limit_threads_overrides_an_inherited_omp_setting():
+    """A worker that inherited OMP_NUM_THREADS=2 (Ray keeps a driver's setting) runs its
+    OpenMP, BLAS and torch pools on one thread after limit_threads(1)."""
+    import json
+    import subprocess
+
+    code = ("import json, torch, lightgbm; from threadpoolctl import threadpool_info; "
+            "from core.batch import limit_threads; before = torch.get_num_threads(); "
+            "limit_threads(1); print(json.dumps([before, torch.get_num_threads(), "
+            "sorted({p['num_threads'] for p in threadpool_info()})]))")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                         text=True, timeout=120, check=False, env={**os.environ, "OMP_NUM_THREADS": "2",
+                                                      "PYTHONPATH": str(root)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    before, after, pools = json.loads(out.stdout.strip().splitlines()[-1])
+    assert before == 2 and after == 1 and pools == [1]
+
+
+def test_local_ray_workers_run_at_normal_priority():
+    """ensure_ray's local instance runs its workers at niceness 0 (Ray's default, 15, let
+    any other process starve a scan)."""
+    import json
+    import subprocess
+
+    code = ("import json, os, ray; from core.batch import ensure_ray, run_batch; "
+            "ensure_ray(); "
+            "nice = lambda item: {'symbol': item, 'nice': os.nice(0)}; "
+            "print(json.dumps([r['nice'] for r in run_batch(nice, ['A', 'B'], "
+            "engine='ray')])); ray.shutdown()")
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS",
+                                                           "RAY_worker_niceness")}
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                         text=True, timeout=300, check=False,
+                         env={**env, "PYTHONPATH": str(root)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [0, 0]

@@ -48,3 +48,24 @@ def test_row_has_model_columns_and_skill_labels():
 def test_rows_frame_keeps_missing_keys_as_none():
     df = rows_frame([{"symbol": "A", "error": "x"}])
     assert list(df.columns) == list(COLUMNS) and pd.isna(df.at[0, "close"])
+
+
+def test_row_forecasts_only_the_volatility_horizon_it_shows():
+    """The row asks the volatility domain for its shortest horizon only; the numbers are
+    those of the full prediction's shortest horizon, and the signal is unchanged."""
+    from core.data import MarketData
+    from core.panel import predictors
+    from core.panel.symbol import symbol_panel
+    from core.screener.row import row_predictors
+    from core.volatility.serve import predict_latest
+
+    frame = synthetic_ohlcv(700, seed=11)
+    md = MarketData(frame, "SYNTH-V", "1d", "synthetic", frame.index[-1])
+    vol = next(dp for dp in row_predictors() if dp.name == "volatility")
+    assert [p.horizon for p in vol.predict(md)] == [1]
+    full, one = predict_latest(md), vol.predict(md)
+    for a, b in zip(full[:1], one):
+        assert (a.value, a.lower, a.upper, a.output) == (b.value, b.lower, b.upper, b.output)
+    panel_all = symbol_panel(md, list(predictors.DOMAIN_PREDICTORS))
+    panel_row = symbol_panel(md, row_predictors())
+    assert panel_all.signal == panel_row.signal and panel_all.regime == panel_row.regime
