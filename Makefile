@@ -53,7 +53,8 @@ postgres:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
-# `streamlit run app.py` with the background warm-up started at server start (ui/warmup.py)
+# `streamlit run app.py` with the background warm-up started at server start, closed tabs'
+# sessions shut down and the allocator set for it (ui/warmup.py, docs/deploy.md)
 run: setup
 	$(BIN)/python -m ui.warmup run app.py --server.port $(PORT)
 

@@ -17,10 +17,22 @@ A page that needs a warmed resource asks :func:`pending` and shows "warming up" 
 blocking (views/sentiment.py). Scripts run on their own (AppTest of a single page) never
 start it, so they load synchronously as before. ``QUANTDESK_WARMUP=0`` turns it off (the
 test suite does). The thread prints one line when it is done (``FINISHED`` and the seconds).
+
+The launcher also gives back the memory of closed tabs (issue 18, :func:`install_session_reaper`):
+Streamlit keeps a closed tab's session for a reconnect (``server.disconnectedSessionTTL``) and
+then only drops it from that store, without shutting it down, so the tab's uploaded bytes stay
+in Streamlit's upload manager for the life of the process (and the expired session itself until
+another session disconnects). The launcher shuts such a session down when its reconnect window
+ends, then collects garbage and hands freed heap back to the system (glibc ``malloc_trim``), and
+runs the server with an allocator that can give it back (:data:`SERVER_ENV`). Measured by
+tests/e2e/test_memory_uploads_e2e.py; see docs/deploy.md.
 """
 
 from __future__ import annotations
 
+import asyncio
+import ctypes
+import gc
 import importlib
 import logging
 import os
@@ -120,15 +132,167 @@ def pending() -> bool:
     return _state["thread"] is not None and not _done.is_set()
 
 
+#: seconds between checks, after a closed session's shutdown, for script runs still going
+RELEASE_POLL_S = 1.0
+#: the longest wait for script runs to end before the memory is collected anyway (seconds)
+RELEASE_MAX_WAIT_S = 120.0
+#: seconds past a closed session's reconnect window before it is shut down
+REAP_GRACE_S = 0.5
+#: the name Streamlit gives the thread of a script run
+SCRIPT_THREAD = "ScriptRunner.scriptThread"
+_release_lock = threading.Lock()
+_release_state: dict = {"timer": None, "since": None}
+
+
+def release_memory() -> None:
+    """A full garbage collection, then glibc's ``malloc_trim(0)``, which hands the freed heap
+    pages of every malloc arena back to the system (skipped where there is no glibc)."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: the collection is all there is
+        pass
+
+
+def _scripts_running() -> bool:
+    return any(t.name == SCRIPT_THREAD for t in threading.enumerate())
+
+
+def _release_soon() -> None:
+    """:func:`release_memory` once no script run is going (a closed tab's last run ends at its
+    next Streamlit call, and frees its objects only then), or after
+    :data:`RELEASE_MAX_WAIT_S`; checked every :data:`RELEASE_POLL_S` on a timer thread (not on
+    the server's event loop). Calls while one is pending join it."""
+    def check() -> None:
+        with _release_lock:
+            waited = time.monotonic() - _release_state["since"]
+            if _scripts_running() and waited < RELEASE_MAX_WAIT_S:
+                _arm()
+                return
+            _release_state["timer"] = _release_state["since"] = None
+        release_memory()
+
+    def _arm() -> None:
+        t = threading.Timer(RELEASE_POLL_S, check)
+        t.daemon = True
+        _release_state["timer"] = t
+        t.start()
+
+    with _release_lock:
+        if _release_state["timer"] is None:
+            _release_state["since"] = time.monotonic()
+            _arm()
+
+
+def _shut_down(session_info) -> None:
+    """Shut down a session Streamlit's reconnect store dropped (expired or evicted), as closing
+    it would (its uploaded files, media, session caches), and empty its session state (the
+    upload widget's file, the parsed upload) and its fragments (a fragment's function keeps
+    the page script's globals, its bars among them): the server's send loop keeps the last
+    session it served referenced while it idles, so a dead session's state would otherwise
+    stay."""
+    session = session_info.session
+    try:
+        session.shutdown()
+        session.session_state.clear()
+        fragments = getattr(session, "_fragment_storage", None)  # no public accessor
+        if fragments is not None:
+            fragments.clear()
+    except Exception:  # one bad session must not stop the store's sweep
+        log.exception("could not shut down an expired session")
+    _release_soon()
+
+
+def reaping_session_storage():
+    """Streamlit's ``MemorySessionStorage`` (the reconnect store for closed tabs) that shuts
+    down each session it drops on its own (reconnect window over, or evicted to make room),
+    and sweeps itself when a saved session's window ends (Streamlit sweeps only on the next
+    save, and never shuts the dropped sessions down)."""
+    from streamlit.runtime.caching.ttl_cache import TTLCache
+    from streamlit.runtime.memory_session_storage import MemorySessionStorage
+
+    class ShuttingDownTTLCache(TTLCache):
+        def expire(self, at_time=None):
+            removed = super().expire(at_time)
+            for _, info in removed:
+                _shut_down(info)
+            return removed
+
+        def _evict_lru(self, reason):
+            info = super()._evict_lru(reason)
+            _shut_down(info)
+            return info
+
+    class ReapingSessionStorage(MemorySessionStorage):
+        def __init__(self, maxsize: int = 128, ttl_seconds: int = 2 * 60) -> None:
+            super().__init__(maxsize=maxsize, ttl_seconds=ttl_seconds)
+            self._cache = ShuttingDownTTLCache(maxsize=maxsize, ttl=ttl_seconds)
+            self.ttl_seconds = ttl_seconds
+
+        def save(self, session_info) -> None:
+            super().save(session_info)
+            try:  # the server's event loop, the only thread that touches this store
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return
+            loop.call_later(self.ttl_seconds + REAP_GRACE_S, self._cache.expire)
+
+    return ReapingSessionStorage
+
+
+def install_session_reaper() -> bool:
+    """Make the Streamlit server this process starts keep closed tabs in a
+    :func:`reaping_session_storage`; call before the server is created. False (and a log line)
+    when this Streamlit has no such store to replace."""
+    try:
+        from streamlit.web.server import server
+
+        if not hasattr(server, "MemorySessionStorage"):
+            raise AttributeError("streamlit.web.server.server.MemorySessionStorage")
+        server.MemorySessionStorage = reaping_session_storage()
+    except (ImportError, AttributeError) as err:
+        log.warning("closed sessions keep their memory until the process exits (%s)", err)
+        return False
+    return True
+
+
+#: the allocator the server process runs with (issue 18), set by :func:`main` unless the
+#: environment already names them: Python objects from the C library's malloc instead of
+#: Python's own arenas (a 1 MB arena is given back only when every object in it is gone: after
+#: three closed upload tabs, 80-100 MB of them held a few MB of objects), and every block over
+#: 128 KB (arrays, uploaded bytes) in its own mapping that goes back to the system when freed
+#: (glibc otherwise raises that threshold to 32 MB as it runs and keeps such blocks in
+#: fragmented heaps)
+SERVER_ENV = {"PYTHONMALLOC": "malloc", "MALLOC_MMAP_THRESHOLD_": "131072"}
+
+
+def server_env(environ: dict | None = None) -> dict[str, str]:
+    """The :data:`SERVER_ENV` entries ``environ`` (default ``os.environ``) does not set."""
+    environ = os.environ if environ is None else environ
+    return {k: v for k, v in SERVER_ENV.items() if k not in environ}
+
+
 def main(argv: list[str] | None = None) -> None:
     """``python -m ui.warmup run app.py [options]``: start the warm-up, then serve with
-    Streamlit's command line (``streamlit run app.py [options]``) in this process."""
+    Streamlit's command line (``streamlit run app.py [options]``) in this process, with the
+    sessions of closed tabs shut down when their reconnect window ends
+    (:func:`install_session_reaper`).
+
+    The allocator settings of :data:`SERVER_ENV` take effect only at process start, so when
+    the environment lacks them this process first replaces itself (same pid, same command
+    line) with one started with them."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    missing = server_env()
+    if missing:
+        os.execve(sys.executable, [sys.executable, "-m", "ui.warmup", *argv],
+                  {**os.environ, **missing})
+
     from streamlit.web import cli
 
     # the module app.py imports (``ui.warmup``), not this ``__main__`` copy of it
     this = importlib.import_module("ui.warmup")
 
-    argv = list(sys.argv[1:] if argv is None else argv)
+    this.install_session_reaper()
     this.start(panel=True)
     sys.argv = ["streamlit", *argv]
     cli.main()
