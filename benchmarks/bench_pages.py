@@ -21,12 +21,16 @@ widget too (a chart-window picker that redraws its chart), whose rerun is the re
 The Screener's "interaction" is its Scan button: time until the scan's table is shown.
 
 Prints per page the medians and the ratio to the bare page's median of the same run; the
-issue's targets are warm <= 1.3x, first visit <= 2x and interaction <= 1.3x.
+issue's targets are warm <= 1.3x, first visit <= 2x and interaction <= 1.3x. Also the CPU
+seconds the Chromium processes used during the warm visit (``psutil``; absent without it),
+which a shared machine's load disturbs far less than the wall time.
 
 ``QD_BENCH_PAGES_RUNS`` (default 5) sets the number of runs; ``QD_BENCH_PAGES_ONLY`` (comma-
 separated row names, e.g. ``patterns,risk-sizing``) measures only those pages beside the bare
-one. Everything is loopback-only and
-bounded by timeouts; both servers are stopped at the end.
+one. ``QD_BENCH_PAGES_BASELINE=/path/to/other/checkout`` also starts that checkout's app
+(same launcher, its own data dir) and measures each page there right after this one's, as
+rows "<page> (baseline)": a before/after comparison within one run. Everything is
+loopback-only and bounded by timeouts; all servers are stopped at the end.
 """
 
 from __future__ import annotations
@@ -169,11 +173,13 @@ def _env(data_dir: Path) -> dict:
     return env
 
 
-def _start(script: str, env: dict, log: Path, launcher: str = "streamlit"
-           ) -> tuple[str, subprocess.Popen]:
+def _start(script: str, env: dict, log: Path, launcher: str = "streamlit",
+           cwd: Path | None = None) -> tuple[str, subprocess.Popen]:
+    """Serve ``script`` on a free port; ``cwd``: run it from another checkout (``env -C``)."""
     port = free_port()
-    return serve([sys.executable, "-m", launcher, "run", script, "--server.headless", "true",
-                  "--server.address", "127.0.0.1", "--server.port", str(port),
+    chdir = ["env", "-C", str(cwd)] if cwd is not None else []
+    return serve([*chdir, sys.executable, "-m", launcher, "run", script, "--server.headless",
+                  "true", "--server.address", "127.0.0.1", "--server.port", str(port),
                   "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
                  port, "/_stcore/health", env, log)
 
@@ -191,6 +197,34 @@ def _wait_for_warmup(log: Path, proc: subprocess.Popen, timeout_s: float = 300) 
             raise RuntimeError(f"app exited: {log.read_text()[-2000:]}")
         time.sleep(0.2)
     raise TimeoutError(f"no '{FINISHED}' line in {log} after {timeout_s:.0f} s")
+
+
+def _cpu_times(pids: list[int] | None = None) -> dict[int, float]:
+    """{pid: user+system CPU seconds} of ``pids``, or of this process's Chromium
+    descendants when ``pids`` is None (empty without psutil)."""
+    try:
+        import psutil
+    except ImportError:
+        return {}
+    procs = (psutil.Process().children(recursive=True) if pids is None
+             else [psutil.Process(p) for p in pids])
+    out = {}
+    for proc in procs:
+        try:
+            if pids is None and not proc.name().startswith("chrom"):
+                continue
+            t = proc.cpu_times()
+            out[proc.pid] = t.user + t.system
+        except psutil.Error:  # exited meanwhile
+            pass
+    return out
+
+
+def _cpu_delta(before: dict[int, float], after: dict[int, float]) -> float | None:
+    """CPU seconds used between two :func:`_cpu_times` (None without psutil)."""
+    if not after:
+        return None
+    return sum(t - before.get(pid, 0.0) for pid, t in after.items())
 
 
 def _visit(page, url: str, hint: str | None = None) -> float:
@@ -221,9 +255,15 @@ def measure(runs: int | None = None) -> dict:
     runs = runs or int(os.environ.get("QD_BENCH_PAGES_RUNS", "5"))
     tmp = Path(tempfile.mkdtemp(prefix="qd-bench-pages-"))
     env = _env(tmp / "data")
-    subprocess.run([sys.executable, "-c", ("from core.bootstrap import bootstrap; "
-                                           "bootstrap(lambda m: None, train_missing=False)")],
-                   cwd=ROOT, env=env, check=True, timeout=300)
+    baseline = os.environ.get("QD_BENCH_PAGES_BASELINE")
+    base_root = Path(baseline).resolve() if baseline else None
+    base_env = dict(_env(tmp / "base-data"), PYTHONPATH=str(base_root)) if base_root else None
+    for root, e in ((ROOT, env), (base_root, base_env)):
+        if root is not None:
+            subprocess.run([sys.executable, "-c", (
+                "from core.bootstrap import bootstrap; "
+                "bootstrap(lambda m: None, train_missing=False)")],
+                cwd=root, env=e, check=True, timeout=300)
     bare_py = tmp / "bare_page.py"
     bare_py.write_text(BARE_SCRIPT)
     procs = []
@@ -231,29 +271,46 @@ def measure(runs: int | None = None) -> dict:
         # as `make run` starts it: the warm-up begins at server start (ui/warmup.py)
         app_url, p1 = _start("app.py", env, tmp / "app.log", launcher="ui.warmup")
         procs.append(p1)
+        base_url = None
+        if base_root is not None:  # the other checkout's app, started the same way
+            base_url, p3 = _start("app.py", base_env, tmp / "base.log", launcher="ui.warmup",
+                                  cwd=base_root)
+            procs.append(p3)
         warmup_s = _wait_for_warmup(tmp / "app.log", p1)
+        if base_url is not None:
+            _wait_for_warmup(tmp / "base.log", p3)
         bare_url, p2 = _start(str(bare_py), env, tmp / "bare.log")
         procs.append(p2)
         only = [p for p in os.environ.get("QD_BENCH_PAGES_ONLY", "").split(",") if p]
         pages = {k: v for k, v in PAGES.items() if not only or k in only}
-        rows: dict[str, dict] = {k: {"first": None, "cold": [], "warm": [], "interaction": []}
-                                 for k in ["bare page", *pages]}
+        names = ["bare page"]
+        for k in pages:
+            names += [k, f"{k} (baseline)"] if base_url else [k]
+        rows: dict[str, dict] = {k: {"first": None, "cold": [], "warm": [], "interaction": [],
+                                     "warm_cpu": []} for k in names}
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                         args=CHROMIUM_ARGS)
             try:
                 for r in range(runs):
-                    targets = [("bare page", bare_url + "/")] + [
-                        (name, f"{app_url}/{path}") for name, path in pages.items()]
+                    targets = [("bare page", bare_url + "/")]
+                    for name, path in pages.items():
+                        pair = [(name, f"{app_url}/{path}")]
+                        if base_url:  # which app goes first alternates between runs
+                            pair.append((f"{name} (baseline)", f"{base_url}/{path}"))
+                        targets += pair[::-1] if r % 2 else pair
                     for name, url in targets:
+                        page_name = name.removesuffix(" (baseline)")
                         ctx = browser.new_context(viewport={"width": 1400, "height": 900})
                         try:
                             pg = ctx.new_page()
-                            hint = NO_CHART_TEXT.get(name)
+                            hint = NO_CHART_TEXT.get(page_name)
                             cold = _visit(pg, url, hint)
+                            cpu0 = _cpu_times()
                             warm = _visit(pg, url, hint)
+                            warm_cpu = _cpu_delta(cpu0, _cpu_times())
                             try:
-                                act = _interact(pg, name, hint)
+                                act = _interact(pg, page_name, hint)
                             except Exception as err:  # noqa: BLE001 - reported, row kept
                                 print(f"   {name}: interaction failed "
                                       f"({type(err).__name__}: {str(err)[:200]})",
@@ -263,6 +320,7 @@ def measure(runs: int | None = None) -> dict:
                             ctx.close()
                         rows[name]["cold"].append(cold)
                         rows[name]["warm"].append(warm)
+                        rows[name]["warm_cpu"].append(warm_cpu)
                         rows[name]["interaction"].append(act)
                         if r == 0:
                             rows[name]["first"] = cold
@@ -275,27 +333,31 @@ def measure(runs: int | None = None) -> dict:
             stop_server(proc)
 
 
-def _median(xs: list[float]) -> float:
-    ok = [x for x in xs if not math.isnan(x)]  # failed interactions are NaN
+def _median(xs: list[float | None]) -> float:
+    ok = [x for x in xs if x is not None and not math.isnan(x)]  # failed interactions: NaN
     return statistics.median(ok) if ok else float("nan")
 
 
 def table(rows: dict) -> str:
     """Markdown table: first visit, cold, warm and interaction medians [s] and their ratios to
-    the bare page's medians (first visit against the bare page's cold median)."""
+    the bare page's medians (first visit against the bare page's cold median), and the CPU
+    seconds Chromium used during the warm visit (less disturbed by a busy machine than the
+    wall time) with its ratio."""
     bare = rows["bare page"]
     b_cold, b_warm = statistics.median(bare["cold"]), statistics.median(bare["warm"])
     b_act = _median(bare["interaction"])
+    b_cpu = _median(bare.get("warm_cpu", []))
     n = len(bare["cold"])
     out = [("| page | first visit [s] | cold [s] | warm [s] | interaction [s] "
-            "| first / bare | cold / bare | warm / bare | interaction / bare |"),
-           "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            "| first / bare | cold / bare | warm / bare | interaction / bare "
+            "| warm browser CPU [s] | CPU / bare |"),
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, v in rows.items():
         c, w = statistics.median(v["cold"]), statistics.median(v["warm"])
-        a = _median(v["interaction"])
+        a, cpu = _median(v["interaction"]), _median(v.get("warm_cpu", []))
         out.append(f"| {name} | {v['first']:.2f} | {c:.2f} | {w:.2f} | {a:.2f} "
                    f"| {v['first'] / b_cold:.1f} | {c / b_cold:.1f} | {w / b_warm:.1f} "
-                   f"| {a / b_act:.1f} |")
+                   f"| {a / b_act:.1f} | {cpu:.2f} | {cpu / b_cpu:.2f} |")
     out.append(f"(medians of {n} runs; the app's warm-up finished "
                f"{bare.get('warmup_s', float('nan')):.0f} s after the server was up)")
     return "\n".join(out)

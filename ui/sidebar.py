@@ -8,6 +8,13 @@ out of the URL (symbol MSFT, interval 1d, live source, no dates). The symbol box
 a typed ticker, so ``?symbol=NVDA`` works as well as ``?symbol=OTHER&ticker=NVDA``.
 ``?bundled=true`` picks the bundled history (offline demo) instead of live data.
 
+The rarely used inputs (the bundled-history checkbox and the start and end dates) sit in one
+"Date range & data source" expander that sends its widgets only when it is opened (issue 15:
+fewer elements and widget types for the browser to mount on every visit, see
+docs/performance.md). Once the session has a date range or the bundled source (from the URL
+or the widgets) they are drawn on every run, open or not, so their values and URL parameters
+are kept exactly as before.
+
 ``app.py`` draws the sidebar once per run, in the entry point, so the choice also survives
 page switches; :func:`sidebar` then returns that run's selection. Run a page file on its own
 (an ``AppTest`` of ``views/x.py``) and :func:`sidebar` draws the widgets itself.
@@ -32,6 +39,10 @@ LABELS = {OTHER: "Other (Yahoo)…", UPLOAD: "Upload CSV…"}
 # Keys double as URL query-parameter names (bind="query-params").
 K_SYMBOL, K_TICKER, K_INTERVAL, K_START, K_END = "symbol", "ticker", "interval", "start", "end"
 K_BUNDLED = "bundled"
+K_MORE = "sb_more"  # the "Date range & data source" expander's open state (not in the URL)
+MORE_LABEL = "Date range & data source"
+_MORE_KEYS = (K_BUNDLED, K_START, K_END)
+_MORE_USED = "_qd_sidebar_more_used"
 _CURRENT = "_qd_selection_this_run"
 MIN_DATE = dt.date(1970, 1, 1)
 
@@ -95,19 +106,36 @@ def draw_sidebar() -> Selection:
                             key=K_INTERVAL, bind="query-params",
                             help="Only daily (1d) history is bundled; other intervals need "
                                  "Yahoo Finance (online).")
-    bundled = sb.checkbox(BUNDLED_LABEL, key=K_BUNDLED, bind="query-params",
-                          help="Show the daily history shipped with Quantdesk (it ends years "
-                               "ago) instead of live Yahoo Finance data. Unticked, the desk "
-                               "still falls back to it when Yahoo cannot be reached.")
-    today = dt.date.today()
-    start = sb.date_input("Start", value=None, min_value=MIN_DATE, max_value=today,
-                          key=K_START, bind="query-params", help="Empty: the first bar.")
-    end = sb.date_input("End", value=None, min_value=MIN_DATE, max_value=today, key=K_END,
-                        bind="query-params", help="Empty: the last bar.")
+    bundled, start, end = False, None, None
+    more = sb.expander(MORE_LABEL, key=K_MORE, on_change="rerun",
+                       icon=":material/date_range:")
+    if more.open or _more_in_use():
+        bundled = more.checkbox(BUNDLED_LABEL, key=K_BUNDLED, bind="query-params",
+                                help="Show the daily history shipped with Quantdesk (it ends "
+                                     "years ago) instead of live Yahoo Finance data. Unticked, "
+                                     "the desk still falls back to it when Yahoo cannot be "
+                                     "reached.")
+        today = dt.date.today()
+        start = more.date_input("Start", value=None, min_value=MIN_DATE, max_value=today,
+                                key=K_START, bind="query-params", help="Empty: the first bar.")
+        end = more.date_input("End", value=None, min_value=MIN_DATE, max_value=today,
+                              key=K_END, bind="query-params", help="Empty: the last bar.")
     if start and end and start > end and problem is None:
         problem = f"The start date {start} is after the end date {end}: swap or clear them."
     return Selection(symbol, interval, start or None, end or None, csv_name, None, problem,
                      "bundled" if bundled else "auto", csv_file)
+
+
+def _more_in_use() -> bool:
+    """True once this session has had a date range or the bundled source (in the URL or in
+    the widgets): from then on the expander's widgets are drawn on every run, so a value is
+    never dropped by closing it (a bound widget that is not drawn loses its URL parameter)."""
+    if st.session_state.get(_MORE_USED):
+        return True
+    used = any(st.query_params.get(k) or st.session_state.get(k) for k in _MORE_KEYS)
+    if used:
+        st.session_state[_MORE_USED] = True
+    return used
 
 
 def begin_run(sel: Selection) -> None:
