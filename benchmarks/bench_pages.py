@@ -107,9 +107,9 @@ def _step_up(page):  # the page's first number input, one step up
     return page.locator('[data-testid="stNumberInputStepUp"]').first.click
 
 
-def _number_enter(value: str):
+def _number_enter(label: str, value: str):
     def prepare(page):  # type a new value (untimed), then Enter commits it (timed)
-        box = page.locator('[data-testid="stNumberInput"] input').first
+        box = page.get_by_label(label, exact=True)
         box.fill(value)
         return lambda: box.press("Enter")
     return prepare
@@ -160,7 +160,8 @@ ACTIONS = {
     "volatility": (_radio("Evaluation", 1), '[data-testid="stRadio"]'),
     "risk-sizing": (_step_up, None),
     "strategy-lab": (_window_button("6M"), None),
-    "paper": (_number_enter("11"), None),  # its input is too narrow for +/- buttons
+    # its quantity input is too narrow for +/- buttons
+    "paper": (_number_enter("Quantity [units]", "11"), None),
     "monitoring": (_step_up, None),
 }
 
