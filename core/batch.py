@@ -167,7 +167,9 @@ def ensure_ray():
             where = os.environ.get("RAY_ADDRESS") or "a local Ray instance"
             raise DataValidationError(
                 f"Could not start or reach {where} ({type(err).__name__}: {err}). Check "
-                "RAY_ADDRESS, or run with --engine serial.") from None
+                "RAY_ADDRESS (a cluster with token authentication also needs RAY_AUTH_MODE="
+                "token and its token in RAY_AUTH_TOKEN or RAY_AUTH_TOKEN_PATH), or run with "
+                "--engine serial.") from None
     return ray
 
 
