@@ -33,13 +33,14 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.procs import free_port
 
 #: Debian installs each server major version here (``postgresql-15`` -> ``15/bin``).
 PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"
@@ -74,12 +75,6 @@ def find_pg_bindir() -> Path | None:
         if all((d / tool).is_file() for tool in ("initdb", "pg_ctl", "postgres")):
             return d
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class PostgresServer:
@@ -129,7 +124,7 @@ class PostgresServer:
         self._run("initdb", "-D", str(self.datadir), "-U", SUPERUSER, "-A", "trust",
                   "-E", "UTF8", "--locale=C", "--no-sync")
         for attempt in range(5):
-            port = _free_port()
+            port = free_port()
             try:
                 self._pg_ctl_start(port)
             except RuntimeError:  # the port was taken between our probe and the bind

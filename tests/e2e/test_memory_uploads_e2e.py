@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -41,6 +40,8 @@ import numpy as np
 import pandas as pd
 import psutil
 import pytest
+
+from tests.procs import free_port, stop, wait_for_text
 
 ROOT = Path(__file__).resolve().parents[2]
 MIB = 2 ** 20
@@ -65,12 +66,6 @@ def synthetic_csv(seed: int, target_mb: int = FILE_MB) -> bytes:
                           "High": high, "Low": low, "Close": close,
                           "Volume": rng.integers(1_000, 10_000, n)})
     return frame.to_csv(index=False, float_format="%.6f").encode()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _make_run_recipe() -> str:
@@ -157,7 +152,7 @@ def test_rss_returns_within_10_percent_after_upload_sessions_close(browser, tmp_
 
     # started as `make run` starts it: its recipe runs the warm-up launcher on app.py
     assert "-m ui.warmup run app.py" in _make_run_recipe(), _make_run_recipe()
-    port = _free_port()
+    port = free_port()
     env = {**_make_env(os.environ), "QUANTDESK_OFFLINE": "1",
            "QUANTDESK_DATA_DIR": str(tmp_path / "data")}
     for k in ("QUANTDESK_WARMUP", "DATABASE_URL", "PYTHONMALLOC", "MALLOC_MMAP_THRESHOLD_"):
@@ -174,11 +169,7 @@ def test_rss_returns_within_10_percent_after_upload_sessions_close(browser, tmp_
     proc = psutil.Process(server.pid)
     figures = []
     try:
-        deadline = time.monotonic() + 300
-        while FINISHED not in log.read_text(errors="replace"):
-            assert server.poll() is None, log.read_text(errors="replace")[-3000:]
-            assert time.monotonic() < deadline, "no warm-up line within 300 s"
-            time.sleep(1)
+        wait_for_text(log, server, FINISHED, 300, "no warm-up line")
         with urllib.request.urlopen(f"{url}/_stcore/health", timeout=10) as r:
             assert r.status == 200
         # warm-up: the page's modules and caches, one small upload, that session reaped
@@ -203,8 +194,4 @@ def test_rss_returns_within_10_percent_after_upload_sessions_close(browser, tmp_
             assert opened - start > N_SESSIONS * FILE_MB, figures
             assert closed <= limit, figures
     finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server, 20)

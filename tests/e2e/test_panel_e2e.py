@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.procs import free_port, stop
+
 from tests.e2e.conftest import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,12 +29,6 @@ ADMIN, PASSWORD = "e2e-admin", "correct horse battery"
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +43,7 @@ def app_url(tmp_path_factory):
     # an admin account for the login test (bcrypt hash in the private data dir)
     subprocess.run([sys.executable, "-c", "from core.auth import create_admin; "
                     f"create_admin({ADMIN!r}, {PASSWORD!r})"], env=env, cwd=ROOT, check=True)
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--browser.gatherUsageStats", "false"],
@@ -61,11 +57,7 @@ def app_url(tmp_path_factory):
         except OSError:
             time.sleep(0.5)
     yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop(proc)
 
 
 @pytest.fixture

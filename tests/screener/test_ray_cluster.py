@@ -12,24 +12,18 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.procs import free_port, stop, wait_for_text
+
 ROOT = Path(__file__).resolve().parents[2]
 RAY = Path(sys.executable).with_name("ray")
 STARTED = "Ray runtime started"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _scan(env: dict[str, str], engine: str) -> list[dict]:
@@ -47,7 +41,7 @@ def test_scan_runs_unchanged_on_a_ray_cluster(tmp_path):
         pytest.skip(f"{RAY} is missing (Ray is installed by `make setup`)")
     # Ray's socket paths must stay under 108 bytes: a short temp dir, not pytest's tmp_path
     ray_dir = Path(tempfile.mkdtemp(prefix="qdray", dir="/tmp"))
-    port = _free_port()
+    port = free_port()
     base = {k: v for k, v in os.environ.items()
             if not k.startswith("RAY_") and k != "OMP_NUM_THREADS"}
     cluster_env = {**base, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
@@ -59,11 +53,7 @@ def test_scan_runs_unchanged_on_a_ray_cluster(tmp_path):
              "--disable-usage-stats", f"--temp-dir={ray_dir}"],
             env=cluster_env, stdout=fh, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 180
-        while STARTED not in head_log.read_text(errors="replace"):
-            assert head.poll() is None, head_log.read_text(errors="replace")[-3000:]
-            assert time.monotonic() < deadline, "the Ray head did not start within 180 s"
-            time.sleep(1)
+        wait_for_text(head_log, head, STARTED, 180, "the Ray head did not start")
         app_env = {**base, "PYTHONPATH": str(ROOT), "QUANTDESK_OFFLINE": "1",
                    "HF_HUB_OFFLINE": "1", "QUANTDESK_DATA_DIR": str(tmp_path / "data")}
         on_cluster = _scan({**cluster_env, **app_env, "RAY_ADDRESS": f"127.0.0.1:{port}"},
@@ -86,9 +76,5 @@ def test_scan_runs_unchanged_on_a_ray_cluster(tmp_path):
         assert "RAY_AUTH_TOKEN" in no_token.stderr
         assert "Traceback" not in no_token.stderr
     finally:
-        head.terminate()
-        try:
-            head.wait(60)
-        except subprocess.TimeoutExpired:
-            head.kill()
+        stop(head, 60)
         shutil.rmtree(ray_dir, ignore_errors=True)
