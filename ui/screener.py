@@ -71,7 +71,7 @@ def _table(rows: pd.DataFrame, conds: list[filters.Condition], sort: str | None,
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _cached_table(key: str, cached: bool, spec: tuple, sort: str | None, desc: bool,
+def _cached_table(key: str, spec: tuple, sort: str | None, desc: bool,
                   _rows: pd.DataFrame) -> Table:
     return _table(_rows, [filters.Condition(*c) for c in spec], sort, desc)
 
@@ -90,7 +90,7 @@ def table(res: ScanResult, conds: list[filters.Condition], sort: str | None = No
     if res.key is None:
         return _table(res.rows, conds, sort, desc)
     spec = tuple((c.column, c.op, c.value) for c in conds)
-    return _cached_table(res.key, res.cached, spec, sort, desc, res.rows)
+    return _cached_table(res.key, spec, sort, desc, res.rows)
 
 
 def last_result() -> ScanResult | None:
