@@ -17,7 +17,10 @@ from core.store import session_scope
 from ui.auth import ADMIN_KEY
 
 K_LIST, K_ADD, K_SID, URL_KEY = "ov_watchlist", "ov_add", "qd_session_id", "watchlist"
-_LOADED, _PENDING, _SAVED = "_ov_watchlist_loaded", "_ov_watchlist_pending", "_ov_saved"
+_PENDING, _SAVED = "_ov_watchlist_pending", "_ov_saved"
+# the list as the Overview last drew it: Streamlit drops a widget's state after a run that
+# does not draw the widget (any other page), so a return to the Overview restores it from here
+_KEPT = "_ov_watchlist_kept"
 _NOTES = "_ov_watchlist_notes"  # refusals of the last "Add", shown after its rerun
 
 
@@ -63,9 +66,9 @@ def watchlist_widget(container, interval: str = "1d") -> list[str]:
     ``container`` and return the symbols to show, in order."""
     if _PENDING in st.session_state:  # set by "Add" on the previous run
         st.session_state[K_LIST] = st.session_state.pop(_PENDING)
-    elif not st.session_state.get(_LOADED) and K_LIST not in st.session_state:
-        st.session_state[K_LIST] = _initial()
-    st.session_state[_LOADED] = True
+    elif K_LIST not in st.session_state:  # the first visit, or back from another page
+        kept = st.session_state.get(_KEPT)
+        st.session_state[K_LIST] = list(kept) if kept is not None else _initial()
     for note in st.session_state.pop(_NOTES, []):
         container.warning(note)
     current = list(st.session_state[K_LIST])
@@ -73,6 +76,7 @@ def watchlist_widget(container, interval: str = "1d") -> list[str]:
     chosen = container.multiselect("Watchlist", options, key=K_LIST,
                                    help="Remove a symbol with its x; add any Yahoo Finance "
                                         "ticker below.")
+    st.session_state[_KEPT] = list(chosen)
     if st.session_state.get(_SAVED) != chosen:
         if _store(set_symbols, chosen) is not None:
             st.session_state[_SAVED] = list(chosen)

@@ -72,6 +72,22 @@ def test_page_opens_by_url_with_chart_and_no_exception(page, server, path):
     page.screenshot(path=str(SCREENSHOTS / f"{path or 'overview'}.png"), full_page=True)
 
 
+def test_every_page_by_its_link_then_back_to_the_overview(page, server):
+    """A trader's round trip through the navigation in one session: every page opens, and the
+    Overview works again afterwards (its watchlist widget's state is dropped by Streamlit
+    while another page runs; a KeyError once reached the page here)."""
+    page.goto(f"{server.url}/")
+    settle(page, ".js-plotly-plot", timeout_ms=90_000)
+    for title in ["Screener", "Paper Book", *PAGES.values(), "Overview"]:
+        page.locator(NAV).get_by_role("link", name=title, exact=True).click()
+        page.get_by_role("heading", name=title, exact=True).first.wait_for(timeout=90_000)
+        settle(page)
+        errors = page.locator(EXCEPTION).all_inner_texts()
+        assert not errors, (title, errors[0][:500])
+    assert heading(page) == "Overview"
+    page.get_by_text(re.compile(r"As of \d{4}-\d\d-\d\d")).first.wait_for()
+
+
 def test_unknown_symbol_offline_is_explained(page, server):
     page.goto(f"{server.url}/volatility?symbol=ZZZZ")
     settle(page)

@@ -214,3 +214,19 @@ def test_overview_corrupt_artifact_banner_names_family(monkeypatch, fakes):
     assert len(banners) == 1, errors  # once for the page, not per symbol
     assert "sha256" in banners[0] and "roll" in banners[0] and "retrain" in banners[0]
     assert "Pattern:** hammer" in texts(at)  # the other family still serves
+
+
+def test_overview_after_another_page_keeps_the_watchlist(no_domains):
+    """Streamlit drops a widget's state after a run on another page: coming back to the
+    Overview must redraw the session's watchlist, not raise (a KeyError reached the page)."""
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.query_params["watchlist"] = "IBM,AAPL"
+    at.run()
+    assert_page_ok(at)
+    assert at.multiselect(key="ov_watchlist").value == ["IBM", "AAPL"]
+    at.multiselect(key="ov_watchlist").unselect("AAPL").run()
+    at.switch_page("views/paper.py").run()
+    assert not at.exception
+    at.switch_page("views/overview.py").run()
+    assert_page_ok(at)
+    assert at.multiselect(key="ov_watchlist").value == ["IBM"]
