@@ -8,6 +8,7 @@ from core.patterns import report
 from core.patterns.edge import edge_display
 from core.patterns.rules import PATTERNS
 from core.plots.patterns import confidence_bars, pattern_chart, reliability_figure
+from ui.figures import cached_figure
 from ui.layout import page_start
 from ui.patterns import (breakout_model, cnn_model, edge, latest_scores, levels_and_breakouts,
                          pattern_detections, track_record)
@@ -22,7 +23,7 @@ def _chart(md, bars, shown):
     det = report.shown_detections(pattern_detections(frame, bars), shown)
     res, sup, ev = levels_and_breakouts(frame)
     res_near, sup_near = report.nearest_levels(res, sup, frame)
-    fig = pattern_chart(report.chart_window(frame, bars), det, resistance=res_near,
+    fig = cached_figure(pattern_chart, report.chart_window(frame, bars), det, resistance=res_near,
                         support=sup_near, breakouts=ev,
                         title=f"{md.symbol} · {md.interval} · patterns and levels")
     st.plotly_chart(fig, width="stretch", key="patterns_chart")
@@ -40,7 +41,7 @@ def _latest(md):
         return
     scores = latest_scores(md.frame)
     left, right = st.columns([3, 2])
-    left.plotly_chart(confidence_bars(scores), width="stretch", key="patterns_conf")
+    left.plotly_chart(cached_figure(confidence_bars, scores), width="stretch", key="patterns_conf")
     with right:
         st.dataframe(report.latest_table(scores), hide_index=True, width="stretch")
     st.caption(f"Latest bar {md.frame.index[-1]:%Y-%m-%d} · rule hits: "
@@ -92,7 +93,8 @@ def _breakout(md, ev):
     with left:
         reliability = meta.get("metrics", {}).get("reliability")
         if reliability:
-            st.plotly_chart(reliability_figure(reliability, meta.get("base_rate", float("nan"))),
+            st.plotly_chart(cached_figure(reliability_figure, reliability,
+                                         meta.get("base_rate", float("nan"))),
                             width="stretch", key="patterns_rel")
     with right:
         st.markdown("**Track record (walk-forward, out of sample)**")

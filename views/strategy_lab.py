@@ -19,6 +19,7 @@ from core.strategy.rules import SIGNALS
 from core.strategy.spec import DEFAULT_EXAMPLE, example_strategies
 from core.strategy.tune import grid_configs
 from core.strategy.tune import verdict as tune_verdict
+from ui.figures import cached_figure
 from ui.layout import DEFAULT_WINDOW, K_WINDOW, page_start
 from ui.paper import store_call
 from ui.strategy import (
@@ -115,10 +116,10 @@ def _chart(md) -> None:
                              vwap="VWAP" in overlays, panels=[names[p] for p in panels],
                              rsi_period=rsi_n)
         markers = None if marks == NO_MARKS else cached_signal(frame_key(md), md.frame, marks)
-        fig = indicator_figure(md.frame, overlays=ov, panels=pn, window=window,
-                               markers=markers,
-                               marker_label=SIGNALS[marks].label if markers is not None else "",
-                               title=f"{md.symbol} · {md.interval}")
+        fig = cached_figure(indicator_figure, md.frame, overlays=ov, panels=pn, window=window,
+                            markers=markers,
+                            marker_label=SIGNALS[marks].label if markers is not None else "",
+                            title=f"{md.symbol} · {md.interval}")
     except Exception as err:  # noqa: BLE001 - a page never shows a traceback
         _fail("Could not draw the indicators", err)
         return
@@ -267,8 +268,8 @@ def _backtest(md, spec) -> None:
     st.markdown(report.backtest_verdict(res.metrics, res.benchmark_metrics))
     left, right = st.columns([3, 2])
     folds = [f["test_start"] for f in res.folds] if mode == "wf" else ()
-    left.plotly_chart(equity_figure(res.equity, res.benchmark, strategy_name=spec.name,
-                                    fold_starts=folds,
+    left.plotly_chart(cached_figure(equity_figure, res.equity, res.benchmark,
+                                    strategy_name=spec.name, fold_starts=folds,
                                     title=f"{md.symbol}: equity after costs vs buy & hold"),
                       width="stretch", key="sl_equity")
     with right:
@@ -393,7 +394,7 @@ def _show_grid(res: dict) -> None:
         st.markdown(f"**Configurations tried** (training bars up to {res['train']['end']})")
         st.dataframe(report.configs_display(res), hide_index=True, width="stretch", height=320)
     with right:
-        st.plotly_chart(tune_test_figure(res), width="stretch", key="sl_tune_fig")
+        st.plotly_chart(cached_figure(tune_test_figure, res), width="stretch", key="sl_tune_fig")
     st.dataframe(report.tune_test_display(res), hide_index=True, width="stretch")
 
 

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 from sqlmodel import select
 
@@ -83,3 +84,23 @@ def test_registered_realiser_and_unloadable_symbol(bars):
         assert backfill_outcomes(session=s, load_bars=lambda *_: bars) == 1
         o = s.exec(select(Outcome)).one()
     assert o.realized == float(bars["high"].iloc[6] > bars["high"].iloc[5])
+
+
+@pytest.mark.parametrize("index", [
+    pd.date_range("2024-01-01", periods=6, freq="D", tz="UTC"),
+    pd.DatetimeIndex(["2024-01-01", "2024-01-02", "2024-01-02", "2024-01-03"], tz="UTC"),
+    pd.DatetimeIndex(["2024-01-03", "2024-01-01", "2024-01-03", "2024-01-02"], tz="UTC"),
+    pd.date_range("2024-01-01", periods=4, freq="D"),  # naive: a UTC origin is not found
+])
+def test_bar_positions_match_a_dict_of_every_bar(index):
+    """The index lookup that replaced {bar time: position} gives what that dict gave: the
+    last position of a repeated time, None for a time not in the index."""
+    from core.store.predictions import _positions
+
+    frame = pd.DataFrame({"close": range(len(index))}, index=index)
+    as_dict = {ts: i for i, ts in enumerate(frame.index)}
+    found = _positions(frame)
+    probes = list(index) + [pd.Timestamp("2023-12-31", tz="UTC"),
+                            pd.Timestamp("2024-01-02", tz="UTC")]
+    for ts in probes:
+        assert found.get(ts) == as_dict.get(ts), ts

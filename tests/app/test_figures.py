@@ -1,0 +1,44 @@
+"""ui.figures.cached_figure: one figure per builder and arguments' content (issue 15)."""
+
+import threading
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from ui.figures import cached_figure
+
+CALLS = []
+
+
+def line(frame: pd.DataFrame, title: str = "") -> go.Figure:
+    CALLS.append(title)
+    return go.Figure(go.Scatter(x=frame.index, y=frame["close"]), layout={"title": title})
+
+
+def frame(last: float) -> pd.DataFrame:
+    return pd.DataFrame({"close": [1.0, 2.0, last]},
+                        index=pd.date_range("2024-01-01", periods=3, tz="UTC"))
+
+
+def test_same_content_reuses_the_figure_changed_content_builds_anew():
+    CALLS.clear()
+    a = cached_figure(line, frame(3.0), title="A")
+    assert cached_figure(line, frame(3.0), title="A") is a  # an equal copy of the bars
+    assert len(CALLS) == 1
+    moved = cached_figure(line, frame(3.5), title="A")  # the live bar's close moved
+    assert moved is not a and list(moved.data[0].y) == [1.0, 2.0, 3.5]
+    assert cached_figure(line, frame(3.0), title="B").layout.title.text == "B"
+    assert len(CALLS) == 3
+
+
+def test_arguments_it_cannot_hash_build_an_uncached_figure():
+    CALLS.clear()
+    lock = threading.Lock()  # Streamlit cannot hash a lock
+
+    def with_lock(f, _lock):
+        return line(f, "locked")
+
+    with_lock.__module__ = __name__
+    a = cached_figure(with_lock, frame(3.0), lock)
+    b = cached_figure(with_lock, frame(3.0), lock)
+    assert a is not b and CALLS == ["locked", "locked"]

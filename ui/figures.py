@@ -1,0 +1,54 @@
+"""Plotly figures built once per content and shared by every session (issue 15).
+
+Building a figure is Plotly validating every property it is given: 30-150 ms of a page's
+script run (a candlestick chart with its volume panel, the pattern chart with its markers and
+levels, the forecast fan), more than half of most pages' server time on a warm visit. A warm
+visit or a rerun that changes nothing on the chart now reuses the figure built before.
+
+The cache key is the builder's name and its arguments' *content* (Streamlit's hashing of
+``st.cache_resource`` parameters: a DataFrame by its values and index), so a live bar whose
+close moved, another window or another title builds a new figure. Shared objects: a caller
+must not change the figure it gets (``fig.update_layout(...)`` on it would change it for
+everyone); build a changed figure in the builder instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Callable
+
+import plotly.graph_objects as go
+import streamlit as st
+from streamlit.runtime.caching.cache_errors import UnhashableParamError
+
+log = logging.getLogger(__name__)
+
+#: bounded (issue 18): a figure holds its traces' data, ~0.1-1 MB for a few thousand bars
+MAX_ENTRIES = 128
+TTL_S = 3600
+
+
+@st.cache_resource(max_entries=MAX_ENTRIES, ttl=TTL_S, show_spinner=False)
+def _built(name: str, args: tuple, kwargs: dict, _build: Callable[..., go.Figure]):
+    return _build(*args, **kwargs)
+
+
+def cached_figure(build: Callable[..., go.Figure], *args, **kwargs) -> go.Figure:
+    """``build(*args, **kwargs)``, built once per builder and arguments' content.
+
+    Args:
+        build: a figure builder of :mod:`core.plots` (or any function returning a Plotly
+            figure from its arguments alone).
+        args, kwargs: its arguments; DataFrames, Series, arrays, numbers, strings and
+            dataclasses are hashed by content.
+
+    Returns:
+        The figure, shared with every session that asks for the same one: do not change it.
+        Arguments Streamlit cannot hash build an uncached figure (logged at debug level).
+    """
+    name = f"{build.__module__}.{build.__qualname__}"
+    try:
+        return _built(name, args, kwargs, build)
+    except UnhashableParamError as err:
+        log.debug("figure %s not cached: %s", name, err)
+        return build(*args, **kwargs)
