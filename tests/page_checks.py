@@ -42,3 +42,18 @@ def assert_page_ok(at, *, allow_errors: tuple[str, ...] = (),
         warnings = [w.value for w in at.warning
                     if not any(a in w.value or a in shown(w.value) for a in allow_warnings)]
         assert not warnings, warnings
+
+
+def table_columns(at) -> list[set[str]]:
+    """The column names of every table on the page: ``st.dataframe`` grids and the markdown
+    tables of ``ui.widgets.small_table`` (their header row, markdown escapes removed)."""
+    import re
+
+    out = [set(map(str, d.value.columns)) for d in at.dataframe]
+    for m in at.markdown:
+        lines = str(m.value).splitlines()
+        if len(lines) >= 2 and lines[0].startswith("| ") and re.fullmatch(
+                r"\|(:?-+:?\|)+", lines[1]):
+            out.append({re.sub(r"\\(.)", r"\1", c.strip())
+                        for c in lines[0].strip("|").split(" | ")})
+    return out

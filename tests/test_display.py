@@ -55,3 +55,20 @@ def test_sentiment_figures_escape_the_symbol():
 
     fig = gauge_figure(0.1, '<a href="https://evil.example">X</a> news sentiment')
     assert "<a" not in fig.data[0].title.text and "&lt;a" in fig.data[0].title.text
+
+
+def test_markdown_table_formats_escapes_and_aligns():
+    from core.display import markdown_table
+
+    frame = pd.DataFrame({"Model": ["forecast", "x|[a](http://e.vil)"], "h [bars]": [1, 20],
+                          "Return": [0.12345, float("nan")], "Skill": [True, None]})
+    lines = markdown_table(frame, precision=3).splitlines()
+    assert lines[0] == r"| Model | h \[bars\] | Return | Skill |"
+    assert lines[1] == "|:---|---:|---:|:---|"
+    assert lines[2] == "| forecast | 1 | 0.123 | yes |"
+    # a pipe cannot split the row, a link cannot form; NaN and None show the placeholder
+    assert lines[3] == r"| x\|\[a\]\(http\://e.vil\) | 20 | – | – |"
+    assert len(lines) == 4
+    idx = markdown_table(pd.DataFrame({"v": [1_234.5]}, index=pd.Index(["VaR"], name="")),
+                         index=True)
+    assert idx.splitlines()[2] == "| VaR | 1,234.50 |"

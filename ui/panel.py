@@ -17,6 +17,7 @@ from core.display import literal
 from core.errors import QuantdeskError
 from core.panel.symbol import SymbolPanel, symbol_panel
 from ui.data import cached_market
+from ui.widgets import small_table
 
 ACTION_STYLE = {
     "STRONG_BUY": ("🟢🟢", "green"), "BUY": ("🟢", "green"), "HOLD": ("⚪", "gray"),
@@ -99,7 +100,7 @@ def symbol_card(sp: SymbolPanel, statuses: dict[str, str]) -> None:
         c2.caption(f"confidence {sp.signal.confidence:.0%} · score {score:+.2f}")
         for fam, why in sp.fallbacks.items():
             st.warning(f"Model {literal(fam)} {why}.", icon="⚠️")  # why: a fixed text
-        st.dataframe(forecast_frame(sp), hide_index=True, width="stretch")
+        small_table(forecast_frame(sp))
         def why(domain: str) -> str:
             return f"n/a ({sp.skipped[domain]})" if domain in sp.skipped else "n/a"
 

@@ -12,6 +12,7 @@ from ui.figures import cached_figure
 from ui.forecast import active_forecast_artifact, cached_predictions, walk_forward_results
 from ui.layout import page_start
 from ui.predlog import log_shown
+from ui.widgets import small_table
 
 
 def _literal_pooled(metadata: dict) -> dict:
@@ -52,8 +53,7 @@ if md is not None:
                    "0.4·XGBoost + 0.4·LightGBM + 0.2·RandomForest shrunk toward the random walk "
                    "by a factor validated on the training window. Confidence in [0, 1] = member "
                    "sign agreement × how far the forecast stands outside its own error band.")
-        st.dataframe(report.page_table(table).style.format(precision=3, na_rep=""),
-                     hide_index=True, width="stretch")
+        small_table(report.page_table(table), precision=3, na="")
         st.download_button("Download forecasts (CSV)", report.table_csv(table),
                            file_name=f"forecast_{md.symbol}_{md.frame.index[-1]:%Y%m%d}.csv",
                            mime="text/csv")
@@ -66,9 +66,9 @@ if md is not None:
             st.caption("This symbol has no walk-forward record of its own. The pooled model "
                        "was judged on symbols it never saw (trained on four bundled symbols, "
                        "tested on the other two, three rotations):")
-            st.dataframe(report.pooled_frame(lso).style.format(
-                {"Pooled RMSE ratio vs RW": "{:.4f}", "Per-symbol RMSE ratio vs RW": "{:.4f}",
-                 "Pooled coverage 80 [%]": "{:.1f}"}), hide_index=True, width="stretch")
+            small_table(report.pooled_frame(lso), formats={
+                "Pooled RMSE ratio vs RW": "{:.4f}", "Per-symbol RMSE ratio vs RW": "{:.4f}",
+                "Pooled coverage 80 [%]": "{:.1f}"})
             st.markdown(":material/remove: " + report.pooled_verdict(
                 [{**r, "symbol": literal(r.get("symbol"))} for r in lso]))
         elif not rows:
@@ -82,9 +82,8 @@ if md is not None:
                 st.markdown((":material/check_circle: " if significant
                              else ":material/remove: ") + sentence)
             ratio4 = {"RMSE ratio vs naive": "{:.4f}", "MAE ratio vs naive": "{:.4f}"}
-            st.dataframe(report.skill_frame(rows).style.format(ratio4, precision=3, na_rep=""),
-                         hide_index=True, width="stretch")
-            st.dataframe(report.coverage_frame(rows).style.format(precision=1), hide_index=True)
+            small_table(report.skill_frame(rows), formats=ratio4, precision=3, na="")
+            small_table(report.coverage_frame(rows), precision=1)
 
         st.subheader("Feature importance of the active model")
         imp = report.feature_importance(art.metadata, md.symbol)

@@ -21,8 +21,10 @@ from ui.models import serving_key
 from ui.risk import (book_closes, cached_book_returns, cached_book_risk, cached_book_weights,
                      cached_dqn, cached_marginal_effect, cached_policy_backtest, cached_scorer,
                      cached_signal_score, size_trade)
-from ui.widgets import follow_default, metric_row
+from ui.widgets import follow_default, metric_row, small_table
 
+LEVELS = [0.95, 0.99]
+K_LEVEL_KEPT = "_risk_level_kept"
 TABS = ["Sizing calculator", "Portfolio risk", "Policy backtest", "Methods"]
 _tab_q = st.query_params.get("tab")  # read before the sidebar rewrites the query string
 _default_tab = {"portfolio": TABS[1], "policy": TABS[2], "methods": TABS[3]}.get(_tab_q)
@@ -32,8 +34,9 @@ sel, md = page_start("Risk Sizing", "How much, where is my stop, and what does i
 
 if md is not None:
     frame = md.frame
-    # the policy backtest (its figure and table) is computed and sent only while its tab is
-    # open: a tab click reruns the page (issue 15); the other tabs are written as before
+    # the policy backtest and the portfolio's risk figures are computed and sent only while
+    # their tab is open: a tab click reruns the page (issue 15); the inputs of every tab (the
+    # sizing form, the portfolio editor) are always drawn, so their values are kept
     tab_size, tab_port, tab_pol, tab_notes = st.tabs(TABS, default=_default_tab,
                                                      key="risk_tab", on_change="rerun")
 
@@ -153,13 +156,11 @@ if md is not None:
             for n in res.notes:
                 st.warning(literal(n))
             st.markdown("**All outputs**")
-            summ = summary_frame(res, equity)
-            st.dataframe(summ, hide_index=True, width="stretch",
-                         height=35 * (len(summ) + 1) + 3)
+            small_table(summary_frame(res, equity))
             st.markdown(f"**Position VaR / CVaR** (1 bar and {res.horizon} bars; losses "
                         "positive)")
             vf = var_frame(res.var, res.position_value, equity)
-            st.dataframe(vf.style.format(precision=2), hide_index=True, width="stretch")
+            small_table(vf, precision=2)
             st.caption("Historical: last 500 bars (overlapping windows for the horizon). "
                        f"Parametric: Gaussian with σ from {res.vol_source}, zero mean, "
                        "√time scaling.")
@@ -173,12 +174,15 @@ if md is not None:
             st.warning(literal(m))
         if w_before.empty:
             st.info("Add holdings above to see portfolio weights, VaR and risk contributions.")
-        else:
+        elif tab_port.open:  # the editor above is always drawn (its rows size the trade)
             try:
                 R = cached_book_returns({**closes, md.symbol: frame["close"]})
                 st.caption(report.overlap_caption(R))
-                level = st.radio("Confidence", [0.95, 0.99], horizontal=True,
+                # kept apart from the widget's own state, which a run without this tab drops
+                level = st.radio("Confidence", LEVELS, horizontal=True,
+                                 index=LEVELS.index(st.session_state.get(K_LEVEL_KEPT, 0.95)),
                                  format_func=lambda v: f"{v:.0%}", key="risk_level")
+                st.session_state[K_LEVEL_KEPT] = level
                 pr = cached_book_risk(R, w_before, level)
                 metric_row(report.book_metrics(pr))
                 left, right = st.columns(2)

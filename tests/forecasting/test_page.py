@@ -2,7 +2,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.page_checks import assert_page_ok
+from tests.page_checks import assert_page_ok, table_columns
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -13,7 +13,7 @@ def test_forecasts_page_renders_for_a_bundled_symbol():
     at.run()
     assert_page_ok(at)  # an unavailable model shows a warning: the test fails on it
     assert any("random walk" in m.value for m in at.markdown)
-    columns = [set(d.value.columns) for d in at.dataframe]
+    columns = table_columns(at)
     assert any({"horizon", "model", "Price", "Return [%]"} <= c for c in columns)  # forecasts
     assert any({"RMSE ratio vs naive", "DM p vs naive"} <= c for c in columns)  # skill
 
@@ -35,7 +35,7 @@ def test_a_symbol_without_a_model_gets_pooled_forecasts_and_their_honest_record(
     assert_page_ok(at)
     assert any("NEWCO: the pooled model" in i.value and "no model of its own" in i.value
                for i in at.info)
-    columns = [set(d.value.columns) for d in at.dataframe]
+    columns = table_columns(at)
     assert any({"horizon", "model", "Price"} <= c for c in columns)
     assert any({"Test symbol", "Pooled RMSE ratio vs RW"} <= c for c in columns)
     assert any("On unseen symbols the pooled model beat the random walk" in m.value

@@ -14,7 +14,8 @@ def test_risk_page_renders_without_exception():
     assert_page_ok(at)
     labels = [m.label for m in at.metric]
     assert "Position [% equity]" in labels and "Stop loss" in labels
-    assert any("VaR" in lbl for lbl in labels)  # portfolio view with the example holdings
+    # the portfolio's risk view is sent only while its tab is open (issue 15)
+    assert not any("VaR" in lbl for lbl in labels)
     assert at.number_input(key="risk_entry").value > 0  # starts at the last close
     # bad input: an impossible forecast target gives a message, not a crash
     at.radio(key="risk_tp_method").set_value("forecast").run()
@@ -47,3 +48,21 @@ def test_entry_and_target_follow_the_symbol_and_direction():
     assert abs(at.number_input(key="risk_target").value / entry - 0.95) < 1e-4
     assert at.number_input(key="risk_entry").value == 100.0
     assert_page_ok(at, allow_warnings=EXPECTED_WARNINGS + ("Kelly",))  # a sizing note
+
+
+def test_portfolio_tab_shows_the_example_book_and_keeps_the_confidence():
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["symbol"] = "IBM"
+    at.query_params["tab"] = "portfolio"  # opens on that tab
+    at.run()
+    assert_page_ok(at)
+    assert any("VaR" in m.label for m in at.metric)  # the example holdings' risk
+    assert len(at.get("plotly_chart")) >= 2  # correlation and contributions
+    at.radio(key="risk_level").set_value(0.99).run()
+    assert any("99%" in m.label for m in at.metric), [m.label for m in at.metric]
+    assert at.session_state["_risk_level_kept"] == 0.99  # what a run without the tab keeps
+    back = AppTest.from_file(PAGE, default_timeout=120)  # a radio drawn again after such a run
+    back.query_params["tab"] = "portfolio"
+    back.session_state["_risk_level_kept"] = 0.99
+    back.run()
+    assert back.radio(key="risk_level").value == 0.99
