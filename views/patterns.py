@@ -12,7 +12,7 @@ from ui.figures import cached_figure
 from ui.layout import page_start
 from ui.patterns import (breakout_model, cnn_model, edge, latest_scores, levels_and_breakouts,
                          pattern_detections, track_record)
-from ui.widgets import metric_row
+from ui.widgets import metric_row, small_table
 
 sel, md = page_start("Patterns", "Candlestick patterns (rules with trend context + a CNN), "
                      "whether they have mattered, and support/resistance breakouts.")
@@ -43,7 +43,8 @@ def _latest(md):
     left, right = st.columns([3, 2])
     left.plotly_chart(cached_figure(confidence_bars, scores), width="stretch", key="patterns_conf")
     with right:
-        st.dataframe(report.latest_table(scores), hide_index=True, width="stretch")
+        small_table(report.latest_table(scores), precision=1,
+                    formats={"threshold [%]": "{:.0f}"})
     st.caption(f"Latest bar {md.frame.index[-1]:%Y-%m-%d} · rule hits: "
                f"{report.rule_hits(scores)} · "
                f"CNN patterns-cnn/{literal(version)} (it imitates the rules; confidence is not a "
@@ -53,7 +54,7 @@ def _latest(md):
 def _edge(md):
     table = edge(md.frame)
     shown = edge_display(table)
-    st.dataframe(shown[report.EDGE_COLUMNS], width="stretch")
+    st.dataframe(shown[report.EDGE_COLUMNS], width="stretch")  # too wide for a markdown table
     st.caption(
         f"Rule hits on {literal(md.symbol)} ({len(md.frame):,} bars). Returns are "
         "direction-adjusted log returns (bearish patterns count a fall as positive) vs an "

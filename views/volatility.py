@@ -1,5 +1,6 @@
 """Volatility page: realised estimators, cone, GARCH/HAR/ML forecasts, regime, evaluation."""
 
+import pandas as pd
 import streamlit as st
 
 from core.display import literal
@@ -14,6 +15,7 @@ from ui.layout import page_start
 from ui.predlog import log_shown
 from ui.volatility import (cached_artifact, cached_cone, cached_estimators, cached_history,
                            cached_predictions, cached_vix, frame_key)
+from ui.widgets import small_table
 
 INDEXES = ("^GSPC", "^IXIC")
 
@@ -62,7 +64,8 @@ if md is not None:
         if preds and tabs[0].open:
             st.plotly_chart(cached_figure(vp.forecast_figure, preds, ppy), width="stretch",
                             key="vol_fc")
-            st.dataframe(report.models_table(preds), hide_index=True, width="stretch")
+            small_table(pd.DataFrame(report.models_table(preds)),
+                        formats={"variance (sum over horizon)": "{:.3e}"})
         elif tabs[0].open:
             st.info("Forecasts need at least 300 bars; choose a longer date range.")
     with tabs[1]:
