@@ -308,10 +308,14 @@ def main(argv: list[str] | None = None) -> None:
 
     from streamlit.web import cli
 
+    from ui import navigation, static_index
+
     # the module app.py imports (``ui.warmup``), not this ``__main__`` copy of it
     this = importlib.import_module("ui.warmup")
 
     this.install_session_reaper()
+    # pages opened by their URL connect without Streamlit's base-path guess (issue 15)
+    static_index.install(navigation.URL_PATHS)
     this.start(panel=True)
     sys.argv = ["streamlit", *argv]
     cli.main()
