@@ -14,8 +14,8 @@ from core.risk.book import example_holdings
 from core.risk.portfolio import empty_holdings, holdings_to_csv, parse_holdings
 from core.risk.sizing import RiskParameters, default_entry, default_target, summary_frame
 from core.risk.var import var_frame
-from ui.figures import cached_figure
 from ui.data import session_upload
+from ui.figures import cached_figure
 from ui.layout import page_start
 from ui.models import serving_key
 from ui.risk import (book_closes, cached_book_returns, cached_book_risk, cached_book_weights,

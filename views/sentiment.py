@@ -14,12 +14,12 @@ from core.plots.sentiment import gauge_figure, sentiment_price_figure, topic_bar
 from core.sentiment import report
 from core.sentiment.scorers import FAMILY, ensemble_summary
 from ui import warmup
-from ui.figures import cached_figure
 from ui.data import session_upload
+from ui.figures import cached_figure
 from ui.layout import page_start, price_chart
 from ui.models import serving_key
 from ui.sentiment import cached_news, cached_sentiment, news_to_json, scorers
-from ui.widgets import metric_row
+from ui.widgets import metric_row, small_table
 
 sel, md = page_start("Sentiment", "News sentiment per symbol: lexicons, an offline transformer "
                      "and FinBERT when available, combined by a fitted ensemble.")
@@ -131,7 +131,7 @@ elif sc is not None:
 
 if sc is not None:
     st.subheader("Models")
-    st.dataframe(report.models_table(sc.status), width="stretch", hide_index=True)
+    small_table(report.models_table(sc.status))
     if summary := ensemble_summary(sc):
         st.caption(summary)
     if not sc.ensemble.fitted:
@@ -139,9 +139,7 @@ if sc is not None:
                    "An admin can train it: `quantdesk train sentiment`.")
     st.subheader("Evaluation (precomputed)")
     ev = report.evaluation_rows(sc.head_metadata)
-    st.dataframe(ev, width="stretch", hide_index=True, column_config={
-        "accuracy": st.column_config.NumberColumn(format="%.3f"),
-        "macro-F1": st.column_config.NumberColumn(format="%.3f")})
+    small_table(ev, precision=3)
     if target := report.phrasebank_target(ev):
         st.caption(target)
     st.caption("PhraseBank is used for evaluation only (never for training). The published "

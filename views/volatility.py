@@ -124,8 +124,7 @@ if md is not None:
             h = st.radio("Horizon [bars]", [1, 5, 21], horizontal=True, key="vol_eval_h")
             st.markdown(report.evaluation_caption(literal(shown), ev_all[shown], h))
             table = report.evaluation_display(ev_all[shown], h)
-            st.dataframe(table.style.format({"QLIKE": "{:.4f}", "QLIKE / GARCH(1,1)": "{:.3f}",
-                                             "MSE": "{:.2e}", "MZ R²": "{:.3f}",
-                                             "DM p vs GARCH": "{:.3f}"}),
-                         hide_index=True, width="stretch")
+            small_table(table, formats={"QLIKE": "{:.4f}", "QLIKE / GARCH(1,1)": "{:.3f}",
+                                        "MSE": "{:.2e}", "MZ R²": "{:.3f}",
+                                        "DM p vs GARCH": "{:.3f}"})
             st.write(report.ml_verdict(ev_all[shown], h))

@@ -22,5 +22,5 @@ def test_page_offline_says_so_then_scores_pasted_headlines():
     heads = next(f for f in frames if "headline" in f.columns)
     assert len(heads) == 2 and set(heads["label"]) <= {"negative", "neutral", "positive"}
     assert {"vader", "lm", "ensemble"} <= set(heads.columns)
-    models = next(f for f in frames if "detail / why unavailable" in f.columns)
-    assert "FinBERT" in set(models["model"])
+    models = next(m.value for m in at.markdown if "detail / why unavailable" in m.value)
+    assert "| FinBERT |" in models
