@@ -47,6 +47,10 @@ NO_MARKS = "(none)"
 DEFAULT_STRATEGY = DEFAULT_EXAMPLE
 MODES = {"full": "Full history", "wf": "Walk-forward (grid re-picked on each training window)"}
 _RUN, _TUNED = "_sl_backtest_run", "_sl_tune_run"
+TABS = ["Chart & indicators", "Rule signals", "Strategy tester", "Tuning"]
+# ?tab=rules|tester|tuning opens on that tab (read before the sidebar rewrites the query string)
+_default_tab = {"rules": TABS[1], "tester": TABS[2], "tuning": TABS[3]}.get(
+    st.query_params.get("tab"))
 
 sel, md = page_start("Strategy Lab", "From an indicator on the chart to a rule, its measured "
                      "edge and its honest backtest: after costs, beside buy-and-hold, out of "
@@ -430,12 +434,16 @@ if md is not None:
         st.warning(f"Only {len(md.frame)} bars: the lab needs at least 60. Choose a longer "
                    "date range.")
     else:
-        tab_chart, tab_rules, tab_test, tab_tune = st.tabs(
-            ["Chart & indicators", "Rule signals", "Strategy tester", "Tuning"])
+        # the rule-edge table is computed and sent only while its tab is open (a tab click
+        # reruns the page, issue 15); the other tabs hold widgets, always drawn so that
+        # their values (and URL parameters) are kept
+        tab_chart, tab_rules, tab_test, tab_tune = st.tabs(TABS, default=_default_tab,
+                                                           key="sl_tab", on_change="rerun")
         with tab_chart:
             _chart(md)
         with tab_rules:
-            _edges(md)
+            if tab_rules.open:
+                _edges(md)
         with tab_test:
             edited = _strategy_form(md)
             if edited is not None:

@@ -40,11 +40,14 @@ def test_renders_offline_with_chart_edges_and_no_backtest_yet():
     names = chart_traces(at)
     assert "SMA(50)" in names and "SMA(200)" in names and "RSI(14)" in names
     assert any(n.startswith("RSI 70/30: ") for n in names)  # the rule's markers
-    # the rule edge table with its multiple-testing caution
-    edge = at.dataframe[0].value
+    # the rule edge table is sent only while its tab is open (issue 15)
+    assert not at.dataframe and "expected by chance alone" not in texts(at, "caption")
+    rules = page(tab="rules")  # the same page opened on its Rule signals tab
+    assert_page_ok(rules)
+    edge = rules.dataframe[0].value  # with its multiple-testing caution
     assert {"RSI 70/30", "MACD signal-line cross"} <= set(edge.index)
     assert "Verdict" in edge.columns
-    assert "expected by chance alone" in texts(at, "caption")
+    assert "expected by chance alone" in texts(rules, "caption")
     # nothing heavy ran: the tester waits for its button
     assert "Press **Run backtest**" in texts(at, "info")
     assert at.selectbox(key="strategy").value == "rsi_reversal"
