@@ -91,11 +91,13 @@ def csv_export(frame: pd.DataFrame, *, index: bool = False) -> bytes:
     return out.to_csv(index=index).encode()
 
 
-def _cell(value: object, precision: int, na: str) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+def _cell(value: object, precision: int, na: str, fmt: str | None) -> str:
+    if value is None or (isinstance(value, (float, np.floating)) and not np.isfinite(value)):
         return na
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
+    if fmt and isinstance(value, (int, float, np.number)):
+        return fmt.format(value)
     if isinstance(value, (float, np.floating)):
         return f"{value:,.{precision}f}"
     if isinstance(value, (int, np.integer)):
@@ -132,15 +134,7 @@ def markdown_table(frame: pd.DataFrame, *, index: bool = False, precision: int =
                for t in shown.dtypes]
     head = "| " + " | ".join(literal(c) if str(c) else " " for c in shown.columns) + " |"
     rule = "|" + "|".join("---:" if n else ":---" for n in numeric) + "|"
-    formats = formats or {}
-    pattern = [formats.get(c) for c in shown.columns]
-
-    def cell(v, fmt):
-        finite = isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))
-        if fmt and finite and np.isfinite(v):
-            return fmt.format(v)
-        return _cell(v, precision, na)
-
-    rows = ["| " + " | ".join(cell(v, f) for v, f in zip(row, pattern)) + " |"
+    fmts = [(formats or {}).get(c) for c in shown.columns]
+    rows = ["| " + " | ".join(_cell(v, precision, na, f) for v, f in zip(row, fmts)) + " |"
             for row in shown.itertuples(index=False, name=None)]
     return "\n".join([head, rule, *rows])

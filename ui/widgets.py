@@ -32,8 +32,8 @@ def metric_row(metrics: list[Metric]) -> None:
                        delta_arrow="off")
 
 
-def small_table(frame, container=None, **fmt) -> None:
+def small_table(frame, **fmt) -> None:
     """A short display table (tens of rows, nothing to sort or download) as a markdown table:
     ~1/6 of an ``st.dataframe`` grid's browser time (issue 15). ``fmt``: the options of
-    :func:`core.display.markdown_table` (``index``, ``precision``, ``na``)."""
-    (container or st).markdown(markdown_table(frame, **fmt))
+    :func:`core.display.markdown_table` (``index``, ``precision``, ``na``, ``formats``)."""
+    st.markdown(markdown_table(frame, **fmt))
