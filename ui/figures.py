@@ -7,7 +7,10 @@ visit or a rerun that changes nothing on the chart now reuses the figure built b
 
 The cache key is the builder's name and its arguments' *content* (Streamlit's hashing of
 ``st.cache_resource`` parameters: a DataFrame by its values and index), so a live bar whose
-close moved, another window or another title builds a new figure. Shared objects: a caller
+close moved, another window or another title builds a new figure. Only figures of at most
+:data:`MAX_ROWS` rows of data are kept: a chart of an uploaded minute-bar file (hundreds of
+thousands of bars) would otherwise stay in memory for an hour after its tab closed (issue 18's
+memory test caught it); those are built on every run, as before. Shared objects: a caller
 must not change the figure it gets (``fig.update_layout(...)`` on it would change it for
 everyone); build a changed figure in the builder instead.
 """
@@ -17,15 +20,20 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 from streamlit.runtime.caching.cache_errors import UnhashableParamError
 
 log = logging.getLogger(__name__)
 
-#: bounded (issue 18): a figure holds its traces' data, ~0.1-1 MB for a few thousand bars
-MAX_ENTRIES = 128
+#: bounded (issue 18): a figure holds its traces' data, up to ~1 MB at MAX_ROWS bars
+MAX_ENTRIES = 64
 TTL_S = 3600
+#: rows of data (DataFrame, Series and array arguments together) above which a figure is
+#: built on every run instead of kept: 20 years of daily bars, or a year of hourly ones
+MAX_ROWS = 5_000
 
 
 @st.cache_resource(max_entries=MAX_ENTRIES, ttl=TTL_S, show_spinner=False)
@@ -44,9 +52,14 @@ def cached_figure(build: Callable[..., go.Figure], *args, **kwargs) -> go.Figure
 
     Returns:
         The figure, shared with every session that asks for the same one: do not change it.
-        Arguments Streamlit cannot hash build an uncached figure (logged at debug level).
+        Arguments with more than :data:`MAX_ROWS` rows of data, or that Streamlit cannot hash,
+        build an uncached figure.
     """
     name = f"{build.__module__}.{build.__qualname__}"
+    rows = sum(len(a) for a in (*args, *kwargs.values())
+               if isinstance(a, (pd.DataFrame, pd.Series, np.ndarray)))
+    if rows > MAX_ROWS:
+        return build(*args, **kwargs)
     try:
         return _built(name, args, kwargs, build)
     except UnhashableParamError as err:

@@ -42,3 +42,17 @@ def test_arguments_it_cannot_hash_build_an_uncached_figure():
     a = cached_figure(with_lock, frame(3.0), lock)
     b = cached_figure(with_lock, frame(3.0), lock)
     assert a is not b and CALLS == ["locked", "locked"]
+
+
+def test_a_figure_of_many_bars_is_built_every_time_not_kept():
+    """An uploaded minute-bar file's chart must not stay in memory after its tab closed."""
+    from ui.figures import MAX_ROWS
+
+    CALLS.clear()
+    big = pd.DataFrame({"close": range(MAX_ROWS + 1)},
+                       index=pd.date_range("2024-01-01", periods=MAX_ROWS + 1, freq="min"))
+    a = cached_figure(line, big, title="big")
+    b = cached_figure(line, big, title="big")
+    assert a is not b and CALLS == ["big", "big"]
+    small = big.tail(MAX_ROWS)
+    assert cached_figure(line, small, title="s") is cached_figure(line, small, title="s")
