@@ -55,12 +55,12 @@ def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> No
 
 
 @contextmanager
-def running_app(tmp: Path, **env_overrides: str):
-    """The app as ``make run`` serves it (``python -m ui.warmup run app.py``: ``streamlit run``
-    with the launcher's session reaper, allocator and page index; the warm-up thread is off,
-    ``QUANTDESK_WARMUP=0`` from tests/conftest.py) on a free loopback port with its data in
-    ``tmp / "data"`` (offline unless overridden, no DATABASE_URL, one thread per BLAS);
-    stopped on exit."""
+def running_app(tmp: Path, launcher: bool = False, **env_overrides: str):
+    """``streamlit run app.py`` (``launcher``: as ``make run`` serves it, ``python -m ui.warmup
+    run app.py``, with the launcher's session reaper, allocator and page index; the warm-up
+    thread is off, ``QUANTDESK_WARMUP=0`` from tests/conftest.py) on a free loopback port with
+    its data in ``tmp / "data"`` (offline unless overridden, no DATABASE_URL, one thread per
+    BLAS); stopped on exit."""
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing (`make test` installs Debian chromium)")
     data_dir = tmp / "data"
@@ -74,7 +74,8 @@ def running_app(tmp: Path, **env_overrides: str):
     log = tmp / "streamlit.log"
     with open(log, "w") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "ui.warmup", "run", "app.py", "--server.headless", "true",
+            [sys.executable, "-m", "ui.warmup" if launcher else "streamlit", "run", "app.py",
+             "--server.headless", "true",
              "--server.address", "127.0.0.1", "--server.port", str(port),
              "--browser.gatherUsageStats", "false"],
             cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT)

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import E2E_ADMIN, E2E_PASSWORD, SCREENSHOTS, sign_in
+from tests.e2e.conftest import E2E_ADMIN, E2E_PASSWORD, SCREENSHOTS, running_app, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -88,21 +88,22 @@ def test_every_page_by_its_link_then_back_to_the_overview(page, server):
     page.get_by_text(re.compile(r"As of \d{4}-\d\d-\d\d")).first.wait_for()
 
 
-def test_a_page_opened_by_its_url_connects_without_guessing_the_base_path(page, server):
+def test_a_page_opened_by_its_url_connects_without_guessing_the_base_path(page, tmp_path):
     """The launcher's index.html names the app's base URL on a page's address, so the
     frontend does not first ask /volatility/_stcore/health (two 404s and a 100 ms retry
     delay on every visit, issue 15); the root and unknown addresses are left to it."""
     asked = []
     page.on("request", lambda r: asked.append(r.url))
-    page.goto(f"{server.url}/volatility?symbol=AAPL")
-    settle(page, ".js-plotly-plot", timeout_ms=90_000)
-    assert heading(page) == "Volatility"
-    assert page.evaluate("window.__streamlit.BACKEND_BASE_URL") == f"{server.url}/"
-    assert f"{server.url}/_stcore/health" in asked
-    assert not [u for u in asked if "/volatility/_stcore/" in u], asked
-    page.goto(f"{server.url}/")
-    settle(page, ".js-plotly-plot", timeout_ms=90_000)
-    assert page.evaluate("window.__streamlit === undefined")
+    with running_app(tmp_path, launcher=True) as server:  # as `make run` serves it
+        page.goto(f"{server.url}/volatility?symbol=AAPL")
+        settle(page, ".js-plotly-plot", timeout_ms=90_000)
+        assert heading(page) == "Volatility"
+        assert page.evaluate("window.__streamlit.BACKEND_BASE_URL") == f"{server.url}/"
+        assert f"{server.url}/_stcore/health" in asked
+        assert not [u for u in asked if "/volatility/_stcore/" in u], asked
+        page.goto(f"{server.url}/")
+        settle(page, ".js-plotly-plot", timeout_ms=90_000)
+        assert page.evaluate("window.__streamlit === undefined")
 
 
 def test_unknown_symbol_offline_is_explained(page, server):
