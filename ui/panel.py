@@ -13,11 +13,10 @@ import pandas as pd
 import streamlit as st
 
 from core.data import MarketData
-from core.display import literal
+from core.display import literal, markdown_table
 from core.errors import QuantdeskError
 from core.panel.symbol import SymbolPanel, symbol_panel
 from ui.data import cached_market
-from ui.widgets import small_table
 
 ACTION_STYLE = {
     "STRONG_BUY": ("🟢🟢", "green"), "BUY": ("🟢", "green"), "HOLD": ("⚪", "gray"),
@@ -89,27 +88,34 @@ def forecast_frame(sp: SymbolPanel) -> pd.DataFrame:
 def symbol_card(sp: SymbolPanel, statuses: dict[str, str]) -> None:
     """One bordered card: price, signal, forecasts, pattern, regime, sentiment, status.
     Symbols, reasons, notes and errors are shown literally (``core.display.literal``)."""
+    # one markdown element for the header, the forecasts and the context lines, no columns or
+    # st.metric: the Overview draws a card per watchlist symbol and every element costs the
+    # browser time on each visit (issue 15, docs/performance.md)
     with st.container(border=True):
         icon, color = ACTION_STYLE.get(sp.signal.action, ("⚪", "gray"))
-        c1, c2 = st.columns([1, 1])
-        c1.metric(f"{literal(sp.symbol)} · {sp.bar_ts:%Y-%m-%d}", f"{sp.last_price:,.2f}",
-                  fmt_pct(sp.change_pct, 2), help="Last close and its change vs the previous "
-                  "bar [%]. Source: " + literal(sp.source))
-        c2.markdown(f"### {icon} :{color}[{sp.signal.action.replace('_', ' ')}]")
+        change = fmt_pct(sp.change_pct, 2)
+        if sp.change_pct:
+            change = f":{'green' if sp.change_pct > 0 else 'red'}[{change}]"
         score = round(sp.signal.score, 2) + 0.0  # no "-0.00"
-        c2.caption(f"confidence {sp.signal.confidence:.0%} · score {score:+.2f}")
         for fam, why in sp.fallbacks.items():
             st.warning(f"Model {literal(fam)} {why}.", icon="⚠️")  # why: a fixed text
-        small_table(forecast_frame(sp))
+
         def why(domain: str) -> str:
             return f"n/a ({sp.skipped[domain]})" if domain in sp.skipped else "n/a"
 
         regime = sp.regime or why("volatility")
         vol = f" · {sp.vol_ann:.1f}% ann." if sp.vol_ann is not None else ""
         sent = why("sentiment") if sp.sentiment is None else f"{sp.sentiment:+.2f}"
-        st.markdown(f"**Pattern:** {literal(sp.pattern or why('patterns'))}  \n"
-                    f"**Volatility regime:** {literal(regime + vol)}  \n"
-                    f"**Sentiment:** {literal(sent)}")
+        st.markdown(
+            f"#### {literal(sp.symbol)} · {sp.last_price:,.2f} {change}\n"
+            f"{icon} :{color}[**{sp.signal.action.replace('_', ' ')}**] · confidence "
+            f"{sp.signal.confidence:.0%} · score {score:+.2f} · bar {sp.bar_ts:%Y-%m-%d}\n\n"
+            + markdown_table(forecast_frame(sp)) + "\n\n"
+            f"**Pattern:** {literal(sp.pattern or why('patterns'))}  \n"
+            f"**Volatility regime:** {literal(regime + vol)}  \n"
+            f"**Sentiment:** {literal(sent)}",
+            help="Last close and its change vs the previous bar [%], the fused signal, the "
+                 "forecasts with 80% intervals. Source: " + literal(sp.source))
         with st.expander("Signal reasons and model status"):
             # two elements, not one per line: the Overview draws a card per watchlist symbol,
             # and every element costs the browser time on each visit (issue 15)

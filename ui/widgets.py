@@ -37,3 +37,23 @@ def small_table(frame, **fmt) -> None:
     ~1/6 of an ``st.dataframe`` grid's browser time (issue 15). ``fmt``: the options of
     :func:`core.display.markdown_table` (``index``, ``precision``, ``na``, ``formats``)."""
     st.markdown(markdown_table(frame, **fmt))
+
+
+def lazy_tabs(tabs: dict[str, str], key: str):
+    """Tabs whose content the page draws only while each is open (``tab.open``).
+
+    A tab click reruns the page (``on_change="rerun"``), so a hidden tab's figures and
+    tables are neither computed nor sent: every element costs the browser time on each visit
+    (issue 15, docs/performance.md). Widgets inside a lazily drawn tab lose their value while
+    it is closed; keep widgets whose value matters outside such a branch.
+
+    Args:
+        tabs: ``{slug: label}`` in display order; ``?tab=<slug>`` in the address opens that
+            tab (an unknown slug opens the first), so a view can be linked.
+        key: the widget key (the open tab's label in ``st.session_state``).
+
+    Returns:
+        One tab container per entry, in order (Streamlit's ``st.tabs``).
+    """
+    default = tabs.get(st.query_params.get("tab", ""))
+    return st.tabs(list(tabs.values()), default=default, key=key, on_change="rerun")

@@ -10,7 +10,11 @@ from core.monitoring.report import (default_group, drift_frame, group_metrics, o
                                     summary_frame)
 from core.plots import monitoring as mplots
 from ui.monitoring import EMPTY_STATE, alert_badges, cached_drift, load_report, store_families
-from ui.widgets import metric_row
+from ui.widgets import lazy_tabs, metric_row
+
+#: the charts of the chosen model, two per tab (``?tab=coverage`` opens the second)
+TABS = {"accuracy": "Accuracy and error", "coverage": "Coverage and calibration",
+        "volume": "Prediction volume"}
 
 
 def small(fig):
@@ -75,16 +79,22 @@ else:
     g = report.groups[labels.index(pick)]
     metric_row(group_metrics(g))
 
-    a, b = st.columns(2)
-    a.plotly_chart(small(mplots.accuracy_figure(g, floor)), width="stretch", key="mon_acc")
-    b.plotly_chart(small(mplots.mae_figure(g)), width="stretch", key="mon_mae")
-    a, b = st.columns(2)
-    a.plotly_chart(small(mplots.coverage_figure(g)), width="stretch", key="mon_cov")
-    if g.kind == "probability":
-        b.plotly_chart(small(mplots.reliability_figure(g)), width="stretch", key="mon_rel")
-        st.plotly_chart(mplots.volume_figure(report), width="stretch", key="mon_vol2")
-    else:
-        b.plotly_chart(small(mplots.volume_figure(report)), width="stretch", key="mon_vol")
+    # each pair of charts is built and sent only while its tab is open (issue 15)
+    t_acc, t_cov, t_vol = lazy_tabs(TABS, key="mon_tab")
+    if t_acc.open:
+        a, b = t_acc.columns(2)
+        a.plotly_chart(small(mplots.accuracy_figure(g, floor)), width="stretch", key="mon_acc")
+        b.plotly_chart(small(mplots.mae_figure(g)), width="stretch", key="mon_mae")
+    if t_cov.open:
+        a, b = t_cov.columns(2)
+        a.plotly_chart(small(mplots.coverage_figure(g)), width="stretch", key="mon_cov")
+        if g.kind == "probability":
+            b.plotly_chart(small(mplots.reliability_figure(g)), width="stretch", key="mon_rel")
+        else:
+            b.caption("A calibration chart is drawn for probability forecasts (the breakout "
+                      "filter); this model forecasts a value.")
+    if t_vol.open:
+        t_vol.plotly_chart(mplots.volume_figure(report), width="stretch", key="mon_vol")
 
 st.subheader("Feature drift")
 if drift_table is None:

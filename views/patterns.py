@@ -12,7 +12,10 @@ from ui.figures import cached_figure
 from ui.layout import page_start
 from ui.patterns import (breakout_model, cnn_model, edge, latest_scores, levels_and_breakouts,
                          pattern_detections, track_record)
-from ui.widgets import metric_row, small_table
+from ui.widgets import lazy_tabs, metric_row, small_table
+
+#: the sections below the chart, one tab each (``?tab=edge`` opens the edge table)
+TABS = {"latest": "Latest bar", "edge": "Pattern edge", "breakouts": "Breakouts"}
 
 sel, md = page_start("Patterns", "Candlestick patterns (rules with trend context + a CNN), "
                      "whether they have mattered, and support/resistance breakouts.")
@@ -122,11 +125,17 @@ if md is not None:
                                    default=report.DEFAULT_SHOWN, key="patterns_shown",
                                    help="Doji are frequent (~14% of bars) and hidden by default.")
             ev = _chart(md, bars, shown)
-            st.subheader("Latest bar")
-            _latest(md)
-            st.subheader("Has each pattern mattered here?")
-            _edge(md)
-            st.subheader("Breakouts")
-            _breakout(md, ev)
+            # each section is computed and sent only while its tab is open (issue 15)
+            latest, mattered, breakouts = lazy_tabs(TABS, key="patterns_tab")
+            if latest.open:
+                with latest:
+                    _latest(md)
+            if mattered.open:
+                with mattered:
+                    st.markdown("**Has each pattern mattered here?**")
+                    _edge(md)
+            if breakouts.open:
+                with breakouts:
+                    _breakout(md, ev)
     except QuantdeskError as err:
         st.error(literal(err))

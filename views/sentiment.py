@@ -21,27 +21,39 @@ from ui.models import serving_key
 from ui.sentiment import cached_news, cached_sentiment, news_to_json, scorers
 from ui.widgets import metric_row, small_table
 
+K_SOURCES_USED = "_sent_sources_used"
+
 sel, md = page_start("Sentiment", "News sentiment per symbol: lexicons, an offline transformer "
                      "and FinBERT when available, combined by a fitted ensemble.")
 symbol = sel.symbol
 offline = get_settings().offline
 
-with st.expander("News sources", expanded=True):
-    c1, c2 = st.columns(2)
-    pasted = c1.text_area("Paste headlines (one per line; optional `YYYY-MM-DD HH:MM | ` "
-                          "prefix for the time)", key="sent_paste", height=150,
-                          placeholder="2024-05-02 14:30 | <a headline>\n<another headline>")
-    upload = c2.file_uploader("News CSV (published_at, headline, optional symbol, source, "
-                              "url)", type=["csv"], key="sent_upload")
-    feeds_text = c2.text_input("RSS feed URLs (comma-separated, online only)", key="sent_feeds")
-    live = c2.checkbox("Fetch live news (Yahoo Finance + RSS)", value=not offline,
-                       disabled=offline, key="sent_live",
-                       help="Off in offline mode (QUANTDESK_OFFLINE=1).")
-    c3, c4 = st.columns(2)
-    half_life = c3.number_input("Decay half-life [hours]", 1.0, 24.0 * 30, 24.0, step=6.0,
-                                key="sent_half_life")
-    allow_dl = c4.checkbox("Allow FinBERT download (~440 MB, once, when online)", value=False,
-                           disabled=offline, key="sent_finbert_dl")
+# the sources' widgets are sent only once the box has been opened in this session (issue 15:
+# seven widgets fewer on most visits); from then on on every run, open or not, so what was
+# typed or uploaded is kept (a widget a run does not draw loses its value)
+sources = st.expander("News sources: paste, upload, feeds, live news", key="sent_sources",
+                      on_change="rerun")
+if sources.open:
+    st.session_state[K_SOURCES_USED] = True
+if st.session_state.get(K_SOURCES_USED):
+    with sources:
+        c1, c2 = st.columns(2)
+        pasted = c1.text_area("Paste headlines (one per line; optional `YYYY-MM-DD HH:MM | ` "
+                              "prefix for the time)", key="sent_paste", height=150,
+                              placeholder="2024-05-02 14:30 | <a headline>\n<another headline>")
+        upload = c2.file_uploader("News CSV (published_at, headline, optional symbol, source, "
+                                  "url)", type=["csv"], key="sent_upload")
+        feeds_text = c2.text_input("RSS feed URLs (comma-separated, online only)", key="sent_feeds")
+        live = c2.checkbox("Fetch live news (Yahoo Finance + RSS)", value=not offline,
+                           disabled=offline, key="sent_live",
+                           help="Off in offline mode (QUANTDESK_OFFLINE=1).")
+        c3, c4 = st.columns(2)
+        half_life = c3.number_input("Decay half-life [hours]", 1.0, 24.0 * 30, 24.0, step=6.0,
+                                    key="sent_half_life")
+        allow_dl = c4.checkbox("Allow FinBERT download (~440 MB, once, when online)", value=False,
+                               disabled=offline, key="sent_finbert_dl")
+else:  # the widgets' defaults
+    pasted, upload, feeds_text, live, half_life, allow_dl = "", None, "", not offline, 24.0, False
 
 frames, notes = [], []
 try:
@@ -83,7 +95,7 @@ news = combine_news(frames)
 if news.empty:
     st.info(("Offline mode: no live news is fetched. " if offline else
              "No headlines found for this symbol yet. ") +
-            "Paste headlines or upload a news CSV above to score them. "
+            "Open News sources above to paste headlines or upload a news CSV. "
             "Quantdesk never invents headlines.")
     if md is not None:  # the price for context until there are headlines to set against it
         price_chart(md, key="sent_price")

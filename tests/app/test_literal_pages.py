@@ -101,7 +101,9 @@ def test_symbol_card_shows_symbols_reasons_and_errors_literally():
         at.run()
         texts = assert_no_link(at)
         assert any(literal(text) in t for t in texts), texts
-        assert any(t.startswith(literal(text) + " · 2024-01-02") for t in texts), texts
+        head = next(t for t in texts if t.startswith("#### "))  # the card's header
+        assert head.startswith(f"#### {literal(text)} · 1.00 –\n") and "bar 2024-01-02" in head
+        assert f"**Pattern:** {literal(text)}" in head, head
 
 
 def badge_script(text):
@@ -149,10 +151,14 @@ def hostile_symbol(monkeypatch):
     return lambda symbol: chosen.__setitem__("symbol", symbol)
 
 
-def page(name: str, **state) -> AppTest:
+def page(name: str, tab: str | None = None, **state) -> AppTest:
+    """The page ``views/name`` (not run yet) with ``state`` in its session; ``tab``: opened
+    on that lazily drawn tab (``?tab=``, ``ui.widgets.lazy_tabs``)."""
     at = AppTest.from_file(str(ROOT / "views" / name), default_timeout=240)
     for k, v in state.items():
         at.session_state[k] = v
+    if tab is not None:
+        at.query_params["tab"] = tab
     return at
 
 
@@ -286,10 +292,12 @@ def test_patterns_page_symbol_and_model_errors_are_literal(monkeypatch, hostile_
 
     monkeypatch.setattr(ui.patterns, "cnn_model", lambda: (None, f"no CNN: {LINK}"))
     monkeypatch.setattr(ui.patterns, "breakout_model", lambda: f"no model: {IMAGE}")
-    at = page("patterns.py")
-    at.run()
-    texts = assert_no_link(at)
-    warnings = [w.value for w in at.warning]
+    texts, warnings = [], []
+    for tab in ("latest", "edge", "breakouts"):  # each section is drawn in its own tab
+        at = page("patterns.py", tab=tab)
+        at.run()
+        texts += assert_no_link(at)
+        warnings += [w.value for w in at.warning]
     assert "Pattern CNN unavailable: no CNN\\: " + literal(LINK) in warnings, warnings
     assert "Breakout model unavailable: no model\\: " + literal(IMAGE) in warnings, warnings
     assert some(texts, f"Rule hits on {literal(LINK)} ({BARS:,} bars)."), texts
@@ -297,7 +305,7 @@ def test_patterns_page_symbol_and_model_errors_are_literal(monkeypatch, hostile_
 
 def test_patterns_page_track_record_and_breakout_name_the_symbol_literally(hostile_symbol):
     hostile_symbol(IMAGE)
-    at = page("patterns.py")
+    at = page("patterns.py", tab="breakouts")
     at.run()
     texts = assert_no_link(at)
     assert some(texts, f"No stored walk-forward record for {literal(IMAGE)}"), texts
@@ -372,7 +380,7 @@ def test_sentiment_page_upload_headers_headlines_and_errors_are_literal(monkeypa
         raise QuantdeskError(f"models missing: {LINK}")
 
     monkeypatch.setattr(ui.sentiment, "scorers", broken)
-    at = page("sentiment.py")
+    at = page("sentiment.py", sent_sources=True)  # its News sources box opened
     at.run()
     assert_no_link(at)
     assert some([e.value for e in at.error],

@@ -57,6 +57,7 @@ def page(name: str, budget_bytes: int | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "views" / name), default_timeout=240)
     if budget_bytes is not None:
         at.session_state["_qd_uploads"] = SessionUploads(UploadBudget(budget_bytes=budget_bytes))
+    at.session_state["sent_sources"] = True  # the Sentiment page's News sources box, opened
     return at.run()
 
 

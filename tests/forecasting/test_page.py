@@ -16,6 +16,25 @@ def test_forecasts_page_renders_for_a_bundled_symbol():
     columns = table_columns(at)
     assert any({"horizon", "model", "Price", "Return [%]"} <= c for c in columns)  # forecasts
     assert any({"RMSE ratio vs naive", "DM p vs naive"} <= c for c in columns)  # skill
+    assert [t.label for t in at.tabs] == ["Walk-forward skill vs a random walk",
+                                          "Feature importance of the active model"]
+    # the importances are drawn only while their tab is open (issue 15)
+    assert not any(c.proto.id.endswith("-fc_imp") for c in at.get("plotly_chart"))
+
+
+def test_forecasts_importance_tab_draws_the_importances_per_horizon():
+    at = AppTest.from_file(str(ROOT / "views" / "forecasts.py"), default_timeout=60)
+    at.query_params["symbol"] = "MSFT"
+    at.query_params["tab"] = "importance"
+    at.run()
+    assert_page_ok(at)
+    assert at.radio(key="fc_imp_h").options == ["1", "5", "20"]
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("-fc_imp"))
+    before = chart.proto.spec
+    at.radio(key="fc_imp_h").set_value(at.radio(key="fc_imp_h").options[-1]).run()
+    after = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("-fc_imp"))
+    assert after.proto.spec != before  # another horizon's importances
+    assert not any({"RMSE ratio vs naive"} <= c for c in table_columns(at))  # other tab
 
 
 def test_a_symbol_without_a_model_gets_pooled_forecasts_and_their_honest_record(monkeypatch):

@@ -1,5 +1,6 @@
 """AppTest of the Overview, Model Monitoring and Admin pages."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,11 @@ def test_overview_panel_logs_and_shows_as_of(no_domains):
     assert "As of " in texts(at) and "auto-refresh every 30 s" in texts(at)
     assert "2 new prediction(s) logged" not in texts(at)  # 2 symbols x 2 horizons = 4
     assert "4 new prediction(s) logged" in texts(at)
-    assert len([m for m in at.metric if "MSFT" in m.label or "IBM" in m.label]) == 2
+    cards = [m.value for m in at.markdown if m.value.startswith("#### ")]  # one per symbol
+    assert [c.split(" · ")[0] for c in cards] == ["#### MSFT", "#### IBM"]
+    for card in cards:  # the last close, the fused signal, the forecasts, the context lines
+        assert re.search(r"^#### \w+ · [\d,]+\.\d\d ", card)
+        assert "confidence " in card and "| Model |" in card and "**Pattern:**" in card
     with session_scope() as s:
         assert s.query(PredictionRow).count() == 4
     at.run()  # a refresh on the same bars logs nothing new, hits the cache
@@ -96,7 +101,19 @@ def test_monitoring_empty_state_then_figures(no_domains):
     assert not any("no predictions logged yet" in i.value.lower() for i in at.info)
     df = next(d.value for d in at.dataframe if "Outcomes" in d.value.columns)  # the summary
     assert set(df["Model"]) == {"naive"} and set(df["Outcomes"]) == {30, 26}
-    assert len(at.get("plotly_chart")) >= 3
+    assert [t.label for t in at.tabs] == ["Accuracy and error", "Coverage and calibration",
+                                          "Prediction volume"]
+
+    def charts(at):
+        return sorted(c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart"))
+
+    assert charts(at) == ["mon_acc", "mon_mae"]  # the other tabs' charts: only when open
+    for tab, keys in (("coverage", ["mon_cov"]), ("volume", ["mon_vol"])):
+        other = AppTest.from_file(str(ROOT / "views" / "monitoring.py"), default_timeout=60)
+        other.query_params["tab"] = tab
+        other.run()
+        assert_page_ok(other)
+        assert charts(other) == keys, tab
 
 
 # ---------------------------------------------------------------- admin

@@ -1,21 +1,49 @@
-"""The Patterns page renders without exceptions on a bundled symbol (committed models)."""
+"""The Patterns page renders without exceptions on a bundled symbol (committed models), each
+section in its tab, drawn only while that tab is open."""
 
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.page_checks import assert_page_ok
+from tests.page_checks import assert_page_ok, table_columns
 
 PAGE = Path(__file__).resolve().parents[2] / "views" / "patterns.py"
 
 
-def test_patterns_page_renders():
+def _page(tab: str | None = None) -> AppTest:
     at = AppTest.from_file(str(PAGE), default_timeout=120)
     at.query_params["symbol"] = "IBM"
-    at.run()
-    assert_page_ok(at)  # "Pattern CNN unavailable" / "Breakout model unavailable" would fail
-    titles = [s.value for s in at.subheader]
-    assert "Breakouts" in titles
+    if tab:
+        at.query_params["tab"] = tab
+    return at.run()
+
+
+def test_patterns_page_renders():
+    at = _page()
+    assert_page_ok(at)  # "Pattern CNN unavailable" would fail
+    assert [t.label for t in at.tabs] == ["Latest bar", "Pattern edge", "Breakouts"]
+    charts = [c.proto.id for c in at.get("plotly_chart")]
+    assert any(c.endswith("-patterns_chart") for c in charts)
+    assert any(c.endswith("-patterns_conf") for c in charts)  # the latest bar's tab is open
+    assert any("threshold [%]" in cols for cols in table_columns(at))
+    # the other sections are neither computed nor sent until their tab is opened (issue 15)
+    assert not at.dataframe and not at.metric
+    assert not any("Rule hits on" in c.value for c in at.caption)
+
+
+def test_patterns_edge_tab_shows_the_edge_table():
+    at = _page("edge")
+    assert_page_ok(at)
     # the edge table says plainly when a pattern has no measurable edge
     frames = [df.value for df in at.dataframe]
     assert any("Verdict" in getattr(f, "columns", []) for f in frames)
+    assert any("Rule hits on IBM" in c.value for c in at.caption)
+    assert not any(c.proto.id.endswith("-patterns_conf") for c in at.get("plotly_chart"))
+
+
+def test_patterns_breakouts_tab_shows_the_model_beside_its_record():
+    at = _page("breakouts")
+    assert_page_ok(at)  # "Breakout model unavailable" would fail
+    assert at.metric  # the breakout model's walk-forward figures
+    assert any(c.proto.id.endswith("-patterns_rel") for c in at.get("plotly_chart"))
+    assert "**Track record (walk-forward, out of sample)**" in [m.value for m in at.markdown]

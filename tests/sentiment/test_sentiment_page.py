@@ -14,6 +14,10 @@ def test_page_offline_says_so_then_scores_pasted_headlines():
     at.run()
     assert_page_ok(at)
     assert any("Offline mode" in i.value for i in at.info)
+    # the sources' widgets are sent once their box has been opened (issue 15)
+    assert not at.text_area and not at.file_uploader
+    at.session_state["sent_sources"] = True  # the user opens News sources
+    at.run()
     at.text_area(key="sent_paste").set_value(
         "2024-05-02 14:30 | Apple beats quarterly earnings estimates, shares jump\n"
         "Regulators sue Apple over app store fees").run()
@@ -24,3 +28,7 @@ def test_page_offline_says_so_then_scores_pasted_headlines():
     assert {"vader", "lm", "ensemble"} <= set(heads.columns)
     models = next(m.value for m in at.markdown if "detail / why unavailable" in m.value)
     assert "| FinBERT |" in models
+    at.session_state["sent_sources"] = False  # closed again: what was pasted is kept
+    at.run()
+    assert at.text_area(key="sent_paste").value.startswith("2024-05-02 14:30 | Apple")
+    assert len(next(d.value for d in at.dataframe if "headline" in d.value.columns)) == 2
