@@ -154,7 +154,8 @@ ACTIONS = {
     "/": (_toggle("Pause auto-refresh"), None),
     "screener": (_button("Scan"), '[data-testid="stDataFrame"]'),
     "patterns": (_multiselect_add("doji"), None),
-    "forecasts": (_radio(None, 1), None),
+    # the importances' horizon, in its lazy tab (opened untimed)
+    "forecasts": (_radio("Feature importance of the active model", 1), None),
     "sentiment": (_window_button("6M"), None),
     # a lazy tab: with Evaluation open no chart is drawn, so its radio marks "settled"
     "volatility": (_radio("Evaluation", 1), '[data-testid="stRadio"]'),

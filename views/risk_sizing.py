@@ -21,24 +21,25 @@ from ui.models import serving_key
 from ui.risk import (book_closes, cached_book_returns, cached_book_risk, cached_book_weights,
                      cached_dqn, cached_marginal_effect, cached_policy_backtest, cached_scorer,
                      cached_signal_score, size_trade)
-from ui.widgets import follow_default, metric_row, small_table
+from ui.widgets import follow_default, lazy_tabs, metric_row, small_table
 
 LEVELS = [0.95, 0.99]
 K_LEVEL_KEPT = "_risk_level_kept"
-TABS = ["Sizing calculator", "Portfolio risk", "Policy backtest", "Methods"]
-_tab_q = st.query_params.get("tab")  # read before the sidebar rewrites the query string
-_default_tab = {"portfolio": TABS[1], "policy": TABS[2], "methods": TABS[3]}.get(_tab_q)
+K_HOLDINGS = "risk_holdings"  # the table the portfolio editor starts from
+K_EDITED = "_risk_holdings_edited"  # what the editor showed on its last run
+#: ``?tab=portfolio|policy|methods`` opens that tab
+TABS = {"sizing": "Sizing calculator", "portfolio": "Portfolio risk",
+        "policy": "Policy backtest", "methods": "Methods"}
 sel, md = page_start("Risk Sizing", "How much, where is my stop, and what does it do to my "
                      "portfolio. Sizing uses bars up to the last one shown.")
 
 
 if md is not None:
     frame = md.frame
-    # the policy backtest and the portfolio's risk figures are computed and sent only while
-    # their tab is open: a tab click reruns the page (issue 15); the inputs of every tab (the
-    # sizing form, the portfolio editor) are always drawn, so their values are kept
-    tab_size, tab_port, tab_pol, tab_notes = st.tabs(TABS, default=_default_tab,
-                                                     key="risk_tab", on_change="rerun")
+    # the policy backtest, the portfolio editor and its risk figures are computed and sent
+    # only while their tab is open: a tab click reruns the page (issue 15); the sizing form
+    # is always drawn, so its values are kept
+    tab_size, tab_port, tab_pol, tab_notes = lazy_tabs(TABS, key="risk_tab")
 
     # ---------------- inputs ----------------
     with tab_size:
@@ -92,28 +93,38 @@ if md is not None:
         st.caption("Edit the table (symbol, shares — negative for shorts —, entry price), or "
                    "import a CSV with columns symbol, shares, entry. The rows below are an "
                    "example; prices come from each symbol's own history.")
-        if "risk_holdings" not in st.session_state:
-            st.session_state["risk_holdings"] = example_holdings()
-        up = st.file_uploader("Import portfolio CSV", type=["csv"], key="risk_port_upload")
-        if up is not None:
-            try:
-                # parsed once per session, under its upload budget (ui/data.py)
-                st.session_state["risk_holdings"] = session_upload(
-                    up, "portfolio", parse_holdings).copy()
-            except QuantdeskError as err:
-                st.error(literal(err))
-        edited = st.data_editor(st.session_state["risk_holdings"], num_rows="dynamic",
-                                key="risk_port_editor", width="stretch",
-                                column_config={
-                                    "symbol": st.column_config.TextColumn("Symbol"),
-                                    "shares": st.column_config.NumberColumn("Shares",
-                                                                            format="%.2f"),
-                                    "entry": st.column_config.NumberColumn("Entry price",
-                                                                           format="%.4f")})
+        if K_HOLDINGS not in st.session_state:
+            st.session_state[K_HOLDINGS] = example_holdings()
+        if tab_port.open:
+            up = st.file_uploader("Import portfolio CSV", type=["csv"], key="risk_port_upload")
+            if up is not None:
+                try:
+                    # parsed once per session, under its upload budget (ui/data.py)
+                    st.session_state[K_HOLDINGS] = session_upload(
+                        up, "portfolio", parse_holdings).copy()
+                except QuantdeskError as err:
+                    st.error(literal(err))
+            edited = st.data_editor(st.session_state[K_HOLDINGS], num_rows="dynamic",
+                                    key="risk_port_editor", width="stretch",
+                                    column_config={
+                                        "symbol": st.column_config.TextColumn("Symbol"),
+                                        "shares": st.column_config.NumberColumn(
+                                            "Shares", format="%.2f"),
+                                        "entry": st.column_config.NumberColumn(
+                                            "Entry price", format="%.4f")})
+            st.session_state[K_EDITED] = edited
+        else:
+            # the editor is drawn only while its tab is open (a grid costs every visit ~0.1 s
+            # even in a hidden tab, issue 15); its rows size the trade on every tab, so the
+            # edited table is kept and becomes the table the editor starts from next time
+            if K_EDITED in st.session_state:
+                st.session_state[K_HOLDINGS] = st.session_state.pop(K_EDITED)
+            edited = st.session_state[K_HOLDINGS]
         try:
             holdings = parse_holdings(edited)
-            st.download_button("Export portfolio CSV", holdings_to_csv(holdings),
-                               file_name="portfolio.csv", mime="text/csv")
+            if tab_port.open:
+                st.download_button("Export portfolio CSV", holdings_to_csv(holdings),
+                                   file_name="portfolio.csv", mime="text/csv")
         except QuantdeskError as err:
             st.error(literal(err))
             holdings = empty_holdings()

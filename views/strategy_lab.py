@@ -36,7 +36,7 @@ from ui.strategy import (
     run_page_tune,
     spec_key,
 )
-from ui.widgets import metric_row
+from ui.widgets import lazy_tabs, metric_row
 
 # URL query parameters of the chart settings (bound widgets; defaults stay out of the URL)
 K_OVERLAYS, K_SMA, K_EMA, K_PANELS, K_MARKS = "overlays", "sma", "ema", "panels", "marks"
@@ -47,10 +47,9 @@ NO_MARKS = "(none)"
 DEFAULT_STRATEGY = DEFAULT_EXAMPLE
 MODES = {"full": "Full history", "wf": "Walk-forward (grid re-picked on each training window)"}
 _RUN, _TUNED = "_sl_backtest_run", "_sl_tune_run"
-TABS = ["Chart & indicators", "Rule signals", "Strategy tester", "Tuning"]
-# ?tab=rules|tester|tuning opens on that tab (read before the sidebar rewrites the query string)
-_default_tab = {"rules": TABS[1], "tester": TABS[2], "tuning": TABS[3]}.get(
-    st.query_params.get("tab"))
+#: ``?tab=rules|tester|tuning`` opens that tab
+TABS = {"chart": "Chart & indicators", "rules": "Rule signals", "tester": "Strategy tester",
+        "tuning": "Tuning"}
 
 sel, md = page_start("Strategy Lab", "From an indicator on the chart to a rule, its measured "
                      "edge and its honest backtest: after costs, beside buy-and-hold, out of "
@@ -437,8 +436,7 @@ if md is not None:
         # the rule-edge table is computed and sent only while its tab is open (a tab click
         # reruns the page, issue 15); the other tabs hold widgets, always drawn so that
         # their values (and URL parameters) are kept
-        tab_chart, tab_rules, tab_test, tab_tune = st.tabs(TABS, default=_default_tab,
-                                                           key="sl_tab", on_change="rerun")
+        tab_chart, tab_rules, tab_test, tab_tune = lazy_tabs(TABS, key="sl_tab")
         with tab_chart:
             _chart(md)
         with tab_rules:

@@ -15,9 +15,12 @@ from ui.layout import page_start
 from ui.predlog import log_shown
 from ui.volatility import (cached_artifact, cached_cone, cached_estimators, cached_history,
                            cached_predictions, cached_vix, frame_key)
-from ui.widgets import small_table
+from ui.widgets import lazy_tabs, small_table
 
 INDEXES = ("^GSPC", "^IXIC")
+#: ``?tab=history|cone|estimators|evaluation`` opens that tab
+TABS = {"forecast": "Forecast", "history": "History & regime", "cone": "Cone",
+        "estimators": "Estimators", "evaluation": "Evaluation"}
 
 sel, md = page_start("Volatility", "How much a symbol moves, and how much it is forecast to "
                      "move. Volatility [% ann.] = sqrt(variance per bar × bars per year).")
@@ -58,8 +61,8 @@ if md is not None:
     # lazy tabs (issue 15): a tab's charts are computed and sent only while it is open (a tab
     # click reruns the page); the Forecast tab is open by default, the evaluation (cheap, from
     # the artifact) is always written
-    tabs = st.tabs(["Forecast", "History & regime", "Cone", "Estimators", "Evaluation"],
-                   key="vol_tab", on_change="rerun")
+    # each tab's content is computed and sent only while it is open (issue 15)
+    tabs = lazy_tabs(TABS, key="vol_tab")
     with tabs[0]:
         if preds and tabs[0].open:
             st.plotly_chart(cached_figure(vp.forecast_figure, preds, ppy), width="stretch",
@@ -115,7 +118,9 @@ if md is not None:
                 st.warning(literal(err))
     with tabs[4]:
         ev_all = (art.metadata.get("evaluation", {}) if art is not None else {})
-        if not ev_all:
+        if not tabs[4].open:
+            pass
+        elif not ev_all:
             st.info("No evaluation stored yet: an admin can run `quantdesk train volatility`.")
         else:
             shown = report.evaluated_symbol(ev_all, md.symbol)

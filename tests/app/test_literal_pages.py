@@ -352,6 +352,9 @@ def test_volatility_page_symbol_and_model_name_are_literal(monkeypatch, hostile_
     at.run()
     texts = assert_no_link(at)
     assert some([m.label for m in at.metric], f"· {literal(IMAGE)} [% ann.]"), texts
+    at = page("volatility.py", tab="evaluation")  # drawn only while its tab is open
+    at.run()
+    texts = assert_no_link(at)
     assert some(texts, f"{literal(LINK)} was not evaluated; showing"), texts
 
 
@@ -359,7 +362,7 @@ def test_risk_page_symbol_portfolio_and_model_errors_are_literal(monkeypatch, ho
     import ui.risk
 
     monkeypatch.setattr(ui.risk, "cached_dqn", lambda: (None, f"no DQN: {LINK}"))
-    at = page("risk_sizing.py")
+    at = page("risk_sizing.py", tab="portfolio")
     at.run()
     assert_no_link(at)
     assert some([w.value for w in at.warning], "DQN policy unavailable: no DQN\\: "

@@ -53,8 +53,10 @@ def no_scorers(monkeypatch):
     monkeypatch.setattr(ui.sentiment, "scorers", missing)
 
 
-def page(name: str, budget_bytes: int | None = None) -> AppTest:
+def page(name: str, budget_bytes: int | None = None, tab: str | None = None) -> AppTest:
     at = AppTest.from_file(str(ROOT / "views" / name), default_timeout=240)
+    if tab is not None:  # a lazily drawn tab (ui.widgets.lazy_tabs), opened
+        at.query_params["tab"] = tab
     if budget_bytes is not None:
         at.session_state["_qd_uploads"] = SessionUploads(UploadBudget(budget_bytes=budget_bytes))
     at.session_state["sent_sources"] = True  # the Sentiment page's News sources box, opened
@@ -98,7 +100,7 @@ def test_news_csv_over_the_file_limit_is_refused(calls, no_scorers):
 
 
 def test_portfolio_csv_is_parsed_once_and_shares_the_budget(calls):
-    at = page("risk_sizing.py")
+    at = page("risk_sizing.py", tab="portfolio")
     at.file_uploader(key="risk_port_upload").set_value(("p.csv", PORTFOLIO, "text/csv")).run()
     at.run()
     assert not at.exception and not errors(at), errors(at)
@@ -110,7 +112,7 @@ def test_portfolio_csv_is_parsed_once_and_shares_the_budget(calls):
 
 
 def test_portfolio_csv_past_the_session_budget_is_refused_before_parsing(calls):
-    at = page("risk_sizing.py", budget_bytes=len(PORTFOLIO) + 5)
+    at = page("risk_sizing.py", budget_bytes=len(PORTFOLIO) + 5, tab="portfolio")
     at.file_uploader(key="risk_port_upload").set_value(("p.csv", PORTFOLIO, "text/csv")).run()
     at.file_uploader(key="risk_port_upload").set_value(("q.csv", OTHER_PORTFOLIO,
                                                         "text/csv")).run()

@@ -66,3 +66,32 @@ def test_portfolio_tab_shows_the_example_book_and_keeps_the_confidence():
     back.session_state["_risk_level_kept"] = 0.99
     back.run()
     assert back.radio(key="risk_level").value == 0.99
+
+
+def test_portfolio_edits_are_kept_while_the_editor_is_not_drawn():
+    """The editor is sent only while its tab is open (issue 15); its rows size the trade on
+    every tab and are where the editor starts from when opened again."""
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["symbol"] = "IBM"
+    at.query_params["tab"] = "portfolio"
+    at.run()
+    assert_page_ok(at)
+    editors = [d for d in at.dataframe if "symbol" in d.value.columns]
+    assert len(editors) == 1 and at.file_uploader  # the editor and the CSV import
+    shown = at.session_state["_risk_holdings_edited"]  # what the editor showed
+    assert list(shown["symbol"]) == list(at.session_state["risk_holdings"]["symbol"])
+    edited = shown.iloc[:2].copy()  # the user deleted every row but the first two
+    edited["shares"] = [7.0, 3.0]
+    at.session_state["_risk_holdings_edited"] = edited
+    at.session_state["risk_tab"] = "Sizing calculator"  # another tab: the editor is not drawn
+    at.run()
+    assert_page_ok(at)
+    assert not at.dataframe and not at.file_uploader
+    kept = at.session_state["risk_holdings"]
+    assert list(kept["symbol"]) == list(edited["symbol"]) and list(kept["shares"]) == [7.0, 3.0]
+    at.session_state["risk_tab"] = "Portfolio risk"  # opened again: the edited rows
+    at.run()
+    assert_page_ok(at)
+    again = at.session_state["_risk_holdings_edited"]
+    assert list(again["symbol"]) == list(edited["symbol"]) and list(again["shares"]) == [7.0, 3.0]
+    assert any("VaR" in m.label for m in at.metric)
