@@ -97,7 +97,7 @@ WATCH_JS = """() => {
 }"""
 
 
-def _window_button(label):
+def _group_button(label):  # an option of a segmented control or of pills, clicked
     def prepare(page):
         return page.locator('[data-testid="stButtonGroup"] button', has_text=label).first.click
     return prepare
@@ -132,15 +132,6 @@ def _toggle(label):
     return prepare
 
 
-def _multiselect_add(text):
-    def prepare(page):
-        box = page.locator('[data-testid="stMultiSelect"] input').first
-        box.click()
-        box.press_sequentially(text)
-        return lambda: box.press("Enter")
-    return prepare
-
-
 def _button(label):
     def prepare(page):
         return page.get_by_role("button", name=label, exact=True).first.click
@@ -150,17 +141,17 @@ def _button(label):
 #: per row: prepare(page) -> the timed action (clicks that only open a dropdown or a tab are
 #: done in prepare, untimed), and a selector that must be shown afterwards (or None)
 ACTIONS = {
-    "bare page": (_window_button("6M"), None),
+    "bare page": (_group_button("6M"), None),
     "/": (_toggle("Pause auto-refresh"), None),
     "screener": (_button("Scan"), '[data-testid="stDataFrame"]'),
-    "patterns": (_multiselect_add("doji"), None),
+    "patterns": (_group_button("doji"), None),  # a pill toggled
     # the importances' horizon, in its lazy tab (opened untimed)
     "forecasts": (_radio("Feature importance of the active model", 1), None),
-    "sentiment": (_window_button("6M"), None),
+    "sentiment": (_group_button("6M"), None),
     # a lazy tab: with Evaluation open no chart is drawn, so its radio marks "settled"
     "volatility": (_radio("Evaluation", 1), '[data-testid="stRadio"]'),
     "risk-sizing": (_step_up, None),
-    "strategy-lab": (_window_button("6M"), None),
+    "strategy-lab": (_group_button("6M"), None),
     # its quantity input is too narrow for +/- buttons
     "paper": (_number_enter("Quantity [units]", "11"), None),
     "monitoring": (_step_up, None),

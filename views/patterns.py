@@ -121,9 +121,12 @@ if md is not None:
         else:
             lo, hi, default = report.chart_bars(len(md.frame))
             bars = st.slider("Bars on the chart", lo, hi, default, step=10, key="patterns_bars")
-            shown = st.multiselect("Patterns on the chart", list(PATTERNS),
-                                   default=report.DEFAULT_SHOWN, key="patterns_shown",
-                                   help="Doji are frequent (~14% of bars) and hidden by default.")
+            # pills, not a multiselect: the same choice at a fraction of the browser's time
+            # on every visit (issue 15, docs/performance.md)
+            shown = st.pills("Patterns on the chart", list(PATTERNS), selection_mode="multi",
+                             default=report.DEFAULT_SHOWN, key="patterns_shown",
+                             format_func=lambda p: p.replace("_", " "),
+                             help="Doji are frequent (~14% of bars) and hidden by default.")
             ev = _chart(md, bars, shown)
             # each section is computed and sent only while its tab is open (issue 15)
             latest, mattered, breakouts = lazy_tabs(TABS, key="patterns_tab")

@@ -31,6 +31,22 @@ def test_patterns_page_renders():
     assert not any("Rule hits on" in c.value for c in at.caption)
 
 
+def test_patterns_pills_choose_what_the_chart_marks():
+    at = _page()
+
+    def chart_spec(at):
+        return next(c.proto.spec for c in at.get("plotly_chart")
+                    if c.proto.id.endswith("-patterns_chart"))
+
+    assert "doji" not in at.session_state["patterns_shown"]  # hidden by default
+    before = chart_spec(at)
+    at.session_state["patterns_shown"] = ["doji"]  # as a click on the doji pill sets it
+    at.run()
+    assert_page_ok(at)
+    assert at.session_state["patterns_shown"] == ["doji"]
+    assert chart_spec(at) != before and "doji" in chart_spec(at)
+
+
 def test_patterns_edge_tab_shows_the_edge_table():
     at = _page("edge")
     assert_page_ok(at)
