@@ -89,12 +89,14 @@ def running_app(tmp: Path, launcher: bool = False, **env_overrides: str):
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory) -> Server:
-    """The app (offline, temp data dir, one test admin); stopped at the end."""
+    """The app (offline, temp data dir, one test admin); stopped at the end.
+    ``QD_E2E_LAUNCHER=1`` serves it through the launcher, as ``make run`` does (see
+    :func:`running_app`)."""
     from core.auth import create_admin
 
     tmp = tmp_path_factory.mktemp("e2e")
     create_admin(E2E_ADMIN, E2E_PASSWORD, path=tmp / "data" / "admins.toml")
-    with running_app(tmp) as srv:
+    with running_app(tmp, launcher=os.environ.get("QD_E2E_LAUNCHER") == "1") as srv:
         yield srv
 
 
