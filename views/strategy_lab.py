@@ -85,18 +85,21 @@ def _window() -> str:
 def _chart(md) -> None:
     intraday = is_intraday(md.interval)
     overlay_opts = [v for k, v in OVERLAY_LABELS.items() if k != "vwap" or intraday]
-    c1, c2, c3, c4, c5 = st.columns([3, 3, 2, 3, 2])
-    overlays = c1.multiselect("Overlays", overlay_opts, default=["SMA"], key=K_OVERLAYS,
-                              bind="query-params",
-                              help="Drawn on the price axis. VWAP (session-anchored) is offered "
-                                   "for intraday intervals only.")
-    sma = c2.multiselect("SMA lengths [bars]", LENGTHS, default=[50, 200], key=K_SMA,
-                         bind="query-params", disabled="SMA" not in overlays)
-    ema = c3.multiselect("EMA lengths [bars]", LENGTHS, default=[20], key=K_EMA,
-                         bind="query-params", disabled="EMA" not in overlays)
-    panels = c4.multiselect("Panels", list(PANEL_LABELS.values()), default=["RSI"],
-                            key=K_PANELS, bind="query-params",
-                            help="One sub-chart each, under price and volume.")
+    # pills, not multiselects: the same choices at a fraction of the browser's time on every
+    # visit (issue 15, docs/performance.md)
+    c1, c2, c3 = st.columns([2, 3, 3])
+    c4, c5 = st.columns([3, 2])
+    overlays = c1.pills("Overlays", overlay_opts, selection_mode="multi", default=["SMA"],
+                        key=K_OVERLAYS, bind="query-params",
+                        help="Drawn on the price axis. VWAP (session-anchored) is offered "
+                             "for intraday intervals only.")
+    sma = c2.pills("SMA lengths [bars]", LENGTHS, selection_mode="multi", default=[50, 200],
+                   key=K_SMA, bind="query-params", disabled="SMA" not in overlays)
+    ema = c3.pills("EMA lengths [bars]", LENGTHS, selection_mode="multi", default=[20],
+                   key=K_EMA, bind="query-params", disabled="EMA" not in overlays)
+    panels = c4.pills("Panels", list(PANEL_LABELS.values()), selection_mode="multi",
+                      default=["RSI"], key=K_PANELS, bind="query-params",
+                      help="One sub-chart each, under price and volume.")
     marks = c5.selectbox("Mark rule signals", [NO_MARKS, *SIGNALS], key=K_MARKS,
                          bind="query-params", index=1,
                          format_func=lambda s: s if s == NO_MARKS else SIGNALS[s].label,

@@ -57,11 +57,11 @@ def test_overlay_choice_changes_the_figure():
     at = page()
     before = chart_traces(at)
     assert not any(n.startswith("Bollinger") for n in before)
-    at.multiselect(key="overlays").select("Bollinger").run()
+    at.pills(key="overlays").select("Bollinger").run()
     assert_page_ok(at)
     after = chart_traces(at)
     assert any(n.startswith("Bollinger(20, 2σ)") for n in after)
-    at.multiselect(key="panels").select("MACD").run()
+    at.pills(key="panels").select("MACD").run()
     assert {"MACD", "Signal line"} <= set(chart_traces(at))
     assert "MACD(12,26,9)" in json.dumps(json.loads(
         next(el.proto.spec for el in at.get("plotly_chart")))["layout"])  # the panel's axis

@@ -28,10 +28,7 @@ def test_overlay_backtest_metrics_and_trades_export(page, server, tmp_path):
     assert not any(t.startswith("Bollinger") for t in legend_texts(page))
 
     # add an overlay: the chart gains it and the URL keeps it
-    overlays = page.locator('[data-testid="stMultiSelect"]').filter(has_text="Overlays")
-    overlays.locator("input").click()
-    page.get_by_role("option", name="Bollinger").click()
-    page.keyboard.press("Escape")
+    page.locator('[data-testid="stButtonGroup"] button', has_text="Bollinger").click()  # a pill
     settle(page, ".js-plotly-plot")
     page.wait_for_function(
         "() => [...document.querySelectorAll('.js-plotly-plot .legendtext')]"
