@@ -57,3 +57,42 @@ def lazy_tabs(tabs: dict[str, str], key: str):
     """
     default = tabs.get(st.query_params.get("tab", ""))
     return st.tabs(list(tabs.values()), default=default, key=key, on_change="rerun")
+
+
+_KEPT = "_qd_kept_"  # session-state prefix of the values kept by kept_input
+
+
+def kept_input(draw: bool, widget, label: str, *, key: str, value, options=None, **kwargs):
+    """A widget whose value outlives the runs that do not draw it (a closed lazy tab).
+
+    Streamlit drops a widget's state after a run that does not draw it. This keeps the value
+    the widget last returned in the session (``st.session_state["_qd_kept_<key>"]``) and starts
+    the widget from it the next time it is drawn; inside an ``st.form`` that is the last
+    submitted value.
+
+    Args:
+        draw: create the widget in this run; False returns the kept value (else ``value``)
+            without drawing anything.
+        widget: a widget function taking ``label`` first and ``value=`` (``st.number_input``,
+            ``col.number_input``...), or with ``options`` given, ``options`` second and
+            ``index=`` (``st.radio``, ``st.selectbox``).
+        label, key, kwargs: passed to ``widget``.
+        value: the default before the session has a kept value.
+        options: the choices of a radio or selectbox (a kept value no longer among them
+            starts from the first).
+
+    Returns:
+        The widget's value this run (or the kept one when not drawn).
+    """
+    shadow = _KEPT + key
+    current = st.session_state.get(shadow, value)
+    if not draw:
+        return current
+    if options is None:
+        got = widget(label, value=current, key=key, **kwargs)
+    else:
+        options = list(options)
+        got = widget(label, options, index=options.index(current) if current in options else 0,
+                     key=key, **kwargs)
+    st.session_state[shadow] = got
+    return got

@@ -21,10 +21,9 @@ from ui.models import serving_key
 from ui.risk import (book_closes, cached_book_returns, cached_book_risk, cached_book_weights,
                      cached_dqn, cached_marginal_effect, cached_policy_backtest, cached_scorer,
                      cached_signal_score, size_trade)
-from ui.widgets import follow_default, lazy_tabs, metric_row, small_table
+from ui.widgets import follow_default, kept_input, lazy_tabs, metric_row, small_table
 
 LEVELS = [0.95, 0.99]
-K_LEVEL_KEPT = "_risk_level_kept"
 K_HOLDINGS = "risk_holdings"  # the table the portfolio editor starts from
 K_EDITED = "_risk_holdings_edited"  # what the editor showed on its last run
 #: ``?tab=portfolio|policy|methods`` opens that tab
@@ -189,11 +188,10 @@ if md is not None:
             try:
                 R = cached_book_returns({**closes, md.symbol: frame["close"]})
                 st.caption(report.overlap_caption(R))
-                # kept apart from the widget's own state, which a run without this tab drops
-                level = st.radio("Confidence", LEVELS, horizontal=True,
-                                 index=LEVELS.index(st.session_state.get(K_LEVEL_KEPT, 0.95)),
-                                 format_func=lambda v: f"{v:.0%}", key="risk_level")
-                st.session_state[K_LEVEL_KEPT] = level
+                # kept across the runs without this tab, which drop the widget's own state
+                level = kept_input(True, st.radio, "Confidence", options=LEVELS, value=0.95,
+                                   horizontal=True, format_func=lambda v: f"{v:.0%}",
+                                   key="risk_level")
                 pr = cached_book_risk(R, w_before, level)
                 metric_row(report.book_metrics(pr))
                 left, right = st.columns(2)

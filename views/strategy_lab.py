@@ -4,6 +4,8 @@ strategy tester (full history and walk-forward, after costs, beside buy-and-hold
 multiple-testing penalty. The heavy work runs behind buttons; tuning runs as a single-flight
 job shared with `quantdesk tune` and retraining."""
 
+from contextlib import nullcontext
+
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
@@ -36,7 +38,7 @@ from ui.strategy import (
     run_page_tune,
     spec_key,
 )
-from ui.widgets import lazy_tabs, metric_row
+from ui.widgets import kept_input, lazy_tabs, metric_row
 
 # URL query parameters of the chart settings (bound widgets; defaults stay out of the URL)
 K_OVERLAYS, K_SMA, K_EMA, K_PANELS, K_MARKS = "overlays", "sma", "ema", "panels", "marks"
@@ -171,8 +173,13 @@ def _edges(md) -> None:
     st.caption(report.edge_caption(table, md.symbol, len(md.frame)))
 
 
-def _strategy_form(md):
-    """The chosen strategy with the form's edits, or None after an explained problem."""
+def _strategy_form(md, draw: bool = True):
+    """The chosen strategy with the form's edits, or None after an explained problem.
+
+    ``draw=False`` (its tab closed, issue 15): the form is not sent; the strategy is built
+    from the values its fields were last submitted with in this session
+    (:func:`ui.widgets.kept_input`), so the tuning tab tunes what the tester shows. The
+    strategy box stays drawn: it is bound to the URL (``?strategy=``)."""
     files = example_strategies()
     if not files:
         st.warning("No strategy files in strategies/; see docs/strategy.md for the format.")
@@ -188,53 +195,60 @@ def _strategy_form(md):
         _fail(f"Could not read {path.name}", err)
         return None
     st.caption(literal(f"{base.name}: {base.description} ({path.name})"))
-    sides = ["long", "short", "both"]
-    with st.form(f"sl_form_{stem}"):
-        c1, c2, c3 = st.columns(3)
-        side = c1.radio("Side", sides, index=sides.index(base.side), horizontal=True,
-                        key=f"sl_{stem}_side")
-        stop = c1.number_input("Stop [ATR multiple, 0 = none]", 0.0, 50.0,
-                               float(base.exit.stop_atr or 0.0), step=0.5,
-                               key=f"sl_{stem}_stop")
-        hold = c1.number_input("Max holding [bars, 0 = none]", 0, 5000,
-                               int(base.exit.max_hold or 0), key=f"sl_{stem}_hold")
-        policies = list(report.SIZING_POLICIES)
-        policy = c1.selectbox("Sizing", policies, index=policies.index(base.sizing.policy),
-                              format_func=report.SIZING_POLICIES.get, key=f"sl_{stem}_policy",
-                              help="Fixed: a share of equity. Volatility target: that share "
-                                   "times target / EWMA volatility (capped at the share). "
-                                   "Risk to the stop: lose that share of equity if the ATR "
-                                   "stop is hit (needs a stop).")
-        s1, s2, s3 = c1.columns(3)
-        frac = s1.number_input("Max [% equity]", 1.0, 100.0, 100 * base.sizing.fraction,
-                               step=5.0, key=f"sl_{stem}_frac")
-        tvol = s2.number_input("Vol target [%]", 1.0, 200.0, 100 * base.sizing.target_vol,
-                               step=1.0, key=f"sl_{stem}_tvol")
-        risk = s3.number_input("Risk [% equity]", 0.1, 20.0,
-                               100 * base.sizing.risk_per_trade, step=0.1,
-                               key=f"sl_{stem}_risk")
+
+    def field(container, label, *, key, value, **kwargs):
+        return kept_input(draw, container.number_input, label, key=f"sl_{stem}_{key}",
+                          value=value, **kwargs)
+
+    form = st.form(f"sl_form_{stem}") if draw else nullcontext()
+    with form:
+        c1, c2, c3 = st.columns(3) if draw else (st, st, st)
+        side = kept_input(draw, c1.radio, "Side", options=["long", "short", "both"],
+                          value=base.side, horizontal=True, key=f"sl_{stem}_side")
+        stop = field(c1, "Stop [ATR multiple, 0 = none]", key="stop",
+                     value=float(base.exit.stop_atr or 0.0), min_value=0.0, max_value=50.0,
+                     step=0.5)
+        hold = field(c1, "Max holding [bars, 0 = none]", key="hold",
+                     value=int(base.exit.max_hold or 0), min_value=0, max_value=5000)
+        policy = kept_input(draw, c1.selectbox, "Sizing", options=report.SIZING_POLICIES,
+                            value=base.sizing.policy, format_func=report.SIZING_POLICIES.get,
+                            key=f"sl_{stem}_policy",
+                            help="Fixed: a share of equity. Volatility target: that share "
+                                 "times target / EWMA volatility (capped at the share). "
+                                 "Risk to the stop: lose that share of equity if the ATR "
+                                 "stop is hit (needs a stop).")
+        s1, s2, s3 = c1.columns(3) if draw else (st, st, st)
+        frac = field(s1, "Max [% equity]", key="frac", value=100 * base.sizing.fraction,
+                     min_value=1.0, max_value=100.0, step=5.0)
+        tvol = field(s2, "Vol target [%]", key="tvol", value=100 * base.sizing.target_vol,
+                     min_value=1.0, max_value=200.0, step=1.0)
+        risk = field(s3, "Risk [% equity]", key="risk", value=100 * base.sizing.risk_per_trade,
+                     min_value=0.1, max_value=20.0, step=0.1)
         params = {}
         for name, values in report.editable_params(base).items():
-            c2.markdown(f"**{literal(SIGNALS[name].label)}**")
+            if draw:
+                c2.markdown(f"**{literal(SIGNALS[name].label)}**")
             params[name] = {}
             for k, v in values.items():
                 label = report.param_label(name, k)
                 if isinstance(SIGNALS[name].defaults[k], int):
-                    params[name][k] = c2.number_input(label, 1, 1000, int(v),
-                                                      key=f"sl_{stem}_{name}_{k}")
+                    params[name][k] = field(c2, label, key=f"{name}_{k}", value=int(v),
+                                            min_value=1, max_value=1000)
                 else:
-                    params[name][k] = c2.number_input(label, 0.0, 100.0, float(v),
-                                                      step=1.0 if name == "rsi" else 0.5,
-                                                      key=f"sl_{stem}_{name}_{k}")
-        comm = c3.number_input("Commission [bp per fill]", 0.0, 500.0,
-                               float(base.costs.commission_bp), step=0.5, key=f"sl_{stem}_comm")
-        spread = c3.number_input("Spread [bp, full]", 0.0, 500.0, float(base.costs.spread_bp),
-                                 step=0.5, key=f"sl_{stem}_spread")
-        slip = c3.number_input("Slippage [bp per fill]", 0.0, 500.0,
-                               float(base.costs.slippage_bp), step=0.5, key=f"sl_{stem}_slip")
-        mode = st.radio("Test", list(MODES), format_func=MODES.get, horizontal=True,
-                        key=f"sl_{stem}_mode")
-        run = st.form_submit_button("Run backtest", type="primary")
+                    params[name][k] = field(c2, label, key=f"{name}_{k}", value=float(v),
+                                            min_value=0.0, max_value=100.0,
+                                            step=1.0 if name == "rsi" else 0.5)
+        comm = field(c3, "Commission [bp per fill]", key="comm",
+                     value=float(base.costs.commission_bp), min_value=0.0, max_value=500.0,
+                     step=0.5)
+        spread = field(c3, "Spread [bp, full]", key="spread", value=float(base.costs.spread_bp),
+                       min_value=0.0, max_value=500.0, step=0.5)
+        slip = field(c3, "Slippage [bp per fill]", key="slip",
+                     value=float(base.costs.slippage_bp), min_value=0.0, max_value=500.0,
+                     step=0.5)
+        mode = kept_input(draw, st.radio, "Test", options=MODES, value="full",
+                          format_func=MODES.get, horizontal=True, key=f"sl_{stem}_mode")
+        run = st.form_submit_button("Run backtest", type="primary") if draw else False
     try:
         spec = report.edited_strategy(base, side=side, signal_params=params, stop_atr=stop,
                                       max_hold=hold, commission_bp=comm, spread_bp=spread,
@@ -436,9 +450,10 @@ if md is not None:
         st.warning(f"Only {len(md.frame)} bars: the lab needs at least 60. Choose a longer "
                    "date range.")
     else:
-        # the rule-edge table is computed and sent only while its tab is open (a tab click
-        # reruns the page, issue 15); the other tabs hold widgets, always drawn so that
-        # their values (and URL parameters) are kept
+        # the rule-edge table, the tester's form and results and the tuner are computed and
+        # sent only while their tab is open (a tab click reruns the page, issue 15); the
+        # chart's widgets (bound to the URL) and the strategy box are always drawn, and the
+        # form's values are kept across the runs that do not draw it
         tab_chart, tab_rules, tab_test, tab_tune = lazy_tabs(TABS, key="sl_tab")
         with tab_chart:
             _chart(md)
@@ -446,11 +461,13 @@ if md is not None:
             if tab_rules.open:
                 _edges(md)
         with tab_test:
-            edited = _strategy_form(md)
-            if edited is not None:
+            edited = _strategy_form(md, draw=tab_test.open)
+            if edited is not None and tab_test.open:
                 _backtest(md, edited)
         with tab_tune:
-            if edited is None:
+            if not tab_tune.open:
+                pass
+            elif edited is None:
                 st.info("Fix the strategy's parameters in the Strategy tester tab first.")
             else:
                 _tune(md, edited)

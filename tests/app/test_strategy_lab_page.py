@@ -48,9 +48,35 @@ def test_renders_offline_with_chart_edges_and_no_backtest_yet():
     assert {"RSI 70/30", "MACD signal-line cross"} <= set(edge.index)
     assert "Verdict" in edge.columns
     assert "expected by chance alone" in texts(rules, "caption")
-    # nothing heavy ran: the tester waits for its button
-    assert "Press **Run backtest**" in texts(at, "info")
+    # the tester's form is sent only while its tab is open (issue 15); the strategy box is
+    # bound to the URL and always drawn
     assert at.selectbox(key="strategy").value == "rsi_reversal"
+    assert not any(n.key.startswith("sl_rsi_reversal_") for n in at.number_input)
+    assert not at.get("form_submit_button") and "Press **Run backtest**" not in texts(at, "info")
+    tester = page(tab="tester")
+    assert_page_ok(tester)
+    assert tester.number_input(key="sl_rsi_reversal_comm").value >= 0
+    # nothing heavy ran: the tester waits for its button
+    assert "Press **Run backtest**" in texts(tester, "info")
+
+
+def test_the_testers_edits_outlive_its_closed_tab_and_reach_the_tuner():
+    at = page(tab="tester")
+    at.number_input(key="sl_rsi_reversal_comm").set_value(7.5)
+    run_button(at).click().run()
+    assert_page_ok(at)
+    assert "7.5 bp commission" in texts(at, "markdown")
+    at.session_state["sl_tab"] = "Tuning"  # the tester's tab closed: its form is not sent
+    at.run()
+    assert_page_ok(at)
+    assert not any(n.key == "sl_rsi_reversal_comm" for n in at.number_input)
+    assert "with the tester's edits" in texts(at, "caption")
+    assert at.session_state["_qd_kept_sl_rsi_reversal_comm"] == 7.5
+    at.session_state["sl_tab"] = "Strategy tester"  # opened again: the edit and its result
+    at.run()
+    assert_page_ok(at)
+    assert at.number_input(key="sl_rsi_reversal_comm").value == 7.5
+    assert "7.5 bp commission" in texts(at, "markdown")
 
 
 def test_overlay_choice_changes_the_figure():
@@ -75,7 +101,7 @@ def test_overlays_from_the_url():
 
 
 def test_backtest_button_gives_metrics_beside_buy_and_hold():
-    at = page()
+    at = page(tab="tester")
     run_button(at).click().run()
     assert_page_ok(at)
     metrics = next(t.value for t in at.table if "Buy & hold" in t.value.columns)
@@ -98,7 +124,7 @@ def test_backtest_button_gives_metrics_beside_buy_and_hold():
 
 
 def test_walk_forward_and_edited_parameters():
-    at = page()
+    at = page(tab="tester")
     at.radio(key="sl_rsi_reversal_mode").set_value("wf")
     at.radio(key="sl_rsi_reversal_side").set_value("both")
     at.number_input(key="sl_rsi_reversal_comm").set_value(5.0)
@@ -113,7 +139,7 @@ def test_walk_forward_and_edited_parameters():
 
 
 def test_bad_parameter_gives_a_message_not_an_exception():
-    at = page()
+    at = page(tab="tester")
     at.number_input(key="sl_rsi_reversal_rsi_lower").set_value(80.0)
     at.number_input(key="sl_rsi_reversal_rsi_upper").set_value(70.0)
     run_button(at).click().run()
@@ -123,7 +149,7 @@ def test_bad_parameter_gives_a_message_not_an_exception():
 
 
 def test_tune_button_reports_the_penalty_and_the_plain_verdict():
-    at = page(strategy="ma_cross")
+    at = page(strategy="ma_cross", tab="tuning")
     assert at.selectbox(key="strategy").value == "ma_cross"
     next(b for b in at.button if b.label == "Tune (grid)").click().run()
     assert_page_ok(at)
@@ -164,7 +190,7 @@ def _tuning_artifacts_in_tmp(tmp_path, monkeypatch):
 
 
 def test_compare_method_shows_the_table_and_the_plain_verdict():
-    at = page(strategy="ma_cross")
+    at = page(strategy="ma_cross", tab="tuning")
     at.radio(key="sl_tune_method").set_value("both").run()
     next(b for b in at.button if b.label == "Tune (compare)").click().run()
     assert_page_ok(at)
@@ -179,7 +205,7 @@ def test_compare_method_shows_the_table_and_the_plain_verdict():
 
 
 def test_qlearning_method_and_a_running_job_refused_plainly(monkeypatch):
-    at = page(strategy="ma_cross")
+    at = page(strategy="ma_cross", tab="tuning")
     at.radio(key="sl_tune_method").set_value("qlearning").run()
     next(b for b in at.button if b.label == "Tune (Q-learning)").click().run()
     assert_page_ok(at)
@@ -192,7 +218,7 @@ def test_qlearning_method_and_a_running_job_refused_plainly(monkeypatch):
 
     with session_scope() as s:
         assert acquire_lock(TRAINING_LOCK, "carol#0001", "tuning", session=s) is not None
-    at = page(strategy="ma_cross")
+    at = page(strategy="ma_cross", tab="tuning")
     next(b for b in at.button if b.label == "Tune (grid)").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert "A tuning job started by carol" in texts(at, "warning")

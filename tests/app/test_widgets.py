@@ -38,3 +38,29 @@ def test_metric_row_one_column_per_metric():
     assert [(m.label, m.value, m.delta) for m in at.metric] == [("A", "1", ""),
                                                                 ("B", "2", "second")]
     assert len(at.columns) == 2
+
+
+def _kept_script():
+    import streamlit as st
+
+    from ui.widgets import kept_input
+
+    draw = st.toggle("Draw", value=True, key="draw")
+    n = kept_input(draw, st.number_input, "N", key="n", value=3, min_value=0, max_value=9)
+    side = kept_input(draw, st.radio, "Side", options=["long", "short"], value="long",
+                      key="side")
+    st.write(f"n={n} side={side}")
+
+
+def test_kept_input_outlives_the_runs_that_do_not_draw_it():
+    at = AppTest.from_function(_kept_script, default_timeout=30).run()
+    assert at.number_input(key="n").value == 3 and at.radio(key="side").value == "long"
+    at.number_input(key="n").set_value(7).run()
+    at.radio(key="side").set_value("short").run()
+    at.toggle(key="draw").set_value(False).run()  # not drawn: Streamlit drops their state
+    assert not at.number_input and not at.radio
+    assert at.markdown[-1].value == "n=7 side=short"  # the kept values, without widgets
+    at.run()
+    at.toggle(key="draw").set_value(True).run()  # drawn again: they start from them
+    assert at.number_input(key="n").value == 7 and at.radio(key="side").value == "short"
+    assert not at.exception and not at.warning  # no "default value and Session State" warning

@@ -60,10 +60,10 @@ def test_portfolio_tab_shows_the_example_book_and_keeps_the_confidence():
     assert len(at.get("plotly_chart")) >= 2  # correlation and contributions
     at.radio(key="risk_level").set_value(0.99).run()
     assert any("99%" in m.label for m in at.metric), [m.label for m in at.metric]
-    assert at.session_state["_risk_level_kept"] == 0.99  # what a run without the tab keeps
+    assert at.session_state["_qd_kept_risk_level"] == 0.99  # what a run without the tab keeps
     back = AppTest.from_file(PAGE, default_timeout=120)  # a radio drawn again after such a run
     back.query_params["tab"] = "portfolio"
-    back.session_state["_risk_level_kept"] = 0.99
+    back.session_state["_qd_kept_risk_level"] = 0.99
     back.run()
     assert back.radio(key="risk_level").value == 0.99
 
