@@ -27,12 +27,15 @@ NAV = '[data-testid="stSidebarNav"]'
 
 
 def settle(pg, selector: str | None = None, timeout_ms: int = 60_000) -> None:
-    """Wait for the app frame, an optional element, and the end of the script run."""
+    """Wait for the app frame, an optional element, and the end of the script run (the app's
+    script state back to ``notRunning``, no running/connecting widget)."""
     pg.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
     if selector:
         pg.locator(selector).first.wait_for(state="attached", timeout=timeout_ms)
     pg.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') && "
+        "document.querySelector('[data-testid=\"stApp\"]')"
+        ".getAttribute('data-test-script-state') !== 'running'",
         timeout=timeout_ms)
     time.sleep(0.3)
 

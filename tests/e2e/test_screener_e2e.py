@@ -35,6 +35,9 @@ def test_scan_filter_sort_export_and_open(page, server, tmp_path):
     # (not every bundled symbol is in an uptrend, so fewer than 6 rows match)
     caption = page.get_by_text(re.compile(r"[0-5] of 6 rows match")).first
     caption.wait_for()
+    # the caption comes before the export button in the same run: let the run finish, or the
+    # click may hit the previous run's button (the unfiltered table; seen under CI load)
+    settle(page)
     shown = int(re.search(r"(\d) of 6 rows match", caption.inner_text()).group(1))
     assert 0 < shown < 6
 
@@ -74,6 +77,8 @@ def test_uploaded_ticker_list_is_scanned(page, server, tmp_path):
     page.get_by_role("option", name="Upload a list of tickers…").click()
     settle(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(listing))
+    # the upload's rerun may start after a settle: wait until the list is read, then settle
+    page.get_by_text(re.compile(r"my_list\.txt")).first.wait_for()
     settle(page)
     page.get_by_role("button", name="Scan", exact=True).click()
     settle(page, '[data-testid="stDataFrame"]', timeout_ms=180_000)

@@ -40,7 +40,7 @@ def test_uploaded_csv_of_an_untrained_ticker_gets_every_model(page, server, newc
     assert not errors_on(page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "upload-forecasts.png"), full_page=True)
-    for title, marker in (("Volatility", re.compile(r"GJR|GARCH")),
+    for title, marker in (("Volatility", re.compile(r"GJR|GARCH", re.I)),  # its models
                           ("Patterns", re.compile(r"CNN")),
                           ("Risk Sizing", re.compile(r"[Ss]top"))):
         page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
