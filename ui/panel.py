@@ -85,12 +85,13 @@ def forecast_frame(sp: SymbolPanel) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def symbol_card(sp: SymbolPanel, statuses: dict[str, str]) -> None:
-    """One bordered card: price, signal, forecasts, pattern, regime, sentiment, status.
-    Symbols, reasons, notes and errors are shown literally (``core.display.literal``)."""
-    # one markdown element for the header, the forecasts and the context lines, no columns or
-    # st.metric: the Overview draws a card per watchlist symbol and every element costs the
-    # browser time on each visit (issue 15, docs/performance.md)
+def symbol_card(sp: SymbolPanel) -> None:
+    """One bordered card: price, signal, forecasts, pattern, regime, sentiment (its reasons and
+    model status are in :func:`card_details`). Symbols, notes and errors are shown literally
+    (``core.display.literal``)."""
+    # one markdown element per card, no columns, st.metric, help tooltip or expander: the
+    # Overview draws a card per watchlist symbol and every element costs the browser time on
+    # each visit (issue 15, docs/performance.md)
     with st.container(border=True):
         icon, color = ACTION_STYLE.get(sp.signal.action, ("⚪", "gray"))
         change = fmt_pct(sp.change_pct, 2)
@@ -99,41 +100,47 @@ def symbol_card(sp: SymbolPanel, statuses: dict[str, str]) -> None:
         score = round(sp.signal.score, 2) + 0.0  # no "-0.00"
         for fam, why in sp.fallbacks.items():
             st.warning(f"Model {literal(fam)} {why}.", icon="⚠️")  # why: a fixed text
-
-        def why(domain: str) -> str:
-            return f"n/a ({sp.skipped[domain]})" if domain in sp.skipped else "n/a"
-
-        regime = sp.regime or why("volatility")
+        regime = sp.regime or _why(sp, "volatility")
         vol = f" · {sp.vol_ann:.1f}% ann." if sp.vol_ann is not None else ""
-        sent = why("sentiment") if sp.sentiment is None else f"{sp.sentiment:+.2f}"
+        sent = _why(sp, "sentiment") if sp.sentiment is None else f"{sp.sentiment:+.2f}"
         st.markdown(
             f"#### {literal(sp.symbol)} · {sp.last_price:,.2f} {change}\n"
             f"{icon} :{color}[**{sp.signal.action.replace('_', ' ')}**] · confidence "
             f"{sp.signal.confidence:.0%} · score {score:+.2f} · bar {sp.bar_ts:%Y-%m-%d}\n\n"
             + markdown_table(forecast_frame(sp)) + "\n\n"
-            f"**Pattern:** {literal(sp.pattern or why('patterns'))}  \n"
+            f"**Pattern:** {literal(sp.pattern or _why(sp, 'patterns'))}  \n"
             f"**Volatility regime:** {literal(regime + vol)}  \n"
-            f"**Sentiment:** {literal(sent)}",
-            help="Last close and its change vs the previous bar [%], the fused signal, the "
-                 "forecasts with 80% intervals. Source: " + literal(sp.source))
-        with st.expander("Signal reasons and model status"):
-            # two elements, not one per line: the Overview draws a card per watchlist symbol,
-            # and every element costs the browser time on each visit (issue 15)
-            if sp.signal.reasons:
-                st.markdown("  \n".join("• " + literal(r) for r in sp.signal.reasons))
-            notes = [literal(f"{name}: {why}") for name, why in sp.skipped.items()]
+            f"**Sentiment:** {literal(sent)}")
+
+
+def _why(sp: SymbolPanel, domain: str) -> str:
+    return f"n/a ({sp.skipped[domain]})" if domain in sp.skipped else "n/a"
+
+
+def card_details(panels: list[SymbolPanel], statuses: dict[str, str]) -> None:
+    """One expander under the cards: per symbol the signal's reasons, its data source, the
+    model versions shown, skipped domains and errors; then the model families' status.
+    Everything from the user or a model's metadata is shown literally."""
+    with st.expander("Signal reasons, sources and model status"):
+        for sp in panels:
+            lines = [f"**{literal(sp.symbol)}** · source {literal(sp.source)}"]
+            lines += ["• " + literal(r) for r in sp.signal.reasons]
+            lines += ["• " + literal(f"{name}: {why}") for name, why in sp.skipped.items()]
             versions = sorted({f"{p.model_name} {p.model_version}" for p in sp.predictions
                                if p.model_name != "naive"})
             if versions:
-                notes.append("Versions shown: " + literal(", ".join(versions)))
+                lines.append("• Versions shown: " + literal(", ".join(versions)))
             shadow = sorted({f"{p.model_name} {p.model_version}" for p in sp.shadow})
             if shadow:
-                notes.append("A/B test: also logged (not shown) " + literal(", ".join(shadow)))
-            notes.append("Skill: 'no' = did not beat the naive baseline walk-forward (ignored "
-                         "by the signal); 'untested' = no evaluation in the artifact.")
-            notes += [literal(f"{fam}: {text}") for fam, text in statuses.items()]
-            notes += [literal(f"error: {e}") for e in sp.errors]
-            st.caption("  \n".join(notes))
+                lines.append("• A/B test: also logged (not shown) " + literal(", ".join(shadow)))
+            lines += ["• " + literal(f"error: {e}") for e in sp.errors]
+            st.markdown("  \n".join(lines))
+        notes = ["Each card: the last close and its change vs the previous bar [%], the fused "
+                 "signal, the forecasts with 80% intervals. Skill: 'no' = did not beat the "
+                 "naive baseline walk-forward (ignored by the signal); 'untested' = no "
+                 "evaluation in the artifact."]
+        notes += [literal(f"{fam}: {text}") for fam, text in statuses.items()]
+        st.caption("  \n".join(notes))
 
 
 def replay_frame(symbol: str, interval: str) -> pd.DataFrame:

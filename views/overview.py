@@ -16,7 +16,7 @@ from core.panel.replay import PANEL_START_BARS, replay_tick
 from core.store import record_metric, session_scope, utcnow
 from ui.data import cached_market
 from ui.layout import page_start, price_chart
-from ui.panel import panels_for, replay_frame, step_due, symbol_card
+from ui.panel import card_details, panels_for, replay_frame, step_due, symbol_card
 from ui.watchlist import watchlist_widget
 
 sel, md = page_start("Overview", "Live panel: latest bar, forecasts with 80% intervals, "
@@ -120,7 +120,9 @@ def live_panel() -> None:
     cols = st.columns(2)
     for i, sp in enumerate(res.panels):
         with cols[i % 2]:
-            symbol_card(sp, statuses)
+            symbol_card(sp)
+    if res.panels:
+        card_details(res.panels, statuses)
 
 
 live_panel()

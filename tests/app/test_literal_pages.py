@@ -89,9 +89,10 @@ def _fake_panel(text: str):
 
 
 def card_script(panel, text):
-    from ui.panel import symbol_card
+    from ui.panel import card_details, symbol_card
 
-    symbol_card(panel, {"forecast": f"error for {text}"})
+    symbol_card(panel)
+    card_details([panel], {"forecast": f"error for {text}"})
 
 
 def test_symbol_card_shows_symbols_reasons_and_errors_literally():

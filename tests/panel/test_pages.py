@@ -49,6 +49,10 @@ def test_overview_panel_logs_and_shows_as_of(no_domains):
     for card in cards:  # the last close, the fused signal, the forecasts, the context lines
         assert re.search(r"^#### \w+ · [\d,]+\.\d\d ", card)
         assert "confidence " in card and "| Model |" in card and "**Pattern:**" in card
+    # the reasons, sources and model status of every card: one expander under them
+    assert [e.label for e in at.expander if "reasons" in e.label] == [
+        "Signal reasons, sources and model status"]
+    assert "**MSFT** · source " in texts(at) and "**IBM** · source " in texts(at)
     with session_scope() as s:
         assert s.query(PredictionRow).count() == 4
     at.run()  # a refresh on the same bars logs nothing new, hits the cache
