@@ -70,7 +70,10 @@ def test_freeze_heap_moves_live_objects_out_of_later_collections():
     try:
         kept = [object() for _ in range(1000)]
         frozen = freeze_heap()
-        assert frozen == gc.get_freeze_count() >= len(kept)
+        assert frozen >= len(kept)
+        # a frozen object freed since (a temporary of another thread) leaves the permanent
+        # generation, so the count can only have dropped, never below what is still alive
+        assert len(kept) <= gc.get_freeze_count() <= frozen
         assert not any(obj is kept for obj in gc.get_objects(2))  # skipped by collections
     finally:
         gc.unfreeze()
