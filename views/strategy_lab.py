@@ -464,10 +464,9 @@ if md is not None:
             edited = _strategy_form(md, draw=tab_test.open)
             if edited is not None and tab_test.open:
                 _backtest(md, edited)
-        with tab_tune:
-            if not tab_tune.open:
-                pass
-            elif edited is None:
-                st.info("Fix the strategy's parameters in the Strategy tester tab first.")
-            else:
-                _tune(md, edited)
+        if tab_tune.open:
+            with tab_tune:
+                if edited is None:
+                    st.info("Fix the strategy's parameters in the Strategy tester tab first.")
+                else:
+                    _tune(md, edited)

@@ -116,20 +116,19 @@ if md is not None:
                            "(except Yang-Zhang) and so run below close-to-close on stocks.")
             except QuantdeskError as err:
                 st.warning(literal(err))
-    with tabs[4]:
-        ev_all = (art.metadata.get("evaluation", {}) if art is not None else {})
-        if not tabs[4].open:
-            pass
-        elif not ev_all:
-            st.info("No evaluation stored yet: an admin can run `quantdesk train volatility`.")
-        else:
-            shown = report.evaluated_symbol(ev_all, md.symbol)
-            if shown != md.symbol:
-                st.caption(f"{literal(md.symbol)} was not evaluated; showing {literal(shown)}.")
-            h = st.radio("Horizon [bars]", [1, 5, 21], horizontal=True, key="vol_eval_h")
-            st.markdown(report.evaluation_caption(literal(shown), ev_all[shown], h))
-            table = report.evaluation_display(ev_all[shown], h)
-            small_table(table, formats={"QLIKE": "{:.4f}", "QLIKE / GARCH(1,1)": "{:.3f}",
-                                        "MSE": "{:.2e}", "MZ R²": "{:.3f}",
-                                        "DM p vs GARCH": "{:.3f}"})
-            st.write(report.ml_verdict(ev_all[shown], h))
+    if tabs[4].open:
+        with tabs[4]:
+            ev_all = (art.metadata.get("evaluation", {}) if art is not None else {})
+            if not ev_all:
+                st.info("No evaluation stored yet: an admin can run `quantdesk train volatility`.")
+            else:
+                shown = report.evaluated_symbol(ev_all, md.symbol)
+                if shown != md.symbol:
+                    st.caption(f"{literal(md.symbol)} was not evaluated; showing {literal(shown)}.")
+                h = st.radio("Horizon [bars]", [1, 5, 21], horizontal=True, key="vol_eval_h")
+                st.markdown(report.evaluation_caption(literal(shown), ev_all[shown], h))
+                table = report.evaluation_display(ev_all[shown], h)
+                small_table(table, formats={"QLIKE": "{:.4f}", "QLIKE / GARCH(1,1)": "{:.3f}",
+                                            "MSE": "{:.2e}", "MZ R²": "{:.3f}",
+                                            "DM p vs GARCH": "{:.3f}"})
+                st.write(report.ml_verdict(ev_all[shown], h))
