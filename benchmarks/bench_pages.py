@@ -138,11 +138,19 @@ def _button(label):
     return prepare
 
 
+def _in_popover(label, inner):
+    def prepare(page):  # untimed: open the popover (no rerun), then the widget's own prepare
+        page.locator('[data-testid="stPopover"] button', has_text=label).first.click()
+        page.locator('[data-testid="stPopoverBody"]').first.wait_for()
+        return inner(page)
+    return prepare
+
+
 #: per row: prepare(page) -> the timed action (clicks that only open a dropdown or a tab are
 #: done in prepare, untimed), and a selector that must be shown afterwards (or None)
 ACTIONS = {
     "bare page": (_group_button("6M"), None),
-    "/": (_toggle("Pause auto-refresh"), None),
+    "/": (_in_popover("Refresh & replay", _toggle("Pause auto-refresh")), None),
     "screener": (_button("Scan"), '[data-testid="stDataFrame"]'),
     "patterns": (_group_button("doji"), None),  # a pill toggled
     # the importances' horizon, in its lazy tab (opened untimed)
@@ -150,7 +158,7 @@ ACTIONS = {
     "sentiment": (_group_button("6M"), None),
     # a lazy tab: with Evaluation open no chart is drawn, so its radio marks "settled"
     "volatility": (_radio("Evaluation", 1), '[data-testid="stRadio"]'),
-    "risk-sizing": (_step_up, None),
+    "risk-sizing": (_in_popover("Account & risk", _step_up), None),  # Equity, one step up
     "strategy-lab": (_group_button("6M"), None),
     # its quantity input is too narrow for +/- buttons
     "paper": (_number_enter("Quantity [units]", "11"), None),

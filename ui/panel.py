@@ -121,7 +121,13 @@ def card_details(panels: list[SymbolPanel], statuses: dict[str, str]) -> None:
     """One expander under the cards: per symbol the signal's reasons, its data source, the
     model versions shown, skipped domains and errors; then the model families' status.
     Everything from the user or a model's metadata is shown literally."""
-    with st.expander("Signal reasons, sources and model status"):
+    # drawn only while open (``on_change="rerun"``): a closed expander's content is still
+    # mounted by the browser on every visit (issue 15)
+    box = st.expander("Signal reasons, sources and model status", key="ov_details",
+                      on_change="rerun")
+    if not box.open:
+        return
+    with box:
         for sp in panels:
             lines = [f"**{literal(sp.symbol)}** · source {literal(sp.source)}"]
             lines += ["• " + literal(r) for r in sp.signal.reasons]

@@ -63,14 +63,15 @@ def _initial() -> list[str]:
 
 def watchlist_widget(container, interval: str = "1d") -> list[str]:
     """Draw the watchlist (multiselect to remove, a text box to add tickers) in
-    ``container`` and return the symbols to show, in order."""
+    ``container`` (the Overview's popover) and return the symbols to show, in order. Notes on
+    refused tickers go to the page, where they are seen with the popover closed."""
     if _PENDING in st.session_state:  # set by "Add" on the previous run
         st.session_state[K_LIST] = st.session_state.pop(_PENDING)
     elif K_LIST not in st.session_state:  # the first visit, or back from another page
         kept = st.session_state.get(_KEPT)
         st.session_state[K_LIST] = list(kept) if kept is not None else _initial()
     for note in st.session_state.pop(_NOTES, []):
-        container.warning(note)
+        st.warning(note)  # on the page, not in a closed popover
     current = list(st.session_state[K_LIST])
     options = list(dict.fromkeys(current + list(BUNDLED_SYMBOLS)))
     chosen = container.multiselect("Watchlist", options, key=K_LIST,
@@ -99,6 +100,6 @@ def watchlist_widget(container, interval: str = "1d") -> list[str]:
                 _mirror(change.symbols)
                 st.rerun()
             for note in notes:
-                container.warning(note)
+                st.warning(note)  # on the page, not in a closed popover
     _mirror(chosen)
     return chosen

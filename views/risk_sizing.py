@@ -29,6 +29,10 @@ K_EDITED = "_risk_holdings_edited"  # what the editor showed on its last run
 #: ``?tab=portfolio|policy|methods`` opens that tab
 TABS = {"sizing": "Sizing calculator", "portfolio": "Portfolio risk",
         "policy": "Policy backtest", "methods": "Methods"}
+POPOVERS = [("Account & risk", ":material/account_balance:"),
+            ("Entry & horizon", ":material/login:"),
+            ("Stop & take profit", ":material/logout:"),
+            ("Limits & Kelly", ":material/tune:")]
 sel, md = page_start("Risk Sizing", "How much, where is my stop, and what does it do to my "
                      "portfolio. Sizing uses bars up to the last one shown.")
 
@@ -42,7 +46,11 @@ if md is not None:
 
     # ---------------- inputs ----------------
     with tab_size:
-        c1, c2, c3, c4 = st.columns(4)
+        # four popovers: a closed popover's inputs are not mounted by the browser (their
+        # values are kept), ~0.1 s per visit for these 14 inputs (issue 15); the line under
+        # them shows the current values
+        c1, c2, c3, c4 = (col.popover(label, icon=icon, width="stretch") for col, (label, icon)
+                          in zip(st.columns(4), POPOVERS))
         equity = c1.number_input("Equity [$]", min_value=1.0, value=100_000.0, step=1_000.0,
                                  key="risk_equity")
         cash = c1.number_input("Cash [$]", min_value=0.0, value=100_000.0, step=1_000.0,
@@ -154,6 +162,7 @@ if md is not None:
                 horizon=int(horizon), target_vol=target_vol, max_leverage=max_lev,
                 win_prob=sq_score["probability"] if sq_score else p_in, payoff_ratio=b_in,
                 win_prob_source="signal-quality model" if sq_score else None)
+            st.caption(report.inputs_line(params, kelly_src))
             res, problems = size_trade(frame, params, md.symbol, md.interval, closes, w_before)
             port_msgs += problems
             metric_row(report.sizing_metrics(res))

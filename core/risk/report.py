@@ -12,7 +12,7 @@ import pandas as pd
 from core.display import Metric, pct
 from core.risk.portfolio import PortfolioRisk
 from core.risk.signal_quality import ATR_MULT, HORIZON, R_MULT
-from core.risk.sizing import SizingResult
+from core.risk.sizing import RiskParameters, SizingResult
 
 #: policy-table columns that are fractions (shown x 100) and the table's display names
 POLICY_PERCENT_COLUMNS = ["ann_return", "ann_vol", "max_drawdown", "avg_exposure",
@@ -40,6 +40,25 @@ def sizing_metrics(res: SizingResult) -> list[Metric]:
         Metric("Vol adjustment [x]", f"{res.vol_adjustment:.2f}",
                f"forecast {res.vol_forecast_ann * 100:.1f}% ann."),
     ]
+
+
+def inputs_line(p: RiskParameters, kelly_source: str) -> str:
+    """The sizing inputs in one line, shown under the input popovers so the current values
+    are read without opening them, e.g. ``Equity 100,000 · cash 100,000 · risk 1.00% · long
+    at 56.1400 · horizon 10 bars · stop 2.0× ATR · take profit 2.0 R · target vol 15% ·
+    max 1.00× equity · Kelly: History (triple barrier)`` (markdown-safe: numbers and fixed
+    words only, ``kelly_source`` is one of the page's options)."""
+    stop = (f"{p.atr_multiple:g}× ATR" if p.stop_method == "atr"
+            else f"{p.vol_multiple:g} σ·√h")
+    tp = (f"{p.r_multiple:g} R" if p.take_profit_method == "r_multiple"
+          else "forecast target " + ("n/a" if p.forecast_target is None
+                                     else f"{p.forecast_target:,.4f}"))
+    entry = "last close" if p.entry is None else f"{p.entry:,.4f}"
+    cash = p.equity if p.cash is None else p.cash
+    return (f"Equity {p.equity:,.0f} · cash {cash:,.0f} · risk {p.risk_pct:.2f}% · "
+            f"{p.direction} at {entry} · horizon {p.horizon} bars · stop {stop} · "
+            f"take profit {tp} · target vol {p.target_vol:.0%} · max {p.max_leverage:.2f}× "
+            f"equity · Kelly: {kelly_source}")
 
 
 def signal_quality_note(score: dict, metadata: dict) -> str:

@@ -230,3 +230,35 @@ def test_status_line_warns_when_bundled_stands_in_for_yahoo(monkeypatch):
     assert "Stale data: Bundled history (offline demo), last bar 2013-03-01." in warning
     assert "unreachable (DNSError)" in warning
     assert status_captions(at)[0].startswith("STALE · IBM 1d")
+
+
+def _selection_script():
+    """The sidebar alone, its popover's label and selection printed (no page, no data)."""
+    import streamlit as st
+
+    from ui.sidebar import _label, draw_sidebar
+
+    label = _label()
+    sel = draw_sidebar()
+    st.text(f"label={label}|symbol={sel.symbol}|interval={sel.interval}")
+
+
+def _selection(at: AppTest) -> str:
+    return next(t.value for t in at.text if t.value.startswith("label="))
+
+
+def test_sidebar_popover_label_is_the_selection_from_url_widgets_and_defaults():
+    at = AppTest.from_function(_selection_script, default_timeout=60).run()
+    assert _selection(at) == "label=MSFT · 1d|symbol=MSFT|interval=1d"
+    at.selectbox(key="symbol").select("IBM").run()  # a changed widget: the label follows
+    assert _selection(at) == "label=IBM · 1d|symbol=IBM|interval=1d"
+    at = AppTest.from_function(_selection_script, default_timeout=60)
+    at.query_params.update({"symbol": "OTHER", "ticker": "nvda", "interval": "1h",
+                            "start": "2020-01-02"})
+    at.run()
+    assert _selection(at) == ("label=NVDA · 1h · from 2020-01-02|symbol=NVDA|interval=1h")
+    at = AppTest.from_function(_selection_script, default_timeout=60)
+    at.query_params["symbol"] = "[x](https://evil.example)"  # a typed ticker is shown literally
+    at.run()
+    label = _selection(at).split("|")[0]
+    assert label.startswith("label=\\[X\\]\\(HTTPS\\://EVIL") and "](" not in label, label

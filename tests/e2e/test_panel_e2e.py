@@ -87,6 +87,7 @@ def test_panel_refreshes_by_itself_and_pauses(page, app_url):
         "t => { const m = document.body.innerText.match(/As of (\\S+ \\S+) UTC/);"
         " return m && m[1] !== t; }", arg=first, timeout=90_000)
     assert _as_of(page) != first  # refreshed without any interaction
+    page.get_by_role("button", name="Refresh & replay").click()  # its popover
     page.get_by_text("Pause auto-refresh").click()
     page.get_by_text("paused").first.wait_for()
     time.sleep(1.0)  # let the rerun that the toggle caused settle

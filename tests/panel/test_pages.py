@@ -52,6 +52,10 @@ def test_overview_panel_logs_and_shows_as_of(no_domains):
     # the reasons, sources and model status of every card: one expander under them
     assert [e.label for e in at.expander if "reasons" in e.label] == [
         "Signal reasons, sources and model status"]
+    # drawn only once opened (a closed expander's content costs every visit, issue 15)
+    assert "**MSFT** · source " not in texts(at)
+    at.session_state["ov_details"] = True
+    at.run()
     assert "**MSFT** · source " in texts(at) and "**IBM** · source " in texts(at)
     with session_scope() as s:
         assert s.query(PredictionRow).count() == 4

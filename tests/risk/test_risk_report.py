@@ -111,3 +111,21 @@ def test_heldout_table():
     assert report.heldout_table({"heldout_metrics": []}) is None
     t = report.heldout_table({"heldout_metrics": [{"symbol": "IBM", "sharpe": 0.123456}]})
     assert t.to_dict("records") == [{"symbol": "IBM", "sharpe": 0.123}]
+
+
+def test_inputs_line_shows_every_sizing_input_and_follows_the_rules():
+    from core.risk.report import inputs_line
+    from core.risk.sizing import RiskParameters
+
+    line = inputs_line(RiskParameters(equity=100_000, cash=50_000, risk_pct=1.0, entry=56.14,
+                                      horizon=10, target_vol=0.15, max_leverage=1.0),
+                       "History (triple barrier)")
+    for part in ("Equity 100,000", "cash 50,000", "risk 1.00%", "long at 56.1400",
+                 "horizon 10 bars", "stop 2× ATR", "take profit 2 R", "target vol 15%",
+                 "max 1.00× equity", "Kelly: History (triple barrier)"):
+        assert part in line, (part, line)
+    other = inputs_line(RiskParameters(equity=5_000, direction="short", stop_method="volatility",
+                                       vol_multiple=1.5, take_profit_method="forecast",
+                                       forecast_target=40.0), "Manual")
+    assert "short at last close" in other and "stop 1.5 σ·√h" in other
+    assert "take profit forecast target 40.0000" in other and "cash 5,000" in other
