@@ -162,7 +162,7 @@ ACTIONS = {
     "strategy-lab": (_group_button("6M"), None),
     # its quantity input is too narrow for +/- buttons
     "paper": (_number_enter("Quantity [units]", "11"), None),
-    "monitoring": (_step_up, None),
+    "monitoring": (_in_popover("Feature drift", _step_up), None),  # its recent window
 }
 
 

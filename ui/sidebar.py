@@ -8,6 +8,8 @@ out of the URL (symbol MSFT, interval 1d, live source, no dates). The symbol box
 a typed ticker, so ``?symbol=NVDA`` works as well as ``?symbol=OTHER&ticker=NVDA``.
 ``?bundled=true`` picks the bundled history (offline demo) instead of live data.
 
+All of them sit in one sidebar popover labelled with the current selection (``MSFT · 1d``):
+a closed popover's widgets are not mounted by the browser, so they cost a visit nothing.
 The rarely used inputs (the bundled-history checkbox and the start and end dates) sit in one
 "Date range & data source" expander that sends its widgets only when it is opened (issue 15:
 fewer elements and widget types for the browser to mount on every visit, see
@@ -105,8 +107,8 @@ def draw_sidebar() -> Selection:
 
     They sit in one popover whose label is the current selection: a closed popover's widgets
     are not mounted by the browser (their values and URL parameters are kept), which saves
-    ~0.1 s on every visit of every market page (issue 15, docs/performance.md). A changed
-    selection changes the label, so the popover closes on the new choice."""
+    ~0.1 s on every visit of every market page (issue 15, docs/performance.md). The CSV
+    uploader, drawn only for "Upload CSV…", sits under the popover, in sight."""
     sb = st.sidebar.popover(_label(), icon=":material/candlestick_chart:", width="stretch",
                             help="Symbol, interval, date range and data source")
     options = list(BUNDLED_SYMBOLS) + [OTHER, UPLOAD]
@@ -125,7 +127,8 @@ def draw_sidebar() -> Selection:
             problem = "Type a ticker in the sidebar (e.g. NVDA), or pick a bundled symbol."
     elif choice == UPLOAD:
         symbol = "CSV"
-        up = sb.file_uploader("OHLCV CSV", type=["csv"], key="sb_upload",
+        # under the popover, not in it: the uploader and its file stay in sight
+        up = st.sidebar.file_uploader("OHLCV CSV", type=["csv"], key="sb_upload",
                               help="Columns: Date, Open, High, Low, Close, [Adj Close], Volume")
         if up is None:
             problem = ("Upload a CSV with Date, Open, High, Low, Close and Volume columns in "

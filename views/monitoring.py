@@ -27,14 +27,16 @@ st.caption("Per model family, version and horizon: rolling directional accuracy 
            "against the naive baseline, interval coverage, calibration, volume, latency, "
            "error and cache rates, and feature drift. Computed from the prediction store.")
 
-c1, c2, c3, c4 = st.columns([1, 1, 1, 1])
-window = c2.slider("Rolling window [outcomes]", 10, 250, 50, step=10, key="mon_window")
-floor = c3.slider("Accuracy floor [%]", 40, 60, 50, key="mon_floor") / 100
-symbol = c4.selectbox("Symbol", ["All"] + list(BUNDLED_SYMBOLS), key="mon_symbol")
+# the filters and the drift settings sit in popovers: a closed popover's widgets are not
+# mounted by the browser (their values are kept), ~0.1 s per visit (issue 15); the caption
+# under the alerts' heading names the filters in use
+filters = st.popover("Filters", icon=":material/filter_list:")
+window = filters.slider("Rolling window [outcomes]", 10, 250, 50, step=10, key="mon_window")
+floor = filters.slider("Accuracy floor [%]", 40, 60, 50, key="mon_floor") / 100
+symbol = filters.selectbox("Symbol", ["All"] + list(BUNDLED_SYMBOLS), key="mon_symbol")
 
 drift_table = None
-with st.sidebar:
-    st.subheader("Feature drift")
+with st.sidebar.popover("Feature drift", icon=":material/query_stats:", width="stretch"):
     drift_sym = st.selectbox("Drift symbol", list(BUNDLED_SYMBOLS), key="mon_drift_sym")
     recent = st.number_input("Recent window [bars]", 100, 1000, 250, step=50, key="mon_recent")
     show_drift = st.toggle("Compute drift (PSI/KS)", key="mon_drift",
@@ -47,7 +49,7 @@ if show_drift:
         st.warning(literal(f"Drift not computed: {err}"))
 
 try:
-    family = c1.selectbox("Model family", ["All"] + store_families(), key="mon_family")
+    family = filters.selectbox("Model family", ["All"] + store_families(), key="mon_family")
     report = load_report(family, symbol, int(window), floor, drift_table)
 except QuantdeskError as err:
     st.error(literal(f"The prediction store could not be read: {err}"))
@@ -60,7 +62,9 @@ except ValueError as err:
     st.error(literal(f"Bad monitoring settings: {err}"))
     st.stop()
 
-st.caption(f"As of {report.generated_at:%Y-%m-%d %H:%M:%S} UTC · window {report.window} outcomes")
+st.caption(f"As of {report.generated_at:%Y-%m-%d %H:%M:%S} UTC · family {literal(family)} · "
+           f"symbol {literal(symbol)} · window {report.window} outcomes · accuracy floor "
+           f"{floor:.0%}")
 st.subheader("Alerts")
 alert_badges(report.alerts)
 
@@ -98,8 +102,8 @@ else:
 
 st.subheader("Feature drift")
 if drift_table is None:
-    st.info("Turn on 'Compute drift' in the sidebar to compare the recent window's features "
-            "with the earlier history (PSI > 0.2 raises an alert).")
+    st.info("Turn on 'Compute drift' under 'Feature drift' in the sidebar to compare the "
+            "recent window's features with the earlier history (PSI > 0.2 raises an alert).")
 else:
     st.plotly_chart(mplots.drift_figure(drift_table), width="stretch", key="mon_drift_fig")
     st.dataframe(drift_frame(drift_table), hide_index=True, width="stretch")

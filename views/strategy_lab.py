@@ -90,7 +90,7 @@ def _chart(md) -> None:
     # pills, not multiselects: the same choices at a fraction of the browser's time on every
     # visit (issue 15, docs/performance.md)
     c1, c2, c3 = st.columns([2, 3, 3])
-    c4, c5 = st.columns([3, 2])
+    c4, c5 = st.columns([3, 2], vertical_alignment="bottom")
     overlays = c1.pills("Overlays", overlay_opts, selection_mode="multi", default=["SMA"],
                         key=K_OVERLAYS, bind="query-params",
                         help="Drawn on the price axis. VWAP (session-anchored) is offered "
@@ -102,18 +102,20 @@ def _chart(md) -> None:
     panels = c4.pills("Panels", list(PANEL_LABELS.values()), selection_mode="multi",
                       default=["RSI"], key=K_PANELS, bind="query-params",
                       help="One sub-chart each, under price and volume.")
-    marks = c5.selectbox("Mark rule signals", [NO_MARKS, *SIGNALS], key=K_MARKS,
-                         bind="query-params", index=1,
-                         format_func=lambda s: s if s == NO_MARKS else SIGNALS[s].label,
-                         help="▲ where the rule says long, ▼ where it says short (default "
-                              "parameters; their edge is in the Rule signals tab).")
-    with st.expander("Indicator settings"):
-        s1, s2, s3 = st.columns(3)
-        bb_n = s1.number_input("Bollinger period [bars]", 2, 500, 20, key=K_BB_N,
+    # the signal marks and indicator periods in a popover: a closed popover's widgets are not
+    # mounted by the browser (values and URL parameters kept), unlike an expander's (issue 15)
+    with c5.popover("Signal marks & indicator settings", icon=":material/tune:",
+                    width="stretch"):
+        marks = st.selectbox("Mark rule signals", [NO_MARKS, *SIGNALS], key=K_MARKS,
+                             bind="query-params", index=1,
+                             format_func=lambda s: s if s == NO_MARKS else SIGNALS[s].label,
+                             help="▲ where the rule says long, ▼ where it says short (default "
+                                  "parameters; their edge is in the Rule signals tab).")
+        bb_n = st.number_input("Bollinger period [bars]", 2, 500, 20, key=K_BB_N,
                                bind="query-params")
-        bb_k = s2.number_input("Bollinger width [σ]", 0.5, 5.0, 2.0, step=0.5, key=K_BB_K,
+        bb_k = st.number_input("Bollinger width [σ]", 0.5, 5.0, 2.0, step=0.5, key=K_BB_K,
                                bind="query-params")
-        rsi_n = s3.number_input("RSI period [bars]", 2, 200, 14, key=K_RSI_N,
+        rsi_n = st.number_input("RSI period [bars]", 2, 200, 14, key=K_RSI_N,
                                 bind="query-params")
     window = _window()
     names = {v: k for k, v in PANEL_LABELS.items()}
@@ -141,13 +143,14 @@ def _context(md) -> None:
     """The market context strip: ^VIX, the benchmark's trend, breadth and liquidity as of
     the symbol's last bar, each with the date of the data it used."""
     universes = context_universes()
-    head, pick = st.columns([3, 2])
+    head, pick = st.columns([3, 2], vertical_alignment="center")
     head.markdown("**Market context**")
-    universe = pick.selectbox("Breadth universe", list(universes), key=K_BREADTH,
-                              bind="query-params", format_func=universes.get,
-                              label_visibility="collapsed",
-                              help="Universe whose breadth is shown. An index loads every "
-                                   "member's daily bars (cached for a day).")
+    # in a popover, not mounted until opened (issue 15); the breadth cell names the universe
+    with pick.popover("Breadth universe", icon=":material/groups:", width="stretch"):
+        universe = st.selectbox("Breadth universe", list(universes), key=K_BREADTH,
+                                bind="query-params", format_func=universes.get,
+                                help="Universe whose breadth is shown. An index loads every "
+                                     "member's daily bars (cached for a day).")
     try:
         ctx = cached_context(frame_key(md), md.frame, md.interval, universe,
                              context_source(md), md.fallback)
