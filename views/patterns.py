@@ -28,7 +28,8 @@ def _chart(md, bars, shown):
     res_near, sup_near = report.nearest_levels(res, sup, frame)
     fig = cached_figure(pattern_chart, report.chart_window(frame, bars), det, resistance=res_near,
                         support=sup_near, breakouts=ev,
-                        title=f"{md.symbol} · {md.interval} · patterns and levels")
+                        title=f"{md.symbol} · {md.interval} · patterns and levels · last "
+                              f"{min(bars, len(frame)):,} bars")
     st.plotly_chart(fig, width="stretch", key="patterns_chart")
     st.caption("Markers: ▲ bullish below the low, ▼ bearish above the high, ◆ neutral; hover "
                "shows the pattern, whether the rule fired, and the CNN confidence. Dashed lines: "
@@ -120,7 +121,10 @@ if md is not None:
                        "Choose a longer date range.")
         else:
             lo, hi, default = report.chart_bars(len(md.frame))
-            bars = st.slider("Bars on the chart", lo, hi, default, step=10, key="patterns_bars")
+            # in a popover: a closed popover's widgets are not mounted (issue 15); the chart's
+            # title says how many bars it shows
+            bars = st.popover("Bars on the chart", icon=":material/date_range:").slider(
+                "Bars on the chart", lo, hi, default, step=10, key="patterns_bars")
             # pills, not a multiselect: the same choice at a fraction of the browser's time
             # on every visit (issue 15, docs/performance.md)
             shown = st.pills("Patterns on the chart", list(PATTERNS), selection_mode="multi",
