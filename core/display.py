@@ -3,6 +3,7 @@ core and only laid out by the page)."""
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 
@@ -91,7 +92,7 @@ def csv_export(frame: pd.DataFrame, *, index: bool = False) -> bytes:
     return out.to_csv(index=index).encode()
 
 
-def _cell(value: object, precision: int, na: str, fmt: str | None) -> str:
+def _cell(value: object, precision: int, na: str, fmt: str | None, text=None) -> str:
     if value is None or (isinstance(value, (float, np.floating)) and not np.isfinite(value)):
         return na
     if isinstance(value, (bool, np.bool_)):
@@ -104,7 +105,7 @@ def _cell(value: object, precision: int, na: str, fmt: str | None) -> str:
         return f"{value:,}"
     if isinstance(value, pd.Timestamp):
         return f"{value:%Y-%m-%d}" if value == value.normalize() else f"{value:%Y-%m-%d %H:%M}"
-    return literal(value) if str(value) else na
+    return (text or literal)(value) if str(value) else na
 
 
 def markdown_table(frame: pd.DataFrame, *, index: bool = False, precision: int = 2,
@@ -138,3 +139,28 @@ def markdown_table(frame: pd.DataFrame, *, index: bool = False, precision: int =
     rows = ["| " + " | ".join(_cell(v, precision, na, f) for v, f in zip(row, fmts)) + " |"
             for row in shown.itertuples(index=False, name=None)]
     return "\n".join([head, rule, *rows])
+
+
+def html_table(frame: pd.DataFrame, *, index: bool = False, precision: int = 2, na: str = "–",
+               formats: dict[str, str] | None = None) -> str:
+    """A small display table as an HTML ``<table class="qd-table">``, for ``st.html``.
+
+    The browser renders it without the markdown parser: a markdown table of a few rows costs
+    a warm visit ~10-20 ms of main-thread time in Streamlit's markdown component (issue 15,
+    docs/performance.md, seventh pass). Same cells as :func:`markdown_table` (the same
+    ``precision``, ``na`` and ``formats``; ints with separators, booleans yes/no, timestamps
+    as dates), every header and cell HTML-escaped (``html.escape``: user text such as a
+    symbol cannot become a tag, link or script); numeric columns carry ``class="num"``
+    (right-aligned by the page's style). An empty frame gives its header row only.
+    """
+    shown = frame.reset_index() if index else frame
+    numeric = [pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+               for t in shown.dtypes]
+    klass = [' class="num"' if n else "" for n in numeric]
+    fmts = [(formats or {}).get(c) for c in shown.columns]
+    head = "".join(f"<th{k}>{html.escape(str(c))}</th>" for c, k in zip(shown.columns, klass))
+    rows = "".join(
+        "<tr>" + "".join(f"<td{k}>{_cell(v, precision, html.escape(na), f, html.escape)}</td>"
+                         for v, f, k in zip(row, fmts, klass)) + "</tr>"
+        for row in shown.itertuples(index=False, name=None))
+    return f'<table class="qd-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'

@@ -45,8 +45,9 @@ def assert_page_ok(at, *, allow_errors: tuple[str, ...] = (),
 
 
 def table_columns(at) -> list[set[str]]:
-    """The column names of every table on the page: ``st.dataframe`` grids and the markdown
-    tables of ``ui.widgets.small_table`` (their header row, markdown escapes removed)."""
+    """The column names of every table on the page: ``st.dataframe`` grids, markdown tables
+    (their header row, markdown escapes removed) and the HTML tables of
+    ``ui.widgets.small_table`` (their ``<th>`` cells, HTML entities decoded)."""
     import re
 
     out = [set(map(str, d.value.columns)) for d in at.dataframe]
@@ -56,4 +57,25 @@ def table_columns(at) -> list[set[str]]:
                 r"\|(:?-+:?\|)+", lines[1]):
             out.append({re.sub(r"\\(.)", r"\1", c.strip())
                         for c in lines[0].strip("|").split(" | ")})
+    out += [set(t) for t in html_tables(at)[0]]
     return out
+
+
+HEAD_CELL, BODY_CELL = r"<th(?: [^>]*)?>(.*?)</th>", r"<td(?: [^>]*)?>(.*?)</td>"
+
+
+def html_tables(at) -> tuple[list[list[str]], list[list[list[str]]]]:
+    """The ``small_table`` tables on the page (``st.html`` bodies): their header rows and
+    their body rows, cell texts with HTML entities decoded."""
+    import html
+    import re
+
+    heads, bodies = [], []
+    for e in at.get("html"):
+        for table in re.findall(r'<table class="qd-table">(.*?)</table>', str(e.proto.body),
+                                re.S):
+            head, _, body = table.partition("</thead>")
+            heads.append([html.unescape(c) for c in re.findall(HEAD_CELL, head)])
+            bodies.append([[html.unescape(c) for c in re.findall(BODY_CELL, row)]
+                           for row in re.findall(r"<tr>(.*?)</tr>", body)])
+    return heads, bodies

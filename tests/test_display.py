@@ -72,3 +72,36 @@ def test_markdown_table_formats_escapes_and_aligns():
     idx = markdown_table(pd.DataFrame({"v": [1_234.5]}, index=pd.Index(["VaR"], name="")),
                          index=True)
     assert idx.splitlines()[2] == "| VaR | 1,234.50 |"
+
+
+def test_html_table_formats_escapes_and_aligns_like_the_markdown_table():
+    from core.display import html_table
+    from tests.page_checks import html_tables
+
+    frame = pd.DataFrame({"Model": ["forecast", "<img src=x onerror=alert(1)>&"],
+                          "h [bars]": [1, 20], "Return": [0.12345, float("nan")],
+                          "Skill": [True, None]})
+    out = html_table(frame, precision=3)
+    assert out.startswith('<table class="qd-table"><thead><tr><th>Model</th>'
+                          '<th class="num">h [bars]</th><th class="num">Return</th>'
+                          '<th>Skill</th></tr></thead>')
+    assert "<img" not in out and "&lt;img src=x onerror=alert(1)&gt;&amp;" in out
+    assert '<tr><td>forecast</td><td class="num">1</td><td class="num">0.123</td>' \
+           '<td>yes</td></tr>' in out
+    assert out.count("<tr>") == 3  # the header and two rows; NaN and None show the placeholder
+    assert '<td class="num">–</td><td>–</td></tr></tbody></table>' in out
+
+    class Proto:  # what tests.page_checks.html_tables reads of an st.html element
+        body = out
+
+    class At:
+        @staticmethod
+        def get(kind):
+            return [type("E", (), {"proto": Proto})] if kind == "html" else []
+
+    heads, bodies = html_tables(At)
+    assert heads == [["Model", "h [bars]", "Return", "Skill"]]
+    assert bodies[0][1] == ["<img src=x onerror=alert(1)>&", "20", "–", "–"]
+    idx = html_table(pd.DataFrame({"v": [1_234.5]}, index=pd.Index(["VaR"], name="")),
+                     index=True, formats={"v": "{:.1f}"})
+    assert '<tr><td>VaR</td><td class="num">1234.5</td></tr>' in idx

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.page_checks import assert_page_ok
+from tests.page_checks import assert_page_ok, html_tables
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "sentiment.py")
 
@@ -26,8 +26,9 @@ def test_page_offline_says_so_then_scores_pasted_headlines():
     heads = next(f for f in frames if "headline" in f.columns)
     assert len(heads) == 2 and set(heads["label"]) <= {"negative", "neutral", "positive"}
     assert {"vader", "lm", "ensemble"} <= set(heads.columns)
-    models = next(m.value for m in at.markdown if "detail / why unavailable" in m.value)
-    assert "| FinBERT |" in models
+    heads_, bodies = html_tables(at)  # the models table (ui.widgets.small_table)
+    models = bodies[next(i for i, h in enumerate(heads_) if "detail / why unavailable" in h)]
+    assert "FinBERT" in [row[0] for row in models]
     at.session_state["sent_sources"] = False  # closed again: what was pasted is kept
     at.run()
     assert at.text_area(key="sent_paste").value.startswith("2024-05-02 14:30 | Apple")
