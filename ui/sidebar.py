@@ -84,13 +84,11 @@ def _label() -> str:
         v = st.session_state.get(key)
         v = st.query_params.get(key) if v is None else v
         return default if v is None or v == "" else v
-    symbol = str(value(K_SYMBOL, DEFAULT_SYMBOL) or DEFAULT_SYMBOL)
+    symbol = str(value(K_SYMBOL, DEFAULT_SYMBOL)).strip().upper()
     if symbol == OTHER:
-        symbol = str(value(K_TICKER) or "").strip().upper() or "Other ticker"
+        symbol = str(value(K_TICKER)).strip().upper() or "Other ticker"
     elif symbol == UPLOAD:
         symbol = "Uploaded CSV"
-    if symbol != "Uploaded CSV":
-        symbol = symbol.upper()
     parts = [symbol, str(value(K_INTERVAL, "1d"))]
     start, end = value(K_START), value(K_END)
     if start:

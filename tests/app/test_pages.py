@@ -258,6 +258,10 @@ def test_sidebar_popover_label_is_the_selection_from_url_widgets_and_defaults():
     at.run()
     assert _selection(at) == ("label=NVDA · 1h · from 2020-01-02|symbol=NVDA|interval=1h")
     at = AppTest.from_function(_selection_script, default_timeout=60)
+    at.query_params["symbol"] = "CSV"
+    at.run()
+    assert _selection(at) == "label=Uploaded CSV · 1d|symbol=CSV|interval=1d"
+    at = AppTest.from_function(_selection_script, default_timeout=60)
     at.query_params["symbol"] = "[x](https://evil.example)"  # a typed ticker is shown literally
     at.run()
     label = _selection(at).split("|")[0]
