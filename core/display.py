@@ -92,7 +92,8 @@ def csv_export(frame: pd.DataFrame, *, index: bool = False) -> bytes:
     return out.to_csv(index=index).encode()
 
 
-def _cell(value: object, precision: int, na: str, fmt: str | None, text=None) -> str:
+def _cell(value: object, precision: int, na: str, fmt: str | None, text=literal) -> str:
+    """One table cell as display text; ``text`` escapes a string cell (markdown or HTML)."""
     if value is None or (isinstance(value, (float, np.floating)) and not np.isfinite(value)):
         return na
     if isinstance(value, (bool, np.bool_)):
@@ -105,16 +106,24 @@ def _cell(value: object, precision: int, na: str, fmt: str | None, text=None) ->
         return f"{value:,}"
     if isinstance(value, pd.Timestamp):
         return f"{value:%Y-%m-%d}" if value == value.normalize() else f"{value:%Y-%m-%d %H:%M}"
-    return (text or literal)(value) if str(value) else na
+    return text(value) if str(value) else na
+
+
+def _columns(frame: pd.DataFrame, index: bool, formats: dict[str, str] | None):
+    """The frame to show (index as a first column when asked), which columns are numeric
+    (booleans are not) and each column's number format (None: ``precision``)."""
+    shown = frame.reset_index() if index else frame
+    numeric = [pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+               for t in shown.dtypes]
+    return shown, numeric, [(formats or {}).get(c) for c in shown.columns]
 
 
 def markdown_table(frame: pd.DataFrame, *, index: bool = False, precision: int = 2,
                    na: str = "–", formats: dict[str, str] | None = None) -> str:
     """A small display table as a GitHub-flavoured markdown table, for ``st.markdown``.
 
-    A markdown table costs the browser ~1/6 of an interactive ``st.dataframe`` grid (issue 15:
-    ~6 ms of CPU per warm visit against ~40 ms, docs/performance.md), so short tables that need
-    no sorting, scrolling or download (a symbol card's forecasts, a sizing summary) use it.
+    For a table inside other markdown (a symbol card's forecasts); a table on its own is
+    cheaper for the browser as :func:`html_table` (no markdown parsing, issue 15).
 
     Args:
         frame: any shape; meant for tens of rows, not thousands.
@@ -130,12 +139,9 @@ def markdown_table(frame: pd.DataFrame, *, index: bool = False, precision: int =
         such as a symbol cannot become a link, HTML or a column break), numeric columns
         right-aligned. An empty frame gives its header row only.
     """
-    shown = frame.reset_index() if index else frame
-    numeric = [pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
-               for t in shown.dtypes]
+    shown, numeric, fmts = _columns(frame, index, formats)
     head = "| " + " | ".join(literal(c) if str(c) else " " for c in shown.columns) + " |"
     rule = "|" + "|".join("---:" if n else ":---" for n in numeric) + "|"
-    fmts = [(formats or {}).get(c) for c in shown.columns]
     rows = ["| " + " | ".join(_cell(v, precision, na, f) for v, f in zip(row, fmts)) + " |"
             for row in shown.itertuples(index=False, name=None)]
     return "\n".join([head, rule, *rows])
@@ -153,11 +159,8 @@ def html_table(frame: pd.DataFrame, *, index: bool = False, precision: int = 2, 
     symbol cannot become a tag, link or script); numeric columns carry ``class="num"``
     (right-aligned by the page's style). An empty frame gives its header row only.
     """
-    shown = frame.reset_index() if index else frame
-    numeric = [pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
-               for t in shown.dtypes]
+    shown, numeric, fmts = _columns(frame, index, formats)
     klass = [' class="num"' if n else "" for n in numeric]
-    fmts = [(formats or {}).get(c) for c in shown.columns]
     head = "".join(f"<th{k}>{html.escape(str(c))}</th>" for c, k in zip(shown.columns, klass))
     rows = "".join(
         "<tr>" + "".join(f"<td{k}>{_cell(v, precision, html.escape(na), f, html.escape)}</td>"
