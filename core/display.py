@@ -14,7 +14,8 @@ import pandas as pd
 @dataclass(frozen=True)
 class Metric:
     """One headline figure: ``label``, ``value`` text, an optional second figure shown under
-    it (``delta`` text) and an optional tooltip (``help``); None: none."""
+    it (``delta`` text) and an optional tooltip (``help``); None: none. Plain text, shown
+    literally (:func:`metrics_html` escapes every part)."""
 
     label: str
     value: str
@@ -167,3 +168,24 @@ def html_table(frame: pd.DataFrame, *, index: bool = False, precision: int = 2, 
                          for v, f, k in zip(row, fmts, klass)) + "</tr>"
         for row in shown.itertuples(index=False, name=None))
     return f'<table class="qd-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+
+
+def metrics_html(metrics: list[Metric]) -> str:
+    """A row of headline figures as one HTML ``<div class="qd-metrics">``, for ``st.html``.
+
+    One element instead of one ``st.metric`` per figure in its own column: five ``st.metric``
+    columns cost a warm visit ~0.10 s of browser time, this row ~0.05 s (issue 15,
+    docs/performance.md, eighth pass). Each figure is a ``<div class="qd-metric">`` holding
+    its label (``qd-label``), value (``qd-value``) and optional second figure (``qd-delta``);
+    its ``help`` becomes the figure's tooltip (``title``) and a circled ``?`` after the label. Every
+    part is HTML-escaped (``html.escape``): a symbol or model name cannot become a tag.
+    """
+    cards = []
+    for m in metrics:
+        tip = f' title="{html.escape(m.help)}"' if m.help else ""
+        mark = '<span class="qd-help">?</span>' if m.help else ""
+        delta = f'<div class="qd-delta">{html.escape(m.delta)}</div>' if m.delta else ""
+        cards.append(f'<div class="qd-metric"{tip}><div class="qd-label">'
+                     f'{html.escape(m.label)}{mark}</div>'
+                     f'<div class="qd-value">{html.escape(m.value)}</div>{delta}</div>')
+    return f'<div class="qd-metrics">{"".join(cards)}</div>'

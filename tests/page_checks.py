@@ -79,3 +79,27 @@ def html_tables(at) -> tuple[list[list[str]], list[list[list[str]]]]:
             bodies.append([[html.unescape(c) for c in re.findall(BODY_CELL, row)]
                            for row in re.findall(r"<tr>(.*?)</tr>", body)])
     return heads, bodies
+
+
+
+def metrics(at) -> list:
+    """The ``metric_row`` figures on the page (``st.html`` bodies), in order: each with
+    ``label``, ``value``, ``delta`` and ``help`` (``""`` when absent), HTML entities decoded."""
+    import html
+    import re
+    from types import SimpleNamespace
+
+    def part(cls: str, card: str) -> str:
+        m = re.search(rf'<div class="{cls}">(.*?)</div>', card, re.S)
+        return "" if m is None else m.group(1)
+
+    out = []
+    for e in at.get("html"):
+        for card in str(e.proto.body).split('<div class="qd-metric"')[1:]:
+            tip = re.match(r' title="([^"]*)"', card)
+            label = part("qd-label", card).removesuffix('<span class="qd-help">?</span>')
+            out.append(SimpleNamespace(
+                label=html.unescape(label), value=html.unescape(part("qd-value", card)),
+                delta=html.unescape(part("qd-delta", card)),
+                help=html.unescape(tip.group(1)) if tip else ""))
+    return out

@@ -105,3 +105,29 @@ def test_html_table_formats_escapes_and_aligns_like_the_markdown_table():
     idx = html_table(pd.DataFrame({"v": [1_234.5]}, index=pd.Index(["VaR"], name="")),
                      index=True, formats={"v": "{:.1f}"})
     assert '<tr><td>VaR</td><td class="num">1234.5</td></tr>' in idx
+
+
+def test_metrics_html_escapes_every_part_and_reads_back():
+    from core.display import Metric, metrics_html
+    from tests.page_checks import metrics
+
+    hostile = '<img src=x onerror=alert(1)>"&'
+    out = metrics_html([Metric("Sharpe", "1.20", "buy & hold 0.80", help="After costs."),
+                        Metric(f"h=1 · {hostile}", hostile, help=hostile),
+                        Metric("Trades", "12")])
+    assert out.startswith('<div class="qd-metrics"><div class="qd-metric" title="After costs.">')
+    assert "<img" not in out and 'title="&lt;img src=x onerror=alert(1)&gt;&quot;&amp;"' in out
+    assert out.count('<div class="qd-metric"') == 3 and out.count("qd-delta") == 1
+    assert out.count('<span class="qd-help">?</span>') == 2  # only where there is help
+
+    class Proto:  # what tests.page_checks.metrics reads of an st.html element
+        body = out
+
+    class At:
+        @staticmethod
+        def get(kind):
+            return [type("E", (), {"proto": Proto})] if kind == "html" else []
+
+    got = [(m.label, m.value, m.delta, m.help) for m in metrics(At)]
+    assert got == [("Sharpe", "1.20", "buy & hold 0.80", "After costs."),
+                   (f"h=1 · {hostile}", hostile, "", hostile), ("Trades", "12", "", "")]

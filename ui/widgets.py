@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.display import Metric, html_table
+from core.display import Metric, html_table, metrics_html
 
 
 def follow_default(key: str, default) -> None:
@@ -21,15 +21,23 @@ def follow_default(key: str, default) -> None:
         st.session_state[key] = default
 
 
+#: the look of :func:`core.display.metrics_html` rows, close to ``st.metric``: figures side by
+#: side, wrapping on a narrow screen; colours from the text colour (light and dark themes)
+METRIC_STYLE = (
+    "<style>.qd-metrics{display:flex;flex-wrap:wrap;gap:.5rem 1rem;margin:0 0 1rem}"
+    ".qd-metric{flex:1 1 9rem;min-width:0}.qd-label{font-size:.875rem;opacity:.8;"
+    "padding-bottom:.25rem}.qd-help{display:inline-block;margin-left:.35rem;width:.95rem;"
+    "height:.95rem;line-height:.85rem;border:1px solid;border-radius:50%;font-size:.65rem;"
+    "text-align:center;vertical-align:.05rem;opacity:.6;cursor:help}.qd-value{font-size:2.25rem;"
+    "line-height:1.2;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}"
+    ".qd-delta{font-size:.875rem;opacity:.7}</style>")
+
+
 def metric_row(metrics: list[Metric]) -> None:
-    """One column per headline figure; a delta is a second figure, not a change, so it is
-    shown without colour or arrow."""
-    for col, m in zip(st.columns(len(metrics)), metrics):
-        if m.delta is None:
-            col.metric(m.label, m.value, help=m.help)
-        else:
-            col.metric(m.label, m.value, m.delta, help=m.help, delta_color="off",
-                       delta_arrow="off")
+    """Headline figures side by side, as one HTML element (``st.html``): about half the
+    browser time of an ``st.metric`` per column (issue 15). A delta is a second figure, not
+    a change: shown under the value without colour or arrow; ``help`` is the tooltip."""
+    st.html(METRIC_STYLE + metrics_html(metrics))
 
 
 #: the look of :func:`core.display.html_table` tables, close to Streamlit's markdown tables;

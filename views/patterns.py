@@ -87,8 +87,7 @@ def _breakout(md, ev):
         st.subheader("Latest breakout")
         st.markdown(report.latest_breakout(ev, md.frame, meta, literal(bm.version)))
         if bm.skill:
-            m = report.success_metric(ev, meta)
-            st.metric(m.label, m.value, help=m.help)
+            metric_row([report.success_metric(ev, meta)])
         else:
             with st.expander("Raw model output (not a signal — the model has no skill)"):
                 st.write(report.raw_probability(ev, meta))

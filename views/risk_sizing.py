@@ -225,28 +225,32 @@ if md is not None:
                 st.warning(literal(err))
 
     # ---------------- policy backtest ----------------
+    # drawn only while its tab is open (like the methods below: a hidden tab's elements
+    # cost every visit browser time, issue 15); its two inputs keep their values
     with tab_pol:
-        p1, p2 = st.columns(2)
-        tv = p1.number_input("Target volatility [% ann.]", 1.0, 100.0, 15.0, key="pol_tv") / 100
-        cost = p2.number_input("Costs [bp per unit turnover]", 0.0, 100.0, 5.0, key="pol_cost")
-        agent, dmeta = cached_dqn()
-        if agent is None:
-            st.warning(f"DQN policy unavailable: {literal(dmeta)}")
-        else:
-            heldout = literal(", ".join(map(str, dmeta.get("heldout_symbols", []))))
-            test_start = literal(dmeta.get("test_start"))
-            if dmeta.get("beats_vol_target"):
-                st.success(f"The DQN beat volatility targeting on held-out symbols ({heldout}, "
-                           f"from {test_start}) and is the default policy.")
-            else:
-                st.warning(f"The DQN did **not** beat volatility targeting on held-out symbols "
-                           f"({heldout}, from {test_start}); volatility targeting "
-                           "remains the default policy.")
-            if md.symbol in dmeta.get("train_symbols", []):
-                st.caption(f"{literal(md.symbol)} was a DQN training symbol up to "
-                           f"{literal(dmeta.get('train_end'))}: its DQN results before then "
-                           "are in-sample.")
         if tab_pol.open:
+            p1, p2 = st.columns(2)
+            tv = kept_input(True, p1.number_input, "Target volatility [% ann.]", min_value=1.0,
+                            max_value=100.0, value=15.0, key="pol_tv") / 100
+            cost = kept_input(True, p2.number_input, "Costs [bp per unit turnover]", min_value=0.0,
+                              max_value=100.0, value=5.0, key="pol_cost")
+            agent, dmeta = cached_dqn()
+            if agent is None:
+                st.warning(f"DQN policy unavailable: {literal(dmeta)}")
+            else:
+                heldout = literal(", ".join(map(str, dmeta.get("heldout_symbols", []))))
+                test_start = literal(dmeta.get("test_start"))
+                if dmeta.get("beats_vol_target"):
+                    st.success(f"The DQN beat volatility targeting on held-out symbols ({heldout}, "
+                               f"from {test_start}) and is the default policy.")
+                else:
+                    st.warning(f"The DQN did **not** beat volatility targeting on held-out symbols "
+                               f"({heldout}, from {test_start}); volatility targeting "
+                               "remains the default policy.")
+                if md.symbol in dmeta.get("train_symbols", []):
+                    st.caption(f"{literal(md.symbol)} was a DQN training symbol up to "
+                               f"{literal(dmeta.get('train_end'))}: its DQN results before then "
+                               "are in-sample.")
             try:
                 table, results = cached_policy_backtest(frame, tv, cost, serving_key("risk-dqn"))
                 st.plotly_chart(cached_figure(policy_figure, results), width="stretch",
@@ -264,6 +268,7 @@ if md is not None:
                 st.error(literal(err))
 
     with tab_notes:
-        st.markdown("### How each output is computed")
-        st.markdown(sizing.__doc__ or "")
-        st.markdown(var_notes.__doc__ or "")
+        if tab_notes.open:
+            st.markdown("### How each output is computed")
+            st.markdown(sizing.__doc__ or "")
+            st.markdown(var_notes.__doc__ or "")

@@ -15,7 +15,7 @@ from ui.layout import page_start
 from ui.predlog import log_shown
 from ui.volatility import (cached_artifact, cached_cone, cached_estimators, cached_history,
                            cached_predictions, cached_vix, frame_key)
-from ui.widgets import lazy_tabs, small_table
+from ui.widgets import lazy_tabs, metric_row, small_table
 
 INDEXES = ("^GSPC", "^IXIC")
 #: ``?tab=history|cone|estimators|evaluation`` opens that tab
@@ -36,18 +36,7 @@ if md is not None:
 
     if preds:
         log_shown(preds)
-        reg = preds[0].output.get("regime")
-        cols = st.columns(len(preds) + 1)
-        cols[0].metric("Regime", (reg or "unknown").upper(),
-                       help="21-bar realised vol ranked against the previous 5 years.")
-        for c, p in zip(cols[1:], preds):
-            interval = report.realised_vol_interval(p, ppy)
-            c.metric(f"h={p.horizon} · {literal(p.output['best_model'])} [% ann.]",
-                     f"{p.output['vol_ann']:.1%}",
-                     help="Variance of the summed log return over the horizon, annualised. "
-                          "Interval: 80 % range of the *realised* vol from the ML quantiles.")
-            if interval is not None:
-                c.caption(f"ML 80% interval of realised: {interval[0]:.1%} – {interval[1]:.1%}")
+        metric_row(report.forecast_metrics(preds, ppy))
         how = preds[0].output.get("how")
         if how == HOW_POOLED:
             st.caption("No trained parameters for this symbol: GARCH/HAR are fitted on this "

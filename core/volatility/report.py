@@ -8,6 +8,7 @@ import math
 
 import pandas as pd
 
+from core.display import Metric
 from core.predictions import Prediction
 from core.volatility.evaluate import MODELS, MODEL_LABELS
 from core.volatility.serve import load_model
@@ -27,6 +28,24 @@ def realised_vol_interval(pred: Prediction, periods_per_year: float
         return None
     return (math.sqrt(max(pred.lower, 0) * periods_per_year / pred.horizon),
             math.sqrt(pred.upper * periods_per_year / pred.horizon))
+
+
+def forecast_metrics(preds: list[Prediction], periods_per_year: float) -> list[Metric]:
+    """The page's headline row: the regime of the first forecast, then per horizon the best
+    model's volatility forecast [% ann.] with its ML 80 % interval of the realised vol
+    (:func:`realised_vol_interval`) under it. Model names are shown literally."""
+    reg = preds[0].output.get("regime") if preds else None
+    out = [Metric("Regime", (reg or "unknown").upper(),
+                  help="21-bar realised vol ranked against the previous 5 years.")]
+    for p in preds:
+        interval = realised_vol_interval(p, periods_per_year)
+        out.append(Metric(
+            f"h={p.horizon} · {p.output['best_model']} [% ann.]", f"{p.output['vol_ann']:.1%}",
+            None if interval is None else
+            f"ML 80% interval of realised: {interval[0]:.1%} – {interval[1]:.1%}",
+            "Variance of the summed log return over the horizon, annualised. Interval: 80 % "
+            "range of the realised vol from the ML quantiles."))
+    return out
 
 
 def models_table(preds: list[Prediction]) -> list[dict]:

@@ -13,6 +13,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.display import literal
+from tests.page_checks import metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 LINK = "[Session expired - click to sign in](https://evil.example/login)"
@@ -356,7 +357,8 @@ def test_volatility_page_symbol_and_model_name_are_literal(monkeypatch, hostile_
     at = page("volatility.py")
     at.run()
     texts = assert_no_link(at)
-    assert some([m.label for m in at.metric], f"· {literal(IMAGE)} [% ann.]"), texts
+    # a metric_row figure (st.html): the name as typed, HTML-escaped, no markdown to parse
+    assert some([m.label for m in metrics(at)], f"· {IMAGE} [% ann.]"), texts
     at = page("volatility.py", tab="evaluation")  # drawn only while its tab is open
     at.run()
     texts = assert_no_link(at)
@@ -367,11 +369,13 @@ def test_risk_page_symbol_portfolio_and_model_errors_are_literal(monkeypatch, ho
     import ui.risk
 
     monkeypatch.setattr(ui.risk, "cached_dqn", lambda: (None, f"no DQN: {LINK}"))
-    at = page("risk_sizing.py", tab="portfolio")
+    at = page("risk_sizing.py", tab="policy")  # drawn only while its tab is open
     at.run()
     assert_no_link(at)
     assert some([w.value for w in at.warning], "DQN policy unavailable: no DQN\\: "
                 + literal(LINK))
+    at = page("risk_sizing.py", tab="portfolio")
+    at.run()
     bad = b"symbol,shares,entry\n[x](https://evil.example),1,1\n"
     at.file_uploader(key="risk_port_upload").set_value(("![p](http://HOST/p).csv", bad,
                                                         "text/csv")).run()

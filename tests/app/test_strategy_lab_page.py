@@ -12,6 +12,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from tests.page_checks import assert_page_ok, open_page, texts
+from tests.page_checks import metrics as metric_figures
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "views" / "strategy_lab.py")
@@ -114,7 +115,7 @@ def test_backtest_button_gives_metrics_beside_buy_and_hold():
     assert metrics.loc["Sharpe (95% CI)", "Strategy"] == "0.22 (-0.31 .. 0.76)"
     assert metrics.loc["Total return [%]", "Buy & hold"] == "-19.3"
     assert "no evidence that the rule beats holding the stock" in texts(at, "markdown")
-    labels = [m.label for m in at.metric]
+    labels = [m.label for m in metric_figures(at)]
     assert labels[:4] == ["Sharpe", "CAGR", "Max drawdown", "Trades"]
     trades = next(d.value for d in at.dataframe if "Exit reason" in d.value.columns)
     assert len(trades) == 33 and set(trades["Side"]) == {"long"}
@@ -153,7 +154,7 @@ def test_tune_button_reports_the_penalty_and_the_plain_verdict():
     assert at.selectbox(key="strategy").value == "ma_cross"
     next(b for b in at.button if b.label == "Tune (grid)").click().run()
     assert_page_ok(at)
-    labels = [m.label for m in at.metric]
+    labels = [m.label for m in metric_figures(at)]
     assert {"Configurations tried", "Deflated Sharpe", "PBO"} <= set(labels)
     configs = next(d.value for d in at.dataframe if "Training Sharpe" in d.value.columns)
     assert len(configs) == 9 and (configs["Selected"] == "✓").sum() == 1
@@ -209,7 +210,7 @@ def test_qlearning_method_and_a_running_job_refused_plainly(monkeypatch):
     at.radio(key="sl_tune_method").set_value("qlearning").run()
     next(b for b in at.button if b.label == "Tune (Q-learning)").click().run()
     assert_page_ok(at)
-    assert {"Configurations tried", "Deflated Sharpe", "PBO"} <= {m.label for m in at.metric}
+    assert {"Configurations tried", "Deflated Sharpe", "PBO"} <= {m.label for m in metric_figures(at)}
     assert any("Parameter changes" in d.value.columns for d in at.dataframe)
     # another tuning job (or a retrain) holds the single-flight lock: a plain warning
     from core.store import session_scope

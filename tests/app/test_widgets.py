@@ -2,6 +2,8 @@
 
 from streamlit.testing.v1 import AppTest
 
+from tests.page_checks import metrics
+
 
 def _follow_script():
     import streamlit as st
@@ -32,12 +34,12 @@ def _metrics_script():
     metric_row([Metric("A", "1"), Metric("B", "2", "second", help="tip")])
 
 
-def test_metric_row_one_column_per_metric():
+def test_metric_row_is_one_html_element_with_every_figure():
     at = AppTest.from_function(_metrics_script, default_timeout=30).run()
     assert not at.exception
-    assert [(m.label, m.value, m.delta) for m in at.metric] == [("A", "1", ""),
-                                                                ("B", "2", "second")]
-    assert len(at.columns) == 2
+    got = [(m.label, m.value, m.delta, m.help) for m in metrics(at)]
+    assert got == [("A", "1", "", ""), ("B", "2", "second", "tip")]
+    assert len(at.get("html")) == 1 and not at.columns  # one element, no columns
 
 
 def _kept_script():

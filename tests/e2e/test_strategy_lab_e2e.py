@@ -59,7 +59,7 @@ def test_overlay_backtest_metrics_and_trades_export(page, server, tmp_path):
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # the results at the top of the viewport: headline, verdict, equity curve, metrics
-    page.locator('[data-testid="stMetric"]').first.evaluate(
+    page.locator(".qd-metric").first.evaluate(
         "e => e.scrollIntoView({block: 'start'})")
     page.screenshot(path=str(SCREENSHOTS / "strategy-lab.png"))
     page.get_by_role("tab", name="Chart & indicators").click()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.page_checks import assert_page_ok, table_columns
+from tests.page_checks import assert_page_ok, metrics, table_columns
 
 PAGE = Path(__file__).resolve().parents[2] / "views" / "patterns.py"
 
@@ -27,7 +27,7 @@ def test_patterns_page_renders():
     assert any(c.endswith("-patterns_conf") for c in charts)  # the latest bar's tab is open
     assert any("threshold [%]" in cols for cols in table_columns(at))
     # the other sections are neither computed nor sent until their tab is opened (issue 15)
-    assert not at.dataframe and not at.metric
+    assert not at.dataframe and not metrics(at)
     assert not any("Rule hits on" in c.value for c in at.caption)
 
 
@@ -60,6 +60,6 @@ def test_patterns_edge_tab_shows_the_edge_table():
 def test_patterns_breakouts_tab_shows_the_model_beside_its_record():
     at = _page("breakouts")
     assert_page_ok(at)  # "Breakout model unavailable" would fail
-    assert at.metric  # the breakout model's walk-forward figures
+    assert metrics(at)  # the breakout model's walk-forward figures
     assert any(c.proto.id.endswith("-patterns_rel") for c in at.get("plotly_chart"))
     assert "**Track record (walk-forward, out of sample)**" in [m.value for m in at.markdown]

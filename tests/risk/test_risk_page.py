@@ -2,7 +2,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.page_checks import EXPECTED_WARNINGS, assert_page_ok
+from tests.page_checks import EXPECTED_WARNINGS, assert_page_ok, metrics
 
 PAGE = str(Path(__file__).resolve().parents[2] / "views" / "risk_sizing.py")
 
@@ -12,7 +12,7 @@ def test_risk_page_renders_without_exception():
     at.query_params["symbol"] = "IBM"
     at.run()
     assert_page_ok(at)
-    labels = [m.label for m in at.metric]
+    labels = [m.label for m in metrics(at)]
     assert "Position [% equity]" in labels and "Stop loss" in labels
     # the portfolio's risk view is sent only while its tab is open (issue 15)
     assert not any("VaR" in lbl for lbl in labels)
@@ -56,10 +56,10 @@ def test_portfolio_tab_shows_the_example_book_and_keeps_the_confidence():
     at.query_params["tab"] = "portfolio"  # opens on that tab
     at.run()
     assert_page_ok(at)
-    assert any("VaR" in m.label for m in at.metric)  # the example holdings' risk
+    assert any("VaR" in m.label for m in metrics(at))  # the example holdings' risk
     assert len(at.get("plotly_chart")) >= 2  # correlation and contributions
     at.radio(key="risk_level").set_value(0.99).run()
-    assert any("99%" in m.label for m in at.metric), [m.label for m in at.metric]
+    assert any("99%" in m.label for m in metrics(at)), [m.label for m in metrics(at)]
     assert at.session_state["_qd_kept_risk_level"] == 0.99  # what a run without the tab keeps
     back = AppTest.from_file(PAGE, default_timeout=120)  # a radio drawn again after such a run
     back.query_params["tab"] = "portfolio"
@@ -94,4 +94,4 @@ def test_portfolio_edits_are_kept_while_the_editor_is_not_drawn():
     assert_page_ok(at)
     again = at.session_state["_risk_holdings_edited"]
     assert list(again["symbol"]) == list(edited["symbol"]) and list(again["shares"]) == [7.0, 3.0]
-    assert any("VaR" in m.label for m in at.metric)
+    assert any("VaR" in m.label for m in metrics(at))

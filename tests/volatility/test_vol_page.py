@@ -4,7 +4,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.page_checks import assert_page_ok
+from tests.page_checks import assert_page_ok, metrics
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
@@ -17,7 +17,7 @@ def test_volatility_page_runs():
     at.run()
     assert_page_ok(at)  # "No forecast" / "No GARCH history" warnings would fail
     assert any("Volatility" in t.value for t in at.title)
-    assert len(at.metric) >= 4  # regime + three horizons
+    assert len(metrics(at)) >= 4  # regime + three horizons
 
 
 def test_volatility_page_short_history_explains_instead_of_raising():
