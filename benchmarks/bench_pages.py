@@ -97,19 +97,27 @@ WATCH_JS = """() => {
 }"""
 
 
+def _ready(locator):
+    """``locator``'s click, once it is shown (untimed): a popover or tab mounts its widgets
+    after it opens, and that wait is not the rerun being measured."""
+    locator.wait_for(state="visible", timeout=TIMEOUT_MS)
+    return locator.click
+
+
 def _group_button(label):  # an option of a segmented control or of pills, clicked
     def prepare(page):
-        return page.locator('[data-testid="stButtonGroup"] button', has_text=label).first.click
+        return _ready(page.locator('[data-testid="stButtonGroup"] button', has_text=label).first)
     return prepare
 
 
-def _step_up(page):  # the page's first number input, one step up
-    return page.locator('[data-testid="stNumberInputStepUp"]').first.click
+def _step_up(page):  # the page's first visible number input, one step up
+    return _ready(page.locator('[data-testid="stNumberInputStepUp"]:visible').first)
 
 
 def _number_enter(label: str, value: str):
     def prepare(page):  # type a new value (untimed), then Enter commits it (timed)
         box = page.get_by_label(label, exact=True)
+        box.wait_for(state="visible", timeout=TIMEOUT_MS)
         box.fill(value)
         return lambda: box.press("Enter")
     return prepare
@@ -122,19 +130,20 @@ def _radio(tab: str | None, option: int):
             page.wait_for_timeout(300)
             page.wait_for_function(SETTLED_JS, arg=[None, False, '[data-testid="stRadio"]'],
                                    timeout=TIMEOUT_MS, polling=25)
-        return page.locator('[data-testid="stRadio"] [role="radiogroup"] label').nth(option).click
+        return _ready(page.locator('[data-testid="stRadio"] [role="radiogroup"] label')
+                      .nth(option))
     return prepare
 
 
 def _toggle(label):
     def prepare(page):
-        return page.locator('[data-testid="stCheckbox"]', has_text=label).first.click
+        return _ready(page.locator('[data-testid="stCheckbox"]', has_text=label).first)
     return prepare
 
 
 def _button(label):
     def prepare(page):
-        return page.get_by_role("button", name=label, exact=True).first.click
+        return _ready(page.get_by_role("button", name=label, exact=True).first)
     return prepare
 
 
