@@ -170,7 +170,7 @@ def html_table(frame: pd.DataFrame, *, index: bool = False, precision: int = 2, 
     return f'<table class="qd-table"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
 
 
-def metrics_html(metrics: list[Metric]) -> str:
+def metrics_html(metrics: list[Metric], small: bool = False) -> str:
     """A row of headline figures as one HTML ``<div class="qd-metrics">``, for ``st.html``.
 
     One element instead of one ``st.metric`` per figure in its own column: five ``st.metric``
@@ -179,6 +179,8 @@ def metrics_html(metrics: list[Metric]) -> str:
     its label (``qd-label``), value (``qd-value``) and optional second figure (``qd-delta``);
     its ``help`` becomes the figure's tooltip (``title``) and a circled ``?`` after the label. Every
     part is HTML-escaped (``html.escape``): a symbol or model name cannot become a tag.
+    ``small``: values in body-text size, wrapping (``qd-metrics qd-small``), for a strip of
+    context figures whose values are phrases.
     """
     cards = []
     for m in metrics:
@@ -188,4 +190,5 @@ def metrics_html(metrics: list[Metric]) -> str:
         cards.append(f'<div class="qd-metric"{tip}><div class="qd-label">'
                      f'{html.escape(m.label)}{mark}</div>'
                      f'<div class="qd-value">{html.escape(m.value)}</div>{delta}</div>')
-    return f'<div class="qd-metrics">{"".join(cards)}</div>'
+    klass = "qd-metrics qd-small" if small else "qd-metrics"
+    return f'<div class="{klass}">{"".join(cards)}</div>'

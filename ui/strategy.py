@@ -14,6 +14,7 @@ import streamlit as st
 
 from core.context import VIX_YEARS, market_context
 from core.data import MarketData
+from core.display import Metric
 from core.strategy.backtest import (
     BacktestResult,
     WalkForwardResult,
@@ -148,9 +149,10 @@ def _money(v: float) -> str:
     return f"{v:,.0f}"
 
 
-def context_cells(ctx: dict) -> list[tuple[str, str, str]]:
-    """The strip's four cells as ``(title, value, caption)`` plain text (the page escapes
-    them); every caption names the date of the data it used, or why there is none."""
+def context_cells(ctx: dict) -> list[Metric]:
+    """The strip's four cells as figures (label, value, and its caption as the second line),
+    plain text (``metric_row`` escapes them); every caption names the date of the data it
+    used, or why there is none."""
     v, b, br, liq = ctx["vix"], ctx["benchmark"], ctx["breadth"], ctx["liquidity"]
     if v["level"] is None:
         vix = ("^VIX", "n/a", v["note"] or "no ^VIX data")
@@ -179,4 +181,4 @@ def context_cells(ctx: dict) -> list[tuple[str, str, str]]:
         text = (f"{liq['window']}-bar median per bar; Amihud "
                 f"{liq['amihud_per_million']:.3g} per million traded · as of {liq['as_of']}")
         lq = ("Liquidity", f"{_money(liq['median_dollar_volume'])} dollar volume", text)
-    return [vix, bench, brd, lq]
+    return [Metric(*cell) for cell in (vix, bench, brd, lq)]

@@ -30,14 +30,16 @@ METRIC_STYLE = (
     "height:.95rem;line-height:.85rem;border:1px solid;border-radius:50%;font-size:.65rem;"
     "text-align:center;vertical-align:.05rem;opacity:.6;cursor:help}.qd-value{font-size:2.25rem;"
     "line-height:1.2;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}"
-    ".qd-delta{font-size:.875rem;opacity:.7}</style>")
+    ".qd-delta{font-size:.875rem;opacity:.7}.qd-small .qd-label{font-weight:600;opacity:1}"
+    ".qd-small .qd-value{font-size:1rem;white-space:normal;padding-bottom:.25rem}</style>")
 
 
-def metric_row(metrics: list[Metric]) -> None:
+def metric_row(metrics: list[Metric], small: bool = False) -> None:
     """Headline figures side by side, as one HTML element (``st.html``): about half the
     browser time of an ``st.metric`` per column (issue 15). A delta is a second figure, not
-    a change: shown under the value without colour or arrow; ``help`` is the tooltip."""
-    st.html(METRIC_STYLE + metrics_html(metrics))
+    a change: shown under the value without colour or arrow; ``help`` is the tooltip.
+    ``small``: values in body-text size (a context strip, :func:`core.display.metrics_html`)."""
+    st.html(METRIC_STYLE + metrics_html(metrics, small))
 
 
 #: the look of :func:`core.display.html_table` tables, close to Streamlit's markdown tables;

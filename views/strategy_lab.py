@@ -157,9 +157,8 @@ def _context(md) -> None:
     except Exception as err:  # noqa: BLE001 - the strip never stops the page
         st.info(literal(f"Market context unavailable: {err}"))
         return
-    for col, (title, value, caption) in zip(st.columns(4), context_cells(ctx)):
-        col.markdown(f"**{literal(title)}** {literal(value)}")
-        col.caption(literal(caption))
+    # one HTML element, not four columns of markdown and captions (issue 15)
+    metric_row(context_cells(ctx), small=True)
     st.caption(literal(f"From bars at or before {md.symbol}'s bar of {ctx['as_of'][:10]} only. "
                        "^VIX regime: percentile against its own previous 5 years; trend: "
                        "close against its 50/200-bar averages; Amihud (2002): mean of "
