@@ -89,23 +89,23 @@ def _chart(md) -> None:
     overlay_opts = [v for k, v in OVERLAY_LABELS.items() if k != "vwap" or intraday]
     # pills, not multiselects: the same choices at a fraction of the browser's time on every
     # visit (issue 15, docs/performance.md)
-    c1, c2, c3 = st.columns([2, 3, 3])
-    c4, c5 = st.columns([3, 2], vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([3, 3, 2], vertical_alignment="bottom")
     overlays = c1.pills("Overlays", overlay_opts, selection_mode="multi", default=["SMA"],
                         key=K_OVERLAYS, bind="query-params",
-                        help="Drawn on the price axis. VWAP (session-anchored) is offered "
-                             "for intraday intervals only.")
-    sma = c2.pills("SMA lengths [bars]", LENGTHS, selection_mode="multi", default=[50, 200],
-                   key=K_SMA, bind="query-params", disabled="SMA" not in overlays)
-    ema = c3.pills("EMA lengths [bars]", LENGTHS, selection_mode="multi", default=[20],
-                   key=K_EMA, bind="query-params", disabled="EMA" not in overlays)
-    panels = c4.pills("Panels", list(PANEL_LABELS.values()), selection_mode="multi",
+                        help="Drawn on the price axis; their lengths are under Indicator "
+                             "settings. VWAP (session-anchored) is offered for intraday "
+                             "intervals only.")
+    panels = c2.pills("Panels", list(PANEL_LABELS.values()), selection_mode="multi",
                       default=["RSI"], key=K_PANELS, bind="query-params",
                       help="One sub-chart each, under price and volume.")
-    # the signal marks and indicator periods in a popover: a closed popover's widgets are not
-    # mounted by the browser (values and URL parameters kept), unlike an expander's (issue 15)
-    with c5.popover("Signal marks & indicator settings", icon=":material/tune:",
-                    width="stretch"):
+    # the overlay lengths, indicator periods and signal marks in a popover: a closed
+    # popover's widgets are not mounted by the browser (values and URL parameters kept),
+    # unlike an expander's (issue 15)
+    with c3.popover("Indicator settings", icon=":material/tune:", width="stretch"):
+        sma = st.pills("SMA lengths [bars]", LENGTHS, selection_mode="multi", default=[50, 200],
+                       key=K_SMA, bind="query-params", disabled="SMA" not in overlays)
+        ema = st.pills("EMA lengths [bars]", LENGTHS, selection_mode="multi", default=[20],
+                       key=K_EMA, bind="query-params", disabled="EMA" not in overlays)
         marks = st.selectbox("Mark rule signals", [NO_MARKS, *SIGNALS], key=K_MARKS,
                              bind="query-params", index=1,
                              format_func=lambda s: s if s == NO_MARKS else SIGNALS[s].label,
