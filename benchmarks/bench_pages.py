@@ -87,13 +87,16 @@ SETTLED_JS = """([hint, rerun, selector]) => {
     if (document.querySelector('.js-plotly-plot .main-svg')) return true;
     return !!hint && document.body.innerText.includes(hint);
 }"""
-# count the script runs that start from now on (the app's script-state attribute)
+# count the script runs from now on (the app's script-state attribute): a run that started
+# and ended before the observer's callback ran is seen by its record's old value
 WATCH_JS = """() => {
     window.__qdRuns = 0;
     const app = document.querySelector('[data-testid="stApp"]');
-    new MutationObserver(() => {
-        if (app.getAttribute('data-test-script-state') === 'running') window.__qdRuns++;
-    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+    new MutationObserver((records) => {
+        if (app.getAttribute('data-test-script-state') === 'running'
+            || records.some((r) => r.oldValue === 'running')) window.__qdRuns++;
+    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state'],
+                     attributeOldValue: true});
 }"""
 
 
@@ -163,7 +166,7 @@ ACTIONS = {
     "bare page": (_group_button("6M"), None),
     "/": (_in_popover("Refresh & replay", _toggle("Pause auto-refresh")), None),
     "screener": (_button("Scan"), '[data-testid="stDataFrame"]'),
-    "patterns": (_group_button("doji"), None),  # a pill toggled
+    "patterns": (_in_popover("Bars & patterns", _group_button("doji")), None),  # a pill
     # the importances' horizon, in its lazy tab (opened untimed)
     "forecasts": (_radio("Feature importance of the active model", 1), None),
     "sentiment": (_group_button("6M"), None),

@@ -23,6 +23,18 @@ class Metric:
     help: str | None = None
 
 
+@dataclass(frozen=True)
+class Bar:
+    """One row of a bar list: ``label``, ``value`` in [0, ``scale``] (the bar's length),
+    ``text`` shown after the bar, and ``strong`` (drawn in the accent colour, else grey).
+    Plain text, shown literally (:func:`bars_html` escapes it)."""
+
+    label: str
+    value: float
+    text: str
+    strong: bool = False
+
+
 def pct(v: float | None, digits: int = 2) -> str:
     """A fraction as a percent string (``0.1234 -> "12.34%"``); ``"n/a"`` for None/NaN/inf."""
     return "n/a" if v is None or not np.isfinite(v) else f"{v * 100:.{digits}f}%"
@@ -192,3 +204,24 @@ def metrics_html(metrics: list[Metric], small: bool = False) -> str:
                      f'<div class="qd-value">{html.escape(m.value)}</div>{delta}</div>')
     klass = "qd-metrics qd-small" if small else "qd-metrics"
     return f'<div class="{klass}">{"".join(cards)}</div>'
+
+
+def bars_html(title: str, bars: list[Bar], scale: float = 100.0) -> str:
+    """A titled list of horizontal bars as one HTML ``<div class="qd-bars">``, for ``st.html``.
+
+    A short ranking (a dozen labelled values) drawn without a Plotly chart: each chart costs a
+    warm visit ~0.05-0.1 s of browser time (issue 15, docs/performance.md, eighth pass). Each
+    row is ``<div class="qd-bar-row">`` with the label (``qd-bar-label``), a track whose bar
+    is ``value / scale`` of its width (clipped to 0-100 %, NaN as 0; ``qd-bar qd-strong``
+    for a strong row) and the text (``qd-bar-text``). Every text is HTML-escaped.
+    """
+    rows = []
+    for b in bars:
+        width = 0.0 if not np.isfinite(b.value) else min(max(b.value / scale, 0.0), 1.0) * 100
+        klass = "qd-bar qd-strong" if b.strong else "qd-bar"
+        rows.append(f'<div class="qd-bar-row"><span class="qd-bar-label">{html.escape(b.label)}'
+                    f'</span><span class="qd-bar-track"><span class="{klass}" '
+                    f'style="width:{width:.1f}%"></span></span>'
+                    f'<span class="qd-bar-text">{html.escape(b.text)}</span></div>')
+    return (f'<div class="qd-bars"><div class="qd-bars-title">{html.escape(title)}</div>'
+            f'{"".join(rows)}</div>')

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pandas as pd
 import pytest
@@ -131,3 +132,18 @@ def test_metrics_html_escapes_every_part_and_reads_back():
     got = [(m.label, m.value, m.delta, m.help) for m in metrics(At)]
     assert got == [("Sharpe", "1.20", "buy & hold 0.80", "After costs."),
                    (f"h=1 · {hostile}", hostile, "", hostile), ("Trades", "12", "", "")]
+
+
+def test_bars_html_clips_widths_escapes_text_and_marks_strong_rows():
+    from core.display import Bar, bars_html
+
+    out = bars_html("CNN <b>confidence</b>", [Bar("hammer", 42.0, "42% · rule", True),
+                                             Bar("<img src=x>", 130.0, "130%"),
+                                             Bar("doji", float("nan"), "n/a"),
+                                             Bar("harami", -5.0, "-5%")])
+    assert "<img" not in out and "<b>" not in out and "CNN &lt;b&gt;confidence&lt;/b&gt;" in out
+    assert out.count('<div class="qd-bar-row">') == 4
+    widths = re.findall(r'class="(qd-bar(?: qd-strong)?)" style="width:([\d.]+)%"', out)
+    assert widths == [("qd-bar qd-strong", "42.0"), ("qd-bar", "100.0"), ("qd-bar", "0.0"),
+                      ("qd-bar", "0.0")]
+    assert '<span class="qd-bar-text">42% · rule</span>' in out

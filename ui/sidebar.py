@@ -221,6 +221,9 @@ def status_line(md: MarketData) -> None:
     st.caption(literal(md.status_line))
     notes = [n for n in md.notes if n != md.fallback]
     if notes:
-        with st.expander(f"{len(notes)} data note(s)"):
-            for n in notes:
-                st.write("• " + literal(n))
+        # drawn only once opened (``on_change="rerun"``): a closed expander's content is
+        # still mounted by the browser on every visit of every page (issue 15)
+        box = st.expander(f"{len(notes)} data note(s)", key="data_notes", on_change="rerun")
+        if box.open:
+            with box:
+                st.markdown("\n".join("- " + literal(n) for n in notes))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.display import Metric, html_table, metrics_html
+from core.display import Bar, Metric, bars_html, html_table, metrics_html
 
 
 def follow_default(key: str, default) -> None:
@@ -40,6 +40,24 @@ def metric_row(metrics: list[Metric], small: bool = False) -> None:
     a change: shown under the value without colour or arrow; ``help`` is the tooltip.
     ``small``: values in body-text size (a context strip, :func:`core.display.metrics_html`)."""
     st.html(METRIC_STYLE + metrics_html(metrics, small))
+
+
+#: the look of :func:`core.display.bars_html` lists: label, track with its bar, text; the
+#: accent colour of the app's up candles for strong rows, grey otherwise
+BARS_STYLE = (
+    "<style>.qd-bars{margin:0 0 1rem}.qd-bars-title{font-weight:600;padding-bottom:.5rem}"
+    ".qd-bar-row{display:flex;align-items:center;gap:.5rem;font-size:.875rem;"
+    "line-height:1.6rem}.qd-bar-label{flex:0 0 11rem;text-align:right;overflow:hidden;"
+    "text-overflow:ellipsis;white-space:nowrap}.qd-bar-track{flex:1 1 auto;height:.9rem;"
+    "background:rgba(128,128,128,.15)}"
+    ".qd-bar{display:block;height:100%;background:#9e9e9e;opacity:.7}"
+    ".qd-bar.qd-strong{background:#26a69a;opacity:1}.qd-bar-text{flex:0 0 6rem}</style>")
+
+
+def bar_list(title: str, bars: list[Bar]) -> None:
+    """A titled list of horizontal bars (percent values) as one HTML element
+    (:func:`core.display.bars_html`): a ranking without a Plotly chart's browser time."""
+    st.html(BARS_STYLE + bars_html(title, bars))
 
 
 #: the look of :func:`core.display.html_table` tables, close to Streamlit's markdown tables;

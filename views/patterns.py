@@ -7,12 +7,12 @@ from core.errors import QuantdeskError
 from core.patterns import report
 from core.patterns.edge import edge_display
 from core.patterns.rules import PATTERNS
-from core.plots.patterns import confidence_bars, pattern_chart, reliability_figure
+from core.plots.patterns import pattern_chart, reliability_figure
 from ui.figures import cached_figure
 from ui.layout import page_start
 from ui.patterns import (breakout_model, cnn_model, edge, latest_scores, levels_and_breakouts,
                          pattern_detections, track_record)
-from ui.widgets import lazy_tabs, metric_row, small_table
+from ui.widgets import bar_list, lazy_tabs, metric_row, small_table
 
 #: the sections below the chart, one tab each (``?tab=edge`` opens the edge table)
 TABS = {"latest": "Latest bar", "edge": "Pattern edge", "breakouts": "Breakouts"}
@@ -31,7 +31,8 @@ def _chart(md, bars, shown):
                         title=f"{md.symbol} · {md.interval} · patterns and levels · last "
                               f"{min(bars, len(frame)):,} bars")
     st.plotly_chart(fig, width="stretch", key="patterns_chart")
-    st.caption("Markers: ▲ bullish below the low, ▼ bearish above the high, ◆ neutral; hover "
+    st.caption(f"Marked: {report.shown_summary(shown)} (Bars & patterns on the chart). "
+               "Markers: ▲ bullish below the low, ▼ bearish above the high, ◆ neutral; hover "
                "shows the pattern, whether the rule fired, and the CNN confidence. Dashed lines: "
                "the nearest active resistance (R) and support (S) from confirmed 5-bar pivots; "
                "stars: breakouts (close through a level).")
@@ -45,7 +46,8 @@ def _latest(md):
         return
     scores = latest_scores(md.frame)
     left, right = st.columns([3, 2])
-    left.plotly_chart(cached_figure(confidence_bars, scores), width="stretch", key="patterns_conf")
+    with left:  # bars in HTML, not a second Plotly chart (issue 15)
+        bar_list("Latest bar: CNN pattern confidence", report.confidence_bars(scores))
     with right:
         small_table(report.latest_table(scores), precision=1,
                     formats={"threshold [%]": "{:.0f}"})
@@ -121,15 +123,13 @@ if md is not None:
         else:
             lo, hi, default = report.chart_bars(len(md.frame))
             # in a popover: a closed popover's widgets are not mounted (issue 15); the chart's
-            # title says how many bars it shows
-            bars = st.popover("Bars on the chart", icon=":material/date_range:").slider(
-                "Bars on the chart", lo, hi, default, step=10, key="patterns_bars")
-            # pills, not a multiselect: the same choice at a fraction of the browser's time
-            # on every visit (issue 15, docs/performance.md)
-            shown = st.pills("Patterns on the chart", list(PATTERNS), selection_mode="multi",
-                             default=report.DEFAULT_SHOWN, key="patterns_shown",
-                             format_func=lambda p: p.replace("_", " "),
-                             help="Doji are frequent (~14% of bars) and hidden by default.")
+            # title says how many bars it shows, its legend which patterns it marks
+            box = st.popover("Bars & patterns on the chart", icon=":material/tune:")
+            bars = box.slider("Bars on the chart", lo, hi, default, step=10, key="patterns_bars")
+            shown = box.pills("Patterns on the chart", list(PATTERNS), selection_mode="multi",
+                              default=report.DEFAULT_SHOWN, key="patterns_shown",
+                              format_func=lambda p: p.replace("_", " "),
+                              help="Doji are frequent (~14% of bars) and hidden by default.")
             ev = _chart(md, bars, shown)
             # each section is computed and sent only while its tab is open (issue 15)
             latest, mattered, breakouts = lazy_tabs(TABS, key="patterns_tab")

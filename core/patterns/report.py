@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core.display import Metric
+from core.display import Bar, Metric
 from core.patterns.rules import PATTERNS
 
 NAN = float("nan")
@@ -67,6 +67,35 @@ def latest_table(scores: pd.DataFrame, n: int = 5) -> pd.DataFrame:
     view["threshold [%]"] = (view.pop("threshold") * 100).round(0)
     view["rule fires"] = view.pop("rule_hit").map({True: "yes", False: "no"})
     return view
+
+
+def shown_summary(shown: list[str]) -> str:
+    """Which patterns the chart marks, in words: ``"all 15 patterns"``, ``"14 of 15 patterns
+    (hidden: doji)"``, ``"2 of 15 patterns: hammer, doji"`` (the shorter list is named)."""
+    hidden = [p for p in PATTERNS if p not in shown]
+    n, total = len(PATTERNS) - len(hidden), len(PATTERNS)
+    if not hidden:
+        return f"all {total} patterns"
+    if not n:
+        return f"none of the {total} patterns"
+    if len(hidden) <= n:
+        return f"{n} of {total} patterns (hidden: {', '.join(hidden).replace('_', ' ')})"
+    named = [p for p in PATTERNS if p in shown]
+    return f"{n} of {total} patterns: {', '.join(named).replace('_', ' ')}"
+
+
+def confidence_bars(scores: pd.DataFrame) -> list[Bar]:
+    """The CNN's confidence [%] in every pattern on the latest bar, highest first, as bars:
+    strong where the rule also fires; the text says the percent and ``· rule`` then.
+
+    Args:
+        scores: :func:`core.patterns.serve.latest_pattern_scores` (``pattern``,
+            ``cnn_probability``, ``rule_hit``).
+    """
+    s = scores.sort_values("cnn_probability", ascending=False)
+    return [Bar(p.replace("_", " "), 100 * v, f"{100 * v:.0f}%" + (" · rule" if r else ""),
+                bool(r))
+            for p, v, r in zip(s["pattern"], s["cnn_probability"], s["rule_hit"])]
 
 
 def rule_hits(scores: pd.DataFrame) -> str:

@@ -72,23 +72,6 @@ def pattern_chart(frame: pd.DataFrame, detections: pd.DataFrame, *, resistance=(
     return fig
 
 
-def confidence_bars(scores: pd.DataFrame) -> go.Figure:
-    """Horizontal bars of CNN confidence [%] per pattern for the latest bar, highest on top;
-    bars where the rule also fires are solid, others faded."""
-    s = scores.sort_values("cnn_probability")
-    colors = [BULL if r else "#9e9e9e" for r in s["rule_hit"]]
-    fig = go.Figure(go.Bar(
-        x=s["cnn_probability"] * 100, y=[p.replace("_", " ") for p in s["pattern"]],
-        orientation="h", marker_color=colors,
-        text=[f"{v * 100:.0f}%" + (" · rule" if r else "") for v, r in
-              zip(s["cnn_probability"], s["rule_hit"])],
-        textposition="outside", hovertemplate="%{y}: %{x:.1f}%<extra></extra>"))
-    fig.update_layout(height=420, margin=dict(l=10, r=30, t=30, b=10),
-                      title="Latest bar: CNN pattern confidence", xaxis_title="Confidence [%]",
-                      xaxis_range=[0, 110])
-    return fig
-
-
 def reliability_figure(reliability: list[dict], base_rate: float | None = None) -> go.Figure:
     """Reliability curve: mean predicted probability [%] vs observed success [%]."""
     x = [r["mean_predicted"] * 100 for r in reliability]

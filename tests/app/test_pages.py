@@ -266,3 +266,29 @@ def test_sidebar_popover_label_is_the_selection_from_url_widgets_and_defaults():
     at.run()
     label = _selection(at).split("|")[0]
     assert label.startswith("label=\\[X\\]\\(HTTPS\\://EVIL") and "](" not in label, label
+
+
+def _notes_script():
+    """A data-status block with two notes (a CSV's repairs)."""
+    import pandas as pd
+
+    from core.data import MarketData
+    from ui.sidebar import status_line
+
+    idx = pd.date_range("2024-01-02", periods=3, freq="D", tz="UTC")
+    frame = pd.DataFrame({"open": 1.0, "high": 1.0, "low": 1.0, "close": 1.0, "volume": 1.0},
+                         index=idx)
+    status_line(MarketData(frame, "ABC", "csv", "csv", idx[-1],
+                           notes=["2 duplicate rows dropped", "[x](https://evil.example)"]))
+
+
+def test_data_notes_are_drawn_once_their_expander_is_opened():
+    at = AppTest.from_function(_notes_script, default_timeout=30).run()
+    assert not at.exception
+    assert [e.label for e in at.expander] == ["2 data note(s)"]
+    assert "duplicate rows" not in texts(at, "markdown")  # closed: nothing sent (issue 15)
+    at.session_state["data_notes"] = True
+    at.run()
+    shown = texts(at, "markdown")
+    assert "2 duplicate rows dropped" in shown and "evil.example" in shown
+    assert "](" not in at.markdown[0].value.replace("\\](", "")  # the link stays literal

@@ -24,7 +24,10 @@ def test_patterns_page_renders():
     assert [t.label for t in at.tabs] == ["Latest bar", "Pattern edge", "Breakouts"]
     charts = [c.proto.id for c in at.get("plotly_chart")]
     assert any(c.endswith("-patterns_chart") for c in charts)
-    assert any(c.endswith("-patterns_conf") for c in charts)  # the latest bar's tab is open
+    # the latest bar's tab is open: the CNN's confidence in all 15 patterns, as HTML bars
+    bars = [b for b in (str(e.proto.body) for e in at.get("html")) if "qd-bars-title" in b]
+    assert len(bars) == 1 and "Latest bar: CNN pattern confidence" in bars[0]
+    assert bars[0].count('<div class="qd-bar-row">') == 15
     assert any("threshold [%]" in cols for cols in table_columns(at))
     # the other sections are neither computed nor sent until their tab is opened (issue 15)
     assert not at.dataframe and not metrics(at)
@@ -54,7 +57,7 @@ def test_patterns_edge_tab_shows_the_edge_table():
     frames = [df.value for df in at.dataframe]
     assert any("Verdict" in getattr(f, "columns", []) for f in frames)
     assert any("Rule hits on IBM" in c.value for c in at.caption)
-    assert not any(c.proto.id.endswith("-patterns_conf") for c in at.get("plotly_chart"))
+    assert not any("qd-bars" in str(e.proto.body) for e in at.get("html"))  # latest: closed
 
 
 def test_patterns_breakouts_tab_shows_the_model_beside_its_record():

@@ -107,3 +107,22 @@ def test_track_record_table_newest_first_and_caption():
     assert "probability" not in t.columns and "base_rate" not in t.columns
     assert report.track_record_caption(rec, "IBM") == "205 breakouts of IBM: success 40.0%."
     assert not math.isnan(rec["probability"].iloc[0])  # the input is left alone
+
+
+def test_confidence_bars_rank_every_pattern_and_mark_rule_hits():
+    from core.display import Bar
+
+    scores = pd.DataFrame({"pattern": ["shooting_star", "hammer", "doji"],
+                           "cnn_probability": [0.1, 0.83, 0.5], "rule_hit": [False, True, False]})
+    assert report.confidence_bars(scores) == [Bar("hammer", 83.0, "83% · rule", True),
+                                              Bar("doji", 50.0, "50%", False),
+                                              Bar("shooting star", 10.0, "10%", False)]
+
+
+def test_shown_summary_names_the_shorter_list():
+    assert report.shown_summary(list(PATTERNS)) == "all 15 patterns"
+    assert report.shown_summary(report.DEFAULT_SHOWN) == "14 of 15 patterns (hidden: doji)"
+    assert report.shown_summary(["hammer", "doji"]) == "2 of 15 patterns: doji, hammer"
+    assert report.shown_summary([p for p in PATTERNS if "star" not in p]) == (
+        "12 of 15 patterns (hidden: shooting star, morning star, evening star)")
+    assert report.shown_summary([]) == "none of the 15 patterns"
