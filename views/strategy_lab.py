@@ -67,15 +67,16 @@ def _fail(what: str, err: Exception) -> None:
                          "Try other settings; the rest of the page still works."))
 
 
-def _window() -> str:
-    """The chart window, shared with the other pages' charts (``?window=``)."""
+def _window(where) -> str:
+    """The chart window, shared with the other pages' charts (``?window=``), drawn in
+    ``where`` (a container)."""
     has_dates = bool(st.query_params.get("start") or st.query_params.get("end"))
     fallback = "All" if has_dates else DEFAULT_WINDOW
     chosen = st.session_state.get(K_WINDOW) or st.query_params.get(K_WINDOW)
     default = chosen if chosen in WINDOWS else fallback
-    choice = st.segmented_control("Chart window", list(WINDOWS), default=default,
-                                  key="sl_window", label_visibility="collapsed",
-                                  help="How much history the chart shows.") or default
+    choice = where.segmented_control("Chart window", list(WINDOWS), default=default,
+                                     key="sl_window", label_visibility="collapsed",
+                                     help="How much history the chart shows.") or default
     st.session_state[K_WINDOW] = choice
     if choice != fallback:
         st.query_params[K_WINDOW] = choice
@@ -87,21 +88,19 @@ def _window() -> str:
 def _chart(md) -> None:
     intraday = is_intraday(md.interval)
     overlay_opts = [v for k, v in OVERLAY_LABELS.items() if k != "vwap" or intraday]
-    # pills, not multiselects: the same choices at a fraction of the browser's time on every
-    # visit (issue 15, docs/performance.md)
-    c1, c2, c3 = st.columns([3, 3, 2], vertical_alignment="bottom")
-    overlays = c1.pills("Overlays", overlay_opts, selection_mode="multi", default=["SMA"],
-                        key=K_OVERLAYS, bind="query-params",
-                        help="Drawn on the price axis; their lengths are under Indicator "
-                             "settings. VWAP (session-anchored) is offered for intraday "
-                             "intervals only.")
-    panels = c2.pills("Panels", list(PANEL_LABELS.values()), selection_mode="multi",
-                      default=["RSI"], key=K_PANELS, bind="query-params",
-                      help="One sub-chart each, under price and volume.")
-    # the overlay lengths, indicator periods and signal marks in a popover: a closed
-    # popover's widgets are not mounted by the browser (values and URL parameters kept),
-    # unlike an expander's (issue 15)
-    with c3.popover("Indicator settings", icon=":material/tune:", width="stretch"):
+    # every choice in one popover: a closed popover's widgets are not mounted by the browser
+    # (values and URL parameters kept), unlike an expander's or the page's own (issue 15);
+    # the chart's legend names what is drawn. Pills, not multiselects: a fraction of the
+    # browser's time when opened
+    row = st.container(horizontal=True, vertical_alignment="center")
+    with row.popover("Indicators & signal marks", icon=":material/tune:"):
+        overlays = st.pills("Overlays", overlay_opts, selection_mode="multi", default=["SMA"],
+                            key=K_OVERLAYS, bind="query-params",
+                            help="Drawn on the price axis. VWAP (session-anchored) is offered "
+                                 "for intraday intervals only.")
+        panels = st.pills("Panels", list(PANEL_LABELS.values()), selection_mode="multi",
+                          default=["RSI"], key=K_PANELS, bind="query-params",
+                          help="One sub-chart each, under price and volume.")
         sma = st.pills("SMA lengths [bars]", LENGTHS, selection_mode="multi", default=[50, 200],
                        key=K_SMA, bind="query-params", disabled="SMA" not in overlays)
         ema = st.pills("EMA lengths [bars]", LENGTHS, selection_mode="multi", default=[20],
@@ -117,7 +116,7 @@ def _chart(md) -> None:
                                bind="query-params")
         rsi_n = st.number_input("RSI period [bars]", 2, 200, 14, key=K_RSI_N,
                                 bind="query-params")
-    window = _window()
+    window = _window(row)
     names = {v: k for k, v in PANEL_LABELS.items()}
     try:
         ov, pn = chart_specs(sma=sma if "SMA" in overlays else (),
