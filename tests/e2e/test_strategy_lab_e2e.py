@@ -27,14 +27,18 @@ def test_overlay_backtest_metrics_and_trades_export(page, server, tmp_path):
     assert "SMA(50)" in legend_texts(page)
     assert not any(t.startswith("Bollinger") for t in legend_texts(page))
 
-    # add an overlay: the chart gains it and the URL keeps it
-    page.locator('[data-testid="stButtonGroup"] button', has_text="Bollinger").click()  # a pill
+    # add an overlay (a pill in the indicators popover): the chart gains it and the URL keeps it
+    page.locator('[data-testid="stPopover"] button', has_text="Indicators & signal marks").click()
+    page.locator('[data-testid="stPopoverBody"] [data-testid="stButtonGroup"] button',
+                 has_text="Bollinger").click()
     settle(page, ".js-plotly-plot")
     page.wait_for_function(
         "() => [...document.querySelectorAll('.js-plotly-plot .legendtext')]"
         ".some(e => e.textContent.startsWith('Bollinger'))", timeout=60_000)
     assert re.search(r"overlays=.*Bollinger", page.url), page.url
     assert page.locator(EXCEPTION).count() == 0
+    page.keyboard.press("Escape")  # the popover closes
+    page.locator('[data-testid="stPopoverBody"]').wait_for(state="hidden")
 
     # run the backtest of the default strategy (RSI reversal) on the full history
     page.get_by_role("tab", name="Strategy tester").click()
@@ -59,7 +63,7 @@ def test_overlay_backtest_metrics_and_trades_export(page, server, tmp_path):
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # the results at the top of the viewport: headline, verdict, equity curve, metrics
-    page.locator(".qd-metric").first.evaluate(
+    page.locator(".qd-metric").filter(has_text="Sharpe").first.evaluate(
         "e => e.scrollIntoView({block: 'start'})")
     page.screenshot(path=str(SCREENSHOTS / "strategy-lab.png"))
     page.get_by_role("tab", name="Chart & indicators").click()
