@@ -65,15 +65,16 @@ def bar_list(title: str, bars: list[Bar]) -> None:
 TABLE_STYLE = ("<style>.qd-table{border-collapse:collapse;margin:0 0 1rem;font-size:.95rem}"
                ".qd-table th,.qd-table td{border:1px solid rgba(128,128,128,.3);"
                "padding:.25rem .75rem;text-align:left}.qd-table th{font-weight:600}"
-               ".qd-table .num{text-align:right;font-variant-numeric:tabular-nums}</style>")
+               ".qd-table .num{text-align:right;font-variant-numeric:tabular-nums}"
+               ".qd-scroll{overflow-x:auto}</style>")
 
 
 def small_table(frame, **fmt) -> None:
     """A short display table (tens of rows, nothing to sort or download) as one HTML table
     (``st.html``): ~1/6 of an ``st.dataframe`` grid's browser time, and no markdown parsing
-    (issue 15). ``fmt``: the options of :func:`core.display.html_table` (``index``,
-    ``precision``, ``na``, ``formats``)."""
-    st.html(TABLE_STYLE + html_table(frame, **fmt))
+    (issue 15); a table wider than the page scrolls sideways. ``fmt``: the options of
+    :func:`core.display.html_table` (``index``, ``precision``, ``na``, ``formats``)."""
+    st.html(f'{TABLE_STYLE}<div class="qd-scroll">{html_table(frame, **fmt)}</div>')
 
 
 def lazy_tabs(tabs: dict[str, str], key: str):

@@ -6,11 +6,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from core.data import BUNDLED_SYMBOLS
 from core.display import literal
 from core.errors import QuantdeskError
-from core.monitoring.report import (default_group, drift_frame, group_metrics, ops_metrics,
-                                    summary_frame)
+from core.monitoring.report import (SUMMARY_FORMATS, default_group, drift_frame, group_metrics,
+                                    ops_metrics, summary_frame)
 from core.plots import monitoring as mplots
 from ui.monitoring import EMPTY_STATE, alert_badges, cached_drift, load_report, store_families
-from ui.widgets import lazy_tabs, metric_row
+from ui.widgets import lazy_tabs, metric_row, small_table
 
 #: the charts of the chosen model, two per tab (``?tab=coverage`` opens the second)
 TABS = {"accuracy": "Accuracy and error", "coverage": "Coverage and calibration",
@@ -74,7 +74,9 @@ if not report.groups:
     st.info(EMPTY_STATE)
 else:
     st.subheader("Models against their naive baselines")
-    st.dataframe(summary_frame(report.groups), hide_index=True, width="stretch")
+    # one HTML table, not a data grid: a grid costs every visit ~0.1 s of browser time
+    # (issue 15); a few rows per model, version and horizon, scrolled sideways when narrow
+    small_table(summary_frame(report.groups), precision=1, formats=SUMMARY_FORMATS)
     st.caption("Naive baselines: zero-return forecast for MAE, the always-up call for "
                "directional accuracy; coverage is nominally 80%. Log-return MAE in %.")
     labels = [g.label for g in report.groups]

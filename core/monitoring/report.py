@@ -16,6 +16,10 @@ def _f(x, pct: bool = False, digits: int = 4):
     return round(100 * x, 1) if pct else round(x, digits)
 
 
+#: number formats of :func:`summary_frame`'s columns on the page (others: one decimal)
+SUMMARY_FORMATS = {c: "{:.4f}" for c in ("MAE", "Naive MAE", "Brier", "Brier clim.")}
+
+
 def summary_frame(groups: list[GroupFigures]) -> pd.DataFrame:
     """One row per model/version/kind/horizon with the model beside its naive baseline.
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.page_checks import assert_page_ok
+from tests.page_checks import assert_page_ok, html_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -107,8 +107,12 @@ def test_monitoring_empty_state_then_figures(no_domains):
     at.run()
     assert_page_ok(at)
     assert not any("no predictions logged yet" in i.value.lower() for i in at.info)
-    df = next(d.value for d in at.dataframe if "Outcomes" in d.value.columns)  # the summary
-    assert set(df["Model"]) == {"naive"} and set(df["Outcomes"]) == {30, 26}
+    heads, bodies = html_tables(at)  # the summary: one HTML table (issue 15)
+    i = next(k for k, h in enumerate(heads) if "Outcomes" in h)
+    rows = [dict(zip(heads[i], r)) for r in bodies[i]]
+    assert {r["Model"] for r in rows} == {"naive"} and {r["Outcomes"] for r in rows} == {"30",
+                                                                                          "26"}
+    assert all(r["MAE"] == "–" or len(r["MAE"].split(".")[1]) == 4 for r in rows), rows
     assert [t.label for t in at.tabs] == ["Accuracy and error", "Coverage and calibration",
                                           "Prediction volume"]
 
