@@ -75,6 +75,14 @@ def test_markdown_table_formats_escapes_and_aligns():
     assert idx.splitlines()[2] == "| VaR | 1,234.50 |"
 
 
+def _page_with_html(body: str):
+    """What ``tests.page_checks`` reads of an AppTest page: one ``st.html`` element."""
+    proto = type("Proto", (), {"body": body})
+    element = type("Element", (), {"proto": proto})
+    return type("Page", (), {"get": staticmethod(
+        lambda kind: [element] if kind == "html" else [])})
+
+
 def test_html_table_formats_escapes_and_aligns_like_the_markdown_table():
     from core.display import html_table
     from tests.page_checks import html_tables
@@ -92,15 +100,7 @@ def test_html_table_formats_escapes_and_aligns_like_the_markdown_table():
     assert out.count("<tr>") == 3  # the header and two rows; NaN and None show the placeholder
     assert '<td class="num">–</td><td>–</td></tr></tbody></table>' in out
 
-    class Proto:  # what tests.page_checks.html_tables reads of an st.html element
-        body = out
-
-    class At:
-        @staticmethod
-        def get(kind):
-            return [type("E", (), {"proto": Proto})] if kind == "html" else []
-
-    heads, bodies = html_tables(At)
+    heads, bodies = html_tables(_page_with_html(out))
     assert heads == [["Model", "h [bars]", "Return", "Skill"]]
     assert bodies[0][1] == ["<img src=x onerror=alert(1)>&", "20", "–", "–"]
     idx = html_table(pd.DataFrame({"v": [1_234.5]}, index=pd.Index(["VaR"], name="")),
@@ -121,15 +121,7 @@ def test_metrics_html_escapes_every_part_and_reads_back():
     assert out.count('<div class="qd-metric"') == 3 and out.count("qd-delta") == 1
     assert out.count('<span class="qd-help">?</span>') == 2  # only where there is help
 
-    class Proto:  # what tests.page_checks.metrics reads of an st.html element
-        body = out
-
-    class At:
-        @staticmethod
-        def get(kind):
-            return [type("E", (), {"proto": Proto})] if kind == "html" else []
-
-    got = [(m.label, m.value, m.delta, m.help) for m in metrics(At)]
+    got = [(m.label, m.value, m.delta, m.help) for m in metrics(_page_with_html(out))]
     assert got == [("Sharpe", "1.20", "buy & hold 0.80", "After costs."),
                    (f"h=1 · {hostile}", hostile, "", hostile), ("Trades", "12", "", "")]
 
