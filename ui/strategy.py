@@ -155,30 +155,31 @@ def context_cells(ctx: dict) -> list[Metric]:
     used, or why there is none."""
     v, b, br, liq = ctx["vix"], ctx["benchmark"], ctx["breadth"], ctx["liquidity"]
     if v["level"] is None:
-        vix = ("^VIX", "n/a", v["note"] or "no ^VIX data")
+        vix = Metric("^VIX", "n/a", v["note"] or "no ^VIX data")
     else:
         pct = ("" if v["percentile"] is None else
                f"{v['percentile']:.0%} of the previous {VIX_YEARS} years' closes at or below · ")
-        vix = ("^VIX", f"{v['level']:.2f} · {v['regime']}",
-               f"{pct}as of {v['as_of']} ({v['source']})" + (f". {v['note']}" if v["note"] else ""))
+        vix = Metric("^VIX", f"{v['level']:.2f} · {v['regime']}",
+                     f"{pct}as of {v['as_of']} ({v['source']})"
+                     + (f". {v['note']}" if v["note"] else ""))
     if b["trend"] == "n/a":
-        bench = (f"{b['symbol']} trend", "n/a", b["note"] or "no data")
+        bench = Metric(f"{b['symbol']} trend", "n/a", b["note"] or "no data")
     else:
         text = (f"close {b['close']:,.0f} vs 50-bar {b['sma50']:,.0f} and 200-bar "
                 f"{b['sma200']:,.0f} averages · as of {b['as_of']} ({b['source']})")
-        bench = (f"{b['symbol']} trend", b["trend"], text)
+        bench = Metric(f"{b['symbol']} trend", b["trend"], text)
     if br["share"] is None:
         text = f"none of the {br['symbols']} {br['title']} had 50 bars by {ctx['as_of'][:10]}"
-        brd = ("Breadth", "n/a", text)
+        brd = Metric("Breadth", "n/a", text)
     else:
         text = (f"{br['above']} of {br['with_data']} {br['title']} with data "
                 f"({br['symbols']} listed) · latest close {br['as_of']}")
-        brd = ("Breadth", f"{br['share']:.0%} above 50-bar avg", text)
+        brd = Metric("Breadth", f"{br['share']:.0%} above 50-bar avg", text)
     if liq["amihud"] is None:
-        lq = ("Liquidity", "n/a", liq.get("note") or
-              f"{liq['bars']} bars with volume in the last {liq['window']}")
+        lq = Metric("Liquidity", "n/a", liq.get("note") or
+                    f"{liq['bars']} bars with volume in the last {liq['window']}")
     else:
         text = (f"{liq['window']}-bar median per bar; Amihud "
                 f"{liq['amihud_per_million']:.3g} per million traded · as of {liq['as_of']}")
-        lq = ("Liquidity", f"{_money(liq['median_dollar_volume'])} dollar volume", text)
-    return [Metric(*cell) for cell in (vix, bench, brd, lq)]
+        lq = Metric("Liquidity", f"{_money(liq['median_dollar_volume'])} dollar volume", text)
+    return [vix, bench, brd, lq]

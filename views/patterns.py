@@ -123,7 +123,7 @@ if md is not None:
         else:
             lo, hi, default = report.chart_bars(len(md.frame))
             # in a popover: a closed popover's widgets are not mounted (issue 15); the chart's
-            # title says how many bars it shows, its legend which patterns it marks
+            # title says how many bars it shows, its caption which patterns it marks
             box = st.popover("Bars & patterns on the chart", icon=":material/tune:")
             bars = box.slider("Bars on the chart", lo, hi, default, step=10, key="patterns_bars")
             shown = box.pills("Patterns on the chart", list(PATTERNS), selection_mode="multi",

@@ -71,7 +71,8 @@ def latest_table(scores: pd.DataFrame, n: int = 5) -> pd.DataFrame:
 
 def shown_summary(shown: list[str]) -> str:
     """Which patterns the chart marks, in words: ``"all 15 patterns"``, ``"14 of 15 patterns
-    (hidden: doji)"``, ``"2 of 15 patterns: hammer, doji"`` (the shorter list is named)."""
+    (hidden: doji)"``, ``"2 of 15 patterns: doji, hammer"`` (the shorter list is named, in
+    :data:`PATTERNS` order)."""
     hidden = [p for p in PATTERNS if p not in shown]
     n, total = len(PATTERNS) - len(hidden), len(PATTERNS)
     if not hidden:
