@@ -10,7 +10,9 @@ The cache key is the builder's name and its arguments' *content* (Streamlit's ha
 close moved, another window or another title builds a new figure. Only figures of at most
 :data:`MAX_ROWS` rows of data are kept: a chart of an uploaded minute-bar file (hundreds of
 thousands of bars) would otherwise stay in memory for an hour after its tab closed (issue 18's
-memory test caught it); those are built on every run, as before. Shared objects: a caller
+memory test caught it); those are built on every run, as before. The limit applies to the
+largest data argument, not to their sum: the Strategy Lab passes every bar (its indicators
+warm up on them) and a signal on the same bars, yet draws at most 600 candles. Shared objects: a caller
 must not change the figure it gets (``fig.update_layout(...)`` on it would change it for
 everyone); build a changed figure in the builder instead.
 """
@@ -31,7 +33,7 @@ log = logging.getLogger(__name__)
 #: bounded (issue 18): a figure holds its traces' data, up to ~1 MB at MAX_ROWS bars
 MAX_ENTRIES = 64
 TTL_S = 3600
-#: rows of data (DataFrame, Series and array arguments together) above which a figure is
+#: rows of the largest data argument (DataFrame, Series or array) above which a figure is
 #: built on every run instead of kept: 20 years of daily bars, or a year of hourly ones
 MAX_ROWS = 5_000
 
@@ -53,11 +55,12 @@ def cached_figure(build: Callable[..., go.Figure], *args, **kwargs) -> go.Figure
     Returns:
         The figure, shared with every session that asks for the same one: do not change it.
         Arguments with more than :data:`MAX_ROWS` rows of data, or that Streamlit cannot hash,
-        build an uncached figure.
+        build an uncached figure (one argument over the limit, not their sum: a frame and
+        a signal on the same bars count once).
     """
     name = f"{build.__module__}.{build.__qualname__}"
-    rows = sum(len(a) for a in (*args, *kwargs.values())
-               if isinstance(a, (pd.DataFrame, pd.Series, np.ndarray)))
+    rows = max((len(a) for a in (*args, *kwargs.values())
+                if isinstance(a, (pd.DataFrame, pd.Series, np.ndarray))), default=0)
     if rows > MAX_ROWS:
         return build(*args, **kwargs)
     try:

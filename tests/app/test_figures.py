@@ -56,3 +56,23 @@ def test_a_figure_of_many_bars_is_built_every_time_not_kept():
     assert a is not b and CALLS == ["big", "big"]
     small = big.tail(MAX_ROWS)
     assert cached_figure(line, small, title="s") is cached_figure(line, small, title="s")
+
+
+def test_a_frame_and_a_signal_on_the_same_bars_count_once():
+    """The Strategy Lab passes every bar and a signal on them: 2 x 3,270 rows of the bundled
+    daily history, each under the limit; its chart must be kept, not rebuilt on every run."""
+    from ui.figures import MAX_ROWS
+
+    CALLS.clear()
+    n = MAX_ROWS // 2 + 100  # together over the limit, each under it
+    bars = pd.DataFrame({"close": range(n)},
+                        index=pd.date_range("2024-01-01", periods=n, freq="D"))
+    signal = pd.Series(1, index=bars.index)
+
+    def with_signal(frame, title, marks):
+        CALLS.append(title)
+        return go.Figure()
+
+    a = cached_figure(with_signal, bars, "lab", marks=signal)
+    assert cached_figure(with_signal, bars, "lab", marks=signal) is a
+    assert CALLS == ["lab"]
