@@ -8,6 +8,14 @@ from plotly.subplots import make_subplots
 
 UP, DOWN = "#26a69a", "#ef5350"
 
+#: margins [px] of a price chart, as wide as what Plotly puts in them in the app (Streamlit's
+#: theme, Chromium): the "Price"/"Volume" titles beside 4-digit ticks (left), the last date
+#: label half outside the plot (right), the date ticks (bottom). Plotly grows a margin too
+#: small for its labels (``automargin``) by laying the whole figure out a second time: ~50 ms
+#: more for a page's first chart on a fresh page (issue 15, docs/performance.md). A wider
+#: label than these (a price like 0.000123) still grows them, as before.
+PRICE_MARGIN = {"l": 84, "r": 34, "b": 38}
+
 #: Chart windows offered above price charts: label -> calendar days (None = every bar).
 WINDOWS: dict[str, int | None] = {"3M": 92, "6M": 183, "1Y": 366, "2Y": 731, "5Y": 1827,
                                   "All": None}
@@ -82,7 +90,7 @@ def candlestick_figure(frame: pd.DataFrame, title: str = "", height: int = 560) 
                          opacity=0.6), row=2, col=1)
     fig.update_xaxes(rangebreaks=gap_breaks(frame.index))
     fig.update_layout(title=title, height=height, xaxis_rangeslider_visible=False,
-                      showlegend=False, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      showlegend=False, margin=dict(PRICE_MARGIN, t=40 if title else 10),
                       hovermode="x unified")
     fig.update_yaxes(title_text="Price", row=1, col=1)
     fig.update_yaxes(title_text="Volume", row=2, col=1)

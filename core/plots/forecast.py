@@ -51,6 +51,6 @@ def importance_figure(importance: dict[str, float], top: int = 15, title: str = 
     fig = go.Figure(go.Bar(x=[100 * v for _, v in items], y=[k for k, _ in items],
                            orientation="h", marker_color=MEDIAN))
     fig.update_layout(title=title, height=30 * len(items) + 80,
-                      margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                      margin=dict(l=124, r=10, t=40 if title else 10, b=70),
                       xaxis_title="Gain share [%]")
     return fig

@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.plots.candles import DOWN, UP, gap_breaks, last_window
+from core.plots.candles import DOWN, PRICE_MARGIN, UP, gap_breaks, last_window
 from core.strategy import indicators as ind
 
 #: most candles drawn; longer windows are merged into coarser candles for display
@@ -236,7 +236,7 @@ def indicator_figure(frame: pd.DataFrame, *, overlays: Sequence[tuple[str, dict]
                                      xref="paper", yref="paper")
     fig.update_layout(title=dict(text=full_title, x=0.01, y=0.995, yanchor="top",
                                  font=dict(size=15)), height=height,
-                      margin=dict(l=10, r=10, t=70, b=10),
+                      margin=dict(PRICE_MARGIN, t=70),
                       hovermode="x unified", showlegend=True, **legends)
     return fig
 

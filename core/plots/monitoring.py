@@ -21,7 +21,7 @@ def _empty(title: str, note: str) -> go.Figure:
 
 
 def _layout(fig: go.Figure, title: str, ytitle: str) -> go.Figure:
-    fig.update_layout(title=title, height=320, margin=dict(l=50, r=20, t=50, b=40),
+    fig.update_layout(title=title, height=320, margin=dict(l=66, r=20, t=50, b=88),
                       legend=dict(orientation="h", y=-0.2), yaxis_title=ytitle,
                       xaxis_title="Forecast origin (bar)")
     return fig

@@ -84,7 +84,7 @@ def reliability_figure(reliability: list[dict], base_rate: float | None = None) 
         fig.add_hline(y=base_rate * 100, line=dict(dash="dash", color=BEAR),
                       annotation_text="base rate")
     lim = max([*x, *y, 10]) * 1.15
-    fig.update_layout(height=340, margin=dict(l=10, r=10, t=30, b=10),
+    fig.update_layout(height=340, margin=dict(l=70, r=174, t=30, b=70),
                       title="Reliability (out of sample)", xaxis_title="Predicted success [%]",
                       yaxis_title="Observed success [%]", xaxis_range=[0, lim],
                       yaxis_range=[0, lim])

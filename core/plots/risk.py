@@ -68,7 +68,7 @@ def policy_figure(results: dict, height: int = 640, max_points: int = MAX_POINTS
     fig.update_yaxes(type="log", title_text="Equity [x]", row=1, col=1)
     fig.update_yaxes(title_text="Drawdown [%]", row=2, col=1)
     fig.update_yaxes(title_text="Exposure [%]", row=3, col=1)
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), hovermode="x unified",
+    fig.update_layout(height=height, margin=dict(l=76, r=10, t=40, b=76), hovermode="x unified",
                       legend=dict(orientation="h", y=-0.06, x=0))
     return fig
 
@@ -80,7 +80,7 @@ def correlation_heatmap(corr: pd.DataFrame, title: str = "Correlation of daily r
                                zmin=-1, zmax=1, colorscale="RdBu_r",
                                text=corr.round(2).to_numpy(), texttemplate="%{text}",
                                colorbar=dict(title="Corr")))
-    fig.update_layout(title=title, height=380, margin=dict(l=10, r=10, t=40, b=10))
+    fig.update_layout(title=title, height=380, margin=dict(l=62, r=94, t=40, b=48))
     fig.update_yaxes(autorange="reversed")
     return fig
 
@@ -90,7 +90,7 @@ def contribution_figure(contrib: pd.Series, title: str = "Euler contribution to 
     """Bar chart of risk contributions [% equity] per position."""
     fig = go.Figure(go.Bar(x=list(contrib.index), y=contrib.to_numpy() * 100,
                            marker_color=["#ef553b" if v > 0 else "#00cc96" for v in contrib]))
-    fig.update_layout(title=title, height=340, margin=dict(l=10, r=10, t=40, b=10),
+    fig.update_layout(title=title, height=340, margin=dict(l=74, r=10, t=40, b=40),
                       yaxis_title="VaR contribution [% equity]")
     return fig
 

@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from core.plots.candles import PRICE_MARGIN
 from core.sentiment.aggregate import TOPICS
 
 
@@ -62,6 +63,6 @@ def sentiment_price_figure(close: pd.Series | None, daily: pd.DataFrame,
                                            "headlines)<extra></extra>"), secondary_y=True)
     fig.update_yaxes(title_text="Price", secondary_y=False)
     fig.update_yaxes(title_text="Sentiment [-1, 1]", range=[-1, 1], secondary_y=True)
-    fig.update_layout(height=360, margin=dict(l=10, r=10, t=40, b=30),
+    fig.update_layout(height=360, margin=dict(PRICE_MARGIN, t=40),
                       title="Headline sentiment vs price", legend=dict(orientation="h"))
     return fig

@@ -16,7 +16,7 @@ MODEL_COLORS = {"gjr": "#1f77b4", "garch": "#7f7f7f", "ewma": "#ff7f0e", "har": 
 
 def _layout(fig: go.Figure, title: str, xlab: str, ylab: str = VOL_LABEL) -> go.Figure:
     fig.update_layout(title=title, xaxis_title=xlab, yaxis_title=ylab, height=380,
-                      margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h", y=-0.2),
+                      margin=dict(l=76, r=10, t=50, b=92), legend=dict(orientation="h", y=-0.2),
                       template="plotly_white")
     return fig
 
