@@ -14,7 +14,7 @@ UP, DOWN = "#26a69a", "#ef5350"
 #: small for its labels (``automargin``) by laying the whole figure out a second time: ~50 ms
 #: more for a page's first chart on a fresh page (issue 15, docs/performance.md). A wider
 #: label than these (a price like 0.000123) still grows them, as before.
-PRICE_MARGIN = {"l": 84, "r": 34, "b": 38}
+PRICE_MARGIN = {"l": 84, "r": 40, "b": 38}
 
 #: Chart windows offered above price charts: label -> calendar days (None = every bar).
 WINDOWS: dict[str, int | None] = {"3M": 92, "6M": 183, "1Y": 366, "2Y": 731, "5Y": 1827,

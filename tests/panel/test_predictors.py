@@ -258,3 +258,24 @@ def test_model_status_follows_the_serving_rule(monkeypatch):
     st = model_status(["forecast"], session=Broken())[0]
     assert (st.state, st.version) == ("last known", art.version)
     assert st.message == f"model store unavailable: serving the last known version {art.version}"
+
+
+def test_a_bad_batch_is_reported_and_the_others_are_logged(synthetic_frame, fakes):
+    """log_panel validates each (symbol, model) batch on its own, then writes the valid
+    ones together: a forecast with a non-finite bound costs only that symbol's batch."""
+    import dataclasses
+
+    from core.store import PredictionRow, session_scope
+
+    dps = [DomainPredictor("forecast", fakes.momentum_forecast, ("forecast",))]
+    good = symbol_panel(md_of(synthetic_frame, "GOOD"), dps)
+    bad = symbol_panel(md_of(synthetic_frame, "BAD"), dps)
+    bad.predictions[:] = [dataclasses.replace(p, lower=float("inf"))
+                          if p.model_name == "forecast" else p for p in bad.predictions]
+    with session_scope() as s:
+        n, errors = log_panel([bad, good], session=s)
+        rows = s.query(PredictionRow).all()
+    assert len(errors) == 1 and errors[0].startswith("BAD forecast:")
+    assert {(r.symbol, r.model_name) for r in rows} == {("GOOD", "forecast"), ("GOOD", "naive"),
+                                                        ("BAD", "naive")}
+    assert n == len(rows)
