@@ -12,9 +12,10 @@ close moved, another window or another title builds a new figure. Only figures o
 thousands of bars) would otherwise stay in memory for an hour after its tab closed (issue 18's
 memory test caught it); those are built on every run, as before. The limit applies to the
 largest data argument, not to their sum: the Strategy Lab passes every bar (its indicators
-warm up on them) and a signal on the same bars, yet draws at most 600 candles. Shared objects: a caller
-must not change the figure it gets (``fig.update_layout(...)`` on it would change it for
-everyone); build a changed figure in the builder instead.
+warm up on them) and a signal on the same bars, yet draws at most 600 candles.
+
+Shared objects: a caller must not change the figure it gets (``fig.update_layout(...)`` on
+it would change it for everyone); build a changed figure in the builder instead.
 """
 
 from __future__ import annotations
