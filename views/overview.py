@@ -128,9 +128,13 @@ def live_panel() -> None:
         card_details(res.panels, statuses)
 
 
-live_panel()
-
+# the panel's place comes first on the page, but its run (a store round trip: logging,
+# backfill, model status) comes after the price chart is sent, so the browser draws the
+# chart while the server works (issue 15); the fragment reruns in place
+panel_slot = st.container()
 if md is not None:
     st.subheader(f"{literal(md.symbol)} price history")
     price_chart(md, bars=250)
+with panel_slot:
+    live_panel()
 st.caption(f"Page loaded {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC.")
