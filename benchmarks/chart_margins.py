@@ -24,8 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.bench_pages import (CHROMIUM, CHROMIUM_ARGS, ROOT, _env, _start,
-                                    _wait_for_warmup)
+from benchmarks.bench_pages import CHROMIUM, CHROMIUM_ARGS, ROOT, _env, _start, _wait_for_warmup
 from benchmarks.timing import stop_server
 
 #: per drawn chart: title, the figure's margins and the used ones ([l, r, t, b], px)

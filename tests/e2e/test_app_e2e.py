@@ -12,6 +12,7 @@ import time
 
 import pytest
 
+from benchmarks.chart_margins import MARGINS_JS, grown
 from tests.e2e.conftest import E2E_ADMIN, E2E_PASSWORD, SCREENSHOTS, running_app, sign_in
 
 pytestmark = pytest.mark.e2e
@@ -40,22 +41,12 @@ def settle(pg, selector: str | None = None, timeout_ms: int = 60_000) -> None:
     time.sleep(0.3)
 
 
-#: per drawn chart: the figure's margins and those Plotly laid it out with ([l, r, t, b], px)
-MARGINS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
-  .filter(gd => gd._fullLayout && gd._fullLayout._size)
-  .map(gd => { const m = gd.layout.margin || {}, s = gd._fullLayout._size;
-    return {title: String((gd._fullLayout.title || {}).text || ''),
-            margin: [m.l, m.r, m.t, m.b], used: [s.l, s.r, s.t, s.b]}; })"""
-
-
 def grown_margins(pg) -> list[dict]:
     """Charts whose margins Plotly had to grow for their labels (``automargin``: the figure
-    is laid out a second time, issue 15); Plotly itself ignores 1 px."""
+    is laid out a second time, issue 15; :mod:`benchmarks.chart_margins`)."""
     pg.wait_for_function("() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
                          ".some(gd => gd._fullLayout && gd._fullLayout._size)")
-    charts = pg.evaluate(MARGINS_JS)
-    return [c for c in charts if any(m is None or u - m > 1
-                                     for m, u in zip(c["margin"], c["used"]))]
+    return [c for c in pg.evaluate(MARGINS_JS) if grown(c)]
 
 
 def nav_text(pg) -> str:
