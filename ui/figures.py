@@ -15,17 +15,20 @@ largest data argument, not to their sum: the Strategy Lab passes every bar (its 
 warm up on them) and a signal on the same bars, yet draws at most 600 candles.
 
 Shared objects: a caller must not change the figure it gets (``fig.update_layout(...)`` on
-it would change it for everyone); build a changed figure in the builder instead.
+it would change it for everyone); build a changed figure in the builder instead. Because it
+never changes, a kept figure also keeps the JSON form it is sent in (:class:`SentFigure`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit as st
 from streamlit.runtime.caching.cache_errors import UnhashableParamError
 
@@ -39,9 +42,32 @@ TTL_S = 3600
 MAX_ROWS = 5_000
 
 
+class SentFigure(go.Figure):
+    """A kept figure that makes the dict ``st.plotly_chart`` sends once, not on every run.
+
+    On every run ``st.plotly_chart`` asks its figure for ``to_dict()`` (a deep copy of every
+    trace's arrays) and serialises that dict: ~30 ms of the Strategy Lab's ~35 ms script run
+    for its chart, before the chart is sent (issue 15). A kept figure never changes, so its
+    first ``to_dict()`` is kept, already JSON-native (arrays as Plotly's base64 typed arrays,
+    the form ``plotly.io.to_json`` sends them in): the same JSON, serialised in ~1 ms.
+    Any other use of the figure is Plotly's own; ``to_dict()`` returns a shared dict: read it,
+    do not change it.
+    """
+
+    _sent: dict | None = None
+
+    def to_dict(self) -> dict:
+        if self._sent is None:
+            self._sent = json.loads(pio.to_json(super().to_dict(), validate=False))
+        return self._sent
+
+
 @st.cache_resource(max_entries=MAX_ENTRIES, ttl=TTL_S, show_spinner=False)
 def _built(name: str, args: tuple, kwargs: dict, _build: Callable[..., go.Figure]):
-    return _build(*args, **kwargs)
+    fig = _build(*args, **kwargs)
+    if type(fig) is go.Figure:  # the same object, kept: no copy, no second validation
+        fig.__class__ = SentFigure
+    return fig
 
 
 def cached_figure(build: Callable[..., go.Figure], *args, **kwargs) -> go.Figure:

@@ -76,3 +76,43 @@ def test_a_frame_and_a_signal_on_the_same_bars_count_once():
     a = cached_figure(with_signal, bars, "lab", marks=signal)
     assert cached_figure(with_signal, bars, "lab", marks=signal) is a
     assert CALLS == ["lab"]
+
+
+def test_a_kept_figure_sends_the_same_json_without_copying_it_each_run():
+    """st.plotly_chart calls to_dict() on every run: a kept figure answers with one dict,
+    made once, that serialises to exactly what the built figure did (NaN, dates, arrays)."""
+    import numpy as np
+    import plotly.io as pio
+    import plotly.tools
+
+    from ui.figures import SentFigure
+
+    def lines(f: pd.DataFrame) -> go.Figure:
+        y = f["close"].to_numpy().copy()
+        y[1] = np.nan
+        return go.Figure([go.Scatter(x=f.index, y=y, name="close"),
+                          go.Bar(x=list(f.index), y=[1, 2, 3])], layout={"title": "t"})
+
+    bars = frame(4.25)
+    expected = pio.to_json(lines(bars), validate=False)
+    fig = cached_figure(lines, bars)
+    assert isinstance(fig, SentFigure) and isinstance(fig, go.Figure)
+    # Streamlit's path (streamlit/elements/plotly_chart.py): to_dict, then to_json
+    sent = [pio.to_json(plotly.tools.return_figure_from_figure_or_data(fig, True),
+                        validate=False) for _ in range(2)]
+    assert sent == [expected, expected]
+    assert fig.to_dict() is fig.to_dict()  # made once
+    assert np.isnan(fig.data[0].y[1]) and fig.layout.title.text == "t"  # still a figure
+
+
+def test_an_uncached_figure_is_plotlys_own():
+    from ui.figures import SentFigure
+
+    lock = threading.Lock()
+
+    def with_lock(f, _lock):
+        return line(f, "locked")
+
+    with_lock.__module__ = __name__
+    fig = cached_figure(with_lock, frame(3.0), lock)
+    assert type(fig) is go.Figure and not isinstance(fig, SentFigure)
