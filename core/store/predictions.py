@@ -163,13 +163,15 @@ def _insert_rows(rows: list[dict], *, session: Session) -> int:
         unique = {tuple(r[k] for k in PREDICTION_KEY): r for r in reversed(rows)}
         ordered = [unique[k] for k in sorted(unique)]
         now = utcnow()
+        # one statement, rows as parameters (executemany): SQLAlchemy compiles it once per
+        # process and sends the rows in multi-row batches ("insertmanyvalues"); rows inlined
+        # with .values() made a new statement to compile on every call (~20 ms for a panel)
+        stmt = (insert(table).on_conflict_do_nothing(index_elements=list(PREDICTION_KEY))
+                .returning(table.c.id))
         for start in range(0, len(ordered), INSERT_CHUNK):
             chunk = [{**r, "created_at": now} for r in ordered[start:start + INSERT_CHUNK]]
-            stmt = (insert(table).values(chunk)
-                    .on_conflict_do_nothing(index_elements=list(PREDICTION_KEY))
-                    .returning(table.c.id))
             # count RETURNING rows: rowcount is -1 for INSERT .. RETURNING (SQLAlchemy 2.1)
-            inserted += len(session.execute(stmt).all())
+            inserted += len(session.execute(stmt, chunk).all())
     else:  # portable path: savepoint per row
         for r in rows:
             try:
