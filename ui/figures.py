@@ -45,11 +45,12 @@ MAX_ROWS = 5_000
 class SentFigure(go.Figure):
     """A kept figure that makes the dict ``st.plotly_chart`` sends once, not on every run.
 
-    On every run ``st.plotly_chart`` asks its figure for ``to_dict()`` (a deep copy of every
-    trace's arrays) and serialises that dict: ~30 ms of the Strategy Lab's ~35 ms script run
-    for its chart, before the chart is sent (issue 15). A kept figure never changes, so its
-    first ``to_dict()`` is kept, already JSON-native (arrays as Plotly's base64 typed arrays,
-    the form ``plotly.io.to_json`` sends them in): the same JSON, serialised in ~1 ms.
+    On every run ``st.plotly_chart`` (``streamlit/elements/plotly_chart.py``) asks its figure
+    for ``to_dict()`` (Plotly deep-copies every trace's arrays) and serialises that dict with
+    ``plotly.io.to_json``: the largest part of the Strategy Lab's script run, before its chart
+    is sent (issue 15). A kept figure never changes, so its first ``to_dict()`` is kept,
+    already JSON-native (arrays as Plotly's base64 typed arrays, the form ``to_json`` sends
+    them in): the same JSON, serialised in ~1 ms.
     Any other use of the figure is Plotly's own; ``to_dict()`` returns a shared dict: read it,
     do not change it.
     """
