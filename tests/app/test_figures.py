@@ -2,10 +2,13 @@
 
 import threading
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
+import plotly.tools
 
-from ui.figures import cached_figure
+from ui.figures import SentFigure, cached_figure
 
 CALLS = []
 
@@ -18,6 +21,11 @@ def line(frame: pd.DataFrame, title: str = "") -> go.Figure:
 def frame(last: float) -> pd.DataFrame:
     return pd.DataFrame({"close": [1.0, 2.0, last]},
                         index=pd.date_range("2024-01-01", periods=3, tz="UTC"))
+
+
+def with_lock(f: pd.DataFrame, _lock) -> go.Figure:
+    """A builder given an argument Streamlit cannot hash (a lock)."""
+    return line(f, "locked")
 
 
 def test_same_content_reuses_the_figure_changed_content_builds_anew():
@@ -34,11 +42,6 @@ def test_same_content_reuses_the_figure_changed_content_builds_anew():
 def test_arguments_it_cannot_hash_build_an_uncached_figure():
     CALLS.clear()
     lock = threading.Lock()  # Streamlit cannot hash a lock
-
-    def with_lock(f, _lock):
-        return line(f, "locked")
-
-    with_lock.__module__ = __name__
     a = cached_figure(with_lock, frame(3.0), lock)
     b = cached_figure(with_lock, frame(3.0), lock)
     assert a is not b and CALLS == ["locked", "locked"]
@@ -81,12 +84,6 @@ def test_a_frame_and_a_signal_on_the_same_bars_count_once():
 def test_a_kept_figure_sends_the_same_json_without_copying_it_each_run():
     """st.plotly_chart calls to_dict() on every run: a kept figure answers with one dict,
     made once, that serialises to exactly what the built figure did (NaN, dates, arrays)."""
-    import numpy as np
-    import plotly.io as pio
-    import plotly.tools
-
-    from ui.figures import SentFigure
-
     def lines(f: pd.DataFrame) -> go.Figure:
         y = f["close"].to_numpy().copy()
         y[1] = np.nan
@@ -106,13 +103,6 @@ def test_a_kept_figure_sends_the_same_json_without_copying_it_each_run():
 
 
 def test_an_uncached_figure_is_plotlys_own():
-    from ui.figures import SentFigure
-
     lock = threading.Lock()
-
-    def with_lock(f, _lock):
-        return line(f, "locked")
-
-    with_lock.__module__ = __name__
     fig = cached_figure(with_lock, frame(3.0), lock)
     assert type(fig) is go.Figure and not isinstance(fig, SentFigure)
