@@ -131,3 +131,58 @@ def test_input_not_modified():
     before = raw.copy()
     validate_ohlcv(raw, "X")
     pd.testing.assert_frame_equal(raw, before)
+
+
+def frame_of(text: str = GOOD) -> pd.DataFrame:
+    return csv(text)
+
+
+@pytest.mark.parametrize("defect, message", [
+    (lambda f: f.iloc[[1, 0, 2]], "not in ascending order"),
+    (lambda f: pd.concat([f, f.iloc[[1]]]).sort_index(kind="stable"), "Duplicate timestamps"),
+    (lambda f: f.assign(close=[10.5, np.nan, 11.2]), "NaN or infinite prices at 2024-01-03"),
+    (lambda f: f.assign(volume=[1000, np.nan, 900]), "1 bar(s) have NaN/inf volume"),
+])
+def test_strict_mode_rejects_what_it_would_repair(defect, message):
+    with pytest.raises(DataValidationError) as err:
+        validate_ohlcv(defect(frame_of()), "X", repair=False)
+    assert message in str(err.value)
+
+
+def test_nan_volume_set_to_zero_and_nan_adj_close_dropped():
+    f = frame_of().assign(volume=[1000, np.nan, 900], adj_close=[10.5, np.nan, 11.2])
+    rep = validate_ohlcv(f, "X")
+    assert rep.frame["volume"].tolist() == [1000.0, 0.0, 900.0]
+    assert "adj_close" not in rep.frame.columns
+    assert rep.repairs == ["dropped adj_close (it had NaN/inf values)",
+                           "set 1 missing volume value(s) to 0"]
+
+
+def test_nullable_and_text_columns_become_float64():
+    f = frame_of()
+    f["volume"] = pd.array([1000, pd.NA, 900], dtype="Int64")
+    f["open"] = ["10", "10.5", "11"]
+    out = validate_ohlcv(f, "X").frame
+    assert (out.dtypes == "float64").all()
+    assert out["open"].tolist() == [10.0, 10.5, 11.0]
+    assert out["volume"].tolist() == [1000.0, 0.0, 900.0]
+
+
+def test_a_column_given_twice_is_named():
+    f = frame_of()
+    f = pd.concat([f, f[["close"]]], axis=1)
+    with pytest.raises(DataValidationError, match="close appear more than once"):
+        validate_ohlcv(f, "X")
+
+
+def test_sorting_and_duplicates_keep_rows_aligned_and_attrs_kept():
+    f = frame_of()
+    f = pd.concat([f.iloc[[2, 0]], f.iloc[[1]], f.iloc[[0]].assign(volume=7.0)])
+    f.attrs["source"] = "upload"
+    rep = validate_ohlcv(f, "x")
+    assert rep.frame.index.name == "timestamp"
+    assert [str(d.date()) for d in rep.frame.index] == ["2024-01-02", "2024-01-03",
+                                                        "2024-01-04"]
+    assert rep.frame["close"].tolist() == [10.5, 11.0, 11.2]
+    assert rep.frame["volume"].tolist() == [7.0, 1200.0, 900.0]  # the last duplicate kept
+    assert rep.frame.attrs == {"source": "upload", "symbol": "X"}
