@@ -145,52 +145,49 @@ def _live(symbol: str, interval: str, notes: list[str]):
     """
     settings = get_settings()
     key = f"yahoo:{symbol}:{interval}"
-    cache = FrameCache(settings.cache_dir)
+    cache = FrameCache.shared(settings.cache_dir)
+    hit = cache.get(key)
+    if hit is not None and FrameCache.is_fresh(hit[1], ttl_for(interval)):
+        return hit[0], "cache", _utc(hit[1]), False, None
     try:
-        hit = cache.get(key)
-        if hit is not None and FrameCache.is_fresh(hit[1], ttl_for(interval)):
-            return hit[0], "cache", _utc(hit[1]), False, None
+        if settings.offline:
+            raise SourceUnreachableError(
+                "Offline mode (QUANTDESK_OFFLINE=1): Yahoo Finance is not contacted.")
+        if not network.yahoo_reachable(settings.probe_timeout):
+            raise SourceUnreachableError(
+                "Yahoo Finance cannot be reached from here (the connection check failed; "
+                "it is tried again within a minute).")
         try:
-            if settings.offline:
-                raise SourceUnreachableError(
-                    "Offline mode (QUANTDESK_OFFLINE=1): Yahoo Finance is not contacted.")
-            if not network.yahoo_reachable(settings.probe_timeout):
-                raise SourceUnreachableError(
-                    "Yahoo Finance cannot be reached from here (the connection check failed; "
-                    "it is tried again within a minute).")
-            try:
-                raw = fetch_yahoo(symbol, interval, timeout=settings.yahoo_timeout)
-            except SourceUnreachableError:
-                network.mark_yahoo_unreachable()  # don't wait on Yahoo again this minute
-                raise
-            cache.put(key, raw)
-            return raw, "yahoo", pd.Timestamp.now(tz="UTC"), False, None
-        except DataSourceError as err:
-            notes.append(str(err))
-            if hit is not None:
-                as_of = _utc(hit[1])
-                fallback = (f"Cached copy from {as_of:%Y-%m-%d %H:%M} UTC, last bar "
-                            f"{hit[0].index[-1].date()}.")
-                notes.append(fallback)
-                return hit[0], "cache", as_of, True, fallback
-            if symbol in BUNDLED_SYMBOLS and interval == "1d":
-                raw = load_bundled(symbol)
-                fallback = _bundled_note(raw)
-                notes.append(fallback)
-                return raw, "bundled", None, not settings.offline, fallback
-            if symbol in BUNDLED_SYMBOLS:
-                raise DataSourceError(
-                    f"{err} Only daily (1d) history of {symbol} is bundled offline.") from None
-            if isinstance(err, UnknownSymbolError):
-                raise UnknownSymbolError(
-                    f"{err} Check the ticker as Yahoo Finance spells it (e.g. BRK-B, ^GSPC, "
-                    "BTC-USD, SAP.DE), or upload a CSV.") from None
+            raw = fetch_yahoo(symbol, interval, timeout=settings.yahoo_timeout)
+        except SourceUnreachableError:
+            network.mark_yahoo_unreachable()  # don't wait on Yahoo again this minute
+            raise
+        cache.put(key, raw)
+        return raw, "yahoo", pd.Timestamp.now(tz="UTC"), False, None
+    except DataSourceError as err:
+        notes.append(str(err))
+        if hit is not None:
+            as_of = _utc(hit[1])
+            fallback = (f"Cached copy from {as_of:%Y-%m-%d %H:%M} UTC, last bar "
+                        f"{hit[0].index[-1].date()}.")
+            notes.append(fallback)
+            return hit[0], "cache", as_of, True, fallback
+        if symbol in BUNDLED_SYMBOLS and interval == "1d":
+            raw = load_bundled(symbol)
+            fallback = _bundled_note(raw)
+            notes.append(fallback)
+            return raw, "bundled", None, not settings.offline, fallback
+        if symbol in BUNDLED_SYMBOLS:
+            raise DataSourceError(
+                f"{err} Only daily (1d) history of {symbol} is bundled offline.") from None
+        if isinstance(err, UnknownSymbolError):
             raise UnknownSymbolError(
-                f"{err} No cached copy of {symbol} exists and it is not bundled "
-                f"({', '.join(BUNDLED_SYMBOLS)}). Try again online, pick a bundled symbol, "
-                "or upload a CSV.") from None
-    finally:
-        cache.close()
+                f"{err} Check the ticker as Yahoo Finance spells it (e.g. BRK-B, ^GSPC, "
+                "BTC-USD, SAP.DE), or upload a CSV.") from None
+        raise UnknownSymbolError(
+            f"{err} No cached copy of {symbol} exists and it is not bundled "
+            f"({', '.join(BUNDLED_SYMBOLS)}). Try again online, pick a bundled symbol, "
+            "or upload a CSV.") from None
 
 
 def _empty_range(symbol: str, interval: str, raw: pd.DataFrame, src: str) -> DataValidationError:

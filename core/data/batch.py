@@ -84,39 +84,36 @@ def prefetch_yahoo(symbols: Sequence[str], interval: str = "1d", *,
         return {s: "Yahoo Finance cannot be reached from here." for s in symbols}
     download = download or yahoo_download
     failed: dict[str, str] = {}
-    cache = FrameCache(settings.cache_dir)
-    try:
-        todo = []
-        for sym in symbols:
-            hit = cache.get(f"yahoo:{sym}:{interval}")
-            if hit is None or not FrameCache.is_fresh(hit[1], ttl_for(interval)):
-                todo.append(sym)
-        done = len(symbols) - len(todo)
-        for start in range(0, len(todo), batch_size):
-            batch = todo[start:start + batch_size]
-            raw = None
-            for attempt in range(RETRIES + 1):
-                try:
-                    raw = download(batch, interval)
-                    break
-                except Exception as err:  # network, rate limit, yfinance's exceptions
-                    why = f"{type(err).__name__}: {err}"[:200]
-                    if attempt < RETRIES:
-                        sleep(pause_s * 2 ** (attempt + 1))
-            if raw is None:
-                failed.update({s: f"Yahoo download failed ({why})" for s in batch})
-            else:
-                for sym, part in _split(raw, batch).items():
-                    frame = normalise_history(part) if len(part) else part
-                    if frame is None or frame.empty:
-                        failed[sym] = f"Yahoo Finance has no {interval} bars for '{sym}'."
-                        continue
-                    cache.put(f"yahoo:{sym}:{interval}", frame)
-            done += len(batch)
-            if progress:
-                progress(done, len(symbols))
-            if start + batch_size < len(todo):
-                sleep(pause_s)
-    finally:
-        cache.close()
+    cache = FrameCache.shared(settings.cache_dir)
+    todo = []
+    for sym in symbols:
+        hit = cache.get(f"yahoo:{sym}:{interval}")
+        if hit is None or not FrameCache.is_fresh(hit[1], ttl_for(interval)):
+            todo.append(sym)
+    done = len(symbols) - len(todo)
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start:start + batch_size]
+        raw = None
+        for attempt in range(RETRIES + 1):
+            try:
+                raw = download(batch, interval)
+                break
+            except Exception as err:  # network, rate limit, yfinance's exceptions
+                why = f"{type(err).__name__}: {err}"[:200]
+                if attempt < RETRIES:
+                    sleep(pause_s * 2 ** (attempt + 1))
+        if raw is None:
+            failed.update({s: f"Yahoo download failed ({why})" for s in batch})
+        else:
+            for sym, part in _split(raw, batch).items():
+                frame = normalise_history(part) if len(part) else part
+                if frame is None or frame.empty:
+                    failed[sym] = f"Yahoo Finance has no {interval} bars for '{sym}'."
+                    continue
+                cache.put(f"yahoo:{sym}:{interval}", frame)
+        done += len(batch)
+        if progress:
+            progress(done, len(symbols))
+        if start + batch_size < len(todo):
+            sleep(pause_s)
     return failed

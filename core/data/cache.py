@@ -10,7 +10,9 @@ from __future__ import annotations
 import io
 import logging
 import os
+import threading
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 import diskcache
@@ -51,6 +53,43 @@ class UnsafeCacheEntry(Exception):
     """A cache row in a mode this cache never writes (pickle): refused, then deleted."""
 
 
+def _open(directory: Path) -> diskcache.Cache:
+    directory.mkdir(parents=True, exist_ok=True)
+    os.chmod(directory, 0o700)
+    return diskcache.Cache(str(directory), disk=BytesOnlyDisk)
+
+
+#: open caches by (process, directory): opening one writes its settings to SQLite (~2 ms
+#: here, 30-300 ms on a slow disk), which a screener paid once per symbol read
+_SHARED: OrderedDict[tuple[int, str], diskcache.Cache] = OrderedDict()
+_SHARED_MAX = 8
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_cache(directory: Path) -> diskcache.Cache:
+    """The bytes-only cache at ``directory`` (created with mode 0700), opened once per
+    process and directory and kept open (diskcache handles are thread-safe; a forked child
+    opens its own). A directory deleted meanwhile is created and opened again.
+
+    Raises:
+        OSError: the directory cannot be created or opened.
+    """
+    directory = Path(directory)
+    key = (os.getpid(), str(directory.resolve()))
+    with _SHARED_LOCK:
+        cache = _SHARED.get(key)
+        if cache is not None and not directory.is_dir():
+            del _SHARED[key]
+            cache.close()
+            cache = None
+        if cache is None:
+            cache = _SHARED[key] = _open(directory)
+            while len(_SHARED) > _SHARED_MAX:
+                _SHARED.popitem(last=False)[1].close()
+        _SHARED.move_to_end(key)
+    return cache
+
+
 class FrameCache:
     """Store DataFrames as parquet bytes with a fetch time, in a 0700 directory.
 
@@ -58,11 +97,14 @@ class FrameCache:
     copies as a fallback); ``is_fresh`` tells whether the TTL still holds.
     """
 
-    def __init__(self, directory: Path):
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        os.chmod(directory, 0o700)
-        self._cache = diskcache.Cache(str(directory), disk=BytesOnlyDisk)
+    def __init__(self, directory: Path, *, _cache: diskcache.Cache | None = None):
+        self._owned = _cache is None
+        self._cache = _open(Path(directory)) if _cache is None else _cache
+
+    @classmethod
+    def shared(cls, directory: Path) -> "FrameCache":
+        """A FrameCache on :func:`shared_cache` (its ``close`` leaves the handle open)."""
+        return cls(directory, _cache=shared_cache(directory))
 
     def put(self, key: str, frame: pd.DataFrame) -> None:
         buf = io.BytesIO()
@@ -101,4 +143,6 @@ class FrameCache:
         return time.time() - fetched_at < ttl_s
 
     def close(self) -> None:
-        self._cache.close()
+        """Close the handle this instance opened (a shared one stays open)."""
+        if self._owned:
+            self._cache.close()

@@ -24,7 +24,6 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Callable, Sequence
 
 import diskcache
@@ -33,7 +32,7 @@ import pandas as pd
 from core.config import get_settings
 from core.data import load_ohlcv
 from core.data.batch import prefetch_yahoo
-from core.data.cache import BytesOnlyDisk
+from core.data.cache import shared_cache
 from core.errors import DataValidationError, QuantdeskError
 from core.families import FAMILIES
 from core.batch import choose_engine, run_batch
@@ -123,9 +122,6 @@ def fingerprint(inputs: Sequence[ScanInput], versions: dict) -> str:
     return h.hexdigest()
 
 
-#: open scan caches by directory (diskcache handles are thread-safe): opening one writes
-#: its settings to SQLite, 30-300 ms on this machine, once per process instead of per read
-_CACHES: OrderedDict[str, diskcache.Cache] = OrderedDict()
 #: decoded rows by (cache directory, key), while the entry is still in that cache
 _ROWS: OrderedDict[tuple[str, str], pd.DataFrame] = OrderedDict()
 _MEMO_MAX = 4
@@ -133,16 +129,7 @@ _LOCK = threading.Lock()
 
 
 def _cache() -> diskcache.Cache:
-    d = str(get_settings().cache_dir / "scans")
-    with _LOCK:
-        cache = _CACHES.get(d)
-        if cache is None:
-            Path(d).mkdir(parents=True, exist_ok=True)
-            cache = _CACHES[d] = diskcache.Cache(d, disk=BytesOnlyDisk)
-            while len(_CACHES) > _MEMO_MAX:
-                _CACHES.popitem(last=False)[1].close()
-        _CACHES.move_to_end(d)
-    return cache
+    return shared_cache(get_settings().cache_dir / "scans")
 
 
 def _cached_rows(key: str) -> pd.DataFrame | None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 
 from core.config import get_settings
 from core.data import load_ohlcv
-from core.data.cache import FrameCache
+from core.data.cache import FrameCache, shared_cache
 from tests.conftest import synthetic_ohlcv
 
 
@@ -95,3 +97,25 @@ def test_a_planted_pickle_row_is_refused_unread_and_dropped(tmp_path, synthetic_
             cache._cache.set("x", {"not": "bytes"})
     finally:
         cache.close()
+
+
+def test_the_shared_cache_is_opened_once_per_directory_and_again_once_deleted(tmp_path):
+    a = shared_cache(tmp_path / "c")
+    assert shared_cache(tmp_path / "c") is a
+    assert shared_cache(tmp_path / "other") is not a
+    assert (tmp_path / "c").stat().st_mode & 0o777 == 0o700
+    FrameCache.shared(tmp_path / "c").close()  # a shared handle stays open
+    a.set("k", b"v")
+    assert a.get("k") == b"v"
+    shutil.rmtree(tmp_path / "c")  # a user cleared the cache directory
+    b = shared_cache(tmp_path / "c")
+    assert b is not a and b.get("k") is None
+    b.set("k", b"w")
+    assert (tmp_path / "c").is_dir() and shared_cache(tmp_path / "c").get("k") == b"w"
+
+
+def test_a_bundled_symbol_loads_after_the_cache_directory_was_deleted():
+    assert load_ohlcv("MSFT").frame.shape[0] > 1000
+    shutil.rmtree(get_settings().cache_dir)
+    md = load_ohlcv("MSFT")
+    assert md.frame.shape[0] > 1000 and get_settings().cache_dir.is_dir()
