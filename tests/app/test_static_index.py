@@ -29,3 +29,35 @@ def test_the_mirror_links_every_file_but_the_index(tmp_path):
     assert not (dest / "index.html").is_symlink()
     assert MARKER in (dest / "index.html").read_text()
     assert MARKER not in (src / "index.html").read_text()  # Streamlit's own file untouched
+
+
+def test_preloads_are_the_import_closure_less_what_the_entry_loads():
+    from ui.static_index import preload_files
+
+    manifest = {
+        "index.html": {"file": "static/js/index.js", "isEntry": True, "imports": ["_a.js"]},
+        "_a.js": {"file": "static/js/a.js"},
+        "_b.js": {"file": "static/js/b.js", "imports": ["_a.js", "_c.js"]},
+        "_c.js": {"file": "static/js/c.js", "imports": ["_b.js"]},  # a cycle ends
+        "_Grid.js": {"file": "static/js/Grid.js", "name": "Grid",
+                     "imports": ["_b.js", "_missing.js"], "css": ["static/css/Grid.css"]},
+        "_Grid.css": {"file": "static/css/Grid.css", "name": "Grid"},
+        "_Other.js": {"file": "static/js/Other.js", "name": "Other"},
+    }
+    assert preload_files(manifest, ["Grid", "Unknown"]) == [
+        "static/js/Grid.js", "static/js/b.js", "static/js/c.js"]
+    assert preload_files(manifest, []) == []
+
+
+def test_the_screener_preloads_streamlits_data_grid(tmp_path):
+    from ui.static_index import page_preloads
+
+    src = Path(file_util.get_static_dir())
+    files = page_preloads(src)["screener"]
+    assert any(Path(f).name.startswith("DataFrame.") for f in files)
+    assert all((src / f).is_file() and f.endswith(".js") for f in files)
+    index = (src / "index.html").read_text()
+    assert not [f for f in files if f in index]  # nothing the page loads anyway
+    assert page_preloads(tmp_path) == {}  # no manifest: no preloads, no error
+    out = (mirror_static_dir(src, tmp_path / "static", URL_PATHS) / "index.html").read_text()
+    assert files[0] in out

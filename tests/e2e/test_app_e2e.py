@@ -105,9 +105,12 @@ def test_every_page_by_its_link_then_back_to_the_overview(page, server):
 def test_a_page_opened_by_its_url_connects_without_guessing_the_base_path(page, tmp_path):
     """The launcher's index.html names the app's base URL on a page's address, so the
     frontend does not first ask /volatility/_stcore/health (two 404s and a 100 ms retry
-    delay on every visit, issue 15); the root and unknown addresses are left to it."""
-    asked = []
+    delay on every visit, issue 15); the root and unknown addresses are left to it. The
+    Screener's address also preloads the data grid's code before anything is scanned, and
+    no other page does."""
+    asked, failed = [], []
     page.on("request", lambda r: asked.append(r.url))
+    page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
     with running_app(tmp_path, launcher=True) as server:  # as `make run` serves it
         page.goto(f"{server.url}/volatility?symbol=AAPL")
         settle(page, ".js-plotly-plot", timeout_ms=90_000)
@@ -115,9 +118,17 @@ def test_a_page_opened_by_its_url_connects_without_guessing_the_base_path(page, 
         assert page.evaluate("window.__streamlit.BACKEND_BASE_URL") == f"{server.url}/"
         assert f"{server.url}/_stcore/health" in asked
         assert not [u for u in asked if "/volatility/_stcore/" in u], asked
+        assert not [u for u in asked if "/DataFrame." in u]
+        page.goto(f"{server.url}/screener")
+        settle(page)
+        assert heading(page) == "Screener"
+        grid = [u for u in asked if re.search(r"/static/js/DataFrame\.[^/]+\.js$", u)]
+        assert grid and grid[0].startswith(f"{server.url}/static/js/"), grid
+        assert page.locator('[data-testid="stDataFrame"]').count() == 0  # nothing scanned
         page.goto(f"{server.url}/")
         settle(page, ".js-plotly-plot", timeout_ms=90_000)
         assert page.evaluate("window.__streamlit === undefined")
+    assert not failed, failed
 
 
 def test_unknown_symbol_offline_is_explained(page, server):
