@@ -35,7 +35,7 @@ from typing import Callable, Iterator
 from core.errors import ArtifactIntegrityError, NotTrainedError
 from core.registry import Artifact, load_artifact, models_root
 from core.store.db import session_scope
-from core.store.ops import active_version, family_registered, is_disabled
+from core.store.ops import family_registered, serving_row
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def serving_version(family: str) -> tuple[str | None, bool]:
     """``(active_version, disabled)`` for ``family`` from the default store, opening its own
     session. Raises whatever the store raises when it cannot be read."""
     with session_scope() as session:
-        return active_version(family, session=session), is_disabled(family, session=session)
+        return serving_row(family, session=session)
 
 
 def serving_state(family: str) -> tuple[str | None, bool, bool]:

@@ -97,16 +97,26 @@ def _by_status(family: str, status: str, *, session: Session) -> list[ModelVersi
         ModelVersion.family == family, ModelVersion.status == status)).all())
 
 
+def serving_row(family: str, *, session: Session) -> tuple[str | None, bool]:
+    """``(active version or None, disabled)`` for ``family`` per the store, in one query:
+    the newest deployed active version serves; with none active, a disabled row means an
+    admin disabled the family."""
+    rows = list(session.exec(select(ModelVersion).where(
+        ModelVersion.family == family, ModelVersion.status.in_((ACTIVE, DISABLED)))).all())
+    active = [r for r in rows if r.status == ACTIVE]
+    if active:
+        return max(active, key=lambda r: (r.deployed_at or r.created_at, r.version)).version, False
+    return None, bool(rows)
+
+
 def active_version(family: str, *, session: Session) -> str | None:
     """The version that serves ``family`` per the store, or None (none active/disabled)."""
-    rows = _by_status(family, ACTIVE, session=session)
-    return max(rows, key=lambda r: (r.deployed_at or r.created_at, r.version)).version if rows else None
+    return serving_row(family, session=session)[0]
 
 
 def is_disabled(family: str, *, session: Session) -> bool:
     """True when an admin disabled ``family`` (no active version, a disabled one)."""
-    return (not _by_status(family, ACTIVE, session=session)
-            and bool(_by_status(family, DISABLED, session=session)))
+    return serving_row(family, session=session)[1]
 
 
 def family_registered(family: str, *, session: Session) -> bool:
