@@ -103,3 +103,20 @@ def metrics(at) -> list:
                 delta=html.unescape(part("qd-delta", card)),
                 help=html.unescape(tip.group(1)) if tip else ""))
     return out
+
+
+def cards(at) -> list[str]:
+    """The Overview's symbol cards on the page (``st.html`` bodies of
+    ``core.panel.cards.cards_html``), in order: each card's text, one line per block (head,
+    signal line, forecast table, each context line), HTML entities decoded."""
+    import html
+    import re
+
+    out = []
+    for e in at.get("html"):
+        for card in str(e.proto.body).split('<div class="qd-card">')[1:]:
+            text = re.sub(r"</div>|<br>|</table>", "\n", card)
+            text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+            lines = (re.sub(r"\s+", " ", line).strip() for line in text.splitlines())
+            out.append("\n".join(line for line in lines if line))
+    return out

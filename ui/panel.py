@@ -13,15 +13,12 @@ import pandas as pd
 import streamlit as st
 
 from core.data import MarketData
-from core.display import literal, markdown_table
+from core.display import literal
 from core.errors import QuantdeskError
+from core.panel.cards import cards_html
 from core.panel.symbol import SymbolPanel, symbol_panel
 from ui.data import cached_market
-
-ACTION_STYLE = {
-    "STRONG_BUY": ("🟢🟢", "green"), "BUY": ("🟢", "green"), "HOLD": ("⚪", "gray"),
-    "SELL": ("🔴", "red"), "STRONG_SELL": ("🔴🔴", "red"),
-}
+from ui.widgets import TABLE_STYLE
 
 _MISSES = {"n": 0}
 
@@ -61,60 +58,26 @@ def panels_for(markets: list[MarketData], experiments: dict | None = None
     return panels, errors, hits, misses
 
 
-def fmt_pct(x, digits: int = 1) -> str:
-    return "–" if x is None else f"{x:+.{digits}f}%"
+#: the look of :func:`core.panel.cards.cards_html`: bordered cards in a grid of two columns
+#: (one on a narrow window), colours of the dark theme's green/red/gray text
+CARD_STYLE = (
+    "<style>.qd-cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(24rem,1fr));"
+    "gap:1rem;margin:0 0 1rem}.qd-card{border:1px solid rgba(250,250,250,.2);"
+    "border-radius:.5rem;padding:1rem;min-width:0;overflow-x:auto}"
+    ".qd-card-head{font-size:1.25rem;font-weight:600;padding-bottom:.75rem}"
+    ".qd-card-signal{padding-bottom:1rem}.qd-card .qd-table{width:100%}"
+    ".qd-up{color:#3dd56d}.qd-down{color:#ff6c6c}.qd-flat{color:#a3a8b8}</style>")
 
 
-def _interval_text(r: dict) -> str:
-    v = f"{r['value_pct']:+.2f}"
-    if r["lower_pct"] is None or r["upper_pct"] is None:
-        return v
-    return f"{v} [{r['lower_pct']:+.2f}, {r['upper_pct']:+.2f}]"
-
-
-def forecast_frame(sp: SymbolPanel) -> pd.DataFrame:
-    """Display table of the forecasts: simple return [%] with its 80% interval."""
-    rows = []
-    for r in sp.forecasts:
-        skill = {True: "yes", False: "no", None: "untested"}[r["skill"]]
-        naive = r["model"] == "naive"
-        rows.append({"Model": r["model"],
-                     "h [bars]": r["horizon"],
-                     "Return [%] (80% interval)": _interval_text(r),
-                     "Skill": "baseline" if naive else skill})
-    return pd.DataFrame(rows)
-
-
-def symbol_card(sp: SymbolPanel) -> None:
-    """One bordered card: price, signal, forecasts, pattern, regime, sentiment (its reasons and
-    model status are in :func:`card_details`). Symbols, notes and errors are shown literally
-    (``core.display.literal``)."""
-    # one markdown element per card, no columns, st.metric, help tooltip or expander: the
-    # Overview draws a card per watchlist symbol and every element costs the browser time on
-    # each visit (issue 15, docs/performance.md)
-    with st.container(border=True):
-        icon, color = ACTION_STYLE.get(sp.signal.action, ("⚪", "gray"))
-        change = fmt_pct(sp.change_pct, 2)
-        if sp.change_pct:
-            change = f":{'green' if sp.change_pct > 0 else 'red'}[{change}]"
-        score = round(sp.signal.score, 2) + 0.0  # no "-0.00"
+def symbol_cards(panels: list[SymbolPanel]) -> None:
+    """The watchlist's cards (:func:`core.panel.cards.cards_html`) as one ``st.html``
+    element, after a warning per model that fell back to its baseline (symbol named); their
+    reasons and model status are in :func:`card_details`."""
+    for sp in panels:
         for fam, why in sp.fallbacks.items():
-            st.warning(f"Model {literal(fam)} {why}.", icon="⚠️")  # why: a fixed text
-        regime = sp.regime or _why(sp, "volatility")
-        vol = f" · {sp.vol_ann:.1f}% ann." if sp.vol_ann is not None else ""
-        sent = _why(sp, "sentiment") if sp.sentiment is None else f"{sp.sentiment:+.2f}"
-        st.markdown(
-            f"#### {literal(sp.symbol)} · {sp.last_price:,.2f} {change}\n"
-            f"{icon} :{color}[**{sp.signal.action.replace('_', ' ')}**] · confidence "
-            f"{sp.signal.confidence:.0%} · score {score:+.2f} · bar {sp.bar_ts:%Y-%m-%d}\n\n"
-            + markdown_table(forecast_frame(sp)) + "\n\n"
-            f"**Pattern:** {literal(sp.pattern or _why(sp, 'patterns'))}  \n"
-            f"**Volatility regime:** {literal(regime + vol)}  \n"
-            f"**Sentiment:** {literal(sent)}")
-
-
-def _why(sp: SymbolPanel, domain: str) -> str:
-    return f"n/a ({sp.skipped[domain]})" if domain in sp.skipped else "n/a"
+            st.warning(f"{literal(sp.symbol)}: model {literal(fam)} {why}.", icon="⚠️")
+    if panels:
+        st.html(CARD_STYLE + TABLE_STYLE + cards_html(panels))
 
 
 def card_details(panels: list[SymbolPanel], statuses: dict[str, str]) -> None:

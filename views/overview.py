@@ -16,7 +16,7 @@ from core.panel.replay import PANEL_START_BARS, replay_tick
 from core.store import record_metric, session_scope, utcnow
 from ui.data import cached_market
 from ui.layout import page_start, price_chart
-from ui.panel import card_details, panels_for, replay_frame, step_due, symbol_card
+from ui.panel import card_details, panels_for, replay_frame, step_due, symbol_cards
 from ui.watchlist import watchlist_widget
 
 sel, md = page_start("Overview", "Live panel: latest bar, forecasts with 80% intervals, "
@@ -120,10 +120,7 @@ def live_panel() -> None:
             st.caption("MAE in the prediction's unit (log return, or variance for "
                        "volatility); naive = zero-return forecast, always-up = the naive "
                        "directional call.")
-    cols = st.columns(2)
-    for i, sp in enumerate(res.panels):
-        with cols[i % 2]:
-            symbol_card(sp)
+    symbol_cards(res.panels)
     if res.panels:
         card_details(res.panels, statuses)
 

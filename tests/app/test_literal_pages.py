@@ -4,6 +4,7 @@ reasons, errors, alert messages) literally: a markdown link or image never rende
 
 from __future__ import annotations
 
+import html
 import re
 import types
 from pathlib import Path
@@ -13,11 +14,12 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.display import literal
-from tests.page_checks import metrics
+from tests.page_checks import cards, metrics
 
 ROOT = Path(__file__).resolve().parents[2]
 LINK = "[Session expired - click to sign in](https://evil.example/login)"
 IMAGE = "![x](http://HOST/track)"
+HTML = '<img src=x onerror="alert(1)"><a href="https://evil.example">sign in</a>'
 #: "](" whose "]" is not backslash-escaped: a markdown link or image would render
 UNESCAPED_LINK = re.compile(r"(?<!\\)\]\(")
 KINDS = ("error", "warning", "info", "success", "caption", "markdown", "title", "subheader",
@@ -94,22 +96,23 @@ def _fake_panel(text: str):
 
 
 def card_script(panel, text):
-    from ui.panel import card_details, symbol_card
+    from ui.panel import card_details, symbol_cards
 
-    symbol_card(panel)
+    symbol_cards([panel])
     card_details([panel], {"forecast": f"error for {text}"})
 
 
 def test_symbol_card_shows_symbols_reasons_and_errors_literally():
-    for text in (LINK, IMAGE):
+    for text in (LINK, IMAGE, HTML):
         at = AppTest.from_function(card_script, args=(_fake_panel(text), text),
                                    default_timeout=60)
         at.run()
         texts = assert_no_link(at)
         assert any(literal(text) in t for t in texts), texts
-        head = next(t for t in texts if t.startswith("#### "))  # the card's header
-        assert head.startswith(f"#### {literal(text)} · 1.00 –\n") and "bar 2024-01-02" in head
-        assert f"**Pattern:** {literal(text)}" in head, head
+        (card,) = cards(at)  # the card is HTML: the text shown as it is, no tag of its own
+        assert card.startswith(f"{text} · 1.00 –\n") and "bar 2024-01-02" in card
+        assert f"Pattern: {text}" in card, card
+        assert any(html.escape(text) in b for b in texts), texts
 
 
 def badge_script(text):

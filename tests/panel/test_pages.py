@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.page_checks import assert_page_ok, html_tables
+from tests.page_checks import assert_page_ok, cards, html_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -44,11 +44,16 @@ def test_overview_panel_logs_and_shows_as_of(no_domains):
     assert "As of " in texts(at) and "auto-refresh every 30 s" in texts(at)
     assert "2 new prediction(s) logged" not in texts(at)  # 2 symbols x 2 horizons = 4
     assert "4 new prediction(s) logged" in texts(at)
-    cards = [m.value for m in at.markdown if m.value.startswith("#### ")]  # one per symbol
-    assert [c.split(" · ")[0] for c in cards] == ["#### MSFT", "#### IBM"]
-    for card in cards:  # the last close, the fused signal, the forecasts, the context lines
-        assert re.search(r"^#### \w+ · [\d,]+\.\d\d ", card)
-        assert "confidence " in card and "| Model |" in card and "**Pattern:**" in card
+    shown = cards(at)  # one per symbol, in the watchlist's order, in one st.html element
+    assert [c.split(" · ")[0] for c in shown] == ["MSFT", "IBM"]
+    assert len([e for e in at.get("html") if "qd-card" in str(e.proto.body)]) == 1
+    for card in shown:  # the last close, the fused signal, the forecasts, the context lines
+        assert re.search(r"^\w+ · [\d,]+\.\d\d ", card)
+        assert "confidence " in card and "baseline" in card and "\nPattern:" in card
+        assert "Volatility regime:" in card and "Sentiment:" in card
+    heads, bodies = html_tables(at)  # each card's forecasts beside the naive baseline
+    assert heads == [["Model", "h [bars]", "Return [%] (80% interval)", "Skill"]] * 2
+    assert all(any(r[0] == "naive" and r[3] == "baseline" for r in b) for b in bodies)
     # the reasons, sources and model status of every card: one expander under them
     assert [e.label for e in at.expander if "reasons" in e.label] == [
         "Signal reasons, sources and model status"]
@@ -92,7 +97,7 @@ def test_overview_disabled_model_banner(monkeypatch, fakes):
     at = overview(ov_watchlist=["MSFT"])
     assert not at.exception
     warn = "\n".join(w.value for w in at.warning)
-    assert "Model forecast disabled by an admin: naive baseline shown." in warn
+    assert "MSFT: model forecast disabled by an admin: naive baseline shown." in warn
     assert "Disabled by an admin: forecast" in warn
 
 
@@ -242,7 +247,7 @@ def test_overview_corrupt_artifact_banner_names_family(monkeypatch, fakes):
     banners = [e for e in errors if e.startswith("Model forecast cannot be served")]
     assert len(banners) == 1, errors  # once for the page, not per symbol
     assert "sha256" in banners[0] and "roll" in banners[0] and "retrain" in banners[0]
-    assert "Pattern:** hammer" in texts(at)  # the other family still serves
+    assert any("\nPattern: hammer" in c for c in cards(at))  # the other family still serves
 
 
 def test_overview_after_another_page_keeps_the_watchlist(no_domains):
