@@ -1,5 +1,6 @@
-"""Streamlit side of the live panel (Overview): cached data/prediction calls and the
-per-symbol card. All computation is in :mod:`core.panel`.
+"""Streamlit side of the live panel (Overview): cached data/prediction calls, the symbol
+cards (their HTML from :mod:`core.panel.cards`) and the details under them. All computation
+is in :mod:`core.panel`.
 
 The cached calls are plain functions, separate from the auto-refreshing fragment of the
 page (caching and fragments on one function is unsupported).
