@@ -105,8 +105,8 @@ def csv_export(frame: pd.DataFrame, *, index: bool = False) -> bytes:
     return out.to_csv(index=index).encode()
 
 
-def _cell(value: object, precision: int, na: str, fmt: str | None, text=literal) -> str:
-    """One table cell as display text; ``text`` escapes a string cell (markdown or HTML)."""
+def _cell(value: object, precision: int, na: str, fmt: str | None, text) -> str:
+    """One table cell as display text; ``text`` escapes a string cell."""
     if value is None or (isinstance(value, (float, np.floating)) and not np.isfinite(value)):
         return na
     if isinstance(value, (bool, np.bool_)):
@@ -131,44 +131,17 @@ def _columns(frame: pd.DataFrame, index: bool, formats: dict[str, str] | None):
     return shown, numeric, [(formats or {}).get(c) for c in shown.columns]
 
 
-def markdown_table(frame: pd.DataFrame, *, index: bool = False, precision: int = 2,
-                   na: str = "–", formats: dict[str, str] | None = None) -> str:
-    """A small display table as a GitHub-flavoured markdown table, for ``st.markdown``.
-
-    For a table inside other markdown (a symbol card's forecasts); a table on its own is
-    cheaper for the browser as :func:`html_table` (no markdown parsing, issue 15).
-
-    Args:
-        frame: any shape; meant for tens of rows, not thousands.
-        index: also show the index as the first column (its name as the header).
-        precision: decimals of float cells (``1,234.57`` at 2); ints get thousands
-            separators, booleans ``yes``/``no``, timestamps a date (and time when not
-            midnight).
-        na: what a None, NaN, infinite or empty cell shows.
-        formats: per column, a ``str.format`` pattern for its finite numbers (e.g.
-            ``{"RMSE ratio": "{:.4f}"}``), instead of ``precision``.
-    Returns:
-        The table's markdown: every header and cell passed through :func:`literal` (user text
-        such as a symbol cannot become a link, HTML or a column break), numeric columns
-        right-aligned. An empty frame gives its header row only.
-    """
-    shown, numeric, fmts = _columns(frame, index, formats)
-    head = "| " + " | ".join(literal(c) if str(c) else " " for c in shown.columns) + " |"
-    rule = "|" + "|".join("---:" if n else ":---" for n in numeric) + "|"
-    rows = ["| " + " | ".join(_cell(v, precision, na, f) for v, f in zip(row, fmts)) + " |"
-            for row in shown.itertuples(index=False, name=None)]
-    return "\n".join([head, rule, *rows])
-
-
 def html_table(frame: pd.DataFrame, *, index: bool = False, precision: int = 2, na: str = "–",
                formats: dict[str, str] | None = None) -> str:
     """A small display table as an HTML ``<table class="qd-table">``, for ``st.html``.
 
     The browser renders it without the markdown parser: a markdown table of a few rows costs
     a warm visit ~10-20 ms of main-thread time in Streamlit's markdown component (issue 15,
-    docs/performance.md, seventh pass). Same cells as :func:`markdown_table` (the same
-    ``precision``, ``na`` and ``formats``; ints with separators, booleans yes/no, timestamps
-    as dates), every header and cell HTML-escaped (``html.escape``: user text such as a
+    docs/performance.md, seventh pass). ``precision``: decimals of float cells (``1,234.57``
+    at 2); ``na``: what a None, NaN, infinite or empty cell shows; ``formats``: per column a
+    ``str.format`` pattern for its finite numbers; ints get separators, booleans yes/no,
+    timestamps a date (and time when not midnight); ``index``: the index as a first column.
+    Every header and cell HTML-escaped (``html.escape``: user text such as a
     symbol cannot become a tag, link or script); numeric columns carry ``class="num"``
     (right-aligned by the page's style). An empty frame gives its header row only.
     """

@@ -58,23 +58,6 @@ def test_sentiment_figures_escape_the_symbol():
     assert "<a" not in fig.data[0].title.text and "&lt;a" in fig.data[0].title.text
 
 
-def test_markdown_table_formats_escapes_and_aligns():
-    from core.display import markdown_table
-
-    frame = pd.DataFrame({"Model": ["forecast", "x|[a](http://e.vil)"], "h [bars]": [1, 20],
-                          "Return": [0.12345, float("nan")], "Skill": [True, None]})
-    lines = markdown_table(frame, precision=3).splitlines()
-    assert lines[0] == r"| Model | h \[bars\] | Return | Skill |"
-    assert lines[1] == "|:---|---:|---:|:---|"
-    assert lines[2] == "| forecast | 1 | 0.123 | yes |"
-    # a pipe cannot split the row, a link cannot form; NaN and None show the placeholder
-    assert lines[3] == r"| x\|\[a\]\(http\://e.vil\) | 20 | – | – |"
-    assert len(lines) == 4
-    idx = markdown_table(pd.DataFrame({"v": [1_234.5]}, index=pd.Index(["VaR"], name="")),
-                         index=True)
-    assert idx.splitlines()[2] == "| VaR | 1,234.50 |"
-
-
 def _page_with_html(body: str):
     """What ``tests.page_checks`` reads of an AppTest page: one ``st.html`` element."""
     proto = type("Proto", (), {"body": body})
@@ -83,7 +66,7 @@ def _page_with_html(body: str):
         lambda kind: [element] if kind == "html" else [])})
 
 
-def test_html_table_formats_escapes_and_aligns_like_the_markdown_table():
+def test_html_table_formats_escapes_and_aligns():
     from core.display import html_table
     from tests.page_checks import html_tables
 
