@@ -78,3 +78,73 @@ def test_freeze_heap_moves_live_objects_out_of_later_collections():
     finally:
         gc.unfreeze()
     assert gc.get_freeze_count() == 0
+
+
+def _script_run(name: str = "ScriptRunner.scriptThread"):
+    """A thread named as Streamlit names a script run, that ends when its event is set."""
+    import threading
+
+    done = threading.Event()
+    t = threading.Thread(target=done.wait, args=(30,), name=name, daemon=True)
+    t.start()
+    return t, done
+
+
+def _wait_until(predicate, timeout_s: float = 5.0) -> bool:
+    import time
+
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
+def test_memory_is_released_when_the_closed_sessions_runs_end(monkeypatch):
+    """A closed tab's last script run frees its objects only when it ends, however long that
+    takes: the release waits for the runs going at shutdown (not for a run started later),
+    collects meanwhile every RELEASE_EVERY_S, and runs once more when they have ended (the
+    old code released once, after at most 120 s, and kept what a longer run freed later)."""
+    import time
+
+    from ui import warmup
+
+    calls = []
+    monkeypatch.setattr(warmup, "release_memory", lambda: calls.append(time.monotonic()))
+    monkeypatch.setattr(warmup, "RELEASE_POLL_S", 0.02)
+    monkeypatch.setattr(warmup, "RELEASE_EVERY_S", 0.3)
+    old, old_done = _script_run()
+    warmup._release_soon()
+    new, new_done = _script_run()  # another tab's run, started after the shutdown
+    try:
+        assert _wait_until(lambda: len(calls) >= 2, 3.0)  # interim releases while it runs
+        assert old.is_alive()
+        monkeypatch.setattr(warmup, "RELEASE_EVERY_S", 60.0)  # no interim one from here on
+        time.sleep(0.05)
+        n = len(calls)
+        old_done.set()
+        assert _wait_until(lambda: warmup._release_state["timer"] is None)
+        assert len(calls) == n + 1 and new.is_alive()  # once more at its end, not waiting
+        time.sleep(0.1)  # for the later run
+        assert len(calls) == n + 1
+    finally:
+        old_done.set()
+        new_done.set()
+
+
+def test_memory_release_gives_up_on_a_run_that_never_ends(monkeypatch):
+    from ui import warmup
+
+    calls = []
+    monkeypatch.setattr(warmup, "release_memory", lambda: calls.append(1))
+    monkeypatch.setattr(warmup, "RELEASE_POLL_S", 0.02)
+    monkeypatch.setattr(warmup, "RELEASE_EVERY_S", 60.0)
+    monkeypatch.setattr(warmup, "RELEASE_GIVE_UP_S", 0.2)
+    t, done = _script_run()
+    try:
+        warmup._release_soon()
+        assert _wait_until(lambda: warmup._release_state["timer"] is None)
+        assert calls == [1] and t.is_alive() and not warmup._release_state["threads"]
+    finally:
+        done.set()

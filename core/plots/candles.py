@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -44,6 +47,51 @@ def last_window(frame: pd.DataFrame, window: str) -> pd.DataFrame:
     return out if len(out) >= 2 else frame.tail(2)
 
 
+#: most candles a price chart draws: a longer window (an uploaded minute-bar file holds
+#: hundreds of thousands of bars) is shown as candles of several bars each
+#: (:func:`display_candles`). 420,000 one-minute candles took the Overview's script minutes of
+#: Plotly validation and ~350 MB per open tab, and no screen shows them apart (issue 18).
+MAX_CANDLES = 5_000
+
+
+def display_candles(frame: pd.DataFrame, max_candles: int = MAX_CANDLES) -> pd.DataFrame:
+    """At most ``max_candles`` candles of ``frame`` for display: consecutive buckets of
+    ``k = ceil(n / max_candles)`` bars, each one candle at its first bar's time with the
+    bucket's first open, highest high, lowest low, last close and summed volume (the usual
+    OHLCV aggregation, e.g. pandas ``resample(...).ohlc()``; buckets of bars rather than of
+    clock time, so market closures leave no empty candles). ``frame.attrs["bars_per_candle"]``
+    says ``k`` (1 when unchanged).
+
+    Args:
+        frame: OHLCV frame (``open high low close volume`` float columns, sorted
+            ``DatetimeIndex``), ``n`` rows.
+        max_candles: the most candles wanted (>= 1).
+    Returns:
+        ``frame`` itself when ``n <= max_candles``; else a new frame of ``ceil(n / k)`` rows
+        with the five OHLCV columns (the last bucket may hold fewer bars). The data behind
+        every model is untouched: this is for drawing only.
+    Raises:
+        ValueError: ``max_candles < 1``.
+    """
+    if max_candles < 1:
+        raise ValueError(f"max_candles must be at least 1, not {max_candles}")
+    n = len(frame)
+    if n <= max_candles:
+        return frame
+    k = math.ceil(n / max_candles)
+    starts = np.arange(0, n, k)
+    ohlcv = {
+        "open": frame["open"].to_numpy(dtype=float)[starts],
+        "high": np.maximum.reduceat(frame["high"].to_numpy(dtype=float), starts),
+        "low": np.minimum.reduceat(frame["low"].to_numpy(dtype=float), starts),
+        "close": frame["close"].to_numpy(dtype=float)[np.minimum(starts + k, n) - 1],
+        "volume": np.add.reduceat(frame["volume"].to_numpy(dtype=float), starts),
+    }
+    out = pd.DataFrame(ohlcv, index=frame.index[starts])
+    out.attrs["bars_per_candle"] = k
+    return out
+
+
 def gap_breaks(index: pd.DatetimeIndex) -> list[dict]:
     """plotly ``rangebreaks`` that hide days with no bars (weekends, holidays).
 
@@ -73,10 +121,16 @@ def candlestick_figure(frame: pd.DataFrame, title: str = "", height: int = 560) 
     """Candlestick (top, 75%) and volume bars (bottom) sharing a gap-free time axis.
 
     Args:
-        frame: validated OHLCV frame. title: figure title.
+        frame: validated OHLCV frame; more than :data:`MAX_CANDLES` bars are drawn as
+            candles of several bars (:func:`display_candles`), which the title says.
+        title: figure title.
     Returns:
         ``go.Figure`` with row 1 = price (y-axis "Price"), row 2 = volume.
     """
+    frame = display_candles(frame)
+    k = frame.attrs.get("bars_per_candle", 1)
+    if k > 1:
+        title = f"{title} · {k} bars per candle" if title else f"{k} bars per candle"
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.75, 0.25],
                         vertical_spacing=0.03)
     fig.add_trace(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from core.auth import LoginThrottle, admin_emails
-from core.plots.candles import WINDOWS, candlestick_figure, last_window
+from core.plots.candles import (MAX_CANDLES, WINDOWS, candlestick_figure, display_candles,
+                                last_window)
 
 
 def test_last_window_spans_calendar_time(synthetic_frame):
@@ -30,6 +32,50 @@ def test_candles_hide_weekends(synthetic_frame):
     sat = [d for d in hidden if pd.Timestamp(d).dayofweek == 5]
     assert sat, "weekends must be hidden"
     assert not any(pd.Timestamp(d).dayofweek < 5 for d in hidden)  # no trading day hidden
+
+
+def _minute_bars(n: int, seed: int = 0) -> pd.DataFrame:
+    """SYNTHETIC one-minute OHLCV bars (test data only)."""
+    rng = np.random.default_rng(seed)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.001, n)))
+    open_ = close * np.exp(rng.normal(0, 0.0005, n))
+    spread = np.abs(rng.normal(0, 0.0005, n))
+    return pd.DataFrame({"open": open_, "high": np.maximum(open_, close) * (1 + spread),
+                         "low": np.minimum(open_, close) * (1 - spread), "close": close,
+                         "volume": rng.integers(1, 1_000, n).astype(float)},
+                        index=pd.date_range("2024-01-01", periods=n, freq="min", tz="UTC"))
+
+
+def test_display_candles_aggregates_long_windows_like_a_resample():
+    f = _minute_bars(10_007)
+    assert display_candles(f, 10_007) is f  # short enough: the frame itself
+    out = display_candles(f, 1_000)
+    k = 11  # ceil(10_007 / 1_000)
+    assert out.attrs["bars_per_candle"] == k and len(out) == 910 <= 1_000
+    # every candle is its k bars' OHLCV, checked against pandas' own grouping
+    g = f.groupby(np.arange(len(f)) // k)
+    expected = pd.DataFrame({"open": g["open"].first().to_numpy(),
+                             "high": g["high"].max().to_numpy(),
+                             "low": g["low"].min().to_numpy(),
+                             "close": g["close"].last().to_numpy(),
+                             "volume": g["volume"].sum().to_numpy()}, index=f.index[::k])
+    pd.testing.assert_frame_equal(out, expected, check_freq=False)
+    assert out["close"].iloc[-1] == f["close"].iloc[-1]  # the last, shorter bucket included
+    assert out["volume"].sum() == f["volume"].sum()
+    assert display_candles(out, 1_000) is out  # idempotent
+    with pytest.raises(ValueError, match="at least 1"):
+        display_candles(f, 0)
+
+
+def test_candlestick_figure_draws_at_most_max_candles_and_says_so():
+    f = _minute_bars(3 * MAX_CANDLES + 1)
+    fig = candlestick_figure(f, "SYNTH · 1m")
+    assert len(fig.data[0].x) == len(fig.data[1].x) <= MAX_CANDLES
+    assert fig.layout.title.text == "SYNTH · 1m · 4 bars per candle"
+    assert fig.data[0].high.max() == f["high"].max()  # no extreme is lost
+    assert fig.data[0].low.min() == f["low"].min()
+    short = candlestick_figure(f.tail(MAX_CANDLES), "SYNTH · 1m")
+    assert len(short.data[0].x) == MAX_CANDLES and short.layout.title.text == "SYNTH · 1m"
 
 
 def test_login_throttle_backs_off_and_resets():

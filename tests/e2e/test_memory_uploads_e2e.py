@@ -23,6 +23,12 @@ After (five runs, 2026-11-30, start 864-873 MB): tabs open +1,912..+2,292 MB, cl
 +36..+70 MB (4.2-8.2%), second round closed +53..+68 MB (6.1-7.8%); in the e2e suite the same
 day: start 868 MB, closed +44 MB (5.1%), then +57 MB (6.5%). About 8-10 minutes (the tabs'
 pages run on ~420,000 bars each, then two reconnect windows of 60 s).
+
+2026-12-01 (CI failed: second round +145 MB, 14.7%): each tab's chart drew all 420,000 bars,
+so closed tabs' script runs went on building Plotly figures for minutes; the memory was
+collected once, after at most 120 s, and what those runs freed later stayed resident. Now a
+chart draws at most 5,000 candles (core.plots.candles.display_candles), the release waits
+for the runs going at shutdown to end, and the server runs on two malloc arenas.
 """
 
 from __future__ import annotations
@@ -155,7 +161,8 @@ def test_rss_returns_within_10_percent_after_upload_sessions_close(browser, tmp_
     port = free_port()
     env = {**_make_env(os.environ), "QUANTDESK_OFFLINE": "1",
            "QUANTDESK_DATA_DIR": str(tmp_path / "data")}
-    for k in ("QUANTDESK_WARMUP", "DATABASE_URL", "PYTHONMALLOC", "MALLOC_MMAP_THRESHOLD_"):
+    for k in ("QUANTDESK_WARMUP", "DATABASE_URL", "PYTHONMALLOC", "MALLOC_MMAP_THRESHOLD_",
+              "MALLOC_ARENA_MAX"):
         env.pop(k, None)  # the suite turns the warm-up off, `make run` does not; the launcher
         # sets the allocator itself (ui.warmup.SERVER_ENV) unless the environment names it
     log = tmp_path / "server.log"
