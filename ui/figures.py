@@ -10,11 +10,10 @@ The cache key is the builder's name and its arguments' *content* (Streamlit's ha
 close moved, another window or another title builds a new figure. Only figures of at most
 :data:`MAX_ROWS` rows of data are kept: a chart of an uploaded minute-bar file (hundreds of
 thousands of bars) would otherwise stay in memory for an hour after its tab closed (issue 18's
-memory test caught it, and again when such a chart, drawn as at most
-``core.plots.candles.MAX_CANDLES`` candles, was kept); those are built on every run. The
-limit applies to the largest data argument, not to their sum: the Strategy Lab passes every
-bar (its indicators warm up on them) and a signal on the same bars, yet draws at most 600
-candles.
+memory test caught it); those are built on every run (drawn as at most
+``core.plots.candles.MAX_CANDLES`` candles). The limit applies to the largest data argument,
+not to their sum: the Strategy Lab passes every bar (its indicators warm up on them) and a
+signal on the same bars, yet draws at most 600 candles.
 
 Shared objects: a caller must not change the figure it gets (``fig.update_layout(...)`` on
 it would change it for everyone); build a changed figure in the builder instead. Because it
