@@ -54,3 +54,39 @@ def test_uploaded_csv_of_an_untrained_ticker_gets_every_model(page, server, newc
         assert not errors_on(page), (title, errors_on(page)[:1])
         page.screenshot(path=str(SCREENSHOTS / f"upload-{title.lower().replace(' ', '-')}.png"),
                         full_page=True)
+
+
+def test_a_long_intraday_upload_is_drawn_as_candles_of_several_bars(page, server, tmp_path):
+    """12,000 SYNTHETIC one-minute bars on the Overview (its default window, a year, holds
+    them all): the chart draws at most core.plots.candles.MAX_CANDLES candles and its title
+    says how many bars each holds (it drew one candle per bar: 420,000 for a year of minutes,
+    minutes of script time and ~350 MB per open tab; issue 18's memory test)."""
+    import numpy as np
+    import pandas as pd
+
+    from core.plots.candles import MAX_CANDLES
+
+    n = 12_000
+    rng = np.random.default_rng(7)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.001, n)))
+    frame = pd.DataFrame({"Open": close, "High": close * 1.001, "Low": close * 0.999,
+                          "Close": close, "Volume": rng.integers(1, 1_000, n)},
+                         index=pd.date_range("2024-01-01", periods=n, freq="min", tz="UTC"))
+    path = tmp_path / "SYNTHMIN.csv"
+    frame.rename_axis("Date").to_csv(path)
+    page.goto(f"{server.url}/?symbol=CSV")
+    settle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    charts = ("() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => "
+              "[String(((gd.layout || {}).title || {}).text), (gd.data || []).map(t => "
+              "[t.type, (t.x || []).length])])")
+    page.wait_for_function(f"() => ({charts})().some(c => c[0].includes('SYNTHMIN'))",
+                           timeout=120_000)
+    settle(page, ".js-plotly-plot", timeout_ms=120_000)
+    chart = [c for c in page.evaluate(charts) if "SYNTHMIN" in c[0]]
+    assert len(chart) == 1, chart
+    title, traces = chart[0]
+    assert "3 bars per candle" in title, title  # ceil(12,000 / 5,000)
+    assert traces == [["candlestick", 4_000], ["bar", 4_000]], traces
+    assert 4_000 <= MAX_CANDLES
+    assert not errors_on(page)
