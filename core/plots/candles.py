@@ -92,11 +92,25 @@ def display_candles(frame: pd.DataFrame, max_candles: int = MAX_CANDLES) -> pd.D
     return out
 
 
-def gap_breaks(index: pd.DatetimeIndex) -> list[dict]:
+def trades_weekends(index: pd.DatetimeIndex) -> bool:
+    """True when any bar of ``index`` falls on a Saturday or Sunday (24/7 markets: crypto)."""
+    return bool((index.day_of_week >= 5).any())
+
+
+def gap_breaks(index: pd.DatetimeIndex, future_weekends: bool = False) -> list[dict]:
     """plotly ``rangebreaks`` that hide days with no bars (weekends, holidays).
 
     Daily bars: every calendar day absent between first and last bar is hidden.
     Intraday bars: weekends are hidden, plus days with no bars at all.
+    A series with weekend bars (24/7 markets) keeps its weekends: only days without any bar
+    are hidden, and no overnight hours unless none of its bars falls in them.
+
+    Args:
+        index: the bars' sorted ``DatetimeIndex``.
+        future_weekends: also hide every weekend after the last bar (a chart that draws
+            forecasts beyond it), unless the series trades on weekends.
+    Returns:
+        ``rangebreaks`` entries for ``fig.update_xaxes`` (plotly ``layout.xaxis.rangebreaks``).
     """
     if len(index) < 2:
         return []
@@ -104,14 +118,15 @@ def gap_breaks(index: pd.DatetimeIndex) -> list[dict]:
     all_days = pd.date_range(days[0], days[-1], freq="D", tz=index.tz)
     missing = all_days.difference(days)
     step = (index[1:] - index[:-1]).median()
+    weekends = not trades_weekends(index)
     breaks: list[dict] = []
-    if step < pd.Timedelta(days=1):
+    if weekends and (future_weekends or step < pd.Timedelta(days=1)):
         breaks.append({"bounds": ["sat", "mon"]})
-        missing = missing[missing.dayofweek < 5]
+        missing = missing[missing.day_of_week < 5]
+    if step < pd.Timedelta(days=1) and index.hour.max() + 1 < 24 and index.hour.min() > 0:
         # overnight gaps
-        breaks.append({"pattern": "hour", "bounds": [float(index.hour.max() + 1), float(index.hour.min())]}
-                      if index.hour.max() + 1 < 24 and index.hour.min() > 0 else {})
-        breaks = [b for b in breaks if b]
+        breaks.append({"pattern": "hour",
+                       "bounds": [float(index.hour.max() + 1), float(index.hour.min())]})
     if len(missing):
         breaks.append({"values": [d.strftime("%Y-%m-%d") for d in missing]})
     return breaks

@@ -41,7 +41,9 @@ def fan_figure(frame: pd.DataFrame, preds: list, title: str = "", bars: int = 12
         text=["origin"] + [f"h={p.horizon} bars" for p in preds],
         hovertemplate="%{text}: %{y:,.2f}<extra></extra>"), row=1, col=1)
     fig.update_layout(showlegend=True, legend=dict(orientation="h", y=1.02, x=0))
-    fig.update_xaxes(rangebreaks=gap_breaks(frame.tail(bars).index) + [dict(bounds=["sat", "mon"])])
+    # the forecasts' target bars lie after the last bar: their weekends hidden too (unless
+    # the market trades on weekends)
+    fig.update_xaxes(rangebreaks=gap_breaks(frame.tail(bars).index, future_weekends=True))
     return fig
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from core.auth import LoginThrottle, admin_emails
 from core.plots.candles import (MAX_CANDLES, WINDOWS, candlestick_figure, display_candles,
-                                last_window)
+                                gap_breaks, last_window)
 
 
 def test_last_window_spans_calendar_time(synthetic_frame):
@@ -32,6 +32,45 @@ def test_candles_hide_weekends(synthetic_frame):
     sat = [d for d in hidden if pd.Timestamp(d).dayofweek == 5]
     assert sat, "weekends must be hidden"
     assert not any(pd.Timestamp(d).dayofweek < 5 for d in hidden)  # no trading day hidden
+
+
+def _hourly(index: pd.DatetimeIndex) -> pd.DataFrame:
+    """SYNTHETIC flat OHLCV bars on ``index`` (test data only)."""
+    n = len(index)
+    return pd.DataFrame({"open": np.full(n, 100.0), "high": np.full(n, 101.0),
+                         "low": np.full(n, 99.0), "close": np.full(n, 100.5),
+                         "volume": np.full(n, 10.0)}, index=index)
+
+
+def test_a_market_open_on_weekends_keeps_its_weekend_bars_on_the_chart():
+    # SYNTHETIC 24/7 hourly bars (crypto-like), one whole day (a Wednesday) without bars
+    idx = pd.date_range("2024-03-01", "2024-03-21 23:00", freq="h", tz="UTC")
+    idx = idx[idx.normalize() != pd.Timestamp("2024-03-13", tz="UTC")]
+    breaks = gap_breaks(idx)
+    assert not any(b.get("bounds") for b in breaks)  # no weekend, no overnight break
+    assert breaks == [{"values": ["2024-03-13"]}]
+    assert gap_breaks(idx, future_weekends=True) == breaks
+    fig = candlestick_figure(_hourly(idx), "SYNTH · 1h")
+    assert not any(b.bounds for b in fig.layout.xaxis.rangebreaks)
+    # the same hours on weekdays only (a stock): weekends hidden, no overnight gap to hide
+    weekdays = idx[idx.day_of_week < 5]
+    assert {"bounds": ["sat", "mon"]} in gap_breaks(weekdays)
+    assert {"values": ["2024-03-13"]} in gap_breaks(weekdays)
+
+
+def test_session_hours_and_future_weekends_are_hidden_for_a_weekday_market():
+    # SYNTHETIC hourly bars 14:00-20:00 UTC on weekdays (a US session)
+    idx = pd.date_range("2024-03-04", "2024-03-15 23:00", freq="h", tz="UTC")
+    idx = idx[(idx.day_of_week < 5) & (idx.hour >= 14) & (idx.hour <= 20)]
+    assert gap_breaks(idx) == [{"bounds": ["sat", "mon"]},
+                               {"pattern": "hour", "bounds": [21.0, 14.0]}]
+    # daily bars: absent days listed; a chart with forecasts past the last bar also hides
+    # the weekends after it, unless the market trades on weekends
+    days = pd.bdate_range("2024-03-04", "2024-03-15", tz="UTC")
+    assert gap_breaks(days) == [{"values": ["2024-03-09", "2024-03-10"]}]
+    assert gap_breaks(days, future_weekends=True) == [{"bounds": ["sat", "mon"]}]
+    every_day = pd.date_range("2024-03-04", "2024-03-15", freq="D", tz="UTC")
+    assert gap_breaks(every_day, future_weekends=True) == []
 
 
 def _minute_bars(n: int, seed: int = 0) -> pd.DataFrame:
