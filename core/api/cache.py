@@ -24,12 +24,9 @@ Both are bounded LRU maps (memory stays flat under any traffic). Each app built 
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+
+from core.lru import LRUCache
 
 #: seconds a symbol's bars are reused before :func:`core.data.load_ohlcv` is asked again
 #: (a quarter of the disk cache's 60 s intraday TTL)
@@ -43,56 +40,6 @@ SCAN_ENTRIES = 8
 #: seconds a family's serving version is reused before the store is asked again (reading
 #: it costs about 2 ms per family, most of a warm request)
 VERSION_TTL_S = 1.0
-
-_MISSING = object()
-
-
-class LRUCache:
-    """A thread-safe LRU map with an optional age limit per lookup.
-
-    Args:
-        maxsize: most entries; the least recently used goes first.
-        clock: monotonic seconds (injectable for tests).
-    """
-
-    def __init__(self, maxsize: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.maxsize = int(maxsize)
-        self.clock = clock
-        self.hits = 0
-        self.misses = 0
-        self._data: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, max_age_s: float | None = None, default=None):
-        """The value under ``key`` if present and at most ``max_age_s`` seconds old (no
-        limit when None), else ``default``."""
-        with self._lock:
-            item = self._data.get(key, _MISSING)
-            if item is not _MISSING and (max_age_s is None
-                                         or self.clock() - item[0] <= max_age_s):
-                self._data.move_to_end(key)
-                self.hits += 1
-                return item[1]
-            if item is not _MISSING:
-                del self._data[key]
-            self.misses += 1
-            return default
-
-    def put(self, key: Hashable, value) -> None:
-        with self._lock:
-            self._data[key] = (self.clock(), value)
-            self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-    def __len__(self) -> int:
-        with self._lock:
-            return len(self._data)
-
 
 @dataclass
 class ApiCaches:

@@ -8,12 +8,11 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import numpy as np
 import pandas as pd
 
 from core.errors import InsufficientDataError
+from core.lru import LRUCache
 from core.market import log_returns
 from core.predictions import hash_inputs
 from core.targets import forward_realized_var
@@ -28,23 +27,14 @@ REGIME_WINDOW = 21
 REGIME_LOOKBACK = 1260
 REGIME_MIN = 252
 REGIME_CUTS = (0.20, 0.80)
-_CACHE: OrderedDict = OrderedDict()
-
-
-def _cached(key, make):
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]
-    val = make()
-    _CACHE[key] = val
-    if len(_CACHE) > 64:
-        _CACHE.popitem(last=False)
-    return val
+#: in-sample fits by (frame sha256, model[, horizon]), shared by the script threads of every
+#: tab: about 2 MB per symbol and horizon set, at most 64 fits kept
+_FITS = LRUCache(64)
 
 
 def _fit_garch(frame: pd.DataFrame, kind: str, fhash: str) -> GarchForecaster:
     r = log_returns(frame["close"]).iloc[1:]
-    return _cached((fhash, kind), lambda: GarchForecaster(kind).fit(r))
+    return _FITS.get_or_create((fhash, kind), lambda: GarchForecaster(kind).fit(r))
 
 
 def _fit_ml_insample(frame: pd.DataFrame, horizon: int, fhash: str):
@@ -56,7 +46,7 @@ def _fit_ml_insample(frame: pd.DataFrame, horizon: int, fhash: str):
         y = forward_realized_var(frame["close"], horizon)
         return MLForecaster(horizon).fit(x, y, base["gjr"]), base, x
 
-    return _cached((fhash, "ml", horizon), make)
+    return _FITS.get_or_create((fhash, "ml", horizon), make)
 
 
 def base_paths(frame: pd.DataFrame, horizon: int, fhash: str | None = None,
@@ -82,7 +72,8 @@ def base_paths(frame: pd.DataFrame, horizon: int, fhash: str | None = None,
     out["ewma"] = ewma_path(frame, horizon)
     if har is None:
         fhash = fhash or hash_inputs(frame)
-        har = _cached((fhash, "har", horizon), lambda: HARForecaster(horizon).fit(frame))
+        har = _FITS.get_or_create((fhash, "har", horizon),
+                                  lambda: HARForecaster(horizon).fit(frame))
     h = har
     out["har"] = h.predict_path(frame)
     return out
@@ -138,7 +129,7 @@ def forecast_variance(frame: pd.DataFrame, horizon: int = 1, model: str = "gjr")
         return forecast_all(f, horizon)["ml"]
     fhash = hash_inputs(f)
     if model == "har":
-        h = _cached((fhash, "har", horizon), lambda: HARForecaster(horizon).fit(f))
+        h = _FITS.get_or_create((fhash, "har", horizon), lambda: HARForecaster(horizon).fit(f))
         return h.forecast(f)
     r = log_returns(f["close"]).iloc[1:]
     return _fit_garch(f, model, fhash).forecast(r, horizon)

@@ -160,7 +160,7 @@ def forecasts_pooled(frame: pd.DataFrame, models: dict[int, MLForecaster], horiz
     for all horizons), EWMA, and the pooled ML model with its 80 % interval. Same keys as
     :func:`core.volatility.api.forecast_all`. Raises InsufficientDataError below 300 bars."""
     from core.market import EWMA_LAMBDA, ewma_variance
-    from core.volatility.api import _cached, _fit_garch, _tail
+    from core.volatility.api import _FITS, _fit_garch, _tail
     from core.volatility.har import HARForecaster, har_features
 
     f = _tail(frame)
@@ -174,7 +174,7 @@ def forecasts_pooled(frame: pd.DataFrame, models: dict[int, MLForecaster], horiz
     out = {}
     for h in horizons:
         # the same NNLS fit as HARForecaster(h).fit(f), without recomputing its inputs
-        har = _cached((fhash, "har", h), lambda h=h: HARForecaster(h).fit_arrays(
+        har = _FITS.get_or_create((fhash, "har", h), lambda h=h: HARForecaster(h).fit_arrays(
             pk_all, (forward_realized_var(f["close"], h) / h).to_numpy()))
         base = pd.DataFrame({k: paths[k][h].reindex(tail.index) for k in ("gjr", "garch")})
         base["ewma"] = ewma1 * h

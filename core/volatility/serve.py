@@ -17,6 +17,7 @@ import time
 import pandas as pd
 
 from core.errors import ModelUnavailableError, NotTrainedError
+from core.lru import LRUCache
 from core.market import log_returns, periods_per_year
 from core.predictions import Prediction, hash_inputs
 from core.serving import load_active
@@ -81,17 +82,14 @@ def forecasts_from_artifact(frame: pd.DataFrame, symbol: str, art, horizons=HORI
     return out
 
 
-_ML_CACHE: dict = {}
+#: parsed LightGBM boosters by artifact version (warm serving; every tab's script thread)
+_ML_CACHE = LRUCache(64)
 
 
 def _ml_cached(art, prefix: str, horizon: int) -> MLForecaster:
     """LightGBM boosters parsed once per artifact version (warm serving)."""
-    key = (str(art.path), art.version, prefix)
-    if key not in _ML_CACHE:
-        if len(_ML_CACHE) > 64:
-            _ML_CACHE.clear()
-        _ML_CACHE[key] = MLForecaster.from_files(art.files, prefix, horizon)
-    return _ML_CACHE[key]
+    return _ML_CACHE.get_or_create((str(art.path), art.version, prefix),
+                                   lambda: MLForecaster.from_files(art.files, prefix, horizon))
 
 
 def best_model(art, symbol: str, horizon: int, how: str = "artifact") -> str:
@@ -123,12 +121,8 @@ def pooled_models(art, horizons) -> dict[int, MLForecaster] | None:
     meta = art.metadata.get("pooled") or {}
     if not meta.get("serve"):
         return None
-    key = (str(art.path), art.version, "pooled", tuple(horizons))
-    if key not in _ML_CACHE:
-        if len(_ML_CACHE) > 64:
-            _ML_CACHE.clear()
-        _ML_CACHE[key] = pooled_mod.from_files(art.files, horizons)
-    return _ML_CACHE[key]
+    return _ML_CACHE.get_or_create((str(art.path), art.version, "pooled", tuple(horizons)),
+                                   lambda: pooled_mod.from_files(art.files, horizons))
 
 
 def _utc(ts) -> pd.Timestamp:

@@ -1,12 +1,12 @@
 """The API's caches (core.api.cache): a warm answer equals a cold one, a new bar or a new
 serving version is a new answer, logging happens once per bar, the cached bars are never
-changed, and the LRU stays bounded. No timing: speed is measured in benchmarks/."""
+changed (the LRU map itself: tests/test_lru.py). No timing: speed is measured in benchmarks/."""
 
 import pytest
 from sqlmodel import select
 
 from core.api import service
-from core.api.cache import ApiCaches, LRUCache
+from core.api.cache import ApiCaches
 from core.store import PredictionRow, session_scope, sync_models_dir
 
 AAPL = {"symbol": "AAPL", "source": "bundled"}
@@ -18,19 +18,6 @@ def _strip(body):
     for k in ("predictions", "baseline"):
         out[k] = [{f: v for f, v in p.items() if f != "latency_ms"} for p in out[k]]
     return out
-
-
-def test_lru_evicts_the_least_recently_used_and_expires_by_age():
-    now = [0.0]
-    c = LRUCache(2, clock=lambda: now[0])
-    c.put("a", 1)
-    c.put("b", 2)
-    assert c.get("a") == 1  # a is now the most recent
-    c.put("c", 3)
-    assert c.get("b") is None and len(c) == 2
-    now[0] = 10.0
-    assert c.get("a", max_age_s=5.0) is None and c.get("c", max_age_s=20.0) == 3
-    assert (c.hits, c.misses) == (2, 2)
 
 
 def test_warm_answer_equals_cold_and_uncached(client, app):
