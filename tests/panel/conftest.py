@@ -9,6 +9,15 @@ import pytest
 from core.predictions import Prediction, hash_inputs
 
 
+def _clear_streamlit_caches() -> None:
+    try:
+        import streamlit as st
+
+        st.cache_data.clear()
+    except Exception:
+        pass
+
+
 @pytest.fixture(autouse=True)
 def private_models(tmp_path, monkeypatch):
     from core.panel import predictors
@@ -17,14 +26,12 @@ def private_models(tmp_path, monkeypatch):
     monkeypatch.setenv("QUANTDESK_MODELS_DIR", str(tmp_path / "models"))
     get_settings.cache_clear()
     predictors._META_CACHE.clear()
-    try:
-        import streamlit as st
-
-        st.cache_data.clear()
-    except Exception:
-        pass
+    _clear_streamlit_caches()
     yield tmp_path / "models"
     predictors._META_CACHE.clear()
+    # the panels these tests cache (fake predictors, corrupt models) must not reach the
+    # next test of another folder: the cache key is the symbol's bar, not the models
+    _clear_streamlit_caches()
 
 
 # ---- fake domain predictors (SYNTHETIC inputs only) ----
