@@ -1,0 +1,176 @@
+"""Does the Overview's auto-refresh block the rest of the page? (issue 15: "the panel's
+auto-refresh never blocks the rest of the page").
+
+Serves the app as ``make run`` does, with the panel refreshing every
+:data:`REFRESH_S` second (``QUANTDESK_REFRESH_SECONDS``; 30 s by default), opens the Overview
+in Debian's Chromium and switches its price chart's window (6M / 1Y, the segmented control
+above the chart) :data:`RUNS` times each way, in three phases:
+
+* **paused**: "Pause auto-refresh" on (no refresh ticks), clicks spaced by irregular pauses;
+* **during a refresh**: refreshing every second, each click made :data:`DELAYS` after a
+  refresh started (the page's script state turned ``running`` with no click): a trader
+  acting while the panel refreshes. Nothing new to compute (bars and predictions cached);
+* **during a replay refresh**: the same with "Replay mode" on, where every refresh steps the
+  replayed symbol one bar and computes its predictions for the new bar (the work of a live
+  refresh when a new bar arrives).
+
+(A full rerun restarts the fragment's timer, so clicks less than a period apart would never
+meet a refresh.) Each switch is timed from the click until the chart holds the new window's
+candles (*chart*: what the trader waits for), and until the page is also settled
+(:data:`SETTLED_JS` of ``bench_pages``: the script not running, no status widget, a rerun
+seen), which includes the panel's run. Prints medians, 90th percentiles and maxima, and the
+ratios to the paused phase. Loopback only; the server is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.bench_pages import (CHROMIUM, CHROMIUM_ARGS, ROOT, SETTLED_JS, TIMEOUT_MS,
+                                    WATCH_JS, _env, _in_popover, _start, _toggle, _visit,
+                                    _wait_for_warmup)
+from benchmarks.timing import stop_server
+
+REFRESH_S = 1
+RUNS = int(os.environ.get("QD_BENCH_REFRESH_RUNS", "15"))
+#: seconds after a refresh started that a click comes, cycled: before the refresh's first
+#: element (Streamlit stops the refresh there at once) and into its computation
+DELAYS = (0.0, 0.05, 0.1, 0.15, 0.25, 0.35)
+#: seconds between two switches while paused, cycled
+GAPS = (0.13, 0.52, 0.31, 0.87, 0.44, 0.69)
+#: candles on the Overview's price chart (its Plotly element, key ``price``)
+COUNT_JS = """() => {
+    const g = document.querySelector('.st-key-price .js-plotly-plot');
+    return g && g.data && g.data.length ? g.data[0].x.length : -1;
+}"""
+#: settled, and the chart shows ``n`` candles
+SWITCHED_JS = f"(a) => ({SETTLED_JS})([null, true, null]) && ({COUNT_JS})() === a"
+STATE_JS = ("() => document.querySelector('[data-testid=\"stApp\"]')"
+            ".getAttribute('data-test-script-state')")
+
+
+def _switch(page, label: str, candles: int | None,
+            delay_s: float | None = None) -> tuple[float, float, int, bool]:
+    """Click the window ``label`` (with ``delay_s``: that long after a refresh started);
+    seconds until the chart shows ``candles`` candles and until the page settled with them
+    (any count when None), the count drawn, and whether a refresh was running just before the
+    click."""
+    button = page.locator('[data-testid="stButtonGroup"] button', has_text=label).first
+    button.wait_for(state="visible", timeout=TIMEOUT_MS)
+    if delay_s is not None:
+        page.evaluate(WATCH_JS)
+        page.wait_for_function("() => window.__qdRuns > 0", timeout=10_000 * REFRESH_S,
+                               polling=5)
+        time.sleep(delay_s)
+    running = page.evaluate(STATE_JS) == "running"
+    page.evaluate(WATCH_JS)
+    t0 = time.perf_counter()
+    button.click()
+    if candles is None:
+        page.wait_for_function(SETTLED_JS, arg=[None, True, None], timeout=TIMEOUT_MS,
+                               polling=25)
+        chart = settled = time.perf_counter() - t0
+    else:
+        page.wait_for_function(f"(n) => ({COUNT_JS})() === n", arg=candles,
+                               timeout=TIMEOUT_MS, polling=10)
+        chart = time.perf_counter() - t0
+        page.wait_for_function(SWITCHED_JS, arg=candles, timeout=TIMEOUT_MS, polling=25)
+        settled = time.perf_counter() - t0
+    return chart, settled, page.evaluate(COUNT_JS), running
+
+
+def _flip(page, label: str) -> None:
+    """Flip the toggle ``label`` of the "Refresh & replay" popover and let the rerun settle;
+    close the popover."""
+    _in_popover("Refresh & replay", _toggle(label))(page)()
+    page.wait_for_timeout(300)
+    page.wait_for_function(SETTLED_JS, arg=[None, False, None], timeout=TIMEOUT_MS, polling=25)
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(200)
+
+
+def measure(runs: int = RUNS) -> dict:
+    """{phase: {"chart": [s...], "settled": [s...], "hit": clicks made while a refresh ran}}
+    for the phases "paused", "refresh" and "replay", and "candles": {window: count}."""
+    from playwright.sync_api import sync_playwright
+
+    tmp = Path(tempfile.mkdtemp(prefix="qd-bench-refresh-"))
+    env = dict(_env(tmp / "data"), QUANTDESK_REFRESH_SECONDS=str(REFRESH_S))
+    subprocess.run([sys.executable, "-c", "from core.bootstrap import bootstrap; "
+                    "bootstrap(lambda m: None, train_missing=False)"],
+                   cwd=ROOT, env=env, check=True, timeout=300)
+    url, proc = _start("app.py", env, tmp / "app.log", launcher="ui.warmup")
+    out: dict = {}
+    try:
+        _wait_for_warmup(tmp / "app.log", proc)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+                _visit(page, url + "/")
+                _visit(page, url + "/")  # warm
+                counts: dict = {}
+                for phase, flips in (("paused", ["Pause auto-refresh"]),
+                                     ("refresh", ["Pause auto-refresh"]),
+                                     ("replay", ["Replay mode"])):
+                    for label in flips:
+                        _flip(page, label)
+                    res = out[phase] = {"chart": [], "settled": [], "hit": 0}
+                    for i in range(2 * runs):
+                        window = ("6M", "1Y")[i % 2]
+                        delay = None if phase == "paused" else DELAYS[i % len(DELAYS)]
+                        chart, settled, counts[window], running = _switch(
+                            page, window, counts.get(window), delay)
+                        res["chart"].append(chart)
+                        res["settled"].append(settled)
+                        res["hit"] += running
+                        if phase == "paused":
+                            page.wait_for_timeout(int(1000 * GAPS[i % len(GAPS)]))
+            finally:
+                browser.close()
+    finally:
+        stop_server(proc)
+    out["candles"] = counts
+    return out
+
+
+def _p90(xs: list[float]) -> float:
+    return statistics.quantiles(xs, n=10)[-1] if len(xs) > 1 else xs[0]
+
+
+def table(res: dict) -> str:
+    """Markdown table of the three phases and their ratios to the paused one."""
+    names = {"paused": "auto-refresh paused",
+             "refresh": "clicked during a refresh (nothing new to compute)",
+             "replay": "clicked during a replay refresh (a new bar's predictions)"}
+    base = {k: statistics.median(res["paused"][k]) for k in ("chart", "settled")}
+    out = ["| window switch on the Overview | chart shown, median [s] | p90 [s] | max [s] "
+           "| settled, median [s] | chart / paused | settled / paused | clicks during a "
+           "refresh |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for phase, name in names.items():
+        r = res[phase]
+        c, t = statistics.median(r["chart"]), statistics.median(r["settled"])
+        out.append(f"| {name} | {c:.2f} | {_p90(r['chart']):.2f} | {max(r['chart']):.2f} "
+                   f"| {t:.2f} | {c / base['chart']:.2f} | {t / base['settled']:.2f} "
+                   f"| {r['hit'] if phase != 'paused' else '-'} of {len(r['chart'])} |")
+    out.append(f"(refresh every {REFRESH_S} s; candles drawn: {res['candles']})")
+    return "\n".join(out)
+
+
+def run() -> None:
+    if not Path(CHROMIUM).exists():
+        print(f"   skipped: {CHROMIUM} is missing")
+        return
+    print(table(measure()))
+
+
+if __name__ == "__main__":
+    run()
