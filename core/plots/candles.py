@@ -54,31 +54,29 @@ def last_window(frame: pd.DataFrame, window: str) -> pd.DataFrame:
 MAX_CANDLES = 5_000
 
 
-def display_candles(frame: pd.DataFrame, max_candles: int = MAX_CANDLES) -> pd.DataFrame:
-    """At most ``max_candles`` candles of ``frame`` for display: consecutive buckets of
-    ``k = ceil(n / max_candles)`` bars, each one candle at its first bar's time with the
-    bucket's first open, highest high, lowest low, last close and summed volume (the usual
-    OHLCV aggregation, e.g. pandas ``resample(...).ohlc()``; buckets of bars rather than of
-    clock time, so market closures leave no empty candles). ``frame.attrs["bars_per_candle"]``
-    says ``k`` (1 when unchanged).
+def bucket_size(n: int, most: int) -> int:
+    """Bars per displayed point so that ``n`` bars make at most ``most`` points:
+    ``ceil(n / most)``, at least 1 (1 when ``most <= 0``: no limit)."""
+    return max(1, math.ceil(n / most)) if most > 0 else 1
+
+
+def merge_bars(frame: pd.DataFrame, k: int) -> pd.DataFrame:
+    """``k`` consecutive bars merged into one candle: the bucket's first open, highest high,
+    lowest low, last close and summed volume (the usual OHLCV aggregation, e.g. pandas
+    ``resample(...).ohlc()``; buckets of bars rather than of clock time, so market closures
+    leave no empty candles), labelled with its first bar's time.
 
     Args:
         frame: OHLCV frame (``open high low close volume`` float columns, sorted
             ``DatetimeIndex``), ``n`` rows.
-        max_candles: the most candles wanted (>= 1).
+        k: bars per candle.
     Returns:
-        ``frame`` itself when ``n <= max_candles``; else a new frame of ``ceil(n / k)`` rows
-        with the five OHLCV columns (the last bucket may hold fewer bars). The data behind
-        every model is untouched: this is for drawing only.
-    Raises:
-        ValueError: ``max_candles < 1``.
+        ``frame`` itself for ``k <= 1`` or no rows; else a new frame of ``ceil(n / k)`` rows
+        with the five OHLCV columns (the last bucket may hold fewer bars).
     """
-    if max_candles < 1:
-        raise ValueError(f"max_candles must be at least 1, not {max_candles}")
     n = len(frame)
-    if n <= max_candles:
+    if k <= 1 or n == 0:
         return frame
-    k = math.ceil(n / max_candles)
     starts = np.arange(0, n, k)
     ohlcv = {
         "open": frame["open"].to_numpy(dtype=float)[starts],
@@ -87,7 +85,28 @@ def display_candles(frame: pd.DataFrame, max_candles: int = MAX_CANDLES) -> pd.D
         "close": frame["close"].to_numpy(dtype=float)[np.minimum(starts + k, n) - 1],
         "volume": np.add.reduceat(frame["volume"].to_numpy(dtype=float), starts),
     }
-    out = pd.DataFrame(ohlcv, index=frame.index[starts])
+    return pd.DataFrame(ohlcv, index=frame.index[starts])
+
+
+def display_candles(frame: pd.DataFrame, max_candles: int = MAX_CANDLES) -> pd.DataFrame:
+    """At most ``max_candles`` candles of ``frame`` for display: :func:`merge_bars` of
+    ``k = ceil(n / max_candles)`` bars each; ``frame.attrs["bars_per_candle"]`` says ``k``.
+
+    Args:
+        frame: OHLCV frame, ``n`` rows (see :func:`merge_bars`).
+        max_candles: the most candles wanted (>= 1).
+    Returns:
+        ``frame`` itself when ``n <= max_candles``; else the merged frame. The data behind
+        every model is untouched: this is for drawing only.
+    Raises:
+        ValueError: ``max_candles < 1``.
+    """
+    if max_candles < 1:
+        raise ValueError(f"max_candles must be at least 1, not {max_candles}")
+    k = bucket_size(len(frame), max_candles)
+    if k == 1:
+        return frame
+    out = merge_bars(frame, k)
     out.attrs["bars_per_candle"] = k
     return out
 

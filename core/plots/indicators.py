@@ -10,7 +10,6 @@ candles than pixels cannot be read and only cost the browser time.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,7 +17,8 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.plots.candles import DOWN, PRICE_MARGIN, UP, gap_breaks, last_window
+from core.plots.candles import (DOWN, PRICE_MARGIN, UP, bucket_size, gap_breaks, last_window,
+                                merge_bars)
 from core.strategy import indicators as ind
 
 #: most candles drawn; longer windows are merged into coarser candles for display
@@ -31,24 +31,6 @@ EMA_COLORS = ("#e377c2", "#bcbd22", "#7f7f7f", "#d62728", "#17becf", "#8c564b")
 BAND, VWAP_COLOR = "#7570b3", "#b8860b"
 LONG_MARK, SHORT_MARK = "#1b9e77", "#d95f02"
 LEGEND_BG = "rgba(128,128,128,0.18)"  # readable under light and dark theme text
-
-
-def _bucket_size(n: int, max_bars: int) -> int:
-    return max(1, math.ceil(n / max_bars)) if max_bars > 0 else 1
-
-
-def merge_bars(frame: pd.DataFrame, k: int) -> pd.DataFrame:
-    """``k`` consecutive bars merged into one candle (first open, max high, min low, last
-    close, summed volume), labelled with the first bar's time; the last bucket may be
-    shorter. Unchanged for ``k <= 1``."""
-    if k <= 1 or frame.empty:
-        return frame
-    g = np.arange(len(frame)) // k
-    agg = frame.groupby(g).agg(open=("open", "first"), high=("high", "max"),
-                               low=("low", "min"), close=("close", "last"),
-                               volume=("volume", "sum"))
-    agg.index = frame.index[::k][:len(agg)]
-    return agg
 
 
 def _merge_last(values: pd.DataFrame, k: int, index: pd.Index) -> pd.DataFrame:
@@ -147,7 +129,7 @@ def indicator_figure(frame: pd.DataFrame, *, overlays: Sequence[tuple[str, dict]
         ValueError: an unknown overlay or panel, or a bad indicator parameter.
     """
     view = last_window(frame, window)
-    k = _bucket_size(len(view), max_bars)
+    k = bucket_size(len(view), max_bars)
     bars = merge_bars(view, k)
     n_rows = 2 + len(panels)
     price_h, vol_h, panel_h = 0.62 if panels else 0.8, 0.16 if panels else 0.2, 0.0

@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.plots.candles import candlestick_figure, gap_breaks
+from core.plots.candles import bucket_size, candlestick_figure, gap_breaks
 
 COLORS = {"fixed": "#636efa", "vol_target_cap1": "#00cc96", "vol_target_cap2": "#ab63fa",
           "dqn": "#ef553b"}
@@ -25,7 +25,7 @@ def thin(series: pd.Series, max_points: int = MAX_POINTS, how: str = "last") -> 
     n = len(series)
     if n <= max_points:
         return series
-    k = math.ceil(n / max_points)
+    k = bucket_size(n, max_points)
     groups = pd.Series(range(n), index=series.index) // k
     vals = series.groupby(groups.to_numpy()).agg(how).to_numpy()
     out = pd.Series(vals, index=series.index[::k][:len(vals)], name=series.name)

@@ -12,7 +12,8 @@ import pytest
 from core.data import validate_ohlcv
 from core.data.bundled import load_bundled
 from core.errors import DataValidationError
-from core.plots.indicators import MAX_BARS, chart_specs, indicator_figure, merge_bars
+from core.plots.candles import merge_bars
+from core.plots.indicators import MAX_BARS, chart_specs, indicator_figure
 from core.plots.strategy import drawdown, equity_figure, tune_test_figure
 from core.strategy import report
 from core.strategy.backtest import backtest
