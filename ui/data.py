@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import streamlit as st
 
-from core.data import MarketData, load_csv, load_ohlcv
+from core.data import MarketData, bars_version, load_csv, load_ohlcv
 from core.data.uploads import SessionUploads
 
 T = TypeVar("T")
@@ -34,6 +34,21 @@ def cached_market(symbol: str, interval: str, start, end, source: str = "auto") 
     Raises what ``load_ohlcv`` raises (core.errors types with plain messages).
     """
     return load_ohlcv(symbol, interval, start, end, source=source)
+
+
+@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
+def _live_market(symbol: str, interval: str, source: str, version: tuple) -> MarketData:
+    return load_ohlcv(symbol, interval, source=source, wait=False)
+
+
+def live_market(symbol: str, interval: str, source: str = "auto") -> MarketData:
+    """The whole history of ``symbol`` for a part of a page that reruns by itself (the
+    Overview's auto-refreshing panel): once a cached copy exists it never waits on Yahoo
+    Finance. A copy past its TTL is shown while it is downloaded again in the background
+    (``load_ohlcv(..., wait=False)``), and the first run after the download landed shows the
+    new bars: the memory cache's key holds :func:`core.data.bars_version`. Raises what
+    ``load_ohlcv`` raises."""
+    return _live_market(symbol, interval, source, bars_version(symbol, interval))
 
 
 def session_uploads(kind: str = "bars") -> SessionUploads:

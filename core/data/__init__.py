@@ -12,6 +12,7 @@ not live, a ``fallback`` sentence with their as-of date for the page to show.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -20,8 +21,9 @@ import pandas as pd
 from core.config import get_settings
 from core.data import network
 from core.data.bundled import BUNDLED_SYMBOLS, SOURCE_NOTE, load_bundled, load_vix
-from core.data.cache import FrameCache, ttl_for
+from core.data.cache import FrameCache, bar_key, ttl_for
 from core.data.csv import read_ohlcv_csv
+from core.data.revalidate import Revalidator
 from core.data.validate import OHLCV, ValidationReport, validate_ohlcv
 from core.data.yahoo import INTERVALS, fetch_yahoo
 from core.errors import (DataSourceError, DataValidationError, SourceUnreachableError,
@@ -137,32 +139,77 @@ def _utc(epoch_s: float) -> pd.Timestamp:
     return pd.Timestamp(epoch_s, unit="s", tz="UTC")
 
 
-def _live(symbol: str, interval: str, notes: list[str]):
+def _download(symbol: str, interval: str) -> pd.DataFrame:
+    """Yahoo's bars for ``symbol`` (raw, unvalidated), written to the disk cache.
+
+    Raises:
+        SourceUnreachableError: offline mode, the network probe failed, or the download
+            did (then the probe is told, so nothing waits on Yahoo again this minute).
+        DataSourceError / UnknownSymbolError: what :func:`fetch_yahoo` raises otherwise.
+    """
+    settings = get_settings()
+    if settings.offline:
+        raise SourceUnreachableError(
+            "Offline mode (QUANTDESK_OFFLINE=1): Yahoo Finance is not contacted.")
+    if not network.yahoo_reachable(settings.probe_timeout):
+        raise SourceUnreachableError(
+            "Yahoo Finance cannot be reached from here (the connection check failed; "
+            "it is tried again within a minute).")
+    try:
+        raw = fetch_yahoo(symbol, interval, timeout=settings.yahoo_timeout)
+    except SourceUnreachableError:
+        network.mark_yahoo_unreachable()  # don't wait on Yahoo again this minute
+        raise
+    FrameCache.shared(settings.cache_dir).put(bar_key(symbol, interval), raw)
+    return raw
+
+
+#: the background downloads of ``load_ohlcv(..., wait=False)`` (one worker thread)
+REVALIDATOR = Revalidator(_download)
+
+
+def bars_version(symbol: str, interval: str) -> tuple[float | None, int, str | None]:
+    """What ``load_ohlcv(symbol, interval, wait=False)`` answers depends on, without reading
+    any bars: (when the disk cache's copy was downloaded [epoch s] or None, its age in TTLs
+    capped at 2 (0 fresh, 1 being updated, 2 stale), why the last background download failed
+    or None). A memory cache in front of that call holds it in its key, so it answers
+    exactly what the call would."""
+    symbol = symbol.strip().upper()
+    at = FrameCache.shared(get_settings().cache_dir).fetched_at(bar_key(symbol, interval))
+    age = 0 if at is None else min(2, int(max(0.0, time.time() - at) // ttl_for(interval)))
+    return at, age, REVALIDATOR.last_error(symbol, interval)
+
+
+def _live(symbol: str, interval: str, notes: list[str], wait: bool = True):
     """fresh cache -> Yahoo -> stale cache -> bundled (1d) -> error.
+
+    With ``wait=False`` a cached copy past its TTL is served at once while
+    :data:`REVALIDATOR` downloads the bars again in the background; it counts as live
+    (not stale) until a background download fails or the copy is twice its TTL old.
 
     Returns ``(raw, source, as_of or None, stale, fallback or None)``; appends why a
     fallback was taken to ``notes``.
     """
     settings = get_settings()
-    key = f"yahoo:{symbol}:{interval}"
     cache = FrameCache.shared(settings.cache_dir)
-    hit = cache.get(key)
-    if hit is not None and FrameCache.is_fresh(hit[1], ttl_for(interval)):
+    hit = cache.get(bar_key(symbol, interval))
+    ttl = ttl_for(interval)
+    if hit is not None and FrameCache.is_fresh(hit[1], ttl):
         return hit[0], "cache", _utc(hit[1]), False, None
+    if hit is not None and not wait and not settings.offline:
+        error = REVALIDATOR.last_error(symbol, interval)  # of the last finished attempt
+        REVALIDATOR.request(symbol, interval)
+        if error is None and FrameCache.is_fresh(hit[1], 2 * ttl):
+            return hit[0], "cache", _utc(hit[1]), False, None
+        if error is not None:
+            notes.append(error)
+        as_of = _utc(hit[1])
+        fallback = (f"Cached copy from {as_of:%Y-%m-%d %H:%M} UTC, last bar "
+                    f"{hit[0].index[-1].date()}; updating it in the background.")
+        notes.append(fallback)
+        return hit[0], "cache", as_of, True, fallback
     try:
-        if settings.offline:
-            raise SourceUnreachableError(
-                "Offline mode (QUANTDESK_OFFLINE=1): Yahoo Finance is not contacted.")
-        if not network.yahoo_reachable(settings.probe_timeout):
-            raise SourceUnreachableError(
-                "Yahoo Finance cannot be reached from here (the connection check failed; "
-                "it is tried again within a minute).")
-        try:
-            raw = fetch_yahoo(symbol, interval, timeout=settings.yahoo_timeout)
-        except SourceUnreachableError:
-            network.mark_yahoo_unreachable()  # don't wait on Yahoo again this minute
-            raise
-        cache.put(key, raw)
+        raw = _download(symbol, interval)
         return raw, "yahoo", pd.Timestamp.now(tz="UTC"), False, None
     except DataSourceError as err:
         notes.append(str(err))
@@ -209,6 +256,7 @@ def load_ohlcv(
     *,
     source: SourceName = "auto",
     min_bars: int = 1,
+    wait: bool = True,
 ) -> MarketData:
     """Validated bars for ``symbol`` from the best available source.
 
@@ -224,6 +272,11 @@ def load_ohlcv(
         interval: a key of :data:`INTERVALS`; only ``1d`` is bundled.
         start, end: inclusive dates (UTC); None = from the first / to the last bar.
         min_bars: fewest bars the caller needs.
+        wait: False for a caller that reruns by itself (the auto-refreshing panel): a
+            cached copy past its TTL serves at once and is downloaded again in the
+            background (:data:`REVALIDATOR`); the next call reads the new bars. It is
+            labelled stale once a background download failed or it is twice its TTL old.
+            Without any cached copy the call downloads as with ``wait=True``.
 
     Returns:
         MarketData whose frame is OHLCV (+ ``adj_close``) on a UTC index.
@@ -246,7 +299,7 @@ def load_ohlcv(
         src, as_of, stale, fallback = "bundled", None, False, _bundled_note(raw)
         notes.append(fallback)
     else:
-        raw, src, as_of, stale, fallback = _live(symbol, interval, notes)
+        raw, src, as_of, stale, fallback = _live(symbol, interval, notes, wait)
     frame = _slice(raw, start, end)
     if frame.empty and not raw.empty:
         raise _empty_range(symbol, interval, raw, src)

@@ -20,7 +20,7 @@ import pandas as pd
 
 from core.config import get_settings
 from core.data import network
-from core.data.cache import FrameCache, ttl_for
+from core.data.cache import FrameCache, bar_key, ttl_for
 from core.data.yahoo import INTERVALS, normalise_history
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def prefetch_yahoo(symbols: Sequence[str], interval: str = "1d", *,
     cache = FrameCache.shared(settings.cache_dir)
     todo = []
     for sym in symbols:
-        hit = cache.get(f"yahoo:{sym}:{interval}")
+        hit = cache.get(bar_key(sym, interval))
         if hit is None or not FrameCache.is_fresh(hit[1], ttl_for(interval)):
             todo.append(sym)
     done = len(symbols) - len(todo)
@@ -110,7 +110,7 @@ def prefetch_yahoo(symbols: Sequence[str], interval: str = "1d", *,
                 if frame is None or frame.empty:
                     failed[sym] = f"Yahoo Finance has no {interval} bars for '{sym}'."
                     continue
-                cache.put(f"yahoo:{sym}:{interval}", frame)
+                cache.put(bar_key(sym, interval), frame)
         done += len(batch)
         if progress:
             progress(done, len(symbols))

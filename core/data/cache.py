@@ -29,6 +29,11 @@ def ttl_for(interval: str) -> int:
     return INTRADAY_TTL_S if interval.endswith(("m", "h")) and interval != "1mo" else DAILY_TTL_S
 
 
+def bar_key(symbol: str, interval: str) -> str:
+    """The cache key of Yahoo's ``interval`` bars of ``symbol`` (upper case)."""
+    return f"yahoo:{symbol}:{interval}"
+
+
 class BytesOnlyDisk(diskcache.Disk):
     """A diskcache ``Disk`` that stores only ``bytes`` and refuses a pickled row on read
     *before* unpickling it (a row planted in the cache directory never runs its payload).
@@ -131,6 +136,15 @@ class FrameCache:
             log.warning("Dropping undecodable cache entry %s (%s: %s).", key,
                         type(err).__name__, err)
             self.delete(key)
+            return None
+
+    def fetched_at(self, key: str) -> float | None:
+        """The fetch time [epoch s] stored with ``key``, None when absent or unreadable;
+        the frame itself is not read."""
+        try:
+            at = self._cache.get(key + ":at")
+            return float(at.decode()) if isinstance(at, bytes) else None
+        except (UnsafeCacheEntry, ValueError, UnicodeDecodeError):
             return None
 
     def delete(self, key: str) -> None:

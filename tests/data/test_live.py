@@ -328,3 +328,167 @@ def test_probe_goes_through_an_https_proxy(monkeypatch):
     monkeypatch.delenv("HTTPS_PROXY")
     monkeypatch.delenv("NO_PROXY")
     assert network._target() == (network.YAHOO_HOST, 443)
+
+
+# -- a caller that must not wait: stale-while-revalidate (load_ohlcv(..., wait=False)) -----
+
+
+class SlowYahoo:
+    """Holds every ``Ticker.history`` call of the desk until released."""
+
+    def __init__(self, desk: Desk, monkeypatch):
+        import yfinance
+
+        self.release, self.entered = threading.Event(), threading.Event()
+        answer = yfinance.Ticker.history
+
+        def history(ticker, **kwargs):
+            self.entered.set()
+            assert self.release.wait(10), "the test never released Yahoo"
+            return answer(ticker, **kwargs)
+
+        monkeypatch.setattr(yfinance.Ticker, "history", history)
+
+
+@pytest.fixture
+def revalidator(monkeypatch):
+    """A fresh background downloader for the test (the process's one is left alone)."""
+    import core.data as data
+    from core.data.revalidate import Revalidator
+
+    rv = Revalidator(data._download)
+    monkeypatch.setattr(data, "REVALIDATOR", rv)
+    yield rv
+    assert rv.wait_idle(10), "a background download outlived its test"
+
+
+def test_expired_copy_serves_at_once_and_is_downloaded_in_the_background(desk, revalidator,
+                                                                         monkeypatch):
+    from core.data import bars_version
+
+    first = load_ohlcv("AAPL")
+    at, age, error = bars_version("AAPL", "1d")
+    assert (age, error) == (0, None)
+    desk.wall.now += 1.5 * DAY                 # past the TTL, within twice it
+    yahoo = SlowYahoo(desk, monkeypatch)
+    t0 = time.monotonic()
+    md = load_ohlcv("aapl", wait=False)
+    assert time.monotonic() - t0 < 1.0         # Yahoo is held: the answer did not wait on it
+    assert md.source == "cache" and not md.stale and md.fallback is None and not md.notes
+    pd.testing.assert_frame_equal(md.frame, first.frame, check_freq=False)
+    assert yahoo.entered.wait(5) and revalidator.pending("AAPL", "1d")
+    for _ in range(5):                         # refreshes while it runs: no second request
+        assert load_ohlcv("AAPL", wait=False).source == "cache"
+    yahoo.release.set()
+    assert revalidator.wait_idle(5)
+    assert len(desk.calls) == 2 and revalidator.last_error("AAPL", "1d") is None
+    assert bars_version("AAPL", "1d") == (desk.wall.now, 0, None) != (at, 0, None)
+    again = load_ohlcv("AAPL", wait=False)     # the new copy is fresh: no new request
+    assert again.source == "cache" and not again.stale and len(desk.calls) == 2
+    assert again.as_of == pd.Timestamp(desk.wall.now, unit="s", tz="UTC")
+
+
+def test_without_a_cached_copy_the_first_read_downloads(desk, revalidator):
+    md = load_ohlcv("TESTCO", wait=False)
+    assert md.source == "yahoo" and len(desk.calls) == 1
+    assert not revalidator.pending("TESTCO", "1d")
+
+
+def test_a_failed_background_download_labels_the_copy(desk, revalidator):
+    load_ohlcv("TESTCO")
+    desk.wall.now += 1.5 * DAY
+    desk.mono.now += 61                        # the probe asks again
+    desk.up = False
+    assert not load_ohlcv("TESTCO", wait=False).stale  # not known yet: it is being updated
+    assert revalidator.wait_idle(5)
+    assert "cannot be reached" in revalidator.last_error("TESTCO", "1d")
+    md = load_ohlcv("TESTCO", wait=False)      # labelled, and tried again in the background
+    assert md.source == "cache" and md.stale and "cannot be reached" in md.notes[0]
+    assert md.fallback.startswith("Cached copy from ") and "updating it in the" in md.fallback
+    assert md.status_line.startswith("STALE")
+    assert revalidator.wait_idle(5)
+    desk.up = True                             # back, and noticed after the probe's minute
+    desk.mono.now += 61
+    assert load_ohlcv("TESTCO", wait=False).stale
+    assert revalidator.wait_idle(5) and revalidator.last_error("TESTCO", "1d") is None
+    md = load_ohlcv("TESTCO", wait=False)
+    assert md.source == "cache" and not md.stale and md.fallback is None
+    assert len(desk.calls) == 2                # the first download and the one that worked
+
+
+def test_a_copy_twice_its_ttl_old_is_stale_while_it_is_updated(desk, revalidator, monkeypatch):
+    load_ohlcv("AAPL")
+    desk.wall.now += 2.5 * DAY
+    yahoo = SlowYahoo(desk, monkeypatch)
+    md = load_ohlcv("AAPL", wait=False)
+    assert md.source == "cache" and md.stale and "updating it in the background" in md.fallback
+    yahoo.release.set()
+
+
+def test_offline_mode_serves_the_copy_without_background_downloads(desk, revalidator,
+                                                                   monkeypatch):
+    load_ohlcv("TESTCO")
+    desk.wall.now += 1.5 * DAY
+    Desk.online_mode(monkeypatch, offline=True)
+    md = load_ohlcv("TESTCO", wait=False)
+    assert md.source == "cache" and md.stale and "QUANTDESK_OFFLINE=1" in md.notes[0]
+    assert not revalidator.pending("TESTCO", "1d") and len(desk.calls) == 1
+
+
+def test_the_background_worker_survives_an_unexpected_error():
+    from core.data.revalidate import Revalidator
+
+    seen = []
+
+    def fetch(symbol, interval):
+        seen.append(symbol)
+        if symbol == "BAD":
+            raise ZeroDivisionError("a bug in a parser")
+
+    rv = Revalidator(fetch)
+    rv.request("BAD", "1d")
+    assert rv.wait_idle(5)
+    assert rv.last_error("BAD", "1d") == "The background download failed (ZeroDivisionError)."
+    rv.request("GOOD", "1d")
+    assert rv.wait_idle(5) and seen == ["BAD", "GOOD"]
+    assert rv.last_error("GOOD", "1d") is None and rv.last_error("BAD", "1d") is not None
+
+
+def test_the_panels_memory_cache_answers_what_the_store_would(desk, revalidator,
+                                                              monkeypatch):
+    """``ui.data.live_market`` (the Overview panel's bars) parses a copy once per version of
+    the disk copy: again only once the copy expired, its background download landed, or
+    one failed."""
+    import ui.data
+    from ui.data import _live_market, live_market
+
+    loads = []
+
+    def counted(*args, **kwargs):
+        loads.append(kwargs["wait"])
+        return load_ohlcv(*args, **kwargs)
+
+    monkeypatch.setattr(ui.data, "load_ohlcv", counted)
+    _live_market.clear()
+    assert live_market("AAPL", "1d").source == "yahoo"
+    cached = live_market("AAPL", "1d")         # a new version: the disk copy now exists
+    assert cached.source == "cache" and len(loads) == 2
+    for _ in range(3):
+        assert live_market("AAPL", "1d").as_of == cached.as_of
+    assert loads == [False, False]
+    desk.wall.now += 1.5 * DAY
+    updating = live_market("AAPL", "1d")       # expired: asks for the bars in the background
+    assert updating.as_of == cached.as_of and not updating.stale and len(loads) == 3
+    assert revalidator.wait_idle(5) and len(desk.calls) == 2
+    landed = live_market("AAPL", "1d")
+    assert landed.as_of == pd.Timestamp(desk.wall.now, unit="s", tz="UTC") > updating.as_of
+    assert len(loads) == 4 and live_market("AAPL", "1d").as_of == landed.as_of
+    assert len(loads) == 4
+    desk.wall.now += 1.5 * DAY
+    desk.mono.now += 61
+    desk.up = False
+    assert not live_market("AAPL", "1d").stale
+    assert revalidator.wait_idle(5)
+    failed = live_market("AAPL", "1d")
+    assert failed.stale and "cannot be reached" in failed.notes[0] and len(loads) == 6
+    _live_market.clear()
