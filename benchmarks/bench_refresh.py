@@ -4,7 +4,7 @@ auto-refresh never blocks the rest of the page").
 Serves the app as ``make run`` does, with the panel refreshing every
 :data:`REFRESH_S` second (``QUANTDESK_REFRESH_SECONDS``; 30 s by default), opens the Overview
 in Debian's Chromium and switches its price chart's window (6M / 1Y, the segmented control
-above the chart) :data:`RUNS` times each way, in three phases:
+above the chart) :data:`RUNS` times each way, in four phases:
 
 * **paused**: "Pause auto-refresh" on (no refresh ticks), clicks spaced by irregular pauses;
 * **during a refresh**: refreshing every second, each click made :data:`DELAYS` after a
@@ -12,7 +12,12 @@ above the chart) :data:`RUNS` times each way, in three phases:
   acting while the panel refreshes. Nothing new to compute (bars and predictions cached);
 * **during a replay refresh**: the same with "Replay mode" on, where every refresh steps the
   replayed symbol one bar and computes its predictions for the new bar (the work of a live
-  refresh when a new bar arrives).
+  refresh when a new bar arrives);
+* **during a live refresh**: a second server, started by :mod:`benchmarks.slow_yahoo`, whose
+  Yahoo Finance answers each symbol after a synthetic delay of :data:`YAHOO_S` with its
+  bundled real history, and whose downloaded copies expire every :data:`LIVE_TTL_S`: the
+  panel's refreshes keep meeting expired bars, as an intraday watchlist's do every minute.
+  Clicks as in the refresh phase, for at least :data:`LIVE_S` seconds.
 
 (A full rerun restarts the fragment's timer, so clicks less than a period apart would never
 meet a refresh.) Each switch is timed from the click until the chart holds the new window's
@@ -42,6 +47,9 @@ RUNS = int(os.environ.get("QD_BENCH_REFRESH_RUNS", "15"))
 #: seconds after a refresh started that a click comes, cycled: before the refresh's first
 #: element (Streamlit stops the refresh there at once) and into its computation
 DELAYS = (0.0, 0.05, 0.1, 0.15, 0.25, 0.35)
+#: live phase: Yahoo's synthetic answer time per symbol [s], how long a downloaded copy stays
+#: fresh [s], and the phase's least duration [s]
+YAHOO_S, LIVE_TTL_S, LIVE_S = 1.0, 2, 150.0
 #: seconds between two switches while paused, cycled
 GAPS = (0.13, 0.52, 0.31, 0.87, 0.44, 0.69)
 #: candles on the Overview's price chart (its Plotly element, key ``price``)
@@ -95,48 +103,87 @@ def _flip(page, label: str) -> None:
     page.wait_for_timeout(200)
 
 
-def measure(runs: int = RUNS) -> dict:
-    """{phase: {"chart": [s...], "settled": [s...], "hit": clicks made while a refresh ran}}
-    for the phases "paused", "refresh" and "replay", and "candles": {window: count}."""
-    from playwright.sync_api import sync_playwright
+def _phase(page, phase: str, runs: int, counts: dict, seconds: float = 0.0) -> dict:
+    """``2 * runs`` window switches (and more until ``seconds`` passed), each made
+    :data:`DELAYS` after a refresh started (with irregular gaps when ``phase`` is paused)."""
+    res = {"chart": [], "settled": [], "hit": 0}
+    t_end, i = time.monotonic() + seconds, 0
+    while i < 2 * runs or time.monotonic() < t_end:
+        window = ("6M", "1Y")[i % 2]
+        delay = None if phase == "paused" else DELAYS[i % len(DELAYS)]
+        chart, settled, counts[window], running = _switch(page, window, counts.get(window),
+                                                          delay)
+        res["chart"].append(chart)
+        res["settled"].append(settled)
+        res["hit"] += running
+        if phase == "paused":
+            page.wait_for_timeout(int(1000 * GAPS[i % len(GAPS)]))
+        i += 1
+    return res
 
-    tmp = Path(tempfile.mkdtemp(prefix="qd-bench-refresh-"))
-    env = dict(_env(tmp / "data"), QUANTDESK_REFRESH_SECONDS=str(REFRESH_S))
+
+def _serve(tmp: Path, launcher: str, **env_extra: str):
+    """Bootstrap a data directory in ``tmp`` and serve the app with ``launcher``; (url,
+    process) once its warm-up finished."""
+    env = dict(_env(tmp / "data"), QUANTDESK_REFRESH_SECONDS=str(REFRESH_S), **env_extra)
     subprocess.run([sys.executable, "-c", "from core.bootstrap import bootstrap; "
                     "bootstrap(lambda m: None, train_missing=False)"],
                    cwd=ROOT, env=env, check=True, timeout=300)
-    url, proc = _start("app.py", env, tmp / "app.log", launcher="ui.warmup")
-    out: dict = {}
+    url, proc = _start("app.py", env, tmp / "app.log", launcher=launcher)
     try:
         _wait_for_warmup(tmp / "app.log", proc)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                         args=CHROMIUM_ARGS)
+    except BaseException:
+        stop_server(proc)
+        raise
+    return url, proc
+
+
+def measure(runs: int = RUNS) -> dict:
+    """{phase: {"chart": [s...], "settled": [s...], "hit": clicks made while a refresh ran}}
+    for the phases "paused", "refresh", "replay" and "live", and "candles": {window: count}."""
+    from playwright.sync_api import sync_playwright
+
+    from ui.warmup import SERVER_ENV
+
+    tmp = Path(tempfile.mkdtemp(prefix="qd-bench-refresh-"))
+    out: dict = {}
+    counts: dict = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=CHROMIUM_ARGS)
+        try:
+            url, proc = _serve(tmp / "offline", "ui.warmup")
             try:
                 page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
                 _visit(page, url + "/")
                 _visit(page, url + "/")  # warm
-                counts: dict = {}
                 for phase, flips in (("paused", ["Pause auto-refresh"]),
                                      ("refresh", ["Pause auto-refresh"]),
                                      ("replay", ["Replay mode"])):
                     for label in flips:
                         _flip(page, label)
-                    res = out[phase] = {"chart": [], "settled": [], "hit": 0}
-                    for i in range(2 * runs):
-                        window = ("6M", "1Y")[i % 2]
-                        delay = None if phase == "paused" else DELAYS[i % len(DELAYS)]
-                        chart, settled, counts[window], running = _switch(
-                            page, window, counts.get(window), delay)
-                        res["chart"].append(chart)
-                        res["settled"].append(settled)
-                        res["hit"] += running
-                        if phase == "paused":
-                            page.wait_for_timeout(int(1000 * GAPS[i % len(GAPS)]))
+                    out[phase] = _phase(page, phase, runs, counts)
             finally:
-                browser.close()
-    finally:
-        stop_server(proc)
+                stop_server(proc)
+            # live: a slow Yahoo (benchmarks.slow_yahoo), the copies expiring every
+            # LIVE_TTL_S; long enough for a memory cache of a minute to expire twice
+            url, proc = _serve(tmp / "live", "benchmarks.slow_yahoo", **SERVER_ENV,
+                               QUANTDESK_OFFLINE="0", QD_BENCH_YAHOO_DELAY_S=str(YAHOO_S),
+                               QD_BENCH_BARS_TTL_S=str(LIVE_TTL_S))
+            try:
+                page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+                _visit(page, url + "/")
+                _visit(page, url + "/")
+                live_counts: dict = {}
+                _flip(page, "Pause auto-refresh")  # learn the windows' candle counts
+                for window in ("6M", "1Y"):
+                    live_counts[window] = _switch(page, window, None)[2]
+                _flip(page, "Pause auto-refresh")
+                out["live"] = _phase(page, "live", runs, live_counts, seconds=LIVE_S)
+            finally:
+                stop_server(proc)
+        finally:
+            browser.close()
     out["candles"] = counts
     return out
 
@@ -146,21 +193,26 @@ def _p90(xs: list[float]) -> float:
 
 
 def table(res: dict) -> str:
-    """Markdown table of the three phases and their ratios to the paused one."""
+    """Markdown table of the phases and their ratios to the paused one."""
     names = {"paused": "auto-refresh paused",
              "refresh": "clicked during a refresh (nothing new to compute)",
-             "replay": "clicked during a replay refresh (a new bar's predictions)"}
+             "replay": "clicked during a replay refresh (a new bar's predictions)",
+             "live": f"clicked during a live refresh (Yahoo answering in {YAHOO_S:.1f} s, "
+                     "synthetic delay)"}
     base = {k: statistics.median(res["paused"][k]) for k in ("chart", "settled")}
     out = ["| window switch on the Overview | chart shown, median [s] | p90 [s] | max [s] "
-           "| settled, median [s] | chart / paused | settled / paused | clicks during a "
-           "refresh |",
-           "|---|---:|---:|---:|---:|---:|---:|---:|"]
+           "| settled, median [s] | max [s] | chart / paused | settled / paused | clicks "
+           "during a refresh | charts / settles later than 1 s |",
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for phase, name in names.items():
         r = res[phase]
         c, t = statistics.median(r["chart"]), statistics.median(r["settled"])
+        late = [sum(x > 1.0 for x in r[k]) for k in ("chart", "settled")]
         out.append(f"| {name} | {c:.2f} | {_p90(r['chart']):.2f} | {max(r['chart']):.2f} "
-                   f"| {t:.2f} | {c / base['chart']:.2f} | {t / base['settled']:.2f} "
-                   f"| {r['hit'] if phase != 'paused' else '-'} of {len(r['chart'])} |")
+                   f"| {t:.2f} | {max(r['settled']):.2f} | {c / base['chart']:.2f} "
+                   f"| {t / base['settled']:.2f} "
+                   f"| {r['hit'] if phase != 'paused' else '-'} of {len(r['chart'])} "
+                   f"| {late[0]} / {late[1]} |")
     out.append(f"(refresh every {REFRESH_S} s; candles drawn: {res['candles']})")
     return "\n".join(out)
 

@@ -6,8 +6,9 @@ The pattern is HTTP's ``stale-while-revalidate`` (RFC 5861, section 3). One down
 (symbol, interval) is in flight at a time, so a refresh every second never piles up requests;
 the downloads run one after another on a single daemon thread (Yahoo rate-limits bursts;
 a server stopping does not wait for queued downloads; the disk cache commits each value in
-one SQLite transaction, so an interrupted write leaves a readable copy). The last failure of each (symbol, interval) is kept until a download succeeds, so the caller can
-label a copy that is no longer being kept live.
+one SQLite transaction, so an interrupted write leaves a readable copy). The last failure
+of each (symbol, interval) is kept until a download succeeds, so the caller can label a
+copy that is no longer being kept live.
 """
 
 from __future__ import annotations
