@@ -10,6 +10,7 @@ from core.data import BUNDLED_SYMBOLS
 from core.display import literal
 from core.errors import QuantdeskError
 from core.monitoring import summary_rows
+from core.panel.cards import source_notes
 from core.panel.predictors import running_experiments
 from core.panel.refresh import model_status, refresh_panel, replay_table
 from core.panel.replay import PANEL_START_BARS, replay_tick
@@ -107,7 +108,11 @@ def live_panel() -> None:
     if disabled:
         st.warning(f"Disabled by an admin: {', '.join(disabled)}. Their predictions fall back "
                    "to the naive baseline (zero-return forecast).", icon="⚠️")
-    st.caption(f"{res.logged} new prediction(s) logged · {res.outcomes} outcome(s) filled · "
+    stale, offline = source_notes(markets)
+    if stale:  # not live, though live was asked for: say which and as of when
+        st.warning("Not live: " + "  \n".join(literal(x) for x in stale), icon="⏳")
+    st.caption("".join(literal(x) + "  \n" for x in offline)
+               + f"{res.logged} new prediction(s) logged · {res.outcomes} outcome(s) filled · "
                f"{hits} cached / {misses} computed · {res.seconds * 1000:.0f} ms")
     if replay_symbol:
         rm = next((m for m in markets if m.symbol == replay_symbol), None)

@@ -14,6 +14,7 @@ import html
 
 import pandas as pd
 
+from core.data import MarketData
 from core.display import html_table
 from core.panel.symbol import SymbolPanel
 
@@ -81,3 +82,20 @@ def card_html(sp: SymbolPanel) -> str:
 def cards_html(panels: list[SymbolPanel]) -> str:
     """Every symbol's :func:`card_html` in one ``<div class="qd-cards">`` grid, in order."""
     return f'<div class="qd-cards">{"".join(card_html(sp) for sp in panels)}</div>'
+
+
+def source_notes(markets: list[MarketData]) -> tuple[list[str], list[str]]:
+    """Which watchlist symbols are not live, grouped by their data's fallback sentence (the
+    source and as-of date :func:`core.data.load_ohlcv` gives), in watchlist order:
+    ``(stale, other)``. *stale*: a failed download's fallback, or a cached copy a background
+    download has not renewed, e.g. ``"AAPL, MSFT: Cached copy from 2026-12-01 14:02 UTC,
+    last bar 2026-12-01; updating it in the background."``; *other*: data chosen to be
+    offline (the bundled demo history, offline mode). Live symbols are in neither."""
+    groups: dict[tuple[bool, str], list[str]] = {}
+    for md in markets:
+        if md.fallback:
+            groups.setdefault((bool(md.stale), md.fallback), []).append(md.symbol)
+    lines: tuple[list[str], list[str]] = ([], [])
+    for (stale, text), symbols in groups.items():
+        lines[0 if stale else 1].append(f"{', '.join(symbols)}: {text}")
+    return lines

@@ -6,7 +6,7 @@ import types
 
 import pandas as pd
 
-from core.panel.cards import card_html, cards_html, fmt_pct, forecast_frame
+from core.panel.cards import card_html, cards_html, fmt_pct, forecast_frame, source_notes
 
 HOSTILE = '<img src=x onerror="alert(1)">'
 
@@ -52,3 +52,19 @@ def test_forecast_frame_and_percent_text():
     assert list(f.columns) == ["Model", "h [bars]", "Return [%] (80% interval)", "Skill"]
     assert f["Skill"].tolist() == ["no", "baseline"]
     assert fmt_pct(None) == "–" and fmt_pct(1.25, 2) == "+1.25%" and fmt_pct(-3.0) == "-3.0%"
+
+
+def test_source_notes_group_symbols_that_are_not_live_by_their_as_of():
+    def md(symbol, stale=False, fallback=None):
+        return types.SimpleNamespace(symbol=symbol, stale=stale, fallback=fallback)
+
+    old = "Cached copy from 2026-12-01 14:02 UTC, last bar 2026-12-01."
+    demo = "Bundled history (offline demo), last bar 2013-03-01."
+    stale, other = source_notes([md("AAPL", True, old), md("NVDA"), md("MSFT", False, demo),
+                                 md("IBM", True, old), md("GOOG", False, demo),
+                                 md("^GSPC", True, "Bundled history (offline demo), last bar "
+                                                   "2018-12-31.")])
+    assert stale == [f"AAPL, IBM: {old}",
+                     "^GSPC: Bundled history (offline demo), last bar 2018-12-31."]
+    assert other == [f"MSFT, GOOG: {demo}"]
+    assert source_notes([md("NVDA")]) == ([], [])  # live: nothing to say

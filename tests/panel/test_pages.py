@@ -44,6 +44,12 @@ def test_overview_panel_logs_and_shows_as_of(no_domains):
     assert "As of " in texts(at) and "auto-refresh every 30 s" in texts(at)
     assert "2 new prediction(s) logged" not in texts(at)  # 2 symbols x 2 horizons = 4
     assert "4 new prediction(s) logged" in texts(at)
+    # offline (the tests' setting): which data the cards show, with its as-of date
+    from core.display import literal
+
+    assert literal("MSFT, IBM: Bundled history (offline demo), last bar 2013-03-01.") in [
+        c.value.split("  \n")[0] for c in at.caption]
+    assert not [w for w in at.warning if "Not live" in w.value]
     shown = cards(at)  # one per symbol, in the watchlist's order, in one st.html element
     assert [c.split(" · ")[0] for c in shown] == ["MSFT", "IBM"]
     assert len([e for e in at.get("html") if "qd-card" in str(e.proto.body)]) == 1
@@ -264,3 +270,30 @@ def test_overview_after_another_page_keeps_the_watchlist(no_domains):
     at.switch_page("views/overview.py").run()
     assert_page_ok(at)
     assert at.multiselect(key="ov_watchlist").value == ["IBM"]
+
+
+def test_overview_names_watchlist_symbols_that_are_not_live(monkeypatch, no_domains):
+    """A copy that a background download has not renewed (Yahoo failing) is named with its
+    date above the cards; live symbols are not."""
+    import dataclasses
+
+    import ui.data
+    from core.data import load_ohlcv
+    from core.display import literal
+
+    def served(symbol, interval, source="auto"):
+        md = load_ohlcv(symbol, interval, source="bundled")
+        if symbol == "IBM":
+            return md
+        return dataclasses.replace(md, source="cache", stale=True, fallback=(
+            "Cached copy from 2026-12-01 14:02 UTC, last bar 2013-03-01; updating it in the "
+            "background."))
+
+    monkeypatch.setattr(ui.data, "live_market", served)
+    at = overview(ov_watchlist=["MSFT", "GOOG", "IBM"], ov_paused=True)
+    assert_page_ok(at, allow_warnings=("Not live: ",))
+    warning, = [w.value for w in at.warning if "Not live" in w.value]
+    assert warning == "Not live: " + literal(
+        "MSFT, GOOG: Cached copy from 2026-12-01 14:02 UTC, last bar 2013-03-01; updating it "
+        "in the background.")
+    assert [c.split(" · ")[0] for c in cards(at)] == ["MSFT", "GOOG", "IBM"]
