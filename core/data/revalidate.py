@@ -14,8 +14,8 @@ copy that is no longer being kept live.
 from __future__ import annotations
 
 import logging
-import threading
 import queue
+import threading
 from collections.abc import Callable
 
 from core.errors import QuantdeskError
