@@ -4,7 +4,7 @@ auto-refresh never blocks the rest of the page").
 Serves the app as ``make run`` does, with the panel refreshing every
 :data:`REFRESH_S` second (``QUANTDESK_REFRESH_SECONDS``; 30 s by default), opens the Overview
 in Debian's Chromium and switches its price chart's window (6M / 1Y, the segmented control
-above the chart) :data:`RUNS` times each way, in four phases:
+above the chart) :data:`RUNS` times each way, in five phases:
 
 * **paused**: "Pause auto-refresh" on (no refresh ticks), clicks spaced by irregular pauses;
 * **during a refresh**: refreshing every second, each click made :data:`DELAYS` after a
@@ -17,7 +17,10 @@ above the chart) :data:`RUNS` times each way, in four phases:
   Yahoo Finance answers each symbol after a synthetic delay of :data:`YAHOO_S` with its
   bundled real history, and whose downloaded copies expire every :data:`LIVE_TTL_S`: the
   panel's refreshes keep meeting expired bars, as an intraday watchlist's do every minute.
-  Clicks as in the refresh phase, for at least :data:`LIVE_S` seconds.
+  Clicks as in the refresh phase, for at least :data:`LIVE_S` seconds;
+* **during live new bars**: the same, each download revealing one more real bar of the
+  symbol (``QD_BENCH_REVEAL``), copies expiring every :data:`NEW_BAR_S`: every watchlist
+  symbol gets a new bar at once, and the panel computes their predictions.
 
 (A full rerun restarts the fragment's timer, so clicks less than a period apart would never
 meet a refresh.) Each switch is timed from the click until the chart holds the new window's
@@ -50,6 +53,8 @@ DELAYS = (0.0, 0.05, 0.1, 0.15, 0.25, 0.35)
 #: live phase: Yahoo's synthetic answer time per symbol [s], how long a downloaded copy stays
 #: fresh [s], and the phase's least duration [s]
 YAHOO_S, LIVE_TTL_S, LIVE_S = 1.0, 2, 150.0
+#: newbars phase: seconds between two new bars of every watchlist symbol
+NEW_BAR_S = 10
 #: seconds between two switches while paused, cycled
 GAPS = (0.13, 0.52, 0.31, 0.87, 0.44, 0.69)
 #: candles on the Overview's price chart (its Plotly element, key ``price``)
@@ -58,7 +63,9 @@ COUNT_JS = """() => {
     return g && g.data && g.data.length ? g.data[0].x.length : -1;
 }"""
 #: settled, and the chart shows ``n`` candles
-SWITCHED_JS = f"(a) => ({SETTLED_JS})([null, true, null]) && ({COUNT_JS})() === a"
+#: the window's candles shown: its count, give or take the bars a live phase adds meanwhile
+SHOWN_JS = f"(n) => Math.abs(({COUNT_JS})() - n) <= 2"
+SWITCHED_JS = f"(a) => ({SETTLED_JS})([null, true, null]) && ({SHOWN_JS})(a)"
 STATE_JS = ("() => document.querySelector('[data-testid=\"stApp\"]')"
             ".getAttribute('data-test-script-state')")
 
@@ -85,7 +92,7 @@ def _switch(page, label: str, candles: int | None,
                                polling=25)
         chart = settled = time.perf_counter() - t0
     else:
-        page.wait_for_function(f"(n) => ({COUNT_JS})() === n", arg=candles,
+        page.wait_for_function(SHOWN_JS, arg=candles,
                                timeout=TIMEOUT_MS, polling=10)
         chart = time.perf_counter() - t0
         page.wait_for_function(SWITCHED_JS, arg=candles, timeout=TIMEOUT_MS, polling=25)
@@ -138,12 +145,32 @@ def _serve(tmp: Path, launcher: str, **env_extra: str):
     return url, proc
 
 
+def _live_phase(browser, tmp: Path, runs: int, extra: dict) -> dict:
+    """Clicks for at least :data:`LIVE_S` on a server started by
+    :mod:`benchmarks.slow_yahoo` with the settings ``extra``."""
+    from ui.warmup import SERVER_ENV
+
+    url, proc = _serve(tmp, "benchmarks.slow_yahoo", **SERVER_ENV, QUANTDESK_OFFLINE="0",
+                       QD_BENCH_YAHOO_DELAY_S=str(YAHOO_S), **extra)
+    try:
+        page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+        _visit(page, url + "/")
+        _visit(page, url + "/")
+        counts: dict = {}
+        _flip(page, "Pause auto-refresh")  # learn the windows' candle counts
+        for window in ("6M", "1Y"):
+            counts[window] = _switch(page, window, None)[2]
+        _flip(page, "Pause auto-refresh")
+        return _phase(page, "live", runs, counts, seconds=LIVE_S)
+    finally:
+        stop_server(proc)
+
+
 def measure(runs: int = RUNS) -> dict:
     """{phase: {"chart": [s...], "settled": [s...], "hit": clicks made while a refresh ran}}
-    for the phases "paused", "refresh", "replay" and "live", and "candles": {window: count}."""
+    for the phases "paused", "refresh", "replay", "live" and "newbars", and "candles":
+    {window: count}."""
     from playwright.sync_api import sync_playwright
-
-    from ui.warmup import SERVER_ENV
 
     tmp = Path(tempfile.mkdtemp(prefix="qd-bench-refresh-"))
     out: dict = {}
@@ -166,22 +193,12 @@ def measure(runs: int = RUNS) -> dict:
             finally:
                 stop_server(proc)
             # live: a slow Yahoo (benchmarks.slow_yahoo), the copies expiring every
-            # LIVE_TTL_S; long enough for a memory cache of a minute to expire twice
-            url, proc = _serve(tmp / "live", "benchmarks.slow_yahoo", **SERVER_ENV,
-                               QUANTDESK_OFFLINE="0", QD_BENCH_YAHOO_DELAY_S=str(YAHOO_S),
-                               QD_BENCH_BARS_TTL_S=str(LIVE_TTL_S))
-            try:
-                page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
-                _visit(page, url + "/")
-                _visit(page, url + "/")
-                live_counts: dict = {}
-                _flip(page, "Pause auto-refresh")  # learn the windows' candle counts
-                for window in ("6M", "1Y"):
-                    live_counts[window] = _switch(page, window, None)[2]
-                _flip(page, "Pause auto-refresh")
-                out["live"] = _phase(page, "live", runs, live_counts, seconds=LIVE_S)
-            finally:
-                stop_server(proc)
+            # LIVE_TTL_S; long enough for a memory cache of a minute to expire twice.
+            # newbars: the same with a new real bar of every symbol once per NEW_BAR_S
+            for phase, extra in (("live", {"QD_BENCH_BARS_TTL_S": str(LIVE_TTL_S)}),
+                                 ("newbars", {"QD_BENCH_BARS_TTL_S": str(NEW_BAR_S),
+                                              "QD_BENCH_REVEAL": "100"})):
+                out[phase] = _live_phase(browser, tmp / phase, runs, extra)
         finally:
             browser.close()
     out["candles"] = counts
@@ -198,7 +215,8 @@ def table(res: dict) -> str:
              "refresh": "clicked during a refresh (nothing new to compute)",
              "replay": "clicked during a replay refresh (a new bar's predictions)",
              "live": f"clicked during a live refresh (Yahoo answering in {YAHOO_S:.1f} s, "
-                     "synthetic delay)"}
+                     "synthetic delay)",
+             "newbars": f"the same, a new real bar of every symbol every {NEW_BAR_S} s"}
     base = {k: statistics.median(res["paused"][k]) for k in ("chart", "settled")}
     out = ["| window switch on the Overview | chart shown, median [s] | p90 [s] | max [s] "
            "| settled, median [s] | max [s] | chart / paused | settled / paused | clicks "

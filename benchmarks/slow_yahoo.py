@@ -8,8 +8,10 @@ Adj Close Volume`` on an ``America/New_York`` index); a symbol without bundled h
 yfinance's "no data" error. The network probe answers "reachable" without a socket, and a
 downloaded copy stays fresh ``QD_BENCH_BARS_TTL_S`` seconds (default 2) instead of a day, so
 the panel's refreshes keep meeting expired copies, as an intraday watchlist does every
-minute. No socket leaves the machine. Benchmark use only: the bars are real, their "live"
-label and their timing are not.
+minute. With ``QD_BENCH_REVEAL=N`` each download also reveals one more of the symbol's
+last ``N`` real bars, so the panel meets a new bar of every symbol once per TTL. No socket
+leaves the machine. Benchmark use only: the bars are real, their "live" label and their
+timing are not.
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ import time
 
 DELAY_S = float(os.environ.get("QD_BENCH_YAHOO_DELAY_S", "1.0"))
 TTL_S = int(os.environ.get("QD_BENCH_BARS_TTL_S", "2"))
+#: > 0: the first download of a symbol holds back its last REVEAL bars, and every later
+#: download reveals one more of them (real bars, arriving as a live bar does)
+REVEAL = int(os.environ.get("QD_BENCH_REVEAL", "0"))
+_downloads: dict[str, int] = {}
 
 
 def _yahoo_shaped(symbol: str):
@@ -53,7 +59,11 @@ def install() -> None:
         time.sleep(DELAY_S)
         if ticker.ticker not in BUNDLED_SYMBOLS:
             raise YFTzMissingError(ticker.ticker)
-        return _yahoo_shaped(ticker.ticker)
+        bars = _yahoo_shaped(ticker.ticker)
+        if REVEAL > 0:
+            n = _downloads[ticker.ticker] = _downloads.get(ticker.ticker, 0) + 1
+            bars = bars.iloc[:len(bars) - max(0, REVEAL - n + 1)]
+        return bars
 
     yfinance.Ticker.history = history
     network.PROBE = ReachabilityProbe(
