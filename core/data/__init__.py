@@ -180,6 +180,12 @@ def bars_version(symbol: str, interval: str) -> tuple[float | None, int, str | N
     return at, age, REVALIDATOR.last_error(symbol, interval)
 
 
+def _copy_note(hit: tuple[pd.DataFrame, float], end: str) -> str:
+    """The fallback sentence of a cached copy: when it was downloaded, its last bar."""
+    return (f"Cached copy from {_utc(hit[1]):%Y-%m-%d %H:%M} UTC, last bar "
+            f"{hit[0].index[-1].date()}{end}")
+
+
 def _live(symbol: str, interval: str, notes: list[str], wait: bool = True):
     """fresh cache -> Yahoo -> stale cache -> bundled (1d) -> error.
 
@@ -203,22 +209,18 @@ def _live(symbol: str, interval: str, notes: list[str], wait: bool = True):
             return hit[0], "cache", _utc(hit[1]), False, None
         if error is not None:
             notes.append(error)
-        as_of = _utc(hit[1])
-        fallback = (f"Cached copy from {as_of:%Y-%m-%d %H:%M} UTC, last bar "
-                    f"{hit[0].index[-1].date()}; updating it in the background.")
+        fallback = _copy_note(hit, "; updating it in the background.")
         notes.append(fallback)
-        return hit[0], "cache", as_of, True, fallback
+        return hit[0], "cache", _utc(hit[1]), True, fallback
     try:
         raw = _download(symbol, interval)
         return raw, "yahoo", pd.Timestamp.now(tz="UTC"), False, None
     except DataSourceError as err:
         notes.append(str(err))
         if hit is not None:
-            as_of = _utc(hit[1])
-            fallback = (f"Cached copy from {as_of:%Y-%m-%d %H:%M} UTC, last bar "
-                        f"{hit[0].index[-1].date()}.")
+            fallback = _copy_note(hit, ".")
             notes.append(fallback)
-            return hit[0], "cache", as_of, True, fallback
+            return hit[0], "cache", _utc(hit[1]), True, fallback
         if symbol in BUNDLED_SYMBOLS and interval == "1d":
             raw = load_bundled(symbol)
             fallback = _bundled_note(raw)
