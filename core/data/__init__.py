@@ -176,8 +176,14 @@ def bars_version(symbol: str, interval: str) -> tuple[float | None, int, str | N
     exactly what the call would."""
     symbol = symbol.strip().upper()
     at = FrameCache.shared(get_settings().cache_dir).fetched_at(bar_key(symbol, interval))
-    age = 0 if at is None else min(2, int(max(0.0, time.time() - at) // ttl_for(interval)))
+    age = 0 if at is None else _age(at, interval)
     return at, age, REVALIDATOR.last_error(symbol, interval)
+
+
+def _age(fetched_at: float, interval: str) -> int:
+    """A copy's age in TTLs, capped at 2: 0 fresh, 1 past its TTL, 2 past twice it (the
+    phases :func:`_live` and :func:`bars_version` both go by)."""
+    return min(2, int(max(0.0, time.time() - fetched_at) // ttl_for(interval)))
 
 
 def _copy_note(hit: tuple[pd.DataFrame, float], end: str) -> str:
@@ -199,13 +205,13 @@ def _live(symbol: str, interval: str, notes: list[str], wait: bool = True):
     settings = get_settings()
     cache = FrameCache.shared(settings.cache_dir)
     hit = cache.get(bar_key(symbol, interval))
-    ttl = ttl_for(interval)
-    if hit is not None and FrameCache.is_fresh(hit[1], ttl):
+    age = None if hit is None else _age(hit[1], interval)
+    if age == 0:
         return hit[0], "cache", _utc(hit[1]), False, None
     if hit is not None and not wait and not settings.offline:
         error = REVALIDATOR.last_error(symbol, interval)  # of the last finished attempt
         REVALIDATOR.request(symbol, interval)
-        if error is None and FrameCache.is_fresh(hit[1], 2 * ttl):
+        if error is None and age == 1:
             return hit[0], "cache", _utc(hit[1]), False, None
         if error is not None:
             notes.append(error)
