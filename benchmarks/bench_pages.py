@@ -8,16 +8,18 @@ it finished, and starts a bare reference script (one Plotly candlestick chart of
 MSFT bars and one chart-window picker) on free loopback ports, then drives Debian's
 Chromium through Playwright. Per page and run: a new browser context opens the page by URL
 ("cold": new browser session, server already running) and then opens it again in the same
-context ("warm"). Timed from ``goto`` until the app settled (script state ``notRunning``, no
+context ("warm"), once the first visit's page is quiet (its chart finished drawing: see
+``QUIET_JS``). Timed from ``goto`` until the app settled (script state ``notRunning``, no
 ``stStatusWidget``) and the first ``.js-plotly-plot`` has drawn its SVG. The "first" column
 is the very first visit of each page after the server started (one sample, run 0).
 Pages without a chart until the user acts (Screener before a scan, Paper Book before two
 marks, Model Monitoring on an empty store) are settled when their hint is shown.
 
 Then one widget interaction per page ("interaction"): a widget is changed (the chart window,
-a sizing input, a horizon, a toggle; see ``ACTIONS``) and timed from the click or key press
-until the rerun it caused has finished and the page settled again. The bare page has one
-widget too (a chart-window picker that redraws its chart), whose rerun is the reference.
+a sizing input, a horizon, a toggle; see ``ACTIONS``) on a quiet page and timed from the
+click or key press until the rerun it caused has finished and the page settled again. The
+bare page has one widget too (a chart-window picker that redraws its chart), whose rerun is
+the reference.
 The Screener's "interaction" is its Scan button: time until the scan's table is shown.
 
 Prints per page the medians and the ratio to the bare page's median of the same run; the
@@ -98,6 +100,29 @@ WATCH_JS = """() => {
     }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state'],
                      attributeOldValue: true});
 }"""
+
+
+# the page is quiet: QUIET_FRAMES idle callbacks in a row with >= 8 ms to spare each (no long
+# task between them), or ``ms`` passed. Each timed step starts from a quiet page, so it is not
+# charged with the previous step's leftover drawing (Plotly goes on drawing after its SVG
+# exists: a warm visit started at once paid ~100 ms of the cold visit's chart on the heavier
+# pages against ~20 ms on the bare page; docs/performance.md, eleventh and fifteenth passes).
+QUIET_FRAMES = 5
+QUIET_JS = """(ms) => new Promise((resolve) => {
+    const t0 = performance.now();
+    let run = 0;
+    const check = (deadline) => {
+        run = deadline.timeRemaining() >= 8 ? run + 1 : 0;
+        if (run >= %d || performance.now() - t0 > ms) resolve(performance.now() - t0);
+        else requestIdleCallback(check);
+    };
+    requestIdleCallback(check);
+})""" % QUIET_FRAMES
+
+
+def _quiet(page, ms: int = 3000) -> float:
+    """Wait (untimed) until the page is quiet, at most ``ms``; the wait in ms."""
+    return page.evaluate(QUIET_JS, ms)
 
 
 def _ready(locator):
@@ -253,7 +278,9 @@ def _visit(page, url: str, hint: str | None = None) -> float:
 def _interact(page, name: str, hint: str | None = None) -> float:
     """Change the row's widget (``ACTIONS``) and time until its rerun has settled."""
     prepare, selector = ACTIONS[name]
+    _quiet(page)
     act = prepare(page)
+    _quiet(page)
     page.evaluate(WATCH_JS)
     t0 = time.perf_counter()
     act()
@@ -321,6 +348,7 @@ def measure(runs: int | None = None) -> dict:
                             pg = ctx.new_page()
                             hint = NO_CHART_TEXT.get(page_name)
                             cold = _visit(pg, url, hint)
+                            _quiet(pg)  # the cold visit's chart finished drawing
                             cpu0 = _cpu_times()
                             warm = _visit(pg, url, hint)
                             warm_cpu = _cpu_delta(cpu0, _cpu_times())
