@@ -274,12 +274,14 @@ def _source_label(md: MarketData) -> str:
     return md.source + (" (stale)" if md.stale else "")
 
 
-def load_vix_close(source: str = "auto") -> tuple[pd.Series, str, str | None]:
+def load_vix_close(source: str = "auto", wait: bool = True
+                   ) -> tuple[pd.Series, str, str | None]:
     """^VIX daily closes: Yahoo (through the cache) unless ``source="bundled"``, else the
-    bundled ``arch.data`` history. Returns ``(closes, source label, fallback sentence)``."""
+    bundled ``arch.data`` history. Returns ``(closes, source label, fallback sentence)``.
+    ``wait``: as :func:`core.data.load_ohlcv`'s."""
     if source != "bundled":
         try:
-            md = load_ohlcv(VIX_SYMBOL, "1d", source=source)
+            md = load_ohlcv(VIX_SYMBOL, "1d", source=source, wait=wait)
             return md.frame["close"], _source_label(md), md.fallback
         except QuantdeskError:
             pass
@@ -288,11 +290,12 @@ def load_vix_close(source: str = "auto") -> tuple[pd.Series, str, str | None]:
                           f"{s.index[-1].date()}; never carried past its last close.")
 
 
-def _universe_closes(symbols, source: str) -> tuple[dict[str, pd.Series], list[str]]:
+def _universe_closes(symbols, source: str, wait: bool
+                     ) -> tuple[dict[str, pd.Series], list[str]]:
     closes, sources = {}, set()
     for sym in symbols:
         try:
-            md = load_ohlcv(sym, "1d", source=source)
+            md = load_ohlcv(sym, "1d", source=source, wait=wait)
         except QuantdeskError:
             closes[sym] = pd.Series(dtype="float64",
                                     index=pd.DatetimeIndex([], tz="UTC", name="timestamp"))
@@ -304,7 +307,8 @@ def _universe_closes(symbols, source: str) -> tuple[dict[str, pd.Series], list[s
 
 def market_context(symbol: str, frame: pd.DataFrame | None = None, *, interval: str = "1d",
                    universe: str = "bundled", as_of=None, source: str = "auto",
-                   data_source: str | None = None, fallback: str | None = None) -> dict:
+                   data_source: str | None = None, fallback: str | None = None,
+                   wait: bool = True) -> dict:
     """The four readings for ``symbol`` as of one of its bars, as plain JSON data.
 
     Args:
@@ -316,6 +320,8 @@ def market_context(symbol: str, frame: pd.DataFrame | None = None, *, interval: 
         source: where ^GSPC, ^VIX and the universe come from (``auto``: live first, else the
             cached or bundled history; ``bundled``: the bundled history only).
         data_source, fallback: how ``frame`` was served (shown beside it), when given.
+        wait: False for a page: a daily copy past its TTL is used at once and downloaded
+            again in the background (:func:`core.data.load_ohlcv`'s ``wait``).
 
     Returns:
         ``{symbol, interval, as_of, source, fallback, vix{...}, benchmark{...},
@@ -326,7 +332,7 @@ def market_context(symbol: str, frame: pd.DataFrame | None = None, *, interval: 
             than :data:`MAX_BREADTH_SYMBOLS` or unknown; errors of ``load_ohlcv``.
     """
     if frame is None:
-        md = load_ohlcv(symbol, interval, source=source)
+        md = load_ohlcv(symbol, interval, source=source, wait=wait)
         symbol, frame = md.symbol, md.frame
         data_source, fallback = _source_label(md), md.fallback
     if as_of is None:
@@ -344,14 +350,14 @@ def market_context(symbol: str, frame: pd.DataFrame | None = None, *, interval: 
     intraday = is_intraday(interval)
     notes: list[str] = []
 
-    vix, vix_src, vix_note = load_vix_close(source)
+    vix, vix_src, vix_note = load_vix_close(source, wait)
     v = vix_state(vix, bar, intraday=intraday)
     v.update(symbol=VIX_SYMBOL, source=vix_src)
     if vix_note:
         notes.append(f"^VIX: {vix_note}")
 
     try:
-        bmd = load_ohlcv(BENCHMARK, "1d", source=source)
+        bmd = load_ohlcv(BENCHMARK, "1d", source=source, wait=wait)
         b = benchmark_trend(bmd.frame["close"], bar, intraday=intraday)
         b["source"] = _source_label(bmd)
         if bmd.fallback:
@@ -365,7 +371,7 @@ def market_context(symbol: str, frame: pd.DataFrame | None = None, *, interval: 
         raise DataValidationError(
             f"Breadth is measured over at most {MAX_BREADTH_SYMBOLS} symbols; {uni.title} has "
             f"{len(uni.symbols):,}.")
-    closes, srcs = _universe_closes(uni.symbols, source)
+    closes, srcs = _universe_closes(uni.symbols, source, wait)
     br = breadth(closes, bar, intraday=intraday)
     br.update(universe=uni.name, title=uni.title, list_as_of=uni.as_of, window=BREADTH_WINDOW,
               sources=srcs)

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 import streamlit as st
 
-from core.data import MarketData, bars_version, load_csv, load_ohlcv
+from core.data import MarketData, bars_update, bars_version, load_csv, load_ohlcv
 from core.data.uploads import SessionUploads
 
 T = TypeVar("T")
@@ -26,29 +26,39 @@ UPLOAD_KINDS = ("bars", "news", "portfolio", "tickers")
 
 
 @st.cache_data(ttl=60, max_entries=64, show_spinner="Loading market data…")
-def cached_market(symbol: str, interval: str, start, end, source: str = "auto") -> MarketData:
-    """``core.data.load_ohlcv`` cached for 60 s per (symbol, interval, range, source), at
-    most 64 entries.
+def _market(symbol: str, interval: str, start, end, source: str, version: tuple) -> MarketData:
+    return load_ohlcv(symbol, interval, start, end, source=source, wait=False)
+
+
+def cached_market(symbol: str, interval: str, start=None, end=None,
+                  source: str = "auto") -> MarketData:
+    """``core.data.load_ohlcv`` for a page: once a cached copy exists it never waits on Yahoo
+    Finance. A copy past its TTL is shown while it is downloaded again in the background
+    (``load_ohlcv(..., wait=False)``; :func:`follow_bars` reruns the page when it
+    lands, the Overview's panel reruns by itself). Memory-cached per (symbol, interval,
+    range, source) and :func:`core.data.bars_version`, so a run after the download landed
+    reads the new bars and nothing is parsed twice; at most 64 entries, 60 s each.
 
     ``source``: ``auto`` (live first, bundled when offline) or ``bundled`` (offline demo).
     Raises what ``load_ohlcv`` raises (core.errors types with plain messages).
     """
-    return load_ohlcv(symbol, interval, start, end, source=source)
+    return _market(symbol, interval, start, end, source, bars_version(symbol, interval))
 
 
-@st.cache_data(ttl=60, max_entries=64, show_spinner=False)
-def _live_market(symbol: str, interval: str, source: str, version: tuple) -> MarketData:
-    return load_ohlcv(symbol, interval, source=source, wait=False)
+def follow_bars(md: MarketData) -> None:
+    """While ``md``'s bars are downloaded again in the background, look once a second and
+    rerun the page as soon as the new copy landed or the download failed (so the page shows
+    the new bars, or says the copy is stale): a page shows an expired copy at once instead
+    of waiting on Yahoo Finance (:func:`cached_market`). Draws nothing; nothing at all when
+    no download is under way (offline, bundled, CSV, a fresh copy)."""
+    if bars_update(md) != "none":
+        _follow(md)
 
 
-def live_market(symbol: str, interval: str, source: str = "auto") -> MarketData:
-    """The whole history of ``symbol`` for a part of a page that reruns by itself (the
-    Overview's auto-refreshing panel): once a cached copy exists it never waits on Yahoo
-    Finance. A copy past its TTL is shown while it is downloaded again in the background
-    (``load_ohlcv(..., wait=False)``), and the first run after the download landed shows the
-    new bars: the memory cache's key holds :func:`core.data.bars_version`. Raises what
-    ``load_ohlcv`` raises."""
-    return _live_market(symbol, interval, source, bars_version(symbol, interval))
+@st.fragment(run_every=1.0)
+def _follow(md: MarketData) -> None:
+    if bars_update(md) in ("landed", "failed"):
+        st.rerun()
 
 
 def session_uploads(kind: str = "bars") -> SessionUploads:

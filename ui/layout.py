@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.data import MarketData
 from core.plots.candles import WINDOWS, candlestick_figure, last_window
+from ui.data import follow_bars
 from ui.figures import cached_figure
 from ui.sidebar import Selection, market_data, sidebar, status_line
 
@@ -26,6 +27,7 @@ def page_start(title: str, caption: str = "") -> tuple[Selection, MarketData | N
     md = market_data(sel)
     if md is not None:
         status_line(md)
+        follow_bars(md)  # an expired copy is shown now; the page reruns when the new one lands
     return sel, md
 
 

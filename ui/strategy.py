@@ -137,9 +137,11 @@ def context_source(md: MarketData) -> str:
 @st.cache_data(show_spinner="Reading the market context…", max_entries=16, ttl=TTL)
 def cached_context(key: tuple, _frame: pd.DataFrame, interval: str, universe: str,
                    source: str, fallback: str | None) -> dict:
-    """:func:`core.context.market_context` as of the last bar named by ``key``."""
+    """:func:`core.context.market_context` as of the last bar named by ``key``; an expired
+    daily copy of ^VIX, ^GSPC or the universe is used at once and downloaded again in the
+    background (the page never waits on Yahoo Finance once a copy exists)."""
     return market_context(key[0], _frame, interval=interval, universe=universe,
-                          source=source, data_source=key[2], fallback=fallback)
+                          source=source, data_source=key[2], fallback=fallback, wait=False)
 
 
 def _money(v: float) -> str:

@@ -74,13 +74,13 @@ def _warm_panel() -> None:
     from core.panel.predictors import running_experiments
     from core.panel.watchlist import default_watchlist
     from core.store import session_scope
-    from ui.data import live_market
+    from ui.data import cached_market
     from ui.panel import panels_for
 
     markets = []
     for sym in default_watchlist():
         try:
-            markets.append(live_market(sym, "1d", "auto"))
+            markets.append(cached_market(sym, "1d", source="auto"))
         except QuantdeskError as err:  # the page reports it to the user
             log.info("warm-up: %s not loaded (%s)", sym, err)
     with session_scope() as s:

@@ -15,7 +15,7 @@ from core.panel.predictors import running_experiments
 from core.panel.refresh import model_status, refresh_panel, replay_table
 from core.panel.replay import PANEL_START_BARS, replay_tick
 from core.store import record_metric, session_scope, utcnow
-from ui.data import live_market
+from ui.data import cached_market
 from ui.layout import page_start, price_chart
 from ui.panel import card_details, panels_for, replay_frame, step_due, symbol_cards
 from ui.watchlist import watchlist_widget
@@ -71,7 +71,7 @@ def live_panel() -> None:
                                         interval=sel.interval, steps=steps,
                                         start_bars=PANEL_START_BARS if restart else None)
                     else:
-                        m = live_market(sym, sel.interval, sel.source)
+                        m = cached_market(sym, sel.interval, source=sel.source)
                     markets.append(m)
                 except QuantdeskError as err:
                     problems.append(f"{sym}: {err}")

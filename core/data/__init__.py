@@ -180,6 +180,26 @@ def bars_version(symbol: str, interval: str) -> tuple[float | None, int, str | N
     return at, age, REVALIDATOR.last_error(symbol, interval)
 
 
+BarsUpdate = Literal["none", "pending", "landed", "failed"]
+
+
+def bars_update(md: MarketData) -> BarsUpdate:
+    """Where the background download of ``md``'s bars stands, for a page that showed ``md``
+    from ``load_ohlcv(..., wait=False)`` and reruns once something changed: ``pending`` (a
+    download is on its way), ``landed`` (the disk cache holds a newer download than ``md``:
+    show it), ``failed`` (the last download failed and ``md`` does not say so yet: show the
+    label), else ``none`` (nothing to wait for: a fresh or inline download, bundled, CSV).
+    Reads no bars."""
+    if md.source != "cache":
+        return "none"
+    if REVALIDATOR.pending(md.symbol, md.interval):
+        return "pending"
+    at, _, error = bars_version(md.symbol, md.interval)
+    if at is not None and at > md.as_of.timestamp() + 1e-3:
+        return "landed"
+    return "failed" if error is not None and not md.stale else "none"
+
+
 def _age(fetched_at: float, interval: str) -> int:
     """A copy's age in TTLs, capped at 2: 0 fresh, 1 past its TTL, 2 past twice it (the
     phases :func:`_live` and :func:`bars_version` both go by)."""

@@ -190,8 +190,7 @@ def test_overview_watchlist_errors_and_symbol_are_literal(monkeypatch, hostile_s
     def refuse(symbol, *args, **kw):
         raise DataValidationError(f"No bars for {symbol}: {IMAGE} {LINK}")
 
-    monkeypatch.setattr(ui.data, "cached_market", refuse)
-    monkeypatch.setattr(ui.data, "live_market", refuse)  # the panel's loads
+    monkeypatch.setattr(ui.data, "cached_market", refuse)  # the panel's loads
     at = page("overview.py", ov_paused=True)
     at.query_params["watchlist"] = "MSFT,IBM"
     at.run()

@@ -454,13 +454,14 @@ def test_the_background_worker_survives_an_unexpected_error():
     assert rv.last_error("GOOD", "1d") is None and rv.last_error("BAD", "1d") is not None
 
 
-def test_the_panels_memory_cache_answers_what_the_store_would(desk, revalidator,
-                                                              monkeypatch):
-    """``ui.data.live_market`` (the Overview panel's bars) parses a copy once per version of
-    the disk copy: again only once the copy expired, its background download landed, or
-    one failed."""
+def test_the_pages_memory_cache_answers_what_the_store_would(desk, revalidator, monkeypatch):
+    """``ui.data.cached_market`` (every page's bars and the Overview panel's) parses a copy
+    once per version of the disk copy: again only once the copy expired, its background
+    download landed, or one failed; ``bars_update`` tells a page shown from it when to
+    rerun."""
     import ui.data
-    from ui.data import _live_market, live_market
+    from core.data import bars_update
+    from ui.data import _market, cached_market
 
     loads = []
 
@@ -469,26 +470,80 @@ def test_the_panels_memory_cache_answers_what_the_store_would(desk, revalidator,
         return load_ohlcv(*args, **kwargs)
 
     monkeypatch.setattr(ui.data, "load_ohlcv", counted)
-    _live_market.clear()
-    assert live_market("AAPL", "1d").source == "yahoo"
-    cached = live_market("AAPL", "1d")         # a new version: the disk copy now exists
-    assert cached.source == "cache" and len(loads) == 2
+    _market.clear()
+    first = cached_market("AAPL", "1d")
+    assert first.source == "yahoo" and bars_update(first) == "none"
+    cached = cached_market("AAPL", "1d")       # a new version: the disk copy now exists
+    assert cached.source == "cache" and len(loads) == 2 and bars_update(cached) == "none"
     for _ in range(3):
-        assert live_market("AAPL", "1d").as_of == cached.as_of
+        assert cached_market("AAPL", "1d").as_of == cached.as_of
     assert loads == [False, False]
     desk.wall.now += 1.5 * DAY
-    updating = live_market("AAPL", "1d")       # expired: asks for the bars in the background
+    yahoo = SlowYahoo(desk, monkeypatch)
+    updating = cached_market("AAPL", "1d")     # expired: asks for the bars in the background
     assert updating.as_of == cached.as_of and not updating.stale and len(loads) == 3
+    assert yahoo.entered.wait(5) and bars_update(updating) == "pending"
+    yahoo.release.set()
     assert revalidator.wait_idle(5) and len(desk.calls) == 2
-    landed = live_market("AAPL", "1d")
+    assert bars_update(updating) == "landed"   # the page shown from it reruns
+    landed = cached_market("AAPL", "1d")
     assert landed.as_of == pd.Timestamp(desk.wall.now, unit="s", tz="UTC") > updating.as_of
-    assert len(loads) == 4 and live_market("AAPL", "1d").as_of == landed.as_of
-    assert len(loads) == 4
+    assert len(loads) == 4 and cached_market("AAPL", "1d").as_of == landed.as_of
+    assert len(loads) == 4 and bars_update(landed) == "none"
     desk.wall.now += 1.5 * DAY
     desk.mono.now += 61
     desk.up = False
-    assert not live_market("AAPL", "1d").stale
+    shown = cached_market("AAPL", "1d")
+    assert not shown.stale
     assert revalidator.wait_idle(5)
-    failed = live_market("AAPL", "1d")
+    assert bars_update(shown) == "failed"      # rerun once, to say so
+    failed = cached_market("AAPL", "1d")
     assert failed.stale and "cannot be reached" in failed.notes[0] and len(loads) == 6
-    _live_market.clear()
+    assert revalidator.wait_idle(5)            # tried again: failed again, nothing new to show
+    assert bars_update(failed) == "none"
+    _market.clear()
+
+
+def test_a_page_never_waits_on_yahoo_for_an_expired_copy(desk, revalidator, monkeypatch):
+    """A page's bars (a date range of a symbol with an expired copy) answer at once while
+    Yahoo is held; the copy's download lands in the background."""
+    from core.data import bars_update
+    from ui.data import _market, cached_market
+
+    _market.clear()
+    cached_market("AAPL", "1d", "2025-04-01", "2025-05-01")
+    desk.wall.now += 1.5 * DAY
+    yahoo = SlowYahoo(desk, monkeypatch)
+    t0 = time.monotonic()
+    md = cached_market("AAPL", "1d", "2025-04-01", "2025-05-01")
+    assert time.monotonic() - t0 < 1.0
+    assert md.source == "cache" and md.frame.index[0] >= pd.Timestamp("2025-04-01", tz="UTC")
+    assert yahoo.entered.wait(5) and bars_update(md) == "pending"
+    yahoo.release.set()
+    assert revalidator.wait_idle(5) and bars_update(md) == "landed"
+    _market.clear()
+
+
+def test_the_market_context_of_a_page_never_waits_on_yahoo(monkeypatch, revalidator):
+    """The Strategy Lab's context strip (^VIX, ^GSPC, the breadth universe) reads expired
+    daily copies at once with ``wait=False``, and downloads them again in the background."""
+    from core.context import market_context
+    from core.data.bundled import BUNDLED_SYMBOLS
+
+    # every symbol it reads answers with the test fixture (real AAPL bars, re-indexed)
+    desk = Desk(monkeypatch, {s: recorded(AAPL_FIX) for s in (*BUNDLED_SYMBOLS, "^VIX")})
+    first = market_context("AAPL")
+    assert first["vix"]["source"] == "yahoo" and first["benchmark"]["source"] == "yahoo"
+    downloads = len(desk.calls)
+    desk.wall.now += 1.5 * DAY
+    yahoo = SlowYahoo(desk, monkeypatch)
+    t0 = time.monotonic()
+    ctx = market_context("AAPL", wait=False)
+    assert time.monotonic() - t0 < 1.0         # Yahoo is held: nothing waited on it
+    assert ctx["vix"]["source"] == "cache" and ctx["benchmark"]["source"] == "cache"
+    yahoo.release.set()
+    assert ctx["breadth"]["sources"] == ["cache"]
+    assert {k: v for k, v in ctx["breadth"].items() if k != "sources"} == {
+        k: v for k, v in first["breadth"].items() if k != "sources"}
+    assert ctx["vix"]["level"] == first["vix"]["level"] is not None
+    assert revalidator.wait_idle(10) and len(desk.calls) == 2 * downloads

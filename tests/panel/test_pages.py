@@ -281,7 +281,7 @@ def test_overview_names_watchlist_symbols_that_are_not_live(monkeypatch, no_doma
     from core.data import load_ohlcv
     from core.display import literal
 
-    def served(symbol, interval, source="auto"):
+    def served(symbol, interval, start=None, end=None, source="auto"):
         md = load_ohlcv(symbol, interval, source="bundled")
         if symbol == "IBM":
             return md
@@ -289,7 +289,7 @@ def test_overview_names_watchlist_symbols_that_are_not_live(monkeypatch, no_doma
             "Cached copy from 2026-12-01 14:02 UTC, last bar 2013-03-01; updating it in the "
             "background."))
 
-    monkeypatch.setattr(ui.data, "live_market", served)
+    monkeypatch.setattr(ui.data, "cached_market", served)  # the panel's loads
     at = overview(ov_watchlist=["MSFT", "GOOG", "IBM"], ov_paused=True)
     assert_page_ok(at, allow_warnings=("Not live: ",))
     warning, = [w.value for w in at.warning if "Not live" in w.value]
