@@ -186,17 +186,20 @@ BarsUpdate = Literal["none", "pending", "landed", "failed"]
 def bars_update(md: MarketData) -> BarsUpdate:
     """Where the background download of ``md``'s bars stands, for a page that showed ``md``
     from ``load_ohlcv(..., wait=False)`` and reruns once something changed: ``pending`` (a
-    download is on its way), ``landed`` (the disk cache holds a newer download than ``md``:
-    show it), ``failed`` (the last download failed and ``md`` does not say so yet: show the
-    label), else ``none`` (nothing to wait for: a fresh or inline download, bundled, CSV).
-    Reads no bars."""
+    download is on its way), ``landed`` (the disk cache holds other bars than ``md``,
+    downloaded since: show them; a download that brought the same bars again is not news),
+    ``failed`` (the last download failed and ``md`` does not say so yet: show the label),
+    else ``none`` (nothing to wait for: a fresh or inline download, bundled, CSV). Reads no
+    bars."""
     if md.source != "cache":
         return "none"
     if REVALIDATOR.pending(md.symbol, md.interval):
         return "pending"
-    at, _, error = bars_version(md.symbol, md.interval)
-    if at is not None and at > md.as_of.timestamp() + 1e-3:
+    key = bar_key(md.symbol, md.interval)
+    changed = FrameCache.shared(get_settings().cache_dir).changed_at(key)
+    if changed is not None and changed > md.as_of.timestamp() + 1e-3:
         return "landed"
+    error = REVALIDATOR.last_error(md.symbol, md.interval)
     return "failed" if error is not None and not md.stale else "none"
 
 

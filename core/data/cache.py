@@ -111,11 +111,22 @@ class FrameCache:
         """A FrameCache on :func:`shared_cache` (its ``close`` leaves the handle open)."""
         return cls(directory, _cache=shared_cache(directory))
 
-    def put(self, key: str, frame: pd.DataFrame) -> None:
+    def put(self, key: str, frame: pd.DataFrame) -> bool:
+        """Store ``frame`` under ``key`` with the time now as its fetch time; the time its
+        content last changed (:meth:`changed_at`) moves only when the bytes differ from the
+        copy stored before. Returns whether they did (True for a first copy)."""
         buf = io.BytesIO()
         frame.to_parquet(buf)
-        self._cache.set(key, buf.getvalue())
-        self._cache.set(key + ":at", str(time.time()).encode())
+        blob, now = buf.getvalue(), str(time.time()).encode()
+        try:
+            changed = self._cache.get(key) != blob
+        except UnsafeCacheEntry:
+            changed = True
+        self._cache.set(key, blob)
+        if changed:
+            self._cache.set(key + ":changed", now)
+        self._cache.set(key + ":at", now)
+        return changed
 
     def get(self, key: str) -> tuple[pd.DataFrame, float] | None:
         """``(frame, fetched_at_epoch_s)``, or None on a miss. An entry that cannot be
@@ -147,10 +158,21 @@ class FrameCache:
         except (UnsafeCacheEntry, ValueError, UnicodeDecodeError):
             return None
 
+    def changed_at(self, key: str) -> float | None:
+        """When the content stored under ``key`` last changed [epoch s] (a download that
+        brought the same bytes again does not count): the fetch time for a copy stored
+        before this was recorded; None when absent or unreadable. Reads no frame."""
+        try:
+            at = self._cache.get(key + ":changed")
+            return float(at.decode()) if isinstance(at, bytes) else self.fetched_at(key)
+        except (UnsafeCacheEntry, ValueError, UnicodeDecodeError):
+            return self.fetched_at(key)
+
     def delete(self, key: str) -> None:
-        """Remove ``key`` and its fetch time (no error when absent)."""
+        """Remove ``key``, its fetch time and its change time (no error when absent)."""
         self._cache.delete(key)
         self._cache.delete(key + ":at")
+        self._cache.delete(key + ":changed")
 
     @staticmethod
     def is_fresh(fetched_at: float, ttl_s: int) -> bool:

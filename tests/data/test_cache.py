@@ -119,3 +119,24 @@ def test_a_bundled_symbol_loads_after_the_cache_directory_was_deleted():
     shutil.rmtree(get_settings().cache_dir)
     md = load_ohlcv("MSFT")
     assert md.frame.shape[0] > 1000 and get_settings().cache_dir.is_dir()
+
+
+def test_a_copy_remembers_when_its_content_last_changed(tmp_path, synthetic_frame, monkeypatch):
+    """``changed_at`` moves when other bars are stored, not when the same bars are
+    downloaded again (a page reruns for news only); ``fetched_at`` moves every time."""
+    import core.data.cache as cache_mod
+
+    now = [1000.0]
+    monkeypatch.setattr(cache_mod.time, "time", lambda: now[0])
+    cache = FrameCache(tmp_path / "cache")
+    assert cache.changed_at("k") is None
+    assert cache.put("k", synthetic_frame) is True
+    now[0] = 1060.0
+    assert cache.put("k", synthetic_frame.copy()) is False       # the same bars again
+    assert (cache.fetched_at("k"), cache.changed_at("k")) == (1060.0, 1000.0)
+    now[0] = 1120.0
+    assert cache.put("k", synthetic_frame.iloc[:-1]) is True     # other bars
+    assert (cache.fetched_at("k"), cache.changed_at("k")) == (1120.0, 1120.0)
+    cache.delete("k")
+    assert cache.changed_at("k") is None and cache.fetched_at("k") is None
+    cache.close()

@@ -471,6 +471,8 @@ def test_the_pages_memory_cache_answers_what_the_store_would(desk, revalidator, 
 
     monkeypatch.setattr(ui.data, "load_ohlcv", counted)
     _market.clear()
+    full = desk.frames["AAPL"]
+    desk.frames["AAPL"] = full.iloc[:-1]       # its last bar arrives with the next download
     first = cached_market("AAPL", "1d")
     assert first.source == "yahoo" and bars_update(first) == "none"
     cached = cached_market("AAPL", "1d")       # a new version: the disk copy now exists
@@ -479,6 +481,7 @@ def test_the_pages_memory_cache_answers_what_the_store_would(desk, revalidator, 
         assert cached_market("AAPL", "1d").as_of == cached.as_of
     assert loads == [False, False]
     desk.wall.now += 1.5 * DAY
+    desk.frames["AAPL"] = full
     yahoo = SlowYahoo(desk, monkeypatch)
     updating = cached_market("AAPL", "1d")     # expired: asks for the bars in the background
     assert updating.as_of == cached.as_of and not updating.stale and len(loads) == 3
@@ -490,6 +493,12 @@ def test_the_pages_memory_cache_answers_what_the_store_would(desk, revalidator, 
     assert landed.as_of == pd.Timestamp(desk.wall.now, unit="s", tz="UTC") > updating.as_of
     assert len(loads) == 4 and cached_market("AAPL", "1d").as_of == landed.as_of
     assert len(loads) == 4 and bars_update(landed) == "none"
+    assert len(landed.frame) == len(updating.frame) + 1
+    desk.wall.now += 1.5 * DAY
+    same = cached_market("AAPL", "1d")         # expired again; Yahoo brings the same bars
+    assert revalidator.wait_idle(5) and len(desk.calls) == 3
+    assert bars_update(same) == "none"         # nothing new: the page does not rerun
+    assert cached_market("AAPL", "1d").as_of > same.as_of and len(loads) == 6
     desk.wall.now += 1.5 * DAY
     desk.mono.now += 61
     desk.up = False
@@ -498,7 +507,7 @@ def test_the_pages_memory_cache_answers_what_the_store_would(desk, revalidator, 
     assert revalidator.wait_idle(5)
     assert bars_update(shown) == "failed"      # rerun once, to say so
     failed = cached_market("AAPL", "1d")
-    assert failed.stale and "cannot be reached" in failed.notes[0] and len(loads) == 6
+    assert failed.stale and "cannot be reached" in failed.notes[0] and len(loads) == 8
     assert revalidator.wait_idle(5)            # tried again: failed again, nothing new to show
     assert bars_update(failed) == "none"
     _market.clear()
@@ -511,8 +520,11 @@ def test_a_page_never_waits_on_yahoo_for_an_expired_copy(desk, revalidator, monk
     from ui.data import _market, cached_market
 
     _market.clear()
+    full = desk.frames["AAPL"]
+    desk.frames["AAPL"] = full.iloc[:-1]
     cached_market("AAPL", "1d", "2025-04-01", "2025-05-01")
     desk.wall.now += 1.5 * DAY
+    desk.frames["AAPL"] = full                 # a new bar, after the range
     yahoo = SlowYahoo(desk, monkeypatch)
     t0 = time.monotonic()
     md = cached_market("AAPL", "1d", "2025-04-01", "2025-05-01")
