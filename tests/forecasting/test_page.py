@@ -43,7 +43,8 @@ def test_a_symbol_without_a_model_gets_pooled_forecasts_and_their_honest_record(
     and shows the leave-symbols-out record instead of a missing walk-forward table."""
     from core.data import MarketData, load_ohlcv
 
-    def fake_load(symbol, interval="1d", start=None, end=None, *, source="auto", min_bars=1):
+    def fake_load(symbol, interval="1d", start=None, end=None, *, source="auto", min_bars=1,
+                  wait=True):
         md = load_ohlcv("IBM", interval, start, end, source="bundled")
         return MarketData(md.frame, symbol.upper(), interval, "yahoo", md.as_of)
 
