@@ -57,7 +57,12 @@ def test_typed_ticker_is_served_live_on_every_page(page, live_server, path, mark
     settle(page, ".js-plotly-plot", timeout_ms=90_000)
     assert not page.locator(EXCEPTION).all_inner_texts()
     assert not page.locator('[data-testid="stAlertContentError"]').all_inner_texts()
-    page.get_by_text(re.compile(r"ACME 1d · 800 bars .* source: yahoo")).first.wait_for()
+    # live: downloaded by this page, or the fresh disk copy of the download an earlier page
+    # made (the pages share it); never a STALE copy and never the bundled history
+    page.get_by_text(re.compile(r"^ACME 1d · 800 bars .* source: (yahoo|cache) · as of ")
+                     ).first.wait_for()
+    assert not page.get_by_text(re.compile(r"STALE|Stale data|Bundled history .*, last bar")
+                                ).count()
     assert page.get_by_text(re.compile(marker)).count() >= 1
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"live-{path}.png"), full_page=True)
