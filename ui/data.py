@@ -45,19 +45,19 @@ def cached_market(symbol: str, interval: str, start=None, end=None,
     return _market(symbol, interval, start, end, source, bars_version(symbol, interval))
 
 
-def follow_bars(md: MarketData) -> None:
-    """While ``md``'s bars are downloaded again in the background, look once a second and
-    rerun the page as soon as the new copy landed or the download failed (so the page shows
+def follow_bars(*mds: MarketData) -> None:
+    """While any of ``mds``' bars are downloaded again in the background, look once a second
+    and rerun the page as soon as a new copy landed or a download failed (so the page shows
     the new bars, or says the copy is stale): a page shows an expired copy at once instead
     of waiting on Yahoo Finance (:func:`cached_market`). Draws nothing; nothing at all when
-    no download is under way (offline, bundled, CSV, a fresh copy)."""
-    if bars_update(md) != "none":
-        _follow(md)
+    no download is under way (offline, bundled, CSV, fresh copies)."""
+    if any(bars_update(md) != "none" for md in mds):
+        _follow(mds)
 
 
 @st.fragment(run_every=1.0)
-def _follow(md: MarketData) -> None:
-    if bars_update(md) in ("landed", "failed"):
+def _follow(mds: tuple[MarketData, ...]) -> None:
+    if any(bars_update(md) in ("landed", "failed") for md in mds):
         st.rerun()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.data import MarketData, load_ohlcv
+from core.data import MarketData
 from core.errors import QuantdeskError
 from core.risk import book as _book
 from core.risk.backtest import compare
@@ -15,6 +15,7 @@ from core.risk.evaluate import policy_exposures
 from core.risk.portfolio import PortfolioRisk, aligned_returns, portfolio_risk
 from core.risk.signal_quality import load_scorer, score_latest
 from core.risk.sizing import RiskParameters, SizingResult
+from ui.data import cached_market, follow_bars
 from ui.models import serving_key
 
 #: every cache here is bounded in time and entries (issue 18). Entries: one per (symbol's
@@ -64,18 +65,24 @@ def cached_policy_backtest(frame: pd.DataFrame, target_vol: float, cost_bp: floa
     return compare(frame["close"], policy_exposures(frame, agent, target_vol), cost_bp)
 
 
-@st.cache_data(show_spinner="Loading portfolio prices…", ttl=300, max_entries=64)
-def cached_close(symbol: str, interval: str) -> pd.Series:
-    """Close prices of a portfolio holding (``core.data.load_ohlcv``)."""
-    return load_ohlcv(symbol, interval).frame["close"]
-
-
 def book_closes(symbols, md: MarketData) -> tuple[dict[str, pd.Series], list[str]]:
-    """Close prices of the holdings (the page's own symbol from ``md``, the others cached by
-    :func:`cached_close`) and one sentence per holding that failed to load
-    (:func:`core.risk.book.book_closes`)."""
-    return _book.book_closes(symbols, md.symbol, md.frame["close"],
-                             lambda sym: cached_close(sym, md.interval))
+    """Close prices of the holdings (the page's own symbol from ``md``, the others through
+    :func:`ui.data.cached_market`) and one sentence per holding that failed to load
+    (:func:`core.risk.book.book_closes`).
+
+    A holding's expired copy is used at once while it is downloaded again in the background,
+    and the page reruns when the new bars landed (:func:`ui.data.follow_bars`): a portfolio
+    of many symbols never holds the page on Yahoo Finance once each has a copy."""
+    loaded: list[MarketData] = []
+
+    def close(sym: str) -> pd.Series:
+        holding = cached_market(sym, md.interval)
+        loaded.append(holding)
+        return holding.frame["close"]
+
+    closes = _book.book_closes(symbols, md.symbol, md.frame["close"], close)
+    follow_bars(*loaded)
+    return closes
 
 
 @st.cache_data(show_spinner=False, ttl=BOOK_TTL_S, max_entries=64)

@@ -536,6 +536,36 @@ def test_a_page_never_waits_on_yahoo_for_an_expired_copy(desk, revalidator, monk
     _market.clear()
 
 
+def test_a_portfolio_never_waits_on_yahoo_for_expired_holdings(desk, revalidator,
+                                                                 monkeypatch):
+    """Risk Sizing's holdings (symbols other than the page's) are read from their expired
+    copies at once while Yahoo is held, and the page follows their downloads."""
+    import ui.risk
+    from core.data import bars_update
+    from ui.data import _market
+
+    _market.clear()
+    own = load_ohlcv("AAPL")
+    for sym in ("MSFT", "TESTCO"):
+        load_ohlcv(sym)
+    desk.wall.now += 1.5 * DAY
+    followed: list = []
+    monkeypatch.setattr(ui.risk, "follow_bars", lambda *mds: followed.extend(mds))
+    yahoo = SlowYahoo(desk, monkeypatch)
+    t0 = time.monotonic()
+    closes, problems = ui.risk.book_closes(["AAPL", "MSFT", "TESTCO"], own)
+    assert time.monotonic() - t0 < 1.0         # Yahoo is held: nothing waited on it
+    assert sorted(closes) == ["AAPL", "MSFT", "TESTCO"] and not problems
+    pd.testing.assert_series_equal(closes["AAPL"], own.frame["close"])
+    assert [m.symbol for m in followed] == ["MSFT", "TESTCO"]
+    assert all(m.source == "cache" for m in followed)
+    assert yahoo.entered.wait(5) and bars_update(followed[0]) == "pending"
+    yahoo.release.set()
+    assert revalidator.wait_idle(5)
+    assert {bars_update(m) for m in followed} == {"none"}  # the same bars again: no rerun
+    _market.clear()
+
+
 def test_the_market_context_of_a_page_never_waits_on_yahoo(monkeypatch, revalidator):
     """The Strategy Lab's context strip (^VIX, ^GSPC, the breadth universe) reads expired
     daily copies at once with ``wait=False``, and downloads them again in the background."""
