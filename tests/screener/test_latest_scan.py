@@ -117,3 +117,40 @@ def test_serving_versions_agrees_with_resolve_versions():
         disable("forecast", who="test", session=s)
     got = serving_versions(FAMILIES)
     assert got == resolve_versions(FAMILIES) and got["forecast"] == DISABLED
+
+
+def test_a_cached_scan_reads_no_artifact_and_scoring_pins_the_verified_versions(monkeypatch):
+    """A cache hit is found by the store's versions (no artifact read and hashed); scoring
+    pins the verified versions, and where they differ from the store's (an artifact that
+    fails its check) the rows are keyed and labelled with the verified ones."""
+    import core.screener.scan as scan_mod
+    from core.families import FAMILIES
+    from core.serving import resolve_versions
+    from core.store import session_scope, sync_models_dir
+
+    with session_scope() as s:
+        sync_models_dir(session=s)
+    calls = []
+
+    def counted(families):
+        calls.append(1)
+        return resolve_versions(families)
+
+    monkeypatch.setattr(scan_mod, "resolve_versions", counted)
+    uni = synthetic.universe(2)
+    first = scan(uni, "1d", engine="serial")
+    assert not first.cached and len(calls) == 1
+    again = scan(uni, "1d", engine="serial")
+    assert again.cached and len(calls) == 1     # the hit read no artifact
+    assert again.versions == first.versions
+    assert list(again.rows["signal"]) == list(first.rows["signal"])
+    # a family's artifact fails its check: scoring (here a fresh scan) pins what verified
+    fam = next(iter(FAMILIES))
+    monkeypatch.setattr(scan_mod, "resolve_versions",
+                        lambda families: {**resolve_versions(families), fam: None})
+    broken = scan(uni, "1d", engine="serial", use_cache=False)
+    assert not broken.cached and broken.versions[fam] is None
+    assert broken.key != first.key
+    # the rows that version scored before are still its rows (a version is immutable)
+    kept = scan(uni, "1d", engine="serial")
+    assert kept.cached and kept.key == first.key and kept.versions == first.versions
