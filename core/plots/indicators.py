@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.plots.candles import (DOWN, PRICE_MARGIN, UP, bucket_size, gap_breaks, last_window,
-                                merge_bars)
+                                merge_bars, volume_traces)
 from core.strategy import indicators as ind
 
 #: most candles drawn; longer windows are merged into coarser candles for display
@@ -147,9 +147,7 @@ def indicator_figure(frame: pd.DataFrame, *, overlays: Sequence[tuple[str, dict]
         x=bars.index, open=bars["open"], high=bars["high"], low=bars["low"],
         close=bars["close"], name="OHLC" if k == 1 else f"OHLC ({k}-bar candles)",
         increasing_line_color=UP, decreasing_line_color=DOWN, legend=legend_of[1]), 1, 1)
-    vcol = [UP if c >= o else DOWN for o, c in zip(bars["open"], bars["close"])]
-    fig.add_trace(go.Bar(x=bars.index, y=bars["volume"], marker_color=vcol, opacity=0.6,
-                         name="Volume", showlegend=False, legend=legend_of[2]), 2, 1)
+    fig.add_traces(volume_traces(bars, legend=legend_of[2]), rows=2, cols=1)
 
     cut = view.index[0] if len(view) else None
     for name, params in overlays:

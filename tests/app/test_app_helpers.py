@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from core.auth import LoginThrottle, admin_emails
-from core.plots.candles import (MAX_CANDLES, WINDOWS, candlestick_figure, display_candles,
-                                gap_breaks, last_window)
+from core.plots.candles import (DOWN, MAX_CANDLES, UP, WINDOWS, candlestick_figure,
+                                display_candles, gap_breaks, last_window)
 
 
 def test_last_window_spans_calendar_time(synthetic_frame):
@@ -115,6 +115,28 @@ def test_candlestick_figure_draws_at_most_max_candles_and_says_so():
     assert fig.data[0].low.min() == f["low"].min()
     short = candlestick_figure(f.tail(MAX_CANDLES), "SYNTH · 1m")
     assert len(short.data[0].x) == MAX_CANDLES and short.layout.title.text == "SYNTH · 1m"
+
+
+def test_volume_columns_are_three_paths_that_keep_every_bar_and_its_colour(synthetic_frame):
+    """The volume pane draws a filled step per colour and a hover line (no bar chart's path
+    per bar): each bar's volume is in exactly one colour, green when the candle rose."""
+    f = synthetic_frame.tail(252)
+    fig = candlestick_figure(f, "SYNTH · 1d")
+    vol = [t for t in fig.data if t.yaxis == "y2"]
+    assert [t.type for t in fig.data].count("bar") == 0 and len(vol) == 3
+    rising, falling, hover = vol
+    up = (f["close"] >= f["open"]).to_numpy()
+    np.testing.assert_array_equal(rising.y, np.where(up, f["volume"], 0.0))
+    np.testing.assert_array_equal(falling.y, np.where(up, 0.0, f["volume"]))
+    np.testing.assert_array_equal(np.asarray(rising.y) + np.asarray(falling.y), f["volume"])
+    assert 0 < up.sum() < len(f)  # both colours occur in this frame
+    assert rising.fillcolor.startswith("rgba(38,166,154,") and UP == "#26a69a"
+    assert falling.fillcolor.startswith("rgba(239,83,80,") and DOWN == "#ef5350"
+    assert {rising.line.shape, falling.line.shape} == {"hvh"}  # centred on their bars
+    assert {rising.hoverinfo, falling.hoverinfo} == {"skip"}
+    np.testing.assert_array_equal(hover.y, f["volume"])
+    assert hover.line.width == 0 and "Volume" in hover.hovertemplate
+    assert list(hover.x) == list(fig.data[0].x)  # the candles' bars, one for one
 
 
 def test_login_throttle_backs_off_and_resets():

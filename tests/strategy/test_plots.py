@@ -66,7 +66,7 @@ def test_overlays_panels_and_markers_are_drawn_with_titles(msft):
 
 def test_no_indicator_gives_the_plain_candles(msft):
     fig = indicator_figure(msft.tail(100), title="x")
-    assert names(fig) == ["OHLC", "Volume"]
+    assert names(fig) == ["OHLC", "Volume (rising)", "Volume (falling)", "Volume"]
     assert fig.layout.yaxis.title.text == "Price"
 
 
