@@ -87,6 +87,7 @@ def test_a_long_intraday_upload_is_drawn_as_candles_of_several_bars(page, server
     assert len(chart) == 1, chart
     title, traces = chart[0]
     assert "3 bars per candle" in title, title  # ceil(12,000 / 5,000)
-    assert traces == [["candlestick", 4_000], ["bar", 4_000]], traces
+    # the candles and the volume pane's two filled steps and hover line, 4,000 points each
+    assert traces == [["candlestick", 4_000]] + [["scatter", 4_000]] * 3, traces
     assert 4_000 <= MAX_CANDLES
     assert not errors_on(page)
