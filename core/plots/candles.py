@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import hex_to_rgb
 from plotly.subplots import make_subplots
 
 UP, DOWN = "#26a69a", "#ef5350"
@@ -152,7 +153,7 @@ def gap_breaks(index: pd.DatetimeIndex, future_weekends: bool = False) -> list[d
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
-    r, g, b = (int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = hex_to_rgb(hex_color)
     return f"rgba({r},{g},{b},{alpha})"
 
 
