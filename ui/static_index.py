@@ -15,8 +15,9 @@ own discovery as it was. Everything else in the copy is a symbolic link to Strea
 The snippet also starts fetching the code of the elements a page shows once it is used
 (:data:`PRELOAD`), so the browser loads and compiles it while the page loads instead of
 after the element's first message: the Screener's result table is ~35 chunks (1.7 MB) of
-Streamlit's data grid, fetched one import after another when Scan was pressed (~0.2 s). The
-files come from Streamlit's build manifest (``manifest.json``), so they follow the
+Streamlit's data grid, fetched one import after another when Scan was pressed (~0.2 s), and
+a chart page's Plotly chunk is 4.7 MB. At the root (the Overview) the snippet only preloads.
+The files come from Streamlit's build manifest (``manifest.json``), so they follow the
 installed release; without a manifest nothing is preloaded.
 """
 
@@ -38,11 +39,14 @@ SNIPPET = MARKER + """
     <script>
       (function (pages, preload) {
         var parts = window.location.pathname.replace(/\\/+$/, "").split("/");
-        var page = parts[parts.length - 1];
-        if (parts.length < 2 || pages.indexOf(page) < 0) return;
-        parts.pop();
-        var base = window.location.origin + parts.join("/") + "/";
-        window.__streamlit = Object.assign({BACKEND_BASE_URL: base}, window.__streamlit || {});
+        var page = parts[parts.length - 1], base;
+        if (parts.length < 2) {  // the root: the default page; the frontend finds the base
+          base = window.location.origin + "/";
+        } else if (pages.indexOf(page) >= 0) {
+          parts.pop();
+          base = window.location.origin + parts.join("/") + "/";
+          window.__streamlit = Object.assign({BACKEND_BASE_URL: base}, window.__streamlit || {});
+        } else return;
         (preload[page] || []).forEach(function (file) {
           var link = document.createElement("link");
           link.rel = "modulepreload";
@@ -52,10 +56,17 @@ SNIPPET = MARKER + """
         });
       })(%s, %s);
     </script>"""
-#: Streamlit element chunks (their name in the build manifest) by page URL segment: what the
-#: page shows as soon as it is used. The Screener: its result table, export button, links
-#: to the symbol's pages and the scan's progress bar.
-PRELOAD = {"screener": ("DataFrame", "DownloadButton", "PageLink", "Progress")}
+#: Streamlit element chunks (their name in the build manifest) by page URL segment ("" the
+#: root, the Overview): what the page shows as soon as it is opened or used. The Screener:
+#: its result table, export button, links to the symbol's pages and the scan's progress bar.
+#: The pages that open on a chart: Plotly's chunk (4.7 MB), so the browser reads it while the
+#: page connects. A warm visit takes it from the memory cache only if no garbage collection
+#: dropped it since the last visit; from the HTTP cache it took 250-400 ms on the 2-core
+#: machine, requested only once the chart's message had arrived (issue 15).
+CHART = ("PlotlyChart",)
+PRELOAD = {"screener": ("DataFrame", "DownloadButton", "PageLink", "Progress"),
+           **dict.fromkeys(("", "patterns", "forecasts", "sentiment", "volatility",
+                            "risk-sizing", "strategy-lab", "monitoring", "paper"), CHART)}
 
 
 def preload_files(manifest: dict, names: Iterable[str]) -> list[str]:

@@ -61,3 +61,19 @@ def test_the_screener_preloads_streamlits_data_grid(tmp_path):
     assert page_preloads(tmp_path) == {}  # no manifest: no preloads, no error
     out = (mirror_static_dir(src, tmp_path / "static", URL_PATHS) / "index.html").read_text()
     assert files[0] in out
+
+
+def test_the_pages_that_open_on_a_chart_preload_plotlys_code(tmp_path):
+    """Plotly's chunk is read while a chart page connects, from its first message on, not
+    once the chart's message arrived (issue 15): the root (the Overview) too, the Screener
+    and the Admin page not."""
+    from ui.static_index import page_preloads
+
+    src = Path(file_util.get_static_dir())
+    pre = page_preloads(src)
+    for page in ("", "patterns", "forecasts", "volatility", "risk-sizing", "strategy-lab"):
+        assert any(Path(f).name.startswith("PlotlyChart.") for f in pre[page]), page
+    assert not [f for f in pre["screener"] if "PlotlyChart." in f]
+    assert "admin" not in pre
+    out = (mirror_static_dir(src, tmp_path / "static", URL_PATHS) / "index.html").read_text()
+    assert '"": ["static/js/PlotlyChart.' in out

@@ -107,7 +107,7 @@ def test_a_page_opened_by_its_url_connects_without_guessing_the_base_path(page, 
     frontend does not first ask /volatility/_stcore/health (two 404s and a 100 ms retry
     delay on every visit, issue 15); the root and unknown addresses are left to it. The
     Screener's address also preloads the data grid's code before anything is scanned, and
-    no other page does."""
+    no other page does; the pages that open on a chart (the root too) preload Plotly's."""
     asked, failed = [], []
     page.on("request", lambda r: asked.append(r.url))
     page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
@@ -119,15 +119,19 @@ def test_a_page_opened_by_its_url_connects_without_guessing_the_base_path(page, 
         assert f"{server.url}/_stcore/health" in asked
         assert not [u for u in asked if "/volatility/_stcore/" in u], asked
         assert not [u for u in asked if "/DataFrame." in u]
+        preloaded = 'link[rel="modulepreload"][href*="/static/js/PlotlyChart."]'
+        assert page.locator(preloaded).count() == 1  # a chart page reads Plotly's code early
         page.goto(f"{server.url}/screener")
         settle(page)
         assert heading(page) == "Screener"
         grid = [u for u in asked if re.search(r"/static/js/DataFrame\.[^/]+\.js$", u)]
         assert grid and grid[0].startswith(f"{server.url}/static/js/"), grid
         assert page.locator('[data-testid="stDataFrame"]').count() == 0  # nothing scanned
+        assert page.locator(preloaded).count() == 0  # no chart on the Screener
         page.goto(f"{server.url}/")
         settle(page, ".js-plotly-plot", timeout_ms=90_000)
         assert page.evaluate("window.__streamlit === undefined")
+        assert page.locator(preloaded).count() == 1  # the root opens on the Overview's chart
     assert not failed, failed
 
 
