@@ -77,3 +77,22 @@ def test_the_pages_that_open_on_a_chart_preload_plotlys_code(tmp_path):
     assert "admin" not in pre
     out = (mirror_static_dir(src, tmp_path / "static", URL_PATHS) / "index.html").read_text()
     assert '"": ["static/js/PlotlyChart.' in out
+
+
+def test_the_screener_evaluates_the_data_grids_code_when_idle(tmp_path):
+    """The Screener's table code is evaluated once the page is idle, before a Scan brings the
+    table (issue 15); only the grid's own chunk, and no other page."""
+    from ui.static_index import entry_files, page_evaluates
+
+    manifest = {"_Grid.js": {"file": "static/js/Grid.js", "name": "Grid", "imports": ["_b.js"]},
+                "_b.js": {"file": "static/js/b.js"},
+                "_Grid.css": {"file": "static/css/Grid.css", "name": "Grid"}}
+    assert entry_files(manifest, ["Grid", "Unknown"]) == ["static/js/Grid.js"]
+    src = Path(file_util.get_static_dir())
+    ev = page_evaluates(src)
+    assert list(ev) == ["screener"]
+    assert [Path(f).name.split(".")[0] for f in ev["screener"]] == ["DataFrame"]
+    assert page_evaluates(tmp_path) == {}
+    out = (mirror_static_dir(src, tmp_path / "static", URL_PATHS) / "index.html").read_text()
+    assert '{"screener": ["' + ev["screener"][0] + '"]}' in out
+    assert "requestIdleCallback" in out
