@@ -16,30 +16,57 @@ import streamlit as st
 @dataclass(frozen=True)
 class PageSpec:
     """One page: its script, title, Material icon and URL segment (None: the default page,
-    served at the app's root)."""
+    served at the app's root); ``preload``: Streamlit element chunks (names in its build
+    manifest) the page shows as soon as it is opened or used, whose code the browser reads
+    while the page connects; ``evaluate``: those of them also evaluated once the page is
+    idle (:mod:`ui.static_index`, issue 15)."""
 
     script: str
     title: str
     icon: str
     url_path: str | None
+    preload: tuple[str, ...] = ()
+    evaluate: tuple[str, ...] = ()
+
+
+#: a page that opens on a chart: Plotly's chunk (4.7 MB). A warm visit takes it from the
+#: memory cache only if no garbage collection dropped it since the last visit; from the HTTP
+#: cache it took 250-400 ms on the 2-core machine, requested only once the chart's message
+#: had arrived
+CHART = ("PlotlyChart",)
+#: the Screener: its result table, export button, links to the symbol's pages and the scan's
+#: progress bar (the grid is ~35 chunks, 1.7 MB, fetched one import after another)
+SCREENER = ("DataFrame", "DownloadButton", "PageLink", "Progress")
 
 
 PAGES = (
-    PageSpec("views/overview.py", "Overview", ":material/dashboard:", None),
-    PageSpec("views/screener.py", "Screener", ":material/filter_alt:", "screener"),
-    PageSpec("views/patterns.py", "Patterns", ":material/candlestick_chart:", "patterns"),
-    PageSpec("views/forecasts.py", "Forecasts", ":material/trending_up:", "forecasts"),
-    PageSpec("views/sentiment.py", "Sentiment", ":material/newspaper:", "sentiment"),
-    PageSpec("views/volatility.py", "Volatility", ":material/waves:", "volatility"),
-    PageSpec("views/risk_sizing.py", "Risk Sizing", ":material/balance:", "risk-sizing"),
-    PageSpec("views/strategy_lab.py", "Strategy Lab", ":material/science:", "strategy-lab"),
-    PageSpec("views/paper.py", "Paper Book", ":material/receipt_long:", "paper"),
-    PageSpec("views/monitoring.py", "Model Monitoring", ":material/monitoring:", "monitoring"),
+    PageSpec("views/overview.py", "Overview", ":material/dashboard:", None, CHART),
+    PageSpec("views/screener.py", "Screener", ":material/filter_alt:", "screener", SCREENER,
+             evaluate=("DataFrame",)),
+    PageSpec("views/patterns.py", "Patterns", ":material/candlestick_chart:", "patterns",
+             CHART),
+    PageSpec("views/forecasts.py", "Forecasts", ":material/trending_up:", "forecasts",
+             CHART),
+    PageSpec("views/sentiment.py", "Sentiment", ":material/newspaper:", "sentiment",
+             CHART),
+    PageSpec("views/volatility.py", "Volatility", ":material/waves:", "volatility",
+             CHART),
+    PageSpec("views/risk_sizing.py", "Risk Sizing", ":material/balance:", "risk-sizing",
+             CHART),
+    PageSpec("views/strategy_lab.py", "Strategy Lab", ":material/science:", "strategy-lab",
+             CHART),
+    PageSpec("views/paper.py", "Paper Book", ":material/receipt_long:", "paper",
+             CHART),
+    PageSpec("views/monitoring.py", "Model Monitoring", ":material/monitoring:", "monitoring",
+             CHART),
 )
 #: registered only for a signed-in admin (an unregistered page cannot be opened by URL)
 ADMIN = PageSpec("views/admin.py", "Admin", ":material/admin_panel_settings:", "admin")
 #: the URL segment of every page (the default page has none)
 URL_PATHS = tuple(p.url_path for p in (*PAGES, ADMIN) if p.url_path)
+#: element chunks to preload, and to evaluate when idle, by URL segment ("" the root)
+PRELOAD = {p.url_path or "": p.preload for p in (*PAGES, ADMIN) if p.preload}
+EVALUATE = {p.url_path or "": p.evaluate for p in (*PAGES, ADMIN) if p.evaluate}
 
 
 def st_pages(admin: bool) -> list:

@@ -13,13 +13,16 @@ other address (the root, a base path behind a proxy, an unknown page) leaves the
 own discovery as it was. Everything else in the copy is a symbolic link to Streamlit's file.
 
 The snippet also starts fetching the code of the elements a page shows once it is used
-(:data:`PRELOAD`), so the browser loads and compiles it while the page loads instead of
-after the element's first message: the Screener's result table is ~35 chunks (1.7 MB) of
-Streamlit's data grid, fetched one import after another when Scan was pressed (~0.2 s), and
-a chart page's Plotly chunk is 4.7 MB. At the root (the Overview) the snippet only preloads.
-The Screener also evaluates the data grid's code once the page is idle (:data:`EVALUATE`).
-The files come from Streamlit's build manifest (``manifest.json``), so they follow the
-installed release; without a manifest nothing is preloaded.
+(:data:`ui.navigation.PRELOAD`, declared with each page), so the browser loads and compiles
+it while the page loads instead of after the element's first message: the Screener's result
+table is ~35 chunks (1.7 MB) of Streamlit's data grid, fetched one import after another when
+Scan was pressed (~0.2 s), and a chart page's Plotly chunk is 4.7 MB. At the root (the
+Overview) the snippet only preloads. The Screener also evaluates the data grid's code once
+the page is idle (:data:`ui.navigation.EVALUATE`), so a Scan's table draws without
+evaluating it (a Scan with cached rows 0.46 → 0.37 s, 9 runs, the bare page's rerun 0.36 s);
+the page's own first render has drawn by then, and evaluating shows nothing. The files come
+from Streamlit's build manifest (``manifest.json``), so they follow the installed release;
+without a manifest nothing is preloaded.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ import os
 import tempfile
 from pathlib import Path
 from typing import Iterable
+
+from ui.navigation import EVALUATE, PRELOAD
 
 log = logging.getLogger(__name__)
 
@@ -64,23 +69,6 @@ SNIPPET = MARKER + """
         });
       })(%s, %s, %s);
     </script>"""
-#: Streamlit element chunks (their name in the build manifest) by page URL segment ("" the
-#: root, the Overview): what the page shows as soon as it is opened or used. The Screener:
-#: its result table, export button, links to the symbol's pages and the scan's progress bar.
-#: The pages that open on a chart: Plotly's chunk (4.7 MB), so the browser reads it while the
-#: page connects. A warm visit takes it from the memory cache only if no garbage collection
-#: dropped it since the last visit; from the HTTP cache it took 250-400 ms on the 2-core
-#: machine, requested only once the chart's message had arrived (issue 15).
-CHART = ("PlotlyChart",)
-PRELOAD = {"screener": ("DataFrame", "DownloadButton", "PageLink", "Progress"),
-           **dict.fromkeys(("", "patterns", "forecasts", "sentiment", "volatility",
-                            "risk-sizing", "strategy-lab", "monitoring", "paper"), CHART)}
-#: chunks whose code is also evaluated once the page has loaded and the browser is idle, so
-#: the element draws at once when the user's action brings it: the Screener's result table
-#: (a Scan with cached rows 0.46 → 0.37 s, 9 runs, the bare page's rerun 0.36 s: its code was
-#: evaluated when the first table arrived). Evaluating defines the element's components; it
-#: shows nothing, and the page's own first render has drawn by then.
-EVALUATE = {"screener": ("DataFrame",)}
 
 
 def preload_files(manifest: dict, names: Iterable[str]) -> list[str]:
@@ -121,8 +109,8 @@ def _manifest(static_dir: Path) -> dict | None:
 
 
 def page_preloads(static_dir: Path) -> dict[str, list[str]]:
-    """:data:`PRELOAD` as files of ``static_dir`` (Streamlit's static folder), from its
-    ``manifest.json``; files that are not there are left out, and an unreadable manifest
+    """:data:`ui.navigation.PRELOAD` as files of ``static_dir`` (Streamlit's static folder),
+    from its ``manifest.json``; files that are not there are left out, and an unreadable manifest
     gives no preloads (logged)."""
     manifest = _manifest(static_dir)
     if manifest is None:
@@ -132,8 +120,8 @@ def page_preloads(static_dir: Path) -> dict[str, list[str]]:
 
 
 def page_evaluates(static_dir: Path) -> dict[str, list[str]]:
-    """:data:`EVALUATE` as files of ``static_dir`` (each chunk's own file), like
-    :func:`page_preloads`."""
+    """:data:`ui.navigation.EVALUATE` as files of ``static_dir`` (each chunk's own file),
+    like :func:`page_preloads`."""
     manifest = _manifest(static_dir)
     if manifest is None:
         return {}
