@@ -34,31 +34,43 @@ class PageSpec:
 #: cache it took 250-400 ms on the 2-core machine, requested only once the chart's message
 #: had arrived
 CHART = ("PlotlyChart",)
+#: the element code a page shows on its first screen, beside its chart: otherwise each is
+#: requested only when React first renders it, ~250-450 ms into a warm visit, and its element
+#: drawn again once it came (issue 15, eighteenth pass). ``st.html`` blocks (cards, metric
+#: rows, bar lists) and their sanitiser
+HTML = ("Html",)
+#: a segmented control or pills (the chart's window picker)
+BUTTONS = ("ButtonGroup",)
+#: a select box with its ~18 chunks (the Strategy Lab's signal, the Screener's universe)
+SELECT = ("Selectbox",)
 #: the Screener: its result table, export button, links to the symbol's pages and the scan's
 #: progress bar (the grid is ~35 chunks, 1.7 MB, fetched one import after another)
 SCREENER = ("DataFrame", "DownloadButton", "PageLink", "Progress")
+#: the Paper Book's order ticket and account
+TICKET = ("NumberInput", "Metric", "Slider", "Checkbox", "Button")
 
 
 PAGES = (
-    PageSpec("views/overview.py", "Overview", ":material/dashboard:", None, CHART),
-    PageSpec("views/screener.py", "Screener", ":material/filter_alt:", "screener", SCREENER,
-             evaluate=("DataFrame",)),
+    PageSpec("views/overview.py", "Overview", ":material/dashboard:", None,
+             CHART + HTML + BUTTONS),
+    PageSpec("views/screener.py", "Screener", ":material/filter_alt:", "screener",
+             SCREENER + SELECT + ("Button",), evaluate=("DataFrame",)),
     PageSpec("views/patterns.py", "Patterns", ":material/candlestick_chart:", "patterns",
-             CHART),
+             CHART + HTML),
     PageSpec("views/forecasts.py", "Forecasts", ":material/trending_up:", "forecasts",
-             CHART),
+             CHART + HTML + ("DownloadButton",)),
     PageSpec("views/sentiment.py", "Sentiment", ":material/newspaper:", "sentiment",
-             CHART),
+             CHART + HTML + BUTTONS),
     PageSpec("views/volatility.py", "Volatility", ":material/waves:", "volatility",
-             CHART),
+             CHART + HTML),
     PageSpec("views/risk_sizing.py", "Risk Sizing", ":material/balance:", "risk-sizing",
-             CHART),
+             CHART + HTML),
     PageSpec("views/strategy_lab.py", "Strategy Lab", ":material/science:", "strategy-lab",
-             CHART),
+             CHART + HTML + BUTTONS + SELECT),
     PageSpec("views/paper.py", "Paper Book", ":material/receipt_long:", "paper",
-             CHART),
+             CHART + SELECT + TICKET),
     PageSpec("views/monitoring.py", "Model Monitoring", ":material/monitoring:", "monitoring",
-             CHART),
+             CHART + HTML + SELECT),
 )
 #: registered only for a signed-in admin (an unregistered page cannot be opened by URL)
 ADMIN = PageSpec("views/admin.py", "Admin", ":material/admin_panel_settings:", "admin")

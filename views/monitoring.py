@@ -4,7 +4,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.data import BUNDLED_SYMBOLS
-from core.display import literal
+from core.display import literal, time_literal
 from core.errors import QuantdeskError
 from core.monitoring.report import (SUMMARY_FORMATS, default_group, drift_frame, group_metrics,
                                     ops_metrics, summary_frame)
@@ -62,7 +62,7 @@ except ValueError as err:
     st.error(literal(f"Bad monitoring settings: {err}"))
     st.stop()
 
-st.caption(f"As of {report.generated_at:%Y-%m-%d %H:%M:%S} UTC · family {literal(family)} · "
+st.caption(f"As of {time_literal(report.generated_at)} UTC · family {literal(family)} · "
            f"symbol {literal(symbol)} · window {report.window} outcomes · accuracy floor "
            f"{floor:.0%}")
 st.subheader("Alerts")

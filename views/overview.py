@@ -7,7 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from core.config import get_settings
 from core.data import BUNDLED_SYMBOLS
-from core.display import literal
+from core.display import literal, time_literal
 from core.errors import QuantdeskError
 from core.monitoring import summary_rows
 from core.panel.cards import source_notes
@@ -55,7 +55,7 @@ def live_panel() -> None:
     n = st.session_state.get("ov_refreshes", 0) + 1
     st.session_state["ov_refreshes"] = n
     mode = "paused" if paused else f"auto-refresh every {period} s"
-    st.markdown(f"**As of {now:%Y-%m-%d %H:%M:%S} UTC** · refresh #{n} · {mode}")
+    st.markdown(f"**As of {time_literal(now)} UTC** · refresh #{n} · {mode}")
     if not watchlist:
         st.info("Choose at least one symbol in the watchlist.")
         return
@@ -139,4 +139,4 @@ if md is not None:
     price_chart(md, bars=250)
 with panel_slot:
     live_panel()
-st.caption(f"Page loaded {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M:%S} UTC.")
+st.caption(f"Page loaded {time_literal(dt.datetime.now(dt.UTC))} UTC.")

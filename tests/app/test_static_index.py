@@ -1,5 +1,6 @@
 """ui.static_index: Streamlit's index.html with the app's base URL named on page addresses."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -76,7 +77,29 @@ def test_the_pages_that_open_on_a_chart_preload_plotlys_code(tmp_path):
     assert not [f for f in pre["screener"] if "PlotlyChart." in f]
     assert "admin" not in pre
     out = (mirror_static_dir(src, tmp_path / "static", URL_PATHS) / "index.html").read_text()
-    assert '"": ["static/js/PlotlyChart.' in out
+    assert '"": ' + json.dumps(pre[""]) in out
+
+
+def test_every_element_a_page_declares_is_in_streamlits_build():
+    """A name Streamlit's manifest does not know would be skipped without a word: a release
+    that renamed a chunk fails here instead. A page preloads the code of what its first
+    screen shows beside the chart (issue 15): the Strategy Lab its select box, window picker
+    and HTML blocks, the Overview its cards and window picker."""
+    from ui.navigation import PRELOAD
+    from ui.static_index import page_preloads
+
+    src = Path(file_util.get_static_dir())
+    manifest = json.loads((src / "manifest.json").read_text())
+    known = {v.get("name") for v in manifest.values() if v.get("file", "").endswith(".js")}
+    for page, names in PRELOAD.items():
+        assert set(names) <= known, (page, set(names) - known)
+    pre = page_preloads(src)
+
+    def chunks(page):
+        return {Path(f).name.split(".")[0] for f in pre[page]}
+    assert {"Selectbox", "ButtonGroup", "Html", "PlotlyChart"} <= chunks("strategy-lab")
+    assert {"ButtonGroup", "Html", "PlotlyChart"} <= chunks("")
+    assert "Selectbox" not in chunks("patterns")
 
 
 def test_the_screener_evaluates_the_data_grids_code_when_idle(tmp_path):
