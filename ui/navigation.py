@@ -35,7 +35,7 @@ class PageSpec:
 #: had arrived
 CHART = ("PlotlyChart",)
 #: the element code a page shows on its first screen, beside its chart: otherwise each is
-#: requested only when React first renders it, ~250-450 ms into a warm visit, and its element
+#: requested only when React first renders it, ~350-750 ms into a warm visit, and its element
 #: drawn again once it came (issue 15, eighteenth pass). ``st.html`` blocks (cards, metric
 #: rows, bar lists) and their sanitiser
 HTML = ("Html",)
@@ -43,9 +43,10 @@ HTML = ("Html",)
 BUTTONS = ("ButtonGroup",)
 #: a select box with its ~18 chunks (the Strategy Lab's signal, the Screener's universe)
 SELECT = ("Selectbox",)
-#: the Screener: its result table, export button, links to the symbol's pages and the scan's
-#: progress bar (the grid is ~35 chunks, 1.7 MB, fetched one import after another)
-SCREENER = ("DataFrame", "DownloadButton", "PageLink", "Progress")
+#: the Screener: its Scan button, result table, export button, links to the symbol's pages
+#: and the scan's progress bar (the grid is ~35 chunks, 1.7 MB, fetched one import after
+#: another)
+SCREENER = ("Button", "DataFrame", "DownloadButton", "PageLink", "Progress")
 #: the Paper Book's order ticket and account
 TICKET = ("NumberInput", "Metric", "Slider", "Checkbox", "Button")
 
@@ -54,7 +55,7 @@ PAGES = (
     PageSpec("views/overview.py", "Overview", ":material/dashboard:", None,
              CHART + HTML + BUTTONS),
     PageSpec("views/screener.py", "Screener", ":material/filter_alt:", "screener",
-             SCREENER + SELECT + ("Button",), evaluate=("DataFrame",)),
+             SCREENER + SELECT, evaluate=("DataFrame",)),
     PageSpec("views/patterns.py", "Patterns", ":material/candlestick_chart:", "patterns",
              CHART + HTML),
     PageSpec("views/forecasts.py", "Forecasts", ":material/trending_up:", "forecasts",
