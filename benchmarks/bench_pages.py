@@ -355,7 +355,7 @@ def measure(runs: int | None = None) -> dict:
                             try:
                                 act = _interact(pg, page_name, hint)
                             except Exception as err:  # noqa: BLE001 - reported, row kept
-                                print(f"   {name}: interaction failed "
+                                print(f"   {name}: interaction failed in run {r + 1} "
                                       f"({type(err).__name__}: {str(err)[:200]})",
                                       file=sys.stderr)
                                 act = float("nan")
