@@ -17,9 +17,9 @@ or once it is used (:data:`ui.navigation.PRELOAD`, declared with each page), so 
 loads and compiles it while the page loads instead of after the element's first message: the
 Screener's result table is ~35 chunks (1.7 MB) of Streamlit's data grid, fetched one import
 after another when Scan was pressed (~0.2 s), a chart page's Plotly chunk is 4.7 MB, and the
-Strategy Lab's select box, window picker and HTML blocks were ~25 chunks requested 450-750 ms
-into a warm visit (Overview warm 1.05 → 0.88 s, 9 runs). At the root (the
-Overview) the snippet only preloads. The Screener also evaluates the data grid's code once
+Strategy Lab's select box, window picker and HTML blocks were ~25 chunks requested 480-740 ms
+into a warm visit (the Overview warm 1.05 → 0.88 s, 9 runs). At the root (the Overview) the
+snippet only preloads. The Screener also evaluates the data grid's code once
 the page is idle (:data:`ui.navigation.EVALUATE`), so a Scan's table draws without
 evaluating it (a Scan with cached rows 0.46 → 0.37 s, 9 runs, the bare page's rerun 0.36 s);
 the page's own first render has drawn by then, and evaluating shows nothing. The files come
