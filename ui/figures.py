@@ -18,12 +18,25 @@ signal on the same bars, yet draws at most 600 candles.
 Shared objects: a caller must not change the figure it gets (``fig.update_layout(...)`` on
 it would change it for everyone); build a changed figure in the builder instead. Because it
 never changes, a kept figure also keeps the JSON form it is sent in (:class:`SentFigure`).
+
+Every chart is shown by :func:`chart`, which sends the figure drawn once by the browser
+(:func:`sent_spec`): Streamlit's chart element themes a figure when it mounts and again in an
+effect right after (``PlotlyChart`` in Streamlit's frontend), and Plotly redraws the whole
+chart for the second copy (a new template object, new typed arrays); 90-130 ms of Patterns'
+toggle and of every chart's first visit (issue 15). The figure is sent with Streamlit's dark
+theme already applied (:data:`THEME_FILE`) and ``theme=None``, its arrays as JSON lists and a
+``datarevision``: Plotly.react then finds nothing changed and draws nothing the second time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
+from collections import Counter
+from functools import cache
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -41,10 +54,177 @@ TTL_S = 3600
 #: rows of the largest data argument (DataFrame, Series or array) above which a figure is
 #: built on every run instead of kept: 20 years of daily bars, or a year of hourly ones
 MAX_ROWS = 5_000
+#: Streamlit's Plotly template for this app's ``[theme]`` (.streamlit/config.toml) as its
+#: frontend resolves it (colors, fonts, axes); written by ``python -m benchmarks.chart_theme``,
+#: checked against the running Streamlit by tests/e2e/test_chart_theme_e2e.py
+THEME_FILE = Path(__file__).with_name("chart_theme.json")
+
+# subplot containers a template styles (``xaxis`` styles xaxis2, ...): styled where present
+_SUBPLOT = re.compile(r"^(xaxis|yaxis|coloraxis|ternary|polar|scene|geo|mapbox|map|smith)\d*$")
+# trace types drawn on x/y axes: a figure of them gets the themed axes even where its layout
+# names none
+_CARTESIAN = frozenset({"scatter", "scattergl", "bar", "candlestick", "ohlc", "histogram",
+                        "histogram2d", "histogram2dcontour", "heatmap", "contour", "box",
+                        "violin", "waterfall", "funnel", "image"})
+# an axis attribute whose being set turns its feature on in Plotly.js (``coerce2`` in
+# ``src/plots/cartesian/tick_mark_defaults.js``, ``line_grid_defaults.js``): a template's
+# value only styles a feature something else turned on, so it is applied only then
+_TURNS_ON = {"ticks": ("ticklen", "tickwidth", "tickcolor"),
+             "showline": ("linecolor", "linewidth")}
+# and on the axis bars, boxes or violins stand along, where the grid and zero line are off
+# unless something turns them on (``showGrid`` in ``src/plots/cartesian/layout_defaults.js``)
+_GRID_TURNS_ON = {"showgrid": ("gridcolor", "gridwidth", "griddash"),
+                  "zeroline": ("zerolinecolor", "zerolinewidth")}
+_ORIENTED = frozenset({"bar", "histogram", "box", "violin", "waterfall", "funnel"})
+# axes of 2-D maps draw ticks unless told not to (``outerTicks``, same file)
+_MAPS = frozenset({"heatmap", "contour", "histogram2d", "histogram2dcontour"})
+_MINOR_TURNS_ON = {"ticks": ("ticklen", "tickwidth", "tickcolor"),
+                   "showgrid": ("gridcolor", "gridwidth", "griddash")}
+_ITEM_DEFAULTS = {"annotations": "annotationdefaults", "shapes": "shapedefaults",
+                  "images": "imagedefaults", "sliders": "sliderdefaults",
+                  "updatemenus": "updatemenudefaults"}
+
+
+@cache
+def chart_theme() -> dict:
+    """The Plotly template (``{"layout": ..., "data": {type: [trace, ...]}}``) of THEME_FILE."""
+    return json.loads(THEME_FILE.read_text())
+
+
+def _under(default, value):
+    """``value`` over ``default``: dicts merged key by key (``value`` wins), else ``value``."""
+    if isinstance(default, dict) and isinstance(value, dict):
+        return {**default, **{k: _under(default.get(k), v) for k, v in value.items()}}
+    return value
+
+
+def _axis_under(default: dict | None, axis: dict, grid_on: bool, ticks_on: bool) -> dict:
+    """An axis with a template's axis style under it, as Plotly.js applies one.
+
+    ``grid_on``, ``ticks_on``: Plotly.js shows this axis' grid and zero line, its ticks,
+    unless told not to.
+    """
+    default = dict(default or {})
+    if isinstance(default.get("minor"), dict):
+        default["minor"] = _switched_off(dict(default["minor"]), axis.get("minor", {}),
+                                         _MINOR_TURNS_ON)
+    switches = {k: v for k, v in _TURNS_ON.items() if not (ticks_on and k == "ticks")}
+    if not grid_on:
+        switches |= _GRID_TURNS_ON
+    return _under(_switched_off(default, axis, switches), axis)
+
+
+def _axis_key(ref: str) -> str:
+    """``"x2"`` -> ``"xaxis2"``."""
+    return f"{ref[0]}axis{ref[1:]}"
+
+
+def _map_axes(data: list[dict]) -> set[str]:
+    """Layout keys of the axes of 2-D maps (heatmaps, contours)."""
+    return {_axis_key(t.get(a, a[0])) for t in data if t.get("type") in _MAPS
+            for a in ("xaxis", "yaxis")}
+
+
+def _bar_axes(data: list[dict]) -> set[str]:
+    """Layout keys of the axes bars, boxes, violins... stand along (their category axis).
+
+    Orientation defaults as in plotly.js ``src/traces/<type>/defaults.js``.
+    """
+    axes = set()
+    for t in data:
+        kind = t.get("type", "scatter")
+        if kind not in _ORIENTED:
+            continue
+        if kind == "histogram":
+            dflt = "h" if "y" in t and "x" not in t else "v"
+        elif kind == "funnel":
+            dflt = "v" if "y" in t and "x" not in t else "h"
+        else:
+            dflt = "h" if "x" in t and "y" not in t else "v"
+        ref = t.get("yaxis", "y") if t.get("orientation", dflt) == "h" else t.get("xaxis", "x")
+        axes.add(_axis_key(ref))
+    return axes
+
+
+def _switched_off(default: dict, own: dict, switches: dict) -> dict:
+    """``default`` without the attributes that would turn on a feature ``own`` leaves off."""
+    for switch, attrs in switches.items():
+        if switch not in own and switch not in default:
+            for attr in attrs:
+                default.pop(attr, None)
+    return default
+
+
+def themed(spec: dict, theme: dict) -> dict:
+    """A JSON figure with a Plotly template applied to it, as Plotly.js applies one.
+
+    Args:
+        spec: ``{"data": [trace, ...], "layout": {...}}``, JSON-native; its own
+            ``layout.template`` is dropped.
+        theme: a template, ``{"layout": {...}, "data": {trace type: [trace, ...]}}``.
+
+    Returns:
+        A new dict without a template: every value the figure sets is kept, the template's
+        fills the rest. As Plotly.js does (plotly.js ``src/plot_api/plot_template.js``):
+        ``layout.xaxis`` styles every x axis (``xaxis2`` its own where the template has one),
+        a type's trace templates cycle over the traces of that type, ``annotationdefaults``
+        (and the like) style each item. As Streamlit's chart theme does, a title is bold.
+    """
+    layout = {k: v for k, v in spec.get("layout", {}).items() if k != "template"}
+    t_layout, t_data = theme.get("layout", {}), theme.get("data", {})
+    data, seen = [], Counter()
+    for trace in spec.get("data", []):
+        kind = trace.get("type", "scatter")
+        items = t_data.get(kind) or [{}]
+        data.append(_under(items[seen[kind] % len(items)], trace))
+        seen[kind] += 1
+    subplots = {k for k in layout if _SUBPLOT.match(k)}
+    bar_axes, map_axes = _bar_axes(data), _map_axes(data)
+    if any(t.get("type", "scatter") in _CARTESIAN for t in data):
+        subplots |= {"xaxis", "yaxis"}
+    for key in subplots:
+        base = _SUBPLOT.match(key).group(1)
+        default = t_layout.get(key, t_layout.get(base))
+        own = layout.get(key, {})
+        layout[key] = (_axis_under(default, own, key not in bar_axes, key in map_axes)
+                       if base in ("xaxis", "yaxis") else _under(default, own))
+    for key, default in t_layout.items():
+        if not _SUBPLOT.match(key) and key not in _ITEM_DEFAULTS.values():
+            layout[key] = _under(default, layout[key]) if key in layout else default
+    for items_key, defaults_key in _ITEM_DEFAULTS.items():
+        if isinstance(layout.get(items_key), list) and defaults_key in t_layout:
+            layout[items_key] = [_under(t_layout[defaults_key], item)
+                                 for item in layout[items_key]]
+    title = layout.get("title")
+    if isinstance(title, str):
+        title = {"text": title}
+    if isinstance(title, dict) and title.get("text"):
+        layout["title"] = {**title, "text": f"<b>{title['text']}</b>"}
+    out = {"data": data, "layout": layout}
+    if "frames" in spec:
+        out["frames"] = spec["frames"]
+    return out
+
+
+def sent_spec(fig: go.Figure) -> dict:
+    """The JSON-native dict ``fig`` is sent as: themed, plain arrays, a ``datarevision``.
+
+    Plotly.react (plotly.js ``src/plot_api/plot_api.js``, ``diffData``) redraws a chart
+    whose typed arrays (Plotly's base64 form, which ``to_dict()`` uses) or template are new
+    objects, even if equal; plain arrays under an unchanged ``layout.datarevision`` and no
+    template are compared by value. The revision is a hash of the data, so another figure
+    in the same chart is never taken for this one.
+    """
+    plain = {"data": [t.to_plotly_json() for t in fig.data],
+             "layout": fig.layout.to_plotly_json()}
+    spec = themed(json.loads(pio.to_json(plain, validate=False)), chart_theme())
+    rev = hashlib.sha1(json.dumps(spec["data"], sort_keys=True).encode()).hexdigest()[:16]
+    spec["layout"].setdefault("datarevision", rev)
+    return spec
 
 
 class SentFigure(go.Figure):
-    """A kept figure that makes the dict ``st.plotly_chart`` sends once, not on every run.
+    """A figure that makes the dict ``st.plotly_chart`` sends once (:func:`sent_spec`).
 
     On every run ``st.plotly_chart`` (``streamlit/elements/plotly_chart.py``) asks its figure
     for ``to_dict()`` (Plotly deep-copies every trace's arrays) and serialises that dict with
@@ -60,7 +240,7 @@ class SentFigure(go.Figure):
 
     def to_dict(self) -> dict:
         if self._sent is None:
-            self._sent = json.loads(pio.to_json(super().to_dict(), validate=False))
+            self._sent = sent_spec(self)
         return self._sent
 
 
@@ -97,3 +277,18 @@ def cached_figure(build: Callable[..., go.Figure], *args, **kwargs) -> go.Figure
     except UnhashableParamError as err:
         log.debug("figure %s not cached: %s", name, err)
         return build(*args, **kwargs)
+
+
+def chart(fig: go.Figure, *, key: str, where=None) -> None:
+    """Show ``fig`` at full width, drawn once by the browser (:func:`sent_spec`).
+
+    Args:
+        fig: a Plotly figure; a plain one is turned into a :class:`SentFigure` (in place).
+        key: the chart's Streamlit key.
+        where: the container (a column, a tab); the page's main area when None.
+
+    The theme is in the figure (``theme=None``), so Streamlit's frontend leaves it as sent.
+    """
+    if type(fig) is go.Figure:
+        fig.__class__ = SentFigure
+    (where or st).plotly_chart(fig, width="stretch", key=key, theme=None)

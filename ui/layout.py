@@ -7,7 +7,7 @@ import streamlit as st
 from core.data import MarketData
 from core.plots.candles import WINDOWS, candlestick_figure, last_window
 from ui.data import follow_bars
-from ui.figures import cached_figure
+from ui.figures import cached_figure, chart
 from ui.sidebar import Selection, market_data, sidebar, status_line
 
 DEFAULT_WINDOW = "1Y"
@@ -66,5 +66,5 @@ def price_chart(md: MarketData, bars: int | None = None, key: str = "price", *,
         frame = last_window(frame, choice)
     elif bars is not None:
         frame = frame.tail(bars)
-    st.plotly_chart(cached_figure(candlestick_figure, frame, f"{md.symbol} · {md.interval}"),
-                    width="stretch", key=key)
+    chart(cached_figure(candlestick_figure, frame, f"{md.symbol} · {md.interval}"),
+          key=key)

@@ -8,7 +8,7 @@ from core.errors import QuantdeskError
 from core.forecasting import report
 from core.forecasting.serve import forecast_table
 from core.plots.forecast import fan_figure, importance_figure
-from ui.figures import cached_figure
+from ui.figures import cached_figure, chart
 from ui.forecast import active_forecast_artifact, cached_predictions, walk_forward_results
 from ui.layout import page_start
 from ui.predlog import log_shown
@@ -62,8 +62,7 @@ def _importance(md, art) -> None:
     imp = report.feature_importance(art.metadata, md.symbol)
     if imp:
         h_sel = st.radio("Horizon [bars]", list(imp), horizontal=True, key="fc_imp_h")
-        st.plotly_chart(cached_figure(importance_figure, imp[h_sel]), width="stretch",
-                        key="fc_imp")
+        chart(cached_figure(importance_figure, imp[h_sel]), key="fc_imp")
     else:
         st.info("This model version stores no feature importance.")
 
@@ -89,9 +88,9 @@ if md is not None:
         pooled_note = report.scope_note(preds, _literal_pooled(art.metadata))
         if pooled_note:
             st.info(_literal_prefix(pooled_note, preds[0].symbol))
-        st.plotly_chart(cached_figure(fan_figure, md.frame, preds,
-                                      f"{md.symbol} · forecast fan (model {art.version})"),
-                        width="stretch", key="fc_fan")
+        chart(cached_figure(fan_figure, md.frame, preds,
+                            f"{md.symbol} · forecast fan (model {art.version})"),
+              key="fc_fan")
         table = forecast_table(preds)
         st.subheader("Member and ensemble forecasts")
         st.caption("Return [%] is the simple return from the last close; the ensemble is "

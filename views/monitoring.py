@@ -9,6 +9,7 @@ from core.errors import QuantdeskError
 from core.monitoring.report import (SUMMARY_FORMATS, default_group, drift_frame, group_metrics,
                                     ops_metrics, summary_frame)
 from core.plots import monitoring as mplots
+from ui.figures import chart
 from ui.monitoring import EMPTY_STATE, alert_badges, cached_drift, load_report, store_families
 from ui.widgets import lazy_tabs, metric_row, small_table
 
@@ -89,23 +90,23 @@ else:
     t_acc, t_cov, t_vol = lazy_tabs(TABS, key="mon_tab")
     if t_acc.open:
         a, b = t_acc.columns(2)
-        a.plotly_chart(small(mplots.accuracy_figure(g, floor)), width="stretch", key="mon_acc")
-        b.plotly_chart(small(mplots.mae_figure(g)), width="stretch", key="mon_mae")
+        chart(small(mplots.accuracy_figure(g, floor)), key="mon_acc", where=a)
+        chart(small(mplots.mae_figure(g)), key="mon_mae", where=b)
     if t_cov.open:
         a, b = t_cov.columns(2)
-        a.plotly_chart(small(mplots.coverage_figure(g)), width="stretch", key="mon_cov")
+        chart(small(mplots.coverage_figure(g)), key="mon_cov", where=a)
         if g.kind == "probability":
-            b.plotly_chart(small(mplots.reliability_figure(g)), width="stretch", key="mon_rel")
+            chart(small(mplots.reliability_figure(g)), key="mon_rel", where=b)
         else:
             b.caption("A calibration chart is drawn for probability forecasts (the breakout "
                       "filter); this model forecasts a value.")
     if t_vol.open:
-        t_vol.plotly_chart(mplots.volume_figure(report), width="stretch", key="mon_vol")
+        chart(mplots.volume_figure(report), key="mon_vol", where=t_vol)
 
 st.subheader("Feature drift")
 if drift_table is None:
     st.info("Turn on 'Compute drift' under 'Feature drift' in the sidebar to compare the "
             "recent window's features with the earlier history (PSI > 0.2 raises an alert).")
 else:
-    st.plotly_chart(mplots.drift_figure(drift_table), width="stretch", key="mon_drift_fig")
+    chart(mplots.drift_figure(drift_table), key="mon_drift_fig")
     st.dataframe(drift_frame(drift_table), hide_index=True, width="stretch")

@@ -10,6 +10,7 @@ from core.paper import book as bk
 from core.paper import desk, follow
 from core.store import paper as store
 from core.strategy.spec import DEFAULT_EXAMPLE, example_strategies
+from ui.figures import chart
 from ui.layout import page_start
 from ui.paper import account_figure, cached_panel, store_call
 from ui.strategy import load_example
@@ -160,8 +161,7 @@ st.caption(literal(f"Costs per fill: commission {status['costs']['commission_bp'
 
 marks = store_call(lambda ow, session: bk.marks_frame(store.list_marks(ow, session=session)))
 if marks is not None and len(marks) > 1:
-    st.plotly_chart(account_figure(marks, status["initial_cash"]), width="stretch",
-                    key="pb_account")
+    chart(account_figure(marks, status["initial_cash"]), key="pb_account")
 elif marks is not None:
     st.caption("The equity curve appears once the book has marked two bars.")
 

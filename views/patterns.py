@@ -8,7 +8,7 @@ from core.patterns import report
 from core.patterns.edge import edge_display
 from core.patterns.rules import PATTERNS
 from core.plots.patterns import pattern_chart, reliability_figure
-from ui.figures import cached_figure
+from ui.figures import cached_figure, chart
 from ui.layout import page_start
 from ui.patterns import (breakout_model, cnn_model, edge, latest_scores, levels_and_breakouts,
                          pattern_detections, track_record)
@@ -30,7 +30,7 @@ def _chart(md, bars, shown):
                         support=sup_near, breakouts=ev,
                         title=f"{md.symbol} · {md.interval} · patterns and levels · last "
                               f"{min(bars, len(frame)):,} bars")
-    st.plotly_chart(fig, width="stretch", key="patterns_chart")
+    chart(fig, key="patterns_chart")
     st.caption(f"Marked: {report.shown_summary(shown)} (Bars & patterns on the chart). "
                "Markers: ▲ bullish below the low, ▼ bearish above the high, ◆ neutral; hover "
                "shows the pattern, whether the rule fired, and the CNN confidence. Dashed lines: "
@@ -99,9 +99,9 @@ def _breakout(md, ev):
     with left:
         reliability = meta.get("metrics", {}).get("reliability")
         if reliability:
-            st.plotly_chart(cached_figure(reliability_figure, reliability,
-                                         meta.get("base_rate", float("nan"))),
-                            width="stretch", key="patterns_rel")
+            chart(cached_figure(reliability_figure, reliability,
+                               meta.get("base_rate", float("nan"))),
+                  key="patterns_rel")
     with right:
         st.markdown("**Track record (walk-forward, out of sample)**")
         tr = track_record(md.symbol)

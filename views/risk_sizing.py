@@ -15,7 +15,7 @@ from core.risk.portfolio import empty_holdings, holdings_to_csv, parse_holdings
 from core.risk.sizing import RiskParameters, default_entry, default_target, summary_frame
 from core.risk.var import var_frame
 from ui.data import session_upload
-from ui.figures import cached_figure
+from ui.figures import cached_figure, chart
 from ui.layout import page_start
 from ui.models import serving_key
 from ui.risk import (book_closes, cached_book_returns, cached_book_risk, cached_book_weights,
@@ -166,10 +166,10 @@ if md is not None:
             res, problems = size_trade(frame, params, md.symbol, md.interval, closes, w_before)
             port_msgs += problems
             metric_row(report.sizing_metrics(res))
-            st.plotly_chart(cached_figure(trade_levels_figure, frame, res.entry, res.stop_price,
-                                          res.take_profit,
-                                          f"{md.symbol} · last {LEVEL_BARS} bars"),
-                            width="stretch", key="risk_levels")
+            chart(cached_figure(trade_levels_figure, frame, res.entry, res.stop_price,
+                                res.take_profit,
+                                f"{md.symbol} · last {LEVEL_BARS} bars"),
+                  key="risk_levels")
             if sq_note:
                 st.info(sq_note)
             for n in res.notes:
@@ -204,12 +204,11 @@ if md is not None:
                 pr = cached_book_risk(R, w_before, level)
                 metric_row(report.book_metrics(pr))
                 left, right = st.columns(2)
-                left.plotly_chart(cached_figure(correlation_heatmap, R.corr()), width="stretch",
-                                  key="risk_corr")
-                right.plotly_chart(cached_figure(contribution_figure, pr.contrib_var_param,
-                                                 f"Euler contribution to 1-day VaR "
-                                                 f"{level:.0%} (parametric)"),
-                                   width="stretch", key="risk_contrib")
+                chart(cached_figure(correlation_heatmap, R.corr()), key="risk_corr", where=left)
+                chart(cached_figure(contribution_figure, pr.contrib_var_param,
+                                    f"Euler contribution to 1-day VaR "
+                                    f"{level:.0%} (parametric)"),
+                      key="risk_contrib", where=right)
                 st.dataframe(pr.contributions_frame().style.format(precision=2),
                              width="stretch")
                 if res is not None and res.shares > 0:
@@ -253,8 +252,7 @@ if md is not None:
                                "are in-sample.")
             try:
                 table, results = cached_policy_backtest(frame, tv, cost, serving_key("risk-dqn"))
-                st.plotly_chart(cached_figure(policy_figure, results), width="stretch",
-                                key="risk_policy")
+                chart(cached_figure(policy_figure, results), key="risk_policy")
                 st.dataframe(report.policy_table(table).style.format(precision=2), width="stretch")
                 st.caption("Walk-forward: exposure decided at the close of bar t from bars <= t, "
                            f"earns bar t+1; {cost:g} bp per unit of turnover; baseline = fixed "

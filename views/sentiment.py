@@ -15,7 +15,7 @@ from core.sentiment import report
 from core.sentiment.scorers import FAMILY, ensemble_summary
 from ui import warmup
 from ui.data import session_upload
-from ui.figures import cached_figure
+from ui.figures import cached_figure, chart
 from ui.layout import page_start, price_chart
 from ui.models import serving_key
 from ui.sentiment import cached_news, cached_sentiment, news_to_json, scorers
@@ -109,14 +109,14 @@ elif sc is not None:
         agg = None
     if agg is not None:
         g1, g2 = st.columns([1, 1])
-        g1.plotly_chart(cached_figure(gauge_figure, agg["overall"],
-                                      f"{symbol} news sentiment [-1, 1]"),
-                        width="stretch", key="sent_gauge")
+        chart(cached_figure(gauge_figure, agg["overall"],
+                            f"{symbol} news sentiment [-1, 1]"),
+              key="sent_gauge", where=g1)
         with g2:
             metric_row(report.aggregate_metrics(agg))
             st.caption(report.aggregate_caption(agg))
-            st.plotly_chart(cached_figure(topic_bars_figure, agg["topics"], agg["topic_counts"]),
-                            width="stretch", key="sent_topics")
+            chart(cached_figure(topic_bars_figure, agg["topics"], agg["topic_counts"]),
+                  key="sent_topics")
         st.subheader("Headlines")
         st.dataframe(scored[report.headline_columns(scored)], width="stretch", hide_index=True,
                      column_config={
@@ -130,9 +130,8 @@ elif sc is not None:
                          "confidence": st.column_config.NumberColumn("Confidence",
                                                                      format="%.2f")})
         ctx = report.price_context(scored, md.frame["close"] if md is not None else None)
-        st.plotly_chart(cached_figure(sentiment_price_figure, ctx.close, ctx.daily, symbol),
-                        width="stretch",
-                        key="sent_vs_price")
+        chart(cached_figure(sentiment_price_figure, ctx.close, ctx.daily, symbol),
+              key="sent_vs_price")
         if ctx.n_days == 0:
             st.caption("No headline has a date, so none is drawn over time; give times in the "
                        "CSV's published_at or as a `YYYY-MM-DD HH:MM | ` prefix.")

@@ -21,7 +21,7 @@ from core.strategy.rules import SIGNALS
 from core.strategy.spec import DEFAULT_EXAMPLE, example_strategies
 from core.strategy.tune import grid_configs
 from core.strategy.tune import verdict as tune_verdict
-from ui.figures import cached_figure
+from ui.figures import cached_figure, chart
 from ui.layout import DEFAULT_WINDOW, K_WINDOW, page_start
 from ui.paper import store_call
 from ui.strategy import (
@@ -132,7 +132,7 @@ def _chart(md) -> None:
     except Exception as err:  # noqa: BLE001 - a page never shows a traceback
         _fail("Could not draw the indicators", err)
         return
-    st.plotly_chart(fig, width="stretch", key="sl_chart")
+    chart(fig, key="sl_chart")
     st.caption("Indicators use bars up to each point only (TA-Lib arithmetic; warm-up on the "
                "bars before the window). Long windows are drawn as merged candles; the title "
                "says how many bars each holds. Settings are kept in the URL.")
@@ -289,10 +289,10 @@ def _backtest(md, spec) -> None:
     st.markdown(report.backtest_verdict(res.metrics, res.benchmark_metrics))
     left, right = st.columns([3, 2])
     folds = [f["test_start"] for f in res.folds] if mode == "wf" else ()
-    left.plotly_chart(cached_figure(equity_figure, res.equity, res.benchmark,
-                                    strategy_name=spec.name, fold_starts=folds,
-                                    title=f"{md.symbol}: equity after costs vs buy & hold"),
-                      width="stretch", key="sl_equity")
+    chart(cached_figure(equity_figure, res.equity, res.benchmark,
+                        strategy_name=spec.name, fold_starts=folds,
+                        title=f"{md.symbol}: equity after costs vs buy & hold"),
+          key="sl_equity", where=left)
     with right:
         st.table(report.metrics_display(res.metrics, res.benchmark_metrics))
         st.caption("Buy-and-hold buys with the same cash at the same first fill and pays the "
@@ -415,7 +415,7 @@ def _show_grid(res: dict) -> None:
         st.markdown(f"**Configurations tried** (training bars up to {res['train']['end']})")
         st.dataframe(report.configs_display(res), hide_index=True, width="stretch", height=320)
     with right:
-        st.plotly_chart(cached_figure(tune_test_figure, res), width="stretch", key="sl_tune_fig")
+        chart(cached_figure(tune_test_figure, res), key="sl_tune_fig")
     st.dataframe(report.tune_test_display(res), hide_index=True, width="stretch")
 
 

@@ -10,7 +10,7 @@ from core.plots import volatility as vp
 from core.volatility import report
 from core.volatility.serve import HOW_ARTIFACT, HOW_POOLED
 from core.volatility.estimators import ESTIMATOR_LABELS
-from ui.figures import cached_figure
+from ui.figures import cached_figure, chart
 from ui.layout import page_start
 from ui.predlog import log_shown
 from ui.volatility import (cached_artifact, cached_cone, cached_estimators, cached_history,
@@ -54,8 +54,7 @@ if md is not None:
     tabs = lazy_tabs(TABS, key="vol_tab")
     with tabs[0]:
         if preds and tabs[0].open:
-            st.plotly_chart(cached_figure(vp.forecast_figure, preds, ppy), width="stretch",
-                            key="vol_fc")
+            chart(cached_figure(vp.forecast_figure, preds, ppy), key="vol_fc")
             small_table(pd.DataFrame(report.models_table(preds)),
                         formats={"variance (sum over horizon)": "{:.3e}"})
         elif tabs[0].open:
@@ -65,9 +64,9 @@ if md is not None:
         if tabs[1].open:
             try:
                 hist = cached_history(key, md, ppy)
-                st.plotly_chart(cached_figure(vp.conditional_vol_figure, hist["cond_vol"],
-                                              hist["realized_vol"], hist["regime"]),
-                                width="stretch", key="vol_hist")
+                chart(cached_figure(vp.conditional_vol_figure, hist["cond_vol"],
+                                    hist["realized_vol"], hist["regime"]),
+                      key="vol_hist")
                 st.caption("Regime: today's 21-bar realised vol ranked against the previous 5 "
                            "years (below the 20th percentile = low, above the 80th = high).")
             except QuantdeskError as err:
@@ -80,14 +79,12 @@ if md is not None:
                 st.info("^VIX history bundled offline covers 2014-01 .. 2019-01 only; pick dates "
                         "in that range to compare.")
             elif rv is not None:
-                st.plotly_chart(cached_figure(vp.vix_figure, vix, rv, md.symbol), width="stretch",
-                                key="vol_vix")
+                chart(cached_figure(vp.vix_figure, vix, rv, md.symbol), key="vol_vix")
     with tabs[2]:
         if tabs[2].open:
             try:
                 cone = cached_cone(key, md, ppy)
-                st.plotly_chart(cached_figure(vp.cone_figure, cone, md.symbol), width="stretch",
-                                key="vol_cone")
+                chart(cached_figure(vp.cone_figure, cone, md.symbol), key="vol_cone")
                 st.dataframe(report.cone_table(cone), width="stretch")
             except QuantdeskError as err:
                 st.warning(literal(err))
@@ -97,10 +94,10 @@ if md is not None:
                                       key="vol_win")
             try:
                 est = cached_estimators(key, md, window, ppy)
-                st.plotly_chart(cached_figure(vp.estimators_figure,
-                                              report.estimators_for_chart(est),
-                                              ESTIMATOR_LABELS, window),
-                                width="stretch", key="vol_est")
+                chart(cached_figure(vp.estimators_figure,
+                                    report.estimators_for_chart(est),
+                                    ESTIMATOR_LABELS, window),
+                      key="vol_est")
                 st.caption("Range estimators use open/high/low/close; they miss overnight gaps "
                            "(except Yang-Zhang) and so run below close-to-close on stocks.")
             except QuantdeskError as err:

@@ -1,5 +1,7 @@
 """ui.figures.cached_figure: one figure per builder and arguments' content (issue 15)."""
 
+import copy
+import json
 import threading
 
 import numpy as np
@@ -8,7 +10,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import plotly.tools
 
-from ui.figures import SentFigure, cached_figure
+from ui.figures import SentFigure, cached_figure, chart_theme, sent_spec, themed
 
 CALLS = []
 
@@ -83,7 +85,7 @@ def test_a_frame_and_a_signal_on_the_same_bars_count_once():
 
 def test_a_kept_figure_sends_the_same_json_without_copying_it_each_run():
     """st.plotly_chart calls to_dict() on every run: a kept figure answers with one dict,
-    made once, that serialises to exactly what the built figure did (NaN, dates, arrays)."""
+    made once: its data as plain JSON (NaN as null, dates as text), themed, no template."""
     def lines(f: pd.DataFrame) -> go.Figure:
         y = f["close"].to_numpy().copy()
         y[1] = np.nan
@@ -91,18 +93,90 @@ def test_a_kept_figure_sends_the_same_json_without_copying_it_each_run():
                           go.Bar(x=list(f.index), y=[1, 2, 3])], layout={"title": "t"})
 
     bars = frame(4.25)
-    expected = pio.to_json(lines(bars), validate=False)
     fig = cached_figure(lines, bars)
     assert isinstance(fig, SentFigure) and isinstance(fig, go.Figure)
     # Streamlit's path (streamlit/elements/plotly_chart.py): to_dict, then to_json
-    sent = [pio.to_json(plotly.tools.return_figure_from_figure_or_data(fig, True),
-                        validate=False) for _ in range(2)]
-    assert sent == [expected, expected]
+    sent = [json.loads(pio.to_json(plotly.tools.return_figure_from_figure_or_data(fig, True),
+                                   validate=False)) for _ in range(2)]
+    assert sent[0] == sent[1] == sent_spec(lines(bars))
     assert fig.to_dict() is fig.to_dict()  # made once
+    scatter = sent[0]["data"][0]
+    assert scatter["y"] == [1.0, None, 4.25]  # a JSON list, not Plotly's base64 typed array
+    assert scatter["x"][0].startswith("2024-01-01")
+    assert "template" not in sent[0]["layout"] and sent[0]["layout"]["datarevision"]
     assert np.isnan(fig.data[0].y[1]) and fig.layout.title.text == "t"  # still a figure
+
+
+def test_the_data_revision_names_the_data():
+    """Plotly skips comparing arrays under an unchanged datarevision: another figure's data
+    must never carry the same one."""
+    def spec(y):
+        return sent_spec(go.Figure(go.Scatter(y=y)))["layout"]["datarevision"]
+
+    assert spec([1, 2, 3]) == spec([1, 2, 3])
+    assert spec([1, 2, 3]) != spec([1, 2, 4])
 
 
 def test_an_uncached_figure_is_plotlys_own():
     lock = threading.Lock()
     fig = cached_figure(with_lock, frame(3.0), lock)
     assert type(fig) is go.Figure and not isinstance(fig, SentFigure)
+
+
+THEME = {
+    "layout": {"font": {"color": "#eee", "size": 12}, "paper_bgcolor": "#111",
+               "title": {"x": 0},
+               "xaxis": {"gridcolor": "#333", "tickcolor": "#333", "showgrid": False,
+                         "minor": {"gridcolor": "#333"}},
+               "yaxis": {"gridcolor": "#333", "tickcolor": "#333"},
+               "ternary": {"bgcolor": "#111"},
+               "annotationdefaults": {"font": {"color": "#0f0"}}},
+    "data": {"scatter": [{"line": {"color": "red"}}, {"line": {"color": "blue"}}],
+             "candlestick": [{"increasing": {"line": {"color": "#0f0"}}}]},
+}
+
+
+def test_a_template_is_applied_as_plotly_applies_one():
+    before = copy.deepcopy(THEME)
+    spec = {"data": [{"type": "scatter", "y": [1]}, {"type": "scatter", "line": {"width": 3}},
+                     {"type": "scatter", "xaxis": "x2", "line": {"color": "gold"}},
+                     {"type": "candlestick", "x": [1], "open": [1], "high": [1], "low": [1],
+                      "close": [1]}],
+            "layout": {"template": {"layout": {"font": {"color": "pink"}}},
+                       "font": {"size": 14}, "title": {"text": "MSFT"},
+                       "xaxis2": {"anchor": "y", "ticks": "outside"},
+                       "annotations": [{"text": "R", "font": {"size": 9}}]}}
+    out = themed(spec, THEME)
+    lay = out["layout"]
+    assert "template" not in lay  # the figure's own template (Plotly's default) is dropped
+    assert lay["font"] == {"color": "#eee", "size": 14}  # the figure's value wins
+    assert lay["paper_bgcolor"] == "#111" and "ternary" not in lay  # no subplot it lacks
+    # trace templates cycle over the traces of their type; a trace's own values win
+    assert [t["line"]["color"] for t in out["data"][:3]] == ["red", "blue", "gold"]
+    assert out["data"][1]["line"]["width"] == 3
+    assert out["data"][3]["increasing"]["line"]["color"] == "#0f0"
+    # the x axis style styles every x axis, also the one the layout never named
+    assert lay["xaxis"]["gridcolor"] == lay["xaxis2"]["gridcolor"] == "#333"
+    assert lay["xaxis2"]["anchor"] == "y" and lay["yaxis"]["gridcolor"] == "#333"
+    # a tick colour only where the axis has ticks: set, it would turn ticks on (coerce2)
+    assert "tickcolor" not in lay["xaxis"] and lay["xaxis2"]["tickcolor"] == "#333"
+    assert "gridcolor" not in lay["xaxis"]["minor"]  # nor the minor grid
+    assert lay["annotations"] == [{"text": "R", "font": {"color": "#0f0", "size": 9}}]
+    assert lay["title"] == {"x": 0, "text": "<b>MSFT</b>"}  # bold, as Streamlit's theme
+    assert THEME == before  # the theme is shared: never changed
+
+
+def test_a_figure_without_axes_gets_none():
+    out = themed({"data": [{"type": "indicator", "value": 0.2}], "layout": {}}, THEME)
+    assert "xaxis" not in out["layout"] and "yaxis" not in out["layout"]
+
+
+def test_the_stored_theme_is_a_dark_plotly_template():
+    """ui/chart_theme.json: Streamlit's template for the app's dark theme (checked against
+    the running Streamlit in tests/e2e/test_app_e2e.py)."""
+    theme = chart_theme()
+    assert {"layout", "data"} <= set(theme)
+    bg = theme["layout"]["paper_bgcolor"]
+    assert sum(int(bg[i:i + 2], 16) for i in (1, 3, 5)) < 3 * 64  # dark, as config.toml
+    assert theme["layout"]["font"]["color"] and theme["layout"]["xaxis"]["gridcolor"]
+    assert "candlestick" in theme["data"]

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 
 from benchmarks.chart_margins import MARGINS_JS, grown
+from benchmarks.chart_theme import capture
 from tests.e2e.conftest import E2E_ADMIN, E2E_PASSWORD, SCREENSHOTS, running_app, sign_in
+from ui.figures import chart_theme
 
 pytestmark = pytest.mark.e2e
 
@@ -49,6 +52,21 @@ def grown_margins(pg) -> list[dict]:
     return [c for c in pg.evaluate(MARGINS_JS) if grown(c)]
 
 
+# a chart as ui.figures.chart sends it: no template, the app's theme in the figure, arrays
+# as JSON lists under a datarevision, the title bold once (Streamlit's theming of the chart
+# element did not run: it would add a template and bold the title again)
+SENT_THEMED_JS = """(bg) => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd =>
+    gd.layout.template === undefined && gd.layout.paper_bgcolor === bg
+    && gd.layout.datarevision !== undefined
+    && gd.data.every(t => ['x', 'y', 'open', 'close'].every(k => !(k in t) || Array.isArray(t[k])))
+    && !(gd.layout.title && /<b><b>/.test(gd.layout.title.text || '')))"""
+
+
+def sent_themed(pg) -> list[bool]:
+    """Per chart of the page: is it drawn as ``ui.figures.chart`` sends it (issue 15)."""
+    return pg.evaluate(SENT_THEMED_JS, chart_theme()["layout"]["paper_bgcolor"])
+
+
 def nav_text(pg) -> str:
     pg.locator(NAV).wait_for()
     return pg.locator(NAV).inner_text()
@@ -82,6 +100,7 @@ def test_page_opens_by_url_with_chart_and_no_exception(page, server, path):
         assert page.get_by_text(re.compile(r"AAPL 1d · [\d,]+ bars")).count() >= 1
         # each chart's margins hold its labels: drawn once, not laid out again (issue 15)
         assert grown_margins(page) == []
+        assert sent_themed(page) == [True] * page.locator(".js-plotly-plot").count()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{path or 'overview'}.png"), full_page=True)
 
@@ -177,3 +196,105 @@ def test_admin_signs_in_sees_admin_and_signs_out(page, server):
     sign_out.first.click()
     page.get_by_role("button", name=re.compile("Admin sign-in")).wait_for()
     assert "Admin" not in nav_text(page)
+
+
+def test_the_stored_chart_theme_is_the_one_streamlit_applies(browser):
+    """ui/chart_theme.json is what Streamlit's chart element would apply to this app's charts
+    (its frontend, this config.toml's theme); after a Streamlit upgrade or a theme change,
+    ``python -m benchmarks.chart_theme`` writes it again."""
+    assert capture(browser) == chart_theme()
+
+
+# draws a figure in a blank page and returns what Plotly made of it: its full layout and
+# traces, arrays and private keys left out
+FULL_FIGURE_JS = """async (spec) => {
+    const div = document.createElement('div');
+    document.body.appendChild(div);
+    const fig = JSON.parse(spec);
+    await Plotly.newPlot(div, fig.data, fig.layout);
+    const clean = (o, depth) => {
+        if (depth > 8 || o === null || typeof o !== 'object') return o;
+        if (Array.isArray(o) || ArrayBuffer.isView(o)) {
+            return o.length > 20 ? 'array' : Array.from(o).map((x) => clean(x, depth + 1));
+        }
+        const out = {};
+        for (const [k, v] of Object.entries(o)) {
+            if (k[0] !== '_' && typeof v !== 'function') out[k] = clean(v, depth + 1);
+        }
+        return out;
+    };
+    const out = {layout: clean(div._fullLayout, 0), data: div._fullData.map((t) => clean(t, 0))};
+    div.remove();
+    return out;
+}"""
+# not styling: the template itself, the data revision, the title's markup (Streamlit's theme
+# bolds it on each of its two passes), the autotick results and a drawn shape's default line
+UNSTYLED = {"template", "datarevision", "title", "tick0", "dtick", "newshape", "uid"}
+
+
+def _styling(full: dict) -> dict:
+    """A figure's full layout and traces without :data:`UNSTYLED`, nor the colour of the
+    ticks of an axis that draws none (Plotly keeps a template's, but draws nothing)."""
+    def walk(o):
+        if isinstance(o, dict):
+            out = {k: walk(v) for k, v in o.items() if k not in UNSTYLED}
+            if out.get("ticks") == "":
+                out.pop("tickcolor", None)
+            return out
+        return [walk(v) for v in o] if isinstance(o, list) else o
+    return walk(full)
+
+
+def _differences(a, b, path: str = "") -> list[str]:
+    """Where two JSON values differ: ``path: a -> b``, first 10."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = [d for k in sorted(set(a) | set(b))
+               for d in _differences(a.get(k, "<missing>"), b.get(k, "<missing>"), f"{path}.{k}")]
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        out = [d for i, (x, y) in enumerate(zip(a, b)) for d in _differences(x, y, f"{path}[{i}]")]
+    else:
+        out = [] if a == b else [f"{path}: {str(a)[:60]} -> {str(b)[:60]}"]
+    return out[:10]
+
+
+def test_a_themed_figure_draws_as_streamlits_theme_draws_it(browser, tmp_path):
+    """ui.figures.themed bakes the theme into the figure as Plotly.js applies a template:
+    the app's figures, drawn by Plotly with the theme as a template and baked in, style the
+    same (the same colours, fonts, grids, ticks and zero lines; issue 15)."""
+    import json
+
+    import pandas as pd
+    import plotly
+    import plotly.io as pio
+
+    from core.data.bundled import load_bundled
+    from core.plots.candles import candlestick_figure
+    from core.plots.indicators import chart_specs, indicator_figure
+    from core.plots.risk import contribution_figure, correlation_heatmap
+    from core.plots.sentiment import gauge_figure, topic_bars_figure
+    from ui.figures import sent_spec
+
+    msft = load_bundled("MSFT")
+    returns = pd.DataFrame({s: load_bundled(s)["close"].pct_change().tail(250).to_numpy()
+                            for s in ("MSFT", "AAPL", "IBM")})
+    ov, pn = chart_specs(sma=[50], panels=["rsi"])
+    figures = {"candles": candlestick_figure(msft.tail(120), "MSFT"),
+               "indicators": indicator_figure(msft, overlays=ov, panels=pn, window="1Y"),
+               "heatmap": correlation_heatmap(returns.corr()),
+               "contributions": contribution_figure(pd.Series({"MSFT": 0.4, "IBM": 0.6})),
+               "gauge": gauge_figure(0.3), "topics": topic_bars_figure({"earnings": 0.2}, {})}
+    html = tmp_path / "blank.html"
+    js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    html.write_text(f"<html><body><script>{js.read_text()}</script></body></html>")
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(html.as_uri())
+        for name, fig in figures.items():
+            templated = json.loads(pio.to_json(fig, validate=False))
+            templated["layout"]["template"] = chart_theme()
+            want = _styling(page.evaluate(FULL_FIGURE_JS, json.dumps(templated)))
+            got = _styling(page.evaluate(FULL_FIGURE_JS, json.dumps(sent_spec(fig))))
+            assert got == want, (name, _differences(want, got))
+    finally:
+        context.close()
