@@ -22,8 +22,8 @@ never changes, a kept figure also keeps the JSON form it is sent in (:class:`Sen
 Every chart is shown by :func:`chart`, which sends the figure drawn once by the browser
 (:func:`sent_spec`): Streamlit's chart element themes a figure when it mounts and again in an
 effect right after (``PlotlyChart`` in Streamlit's frontend), and Plotly redraws the whole
-chart for the second copy (a new template object, new typed arrays); 90-130 ms of Patterns'
-toggle and of every chart's first visit (issue 15). The figure is sent with Streamlit's dark
+chart for the second copy (a new template object, new typed arrays): a second 80-150 ms task
+after Patterns' toggle, and after every chart's first draw on a visit (issue 15). The figure is sent with Streamlit's dark
 theme already applied (:data:`THEME_FILE`) and ``theme=None``, its arrays as JSON lists and a
 ``datarevision``: Plotly.react then finds nothing changed and draws nothing the second time.
 """
@@ -211,9 +211,9 @@ def sent_spec(fig: go.Figure) -> dict:
 
     Plotly.react (plotly.js ``src/plot_api/plot_api.js``, ``diffData``) redraws a chart
     whose typed arrays (Plotly's base64 form, which ``to_dict()`` uses) or template are new
-    objects, even if equal; plain arrays under an unchanged ``layout.datarevision`` and no
-    template are compared by value. The revision is a hash of the data, so another figure
-    in the same chart is never taken for this one.
+    objects, even if equal; plain arrays under an unchanged ``layout.datarevision`` are
+    taken as unchanged, and without a template the rest is compared by value. The revision
+    is a hash of the data, so another figure in the same chart is never taken for this one.
     """
     plain = {"data": [t.to_plotly_json() for t in fig.data],
              "layout": fig.layout.to_plotly_json()}
