@@ -86,9 +86,17 @@ _ITEM_DEFAULTS = {"annotations": "annotationdefaults", "shapes": "shapedefaults"
 
 
 @cache
-def chart_theme() -> dict:
-    """The Plotly template (``{"layout": ..., "data": {type: [trace, ...]}}``) of THEME_FILE."""
-    return json.loads(THEME_FILE.read_text())
+def chart_theme() -> dict | None:
+    """The Plotly template (``{"layout": ..., "data": {type: [trace, ...]}}``) of THEME_FILE,
+    or None where it cannot be read (a damaged install): charts are then sent as they come
+    and themed by Streamlit (drawn twice, as before issue 15's nineteenth pass)."""
+    try:
+        theme = json.loads(THEME_FILE.read_text())
+    except (OSError, ValueError) as err:
+        log.warning("chart theme %s unreadable (%s): Streamlit themes the charts", THEME_FILE,
+                    err)
+        return None
+    return theme if isinstance(theme, dict) else None
 
 
 def _under(default, value):
@@ -217,7 +225,11 @@ def sent_spec(fig: go.Figure) -> dict:
     """
     plain = {"data": [t.to_plotly_json() for t in fig.data],
              "layout": fig.layout.to_plotly_json()}
-    spec = themed(json.loads(pio.to_json(plain, validate=False)), chart_theme())
+    spec = json.loads(pio.to_json(plain, validate=False))
+    theme = chart_theme()
+    if theme is None:
+        return spec
+    spec = themed(spec, theme)
     rev = hashlib.sha1(json.dumps(spec["data"], sort_keys=True).encode()).hexdigest()[:16]
     spec["layout"].setdefault("datarevision", rev)
     return spec
@@ -287,8 +299,10 @@ def chart(fig: go.Figure, *, key: str, where=None) -> None:
         key: the chart's Streamlit key.
         where: the container (a column, a tab); the page's main area when None.
 
-    The theme is in the figure (``theme=None``), so Streamlit's frontend leaves it as sent.
+    The theme is in the figure (``theme=None``), so Streamlit's frontend leaves it as sent;
+    without a readable theme file, Streamlit themes it (``theme="streamlit"``).
     """
     if type(fig) is go.Figure:
         fig.__class__ = SentFigure
-    (where or st).plotly_chart(fig, width="stretch", key=key, theme=None)
+    theme = None if chart_theme() is not None else "streamlit"
+    (where or st).plotly_chart(fig, width="stretch", key=key, theme=theme)

@@ -180,3 +180,35 @@ def test_the_stored_theme_is_a_dark_plotly_template():
     assert sum(int(bg[i:i + 2], 16) for i in (1, 3, 5)) < 3 * 64  # dark, as config.toml
     assert theme["layout"]["font"]["color"] and theme["layout"]["xaxis"]["gridcolor"]
     assert "candlestick" in theme["data"]
+
+
+def test_an_unreadable_theme_file_leaves_theming_to_streamlit(tmp_path, monkeypatch):
+    """A damaged install (the theme file gone or not JSON) still draws every chart: sent as
+    built, with its own template, and themed by Streamlit's chart element."""
+    import ui.figures as figures
+    from streamlit.testing.v1 import AppTest
+
+    for content in (None, "{not json"):
+        path = tmp_path / "chart_theme.json"
+        if content is not None:
+            path.write_text(content)
+        monkeypatch.setattr(figures, "THEME_FILE", path)
+        figures.chart_theme.cache_clear()
+        try:
+            assert figures.chart_theme() is None
+            spec = sent_spec(go.Figure(go.Scatter(y=[1, 2])))
+            assert "template" in spec["layout"] and "datarevision" not in spec["layout"]
+
+            def page():
+                import plotly.graph_objects as go
+
+                from ui.figures import chart
+                chart(go.Figure(go.Scatter(y=[1, 2])), key="c")
+
+            at = AppTest.from_function(page).run()
+            assert not at.exception
+            assert [c.proto.theme for c in at.get("plotly_chart")] == ["streamlit"]
+        finally:
+            figures.chart_theme.cache_clear()
+    monkeypatch.undo()
+    assert chart_theme() is not None  # the shipped file, read again
