@@ -22,10 +22,11 @@ never changes, a kept figure also keeps the JSON form it is sent in (:class:`Sen
 Every chart is shown by :func:`chart`, which sends the figure drawn once by the browser
 (:func:`sent_spec`): Streamlit's chart element themes a figure when it mounts and again in an
 effect right after (``PlotlyChart`` in Streamlit's frontend), and Plotly redraws the whole
-chart for the second copy (a new template object, new typed arrays): a second 80-150 ms task
-after Patterns' toggle, and after every chart's first draw on a visit (issue 15). The figure is sent with Streamlit's dark
-theme already applied (:data:`THEME_FILE`) and ``theme=None``, its arrays as JSON lists and a
-``datarevision``: Plotly.react then finds nothing changed and draws nothing the second time.
+chart for the second copy (a new template object, new typed arrays): a second 80-150 ms
+task after Patterns' toggle, and after every chart's first draw on a visit (issue 15). The
+figure is sent with Streamlit's dark theme already applied (:data:`THEME_FILE`) and
+``theme=None``, its arrays as JSON lists and a ``datarevision``: Plotly.react then finds
+nothing changed and draws nothing the second time.
 """
 
 from __future__ import annotations
