@@ -36,6 +36,7 @@ import json
 import logging
 import re
 from collections import Counter
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Callable
@@ -215,6 +216,20 @@ def themed(spec: dict, theme: dict) -> dict:
     return out
 
 
+def _iso_dates(obj):
+    """``obj`` with its arrays of timestamps (an index's dates) as ISO strings, written as
+    Plotly's JSON encoder writes each (``isoformat``) but at once: the encoder tries its
+    fallbacks one exception at a time per element, half of a figure's serialisation."""
+    if isinstance(obj, dict):
+        return {k: _iso_dates(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_iso_dates(v) for v in obj]
+    if (isinstance(obj, np.ndarray) and obj.dtype == object and obj.ndim == 1 and obj.size
+            and all(isinstance(v, datetime) for v in obj)):
+        return [v.isoformat() for v in obj]
+    return obj
+
+
 def sent_spec(fig: go.Figure) -> dict:
     """The JSON-native dict ``fig`` is sent as: themed, plain arrays, a ``datarevision``.
 
@@ -224,10 +239,13 @@ def sent_spec(fig: go.Figure) -> dict:
     taken as unchanged, and without a template the rest is compared by value. The revision
     is a hash of the data, so another figure in the same chart is never taken for this one.
     """
-    plain = {"data": [t.to_plotly_json() for t in fig.data],
-             "layout": fig.layout.to_plotly_json()}
-    spec = json.loads(pio.to_json(plain, validate=False))
     theme = chart_theme()
+    # Plotly's own property dicts (what to_dict() deep-copies): read here, never changed; the
+    # template is replaced by the theme, so it is not serialised
+    plain = {"data": [_iso_dates(t) for t in fig._data],
+             "layout": _iso_dates({k: v for k, v in fig._layout.items()
+                                   if k != "template" or theme is None})}
+    spec = json.loads(pio.to_json(plain, validate=False))
     if theme is None:
         return spec
     spec = themed(spec, theme)
