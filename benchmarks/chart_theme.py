@@ -5,7 +5,7 @@ otherwise theme it twice and Plotly draw it twice. The theme is Streamlit's own,
 the browser: a one-chart Streamlit page, served from the repository root (so with the app's
 ``.streamlit/config.toml`` ``[theme]``) and drawn with ``theme="streamlit"``, and the
 template its chart element gave the figure. Run it after upgrading Streamlit or changing the
-app's theme; tests/e2e/test_chart_theme_e2e.py fails until the file matches.
+app's theme; tests/e2e/test_app_e2e.py fails until the file matches.
 
 Usage: ``.venv/bin/python -m benchmarks.chart_theme`` (offline; serves on loopback).
 """

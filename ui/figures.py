@@ -58,7 +58,7 @@ TTL_S = 3600
 MAX_ROWS = 5_000
 #: Streamlit's Plotly template for this app's ``[theme]`` (.streamlit/config.toml) as its
 #: frontend resolves it (colors, fonts, axes); written by ``python -m benchmarks.chart_theme``,
-#: checked against the running Streamlit by tests/e2e/test_chart_theme_e2e.py
+#: checked against the running Streamlit by tests/e2e/test_app_e2e.py
 THEME_FILE = Path(__file__).with_name("chart_theme.json")
 
 # subplot containers a template styles (``xaxis`` styles xaxis2, ...): styled where present
@@ -80,8 +80,7 @@ _GRID_TURNS_ON = {"showgrid": ("gridcolor", "gridwidth", "griddash"),
 _ORIENTED = frozenset({"bar", "histogram", "box", "violin", "waterfall", "funnel"})
 # axes of 2-D maps draw ticks unless told not to (``outerTicks``, same file)
 _MAPS = frozenset({"heatmap", "contour", "histogram2d", "histogram2dcontour"})
-_MINOR_TURNS_ON = {"ticks": ("ticklen", "tickwidth", "tickcolor"),
-                   "showgrid": ("gridcolor", "gridwidth", "griddash")}
+_MINOR_TURNS_ON = {"ticks": _TURNS_ON["ticks"], "showgrid": _GRID_TURNS_ON["showgrid"]}
 _ITEM_DEFAULTS = {"annotations": "annotationdefaults", "shapes": "shapedefaults",
                   "images": "imagedefaults", "sliders": "sliderdefaults",
                   "updatemenus": "updatemenudefaults"}
@@ -210,10 +209,7 @@ def themed(spec: dict, theme: dict) -> dict:
         title = {"text": title}
     if isinstance(title, dict) and title.get("text"):
         layout["title"] = {**title, "text": f"<b>{title['text']}</b>"}
-    out = {"data": data, "layout": layout}
-    if "frames" in spec:
-        out["frames"] = spec["frames"]
-    return out
+    return {"data": data, "layout": layout}
 
 
 def _iso_dates(obj):
