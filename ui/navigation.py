@@ -41,7 +41,7 @@ CHART = ("PlotlyChart",)
 HTML = ("Html",)
 #: a segmented control or pills (the chart's window picker)
 BUTTONS = ("ButtonGroup",)
-#: a select box with its ~18 chunks (the Strategy Lab's signal, the Screener's universe)
+#: a select box with its ~18 chunks (the Screener's universe, Model Monitoring's model)
 SELECT = ("Selectbox",)
 #: the Screener: its Scan button, result table, export button, links to the symbol's pages
 #: and the scan's progress bar (the grid is ~35 chunks, 1.7 MB, fetched one import after
@@ -67,7 +67,7 @@ PAGES = (
     PageSpec("views/risk_sizing.py", "Risk Sizing", ":material/balance:", "risk-sizing",
              CHART + HTML),
     PageSpec("views/strategy_lab.py", "Strategy Lab", ":material/science:", "strategy-lab",
-             CHART + HTML + BUTTONS + SELECT),
+             CHART + HTML + BUTTONS),
     PageSpec("views/paper.py", "Paper Book", ":material/receipt_long:", "paper",
              CHART + SELECT + TICKET),
     PageSpec("views/monitoring.py", "Model Monitoring", ":material/monitoring:", "monitoring",

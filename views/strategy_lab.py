@@ -49,6 +49,7 @@ NO_MARKS = "(none)"
 DEFAULT_STRATEGY = DEFAULT_EXAMPLE
 MODES = {"full": "Full history", "wf": "Walk-forward (grid re-picked on each training window)"}
 _RUN, _TUNED = "_sl_backtest_run", "_sl_tune_run"
+_STRATEGY = "_sl_strategy"  # the strategy last chosen in this session
 #: ``?tab=rules|tester|tuning`` opens that tab
 TABS = {"chart": "Chart & indicators", "rules": "Rule signals", "tester": "Strategy tester",
         "tuning": "Tuning"}
@@ -174,28 +175,50 @@ def _edges(md) -> None:
     st.caption(report.edge_caption(table, md.symbol, len(md.frame)))
 
 
+def _strategy_stem(stems: list[str], draw: bool) -> str:
+    """The strategy file chosen (its stem): from the URL (``?strategy=``), else the one last
+    chosen in this session, else the default; a select box while ``draw``. The choice is
+    written back to the URL (left out when it is the default), so a view can be linked.
+
+    Not a widget bound to the URL: a bound widget must be drawn on every run or Streamlit
+    drops its parameter, and the box sits in the tester's tab, which a warm visit of the
+    chart does not draw (a hidden select box cost the browser its ~20 chunks of code,
+    issue 15)."""
+    default = DEFAULT_STRATEGY if DEFAULT_STRATEGY in stems else stems[0]
+    url = st.query_params.get(K_STRATEGY)
+    stem = url if url in stems else st.session_state.get(_STRATEGY, default)
+    stem = stem if stem in stems else default
+    if draw:  # with a key, the box's own state wins over ``index`` (a choice just made)
+        stem = st.selectbox("Strategy", stems, index=stems.index(stem), key=K_STRATEGY,
+                            help="Example strategy files shipped in strategies/ (TOML or JSON).")
+    st.session_state[_STRATEGY] = stem
+    if stem != default and url != stem:
+        st.query_params[K_STRATEGY] = stem
+    elif stem == default and url is not None:
+        del st.query_params[K_STRATEGY]
+    return stem
+
+
 def _strategy_form(md, draw: bool = True):
     """The chosen strategy with the form's edits, or None after an explained problem.
 
     ``draw=False`` (its tab closed, issue 15): the form is not sent; the strategy is built
     from the values its fields were last submitted with in this session
-    (:func:`ui.widgets.kept_input`), so the tuning tab tunes what the tester shows. The
-    strategy box stays drawn: it is bound to the URL (``?strategy=``)."""
+    (:func:`ui.widgets.kept_input`), so the tuning tab tunes what the tester shows; so is
+    the strategy (:func:`_strategy_stem`)."""
     files = example_strategies()
     if not files:
         st.warning("No strategy files in strategies/; see docs/strategy.md for the format.")
         return None
-    stems = list(files)
-    stem = st.selectbox("Strategy", stems, key=K_STRATEGY, bind="query-params",
-                        index=stems.index(DEFAULT_STRATEGY) if DEFAULT_STRATEGY in stems else 0,
-                        help="Example strategy files shipped in strategies/ (TOML or JSON).")
+    stem = _strategy_stem(list(files), draw)
     path = files[stem]
     try:
         base = load_example(str(path), path.stat().st_mtime)
     except (QuantdeskError, OSError) as err:
         _fail(f"Could not read {path.name}", err)
         return None
-    st.caption(literal(f"{base.name}: {base.description} ({path.name})"))
+    if draw:
+        st.caption(literal(f"{base.name}: {base.description} ({path.name})"))
 
     def field(container, label, *, key, value, **kwargs):
         return kept_input(draw, container.number_input, label, key=f"sl_{stem}_{key}",
@@ -453,8 +476,8 @@ if md is not None:
     else:
         # the rule-edge table, the tester's form and results and the tuner are computed and
         # sent only while their tab is open (a tab click reruns the page, issue 15); the
-        # chart's widgets (bound to the URL) and the strategy box are always drawn, and the
-        # form's values are kept across the runs that do not draw it
+        # chart's widgets (bound to the URL) are always drawn; the strategy (in the URL)
+        # and the form's values are kept across the runs that do not draw them
         tab_chart, tab_rules, tab_test, tab_tune = lazy_tabs(TABS, key="sl_tab")
         with tab_chart:
             _chart(md)

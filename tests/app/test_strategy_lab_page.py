@@ -30,6 +30,11 @@ def chart_traces(at: AppTest, key: str = "sl_chart") -> list[str]:
     raise AssertionError(f"no plotly chart {key}")
 
 
+def strategy_box(at: AppTest) -> list:
+    """The tester's strategy select box, if the run drew it."""
+    return [s for s in at.selectbox if s.key == "strategy"]
+
+
 def run_button(at: AppTest):
     return next(b for b in at.button if b.label == "Run backtest")
 
@@ -49,13 +54,13 @@ def test_renders_offline_with_chart_edges_and_no_backtest_yet():
     assert {"RSI 70/30", "MACD signal-line cross"} <= set(edge.index)
     assert "Verdict" in edge.columns
     assert "expected by chance alone" in texts(rules, "caption")
-    # the tester's form is sent only while its tab is open (issue 15); the strategy box is
-    # bound to the URL and always drawn
-    assert at.selectbox(key="strategy").value == "rsi_reversal"
+    # the tester's form and its strategy box are sent only while its tab is open (issue 15)
+    assert not strategy_box(at) and not at.get("form_submit_button")
     assert not any(n.key.startswith("sl_rsi_reversal_") for n in at.number_input)
-    assert not at.get("form_submit_button") and "Press **Run backtest**" not in texts(at, "info")
+    assert "Press **Run backtest**" not in texts(at, "info")
     tester = page(tab="tester")
     assert_page_ok(tester)
+    assert tester.selectbox(key="strategy").value == "rsi_reversal"
     assert tester.number_input(key="sl_rsi_reversal_comm").value >= 0
     # nothing heavy ran: the tester waits for its button
     assert "Press **Run backtest**" in texts(tester, "info")
@@ -149,9 +154,35 @@ def test_bad_parameter_gives_a_message_not_an_exception():
     assert not any("Buy & hold" in t.value.columns for t in at.table)
 
 
+def test_the_strategy_is_kept_in_the_url_and_the_session_while_its_box_is_not_drawn():
+    at = page(strategy="ma_cross", tab="tuning")  # a link: the tester's tab is closed
+    assert_page_ok(at)
+    assert not strategy_box(at)  # the box lives in the tester's tab
+    assert "Golden cross" in texts(at, "caption")  # ma_cross is tuned
+    assert at.query_params["strategy"] == "ma_cross"
+    at.session_state["sl_tab"] = "Strategy tester"
+    at.run()
+    assert at.selectbox(key="strategy").value == "ma_cross"
+    at.selectbox(key="strategy").set_value("macd_both").run()  # chosen in the tester
+    assert at.query_params["strategy"] == "macd_both"
+    at.session_state["sl_tab"] = "Chart & indicators"  # closed again: choice and URL kept
+    at.run()
+    assert not strategy_box(at) and at.query_params["strategy"] == "macd_both"
+    at.query_params.pop("strategy")  # another page and back: the session's choice
+    at.session_state["sl_tab"] = "Strategy tester"
+    at.run()
+    assert at.selectbox(key="strategy").value == "macd_both"
+    at.selectbox(key="strategy").set_value("rsi_reversal").run()  # the default: not in the URL
+    assert "strategy" not in at.query_params
+    bogus = page(strategy="no_such_file", tab="tester")  # an unknown name: the default
+    assert_page_ok(bogus)
+    assert bogus.selectbox(key="strategy").value == "rsi_reversal"
+    assert "strategy" not in bogus.query_params
+
+
 def test_tune_button_reports_the_penalty_and_the_plain_verdict():
     at = page(strategy="ma_cross", tab="tuning")
-    assert at.selectbox(key="strategy").value == "ma_cross"
+    assert "Golden cross" in texts(at, "caption")
     next(b for b in at.button if b.label == "Tune (grid)").click().run()
     assert_page_ok(at)
     labels = [m.label for m in metric_figures(at)]

@@ -1,6 +1,6 @@
 """The Strategy Lab in a real browser: add an indicator overlay (kept in the URL), run a
-backtest, see the metrics beside buy-and-hold, export the trades CSV, and a readable
-screenshot (test-artifacts/screenshots/strategy-lab.png)."""
+backtest, see the metrics beside buy-and-hold, export the trades CSV, a readable screenshot
+(test-artifacts/screenshots/strategy-lab.png), and another strategy kept in the URL."""
 
 from __future__ import annotations
 
@@ -69,4 +69,20 @@ def test_overlay_backtest_metrics_and_trades_export(page, server, tmp_path):
     page.get_by_role("tab", name="Chart & indicators").click()
     page.locator(".js-plotly-plot").first.scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOTS / "strategy-lab-chart.png"))
+    assert page.locator(EXCEPTION).count() == 0
+
+    # another strategy chosen in the tester stays in the URL while its tab is closed (its
+    # box is drawn only in that tab)
+    page.get_by_role("tab", name="Strategy tester").click()
+    settle(page)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text=re.compile("^Strategy")) \
+        .locator('[role="combobox"], input').first.click()
+    page.get_by_role("option", name="ma_cross").click()
+    page.wait_for_url(re.compile(r"strategy=ma_cross"), timeout=60_000)
+    settle(page)
+    page.get_by_role("tab", name="Chart & indicators").click()
+    settle(page, ".js-plotly-plot")
+    assert "strategy=ma_cross" in page.url, page.url
+    assert page.locator('[data-testid="stSelectbox"]').filter(
+        has_text=re.compile("^Strategy")).count() == 0
     assert page.locator(EXCEPTION).count() == 0
