@@ -98,7 +98,8 @@ def validate_ohlcv(
             f"{', '.join(OHLCV)} (found: {', '.join(map(str, frame.columns))})."
         )
     cols = OHLCV + (["adj_close"] if "adj_close" in frame.columns else [])
-    twice = [c for c in cols if (frame.columns == c).sum() > 1]
+    repeated = set(frame.columns[frame.columns.duplicated()])  # one pass, not one per column
+    twice = [c for c in cols if c in repeated]
     if twice:
         raise DataValidationError(f"Column(s) {', '.join(twice)} appear more than once for "
                                   f"{symbol}; keep one of each.")
@@ -130,7 +131,7 @@ def validate_ohlcv(
                     "those rows."
                 )
             ser = conv
-        values[col] = ser.astype("float64").to_numpy(copy=True)
+        values[col] = ser.to_numpy(dtype="float64", copy=True)  # no float Series in between
 
     def keep(rows: np.ndarray) -> None:  # rows: positions or a boolean mask
         nonlocal idx
