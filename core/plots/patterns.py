@@ -49,14 +49,11 @@ def pattern_chart(frame: pd.DataFrame, detections: pd.DataFrame, *, resistance=(
                                                  line=dict(width=0.5, color="black")),
                                      text=text, hovertemplate="%{text}<extra></extra>"),
                           row=1, col=1)
-    for lvl in resistance:
-        fig.add_hline(y=lvl, line=dict(color=BEAR, dash="dash", width=1), row=1, col=1,
-                      annotation_text=f"R {lvl:,.2f}", annotation_position="top left",
-                      annotation_font_color=BEAR)
-    for lvl in support:
-        fig.add_hline(y=lvl, line=dict(color=BULL, dash="dash", width=1), row=1, col=1,
-                      annotation_text=f"S {lvl:,.2f}", annotation_position="bottom left",
-                      annotation_font_color=BULL)
+    for levels, label, color, where in ((resistance, "R", BEAR, "top right"),
+                                        (support, "S", BULL, "bottom right")):
+        trace = level_lines(frame.index, levels, label, color, where)
+        if trace is not None:
+            fig.add_trace(trace, row=1, col=1)
     if breakouts is not None and len(breakouts):
         b = breakouts[breakouts.index.isin(frame.index)]
         for d, color, sym, name in ((1, BULL, "star-triangle-up", "breakout UP"),
@@ -70,6 +67,27 @@ def pattern_chart(frame: pd.DataFrame, detections: pd.DataFrame, *, resistance=(
                     hovertemplate="%{text}<extra></extra>"), row=1, col=1)
     fig.update_layout(hovermode="closest")
     return fig
+
+
+def level_lines(index: pd.DatetimeIndex, levels, label: str, color: str,
+                where: str) -> go.Scatter | None:
+    """Horizontal dashed lines at ``levels`` (prices) across ``index``'s first to last bar,
+    each named ``"<label> <price>"`` at its left end, as one trace; None without levels.
+
+    One trace, not a shape and an annotation per level: Plotly lays out and measures each
+    annotation on its own, ~40 ms of a page's first draw for six levels (issue 15).
+    ``where``: the labels' ``textposition`` (``"top right"`` above the line)."""
+    levels = [float(v) for v in levels]
+    if not levels or not len(index):
+        return None
+    x, y, text = [], [], []
+    for lvl in levels:
+        x += [index[0], index[-1], None]
+        y += [lvl, lvl, None]
+        text += [f"{label} {lvl:,.2f}", "", ""]
+    return go.Scatter(x=x, y=y, text=text, mode="lines+text", textposition=where,
+                      textfont=dict(color=color), line=dict(color=color, dash="dash", width=1),
+                      hoverinfo="skip", showlegend=False, name=f"{label} levels")
 
 
 def reliability_figure(reliability: list[dict], base_rate: float | None = None) -> go.Figure:
