@@ -49,9 +49,9 @@ def _skill(md, art) -> None:
     else:
         st.caption(f"Expanding window, refit every 250 bars, embargo = horizon, scored only "
                    f"on unseen bars (evaluation stored with model {literal(wf_version)}).")
-        for significant, sentence in report.verdicts(rows):
-            st.markdown((":material/check_circle: " if significant
-                         else ":material/remove: ") + sentence)
+        st.markdown("\n\n".join(  # one element, a paragraph per horizon (issue 15)
+            (":material/check_circle: " if significant else ":material/remove: ") + sentence
+            for significant, sentence in report.verdicts(rows)))
         ratio4 = {"RMSE ratio vs naive": "{:.4f}", "MAE ratio vs naive": "{:.4f}"}
         small_table(report.skill_frame(rows), formats=ratio4, precision=3, na="")
         small_table(report.coverage_frame(rows), precision=1)

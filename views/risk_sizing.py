@@ -96,13 +96,13 @@ if md is not None:
 
     # ---------------- portfolio editor (shared state) ----------------
     with tab_port:
-        st.subheader("Current portfolio")
-        st.caption("Edit the table (symbol, shares — negative for shorts —, entry price), or "
-                   "import a CSV with columns symbol, shares, entry. The rows below are an "
-                   "example; prices come from each symbol's own history.")
         if K_HOLDINGS not in st.session_state:
             st.session_state[K_HOLDINGS] = example_holdings()
         if tab_port.open:
+            st.subheader("Current portfolio")
+            st.caption("Edit the table (symbol, shares — negative for shorts —, entry price), "
+                       "or import a CSV with columns symbol, shares, entry. The rows below "
+                       "are an example; prices come from each symbol's own history.")
             up = st.file_uploader("Import portfolio CSV", type=["csv"], key="risk_port_upload")
             if up is not None:
                 try:
