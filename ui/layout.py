@@ -9,6 +9,7 @@ from core.plots.candles import WINDOWS, candlestick_figure, last_window
 from ui.data import follow_bars
 from ui.figures import cached_figure, chart
 from ui.sidebar import Selection, market_data, sidebar, status_line
+from ui.widgets import keep_in_url
 
 DEFAULT_WINDOW = "1Y"
 K_WINDOW = "window"  # session key and URL query parameter of the chart window
@@ -59,10 +60,7 @@ def price_chart(md: MarketData, bars: int | None = None, key: str = "price", *,
         choice = choice or default
         if choice != st.session_state.get(K_WINDOW):
             st.session_state[K_WINDOW] = choice
-        if choice != (DEFAULT_WINDOW if not has_dates else "All"):
-            st.query_params[K_WINDOW] = choice
-        elif K_WINDOW in st.query_params:
-            del st.query_params[K_WINDOW]
+        keep_in_url(K_WINDOW, choice, DEFAULT_WINDOW if not has_dates else "All")
         frame = last_window(frame, choice)
     elif bars is not None:
         frame = frame.tail(bars)

@@ -34,6 +34,17 @@ METRIC_STYLE = (
     ".qd-small .qd-value{font-size:1rem;white-space:normal;padding-bottom:.25rem}</style>")
 
 
+def keep_in_url(key: str, value: str, default: str) -> None:
+    """Write ``value`` to the address as ``?key=value`` so the view can be linked, or leave the
+    parameter out when ``value`` is ``default``; nothing is sent when the address already
+    says so. For a choice that is not a widget bound to the URL (``bind="query-params"``)."""
+    if value != default:
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value
+    elif key in st.query_params:
+        del st.query_params[key]
+
+
 def metric_row(metrics: list[Metric], small: bool = False) -> None:
     """Headline figures side by side, as one HTML element (``st.html``): about half the
     browser time of an ``st.metric`` per column (issue 15). A delta is a second figure, not

@@ -38,7 +38,7 @@ from ui.strategy import (
     run_page_tune,
     spec_key,
 )
-from ui.widgets import kept_input, lazy_tabs, metric_row
+from ui.widgets import keep_in_url, kept_input, lazy_tabs, metric_row
 
 # URL query parameters of the chart settings (bound widgets; defaults stay out of the URL)
 K_OVERLAYS, K_SMA, K_EMA, K_PANELS, K_MARKS = "overlays", "sma", "ema", "panels", "marks"
@@ -79,10 +79,7 @@ def _window(where) -> str:
                                      key="sl_window", label_visibility="collapsed",
                                      help="How much history the chart shows.") or default
     st.session_state[K_WINDOW] = choice
-    if choice != fallback:
-        st.query_params[K_WINDOW] = choice
-    elif K_WINDOW in st.query_params:
-        del st.query_params[K_WINDOW]
+    keep_in_url(K_WINDOW, choice, fallback)
     return choice
 
 
@@ -192,10 +189,7 @@ def _strategy_stem(stems: list[str], draw: bool) -> str:
         stem = st.selectbox("Strategy", stems, index=stems.index(stem), key=K_STRATEGY,
                             help="Example strategy files shipped in strategies/ (TOML or JSON).")
     st.session_state[_STRATEGY] = stem
-    if stem != default and url != stem:
-        st.query_params[K_STRATEGY] = stem
-    elif stem == default and url is not None:
-        del st.query_params[K_STRATEGY]
+    keep_in_url(K_STRATEGY, stem, default)
     return stem
 
 

@@ -66,3 +66,24 @@ def test_kept_input_outlives_the_runs_that_do_not_draw_it():
     at.toggle(key="draw").set_value(True).run()  # drawn again: they start from them
     assert at.number_input(key="n").value == 7 and at.radio(key="side").value == "short"
     assert not at.exception and not at.warning  # no "default value and Session State" warning
+
+
+def _url_script():
+    import streamlit as st
+
+    from ui.widgets import keep_in_url
+
+    keep_in_url("window", st.session_state.get("pick", "1Y"), "1Y")
+
+
+def test_keep_in_url_writes_a_choice_and_leaves_the_default_out():
+    at = AppTest.from_function(_url_script, default_timeout=30)
+    at.query_params["window"] = "junk"
+    at.run()
+    assert "window" not in at.query_params  # the default: not in the address
+    at.session_state["pick"] = "5Y"
+    at.run()
+    assert at.query_params["window"] == "5Y"
+    at.session_state["pick"] = "1Y"
+    at.run()
+    assert "window" not in at.query_params
